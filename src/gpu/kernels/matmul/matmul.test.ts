@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { checkKernel } from '../../testing/check-kernel';
+import { randomArray, seededRandom } from '../../testing/random';
+import { testRuntime } from '../../testing/test-runtime';
+import { matmul } from './matmul';
+import { matmulRef } from './matmul.ref';
+
+interface Case {
+  batch?: number;
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  /** Broadcast B over the batch (a weight). */
+  sharedB?: boolean;
+  bias?: boolean;
+  accumulate?: boolean;
+  alpha?: number;
+  scale?: number;
+  seed?: number;
+}
+
+// f32 accumulation over K terms of size ~scale²: error grows like K·ε·scale².
+const tolFor = (c: Case) => {
+  const s = (c.scale ?? 1) ** 2;
+  return { atol: 2e-6 * c.K * s, rtol: 1e-5 };
+};
+
+function checkMatmul(c: Case) {
+  const batch = c.batch ?? 1;
+  const random = seededRandom(c.seed ?? c.M * 7919 + c.N * 131 + c.K);
+  const lead = batch > 1 ? [batch] : [];
+  const aShape = [...lead, ...(c.transA ? [c.K, c.M] : [c.M, c.K])];
+  const bShape = [...(c.sharedB ? [] : lead), ...(c.transB ? [c.N, c.K] : [c.K, c.N])];
+  const outShape = [...lead, c.M, c.N];
+  const scale = c.scale ?? 1;
+  const inputs: Record<string, { shape: number[]; data: Float32Array }> = {
+    a: {
+      shape: aShape,
+      data: randomArray(
+        random,
+        aShape.reduce((x, y) => x * y),
+        scale,
+      ),
+    },
+    b: {
+      shape: bShape,
+      data: randomArray(
+        random,
+        bShape.reduce((x, y) => x * y),
+        scale,
+      ),
+    },
+  };
+  if (c.bias) inputs.bias = { shape: [c.N], data: randomArray(random, c.N) };
+  const initial = c.accumulate ? randomArray(random, batch * c.M * c.N) : undefined;
+  return testRuntime().then((runtime) =>
+    checkKernel(runtime, {
+      name: `matmul ${JSON.stringify(c)}`,
+      inputs,
+      outputs: { out: { shape: outShape, tol: tolFor(c), ...(initial ? { initial } : {}) } },
+      launch: (rt, t) =>
+        matmul(rt, {
+          a: t.a!,
+          b: t.b!,
+          out: t.out!,
+          transA: c.transA,
+          transB: c.transB,
+          alpha: c.alpha,
+          bias: t.bias,
+          accumulate: c.accumulate,
+        }),
+      reference: (x) => ({
+        out: matmulRef(x.a!, x.b!, {
+          batch,
+          M: c.M,
+          N: c.N,
+          K: c.K,
+          transA: c.transA,
+          transB: c.transB,
+          strideA: batch > 1 ? c.M * c.K : 0,
+          strideB: batch > 1 && !c.sharedB ? c.K * c.N : 0,
+          alpha: c.alpha,
+          bias: x.bias,
+          accumulateInto: initial ? Float64Array.from(initial) : undefined,
+        }),
+      }),
+    }),
+  );
+}
+
+describe('matmul', () => {
+  it.each<Case>([
+    { M: 45, N: 65, K: 33 },
+    { M: 1, N: 1, K: 1 },
+    { M: 1, N: 37, K: 5 },
+    { M: 29, N: 1, K: 70 },
+    { M: 64, N: 128, K: 32 }, // tile multiples: the vec4 load path
+    { M: 130, N: 67, K: 129 }, // several tiles in every direction, ragged edges
+  ])('A·B at %j', async (c) => {
+    await checkMatmul(c);
+  });
+
+  it.each<Case>([
+    { M: 45, N: 65, K: 33, transB: true, bias: true }, // X·Wᵀ + b: the linear forward
+    { M: 45, N: 33, K: 65 }, // dY·W: the linear dX
+    { M: 65, N: 33, K: 45, transA: true }, // dYᵀ·X: the linear dW
+    { M: 21, N: 19, K: 23, transA: true, transB: true },
+    { M: 68, N: 36, K: 44, transA: true, transB: true }, // both transposed, vec4 path
+  ])('the products backprop needs at %j', async (c) => {
+    await checkMatmul(c);
+  });
+
+  it.each<Case>([
+    { batch: 3, M: 17, N: 9, K: 13 },
+    { batch: 4, M: 45, N: 65, K: 33, transB: true, sharedB: true, bias: true },
+    { batch: 2, M: 16, N: 20, K: 8, transA: true },
+  ])('batched at %j', async (c) => {
+    await checkMatmul(c);
+  });
+
+  it('adds into the output and scales by alpha', async () => {
+    await checkMatmul({ M: 45, N: 65, K: 33, accumulate: true, alpha: -0.75 });
+  });
+
+  it.each<Case>([
+    { M: 33, N: 17, K: 40, scale: 1e3 },
+    { M: 33, N: 17, K: 40, scale: 1e-3 },
+  ])('extreme ranges at %j', async (c) => {
+    await checkMatmul(c);
+  });
+
+  it('rejects mismatched shapes with a message naming them', async () => {
+    const runtime = await testRuntime();
+    const { createTensor } = await import('../../tensor');
+    const a = createTensor(runtime.arena, 'x', [4, 5]);
+    const b = createTensor(runtime.arena, 'w', [6, 7]);
+    const out = createTensor(runtime.arena, 'y', [4, 7]);
+    await expect(matmul(runtime, { a, b, out })).rejects.toThrow(
+      /inner dimensions differ, 5 and 6.*x\[4, 5\]/,
+    );
+  });
+});

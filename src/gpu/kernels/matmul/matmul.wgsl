@@ -1,0 +1,267 @@
+// Tiled batched matmul: C = alpha * op(A) * op(B) [+ bias] [+ lowRankScale * mask * (U * op(V))] [+ C]
+//
+//   op(A): [M, K], stored [M, K] or, with TRANS_A, [K, M]
+//   op(B): [K, N], stored [K, N] or, with TRANS_B, [N, K]
+//   U:     [M, R] (the LoRA projection); V stored [N, R] or, with V_STORED_RN, [R, N]
+//
+// One workgroup computes a 64x64 tile of C; each of its 16x16 threads owns a 4x4 block. K is walked in
+// slices of 16 through workgroup memory; every thread loads one run of 4 contiguous elements of A and one
+// of B per slice, as a single vec4 load when VEC_A / VEC_B say the rows are 16-byte aligned.
+// The optional low-rank term runs as a second, short K loop (K = R) through the same tiles, so a LoRA
+// layer never materialises W + s*B*A. Dropout masks come from dropout-hash.wgsl (prepended), keyed by
+// the storage index of the dropped element: DROPOUT_OPERAND drops A (1) or B (2) as they load;
+// LOW_RANK_DROPOUT multiplies the low-rank term by the mask of the output element (the dX of LoRA).
+// Batch runs along grid z; a batch stride of 0 broadcasts an operand.
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override VEC_A: bool = false;
+override VEC_B: bool = false;
+override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false;
+override DROPOUT_OPERAND: u32 = 0u;
+override HAS_LOW_RANK: bool = false;
+override V_STORED_RN: bool = false;
+override LOW_RANK_DROPOUT: bool = false;
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  R: u32,
+  strideA: u32,
+  strideB: u32,
+  strideC: u32,
+  strideU: u32,
+  strideV: u32,
+  stream: u32,
+  dropThreshold: u32,
+  _pad: u32,
+  alpha: f32,
+  dropScale: f32,
+  lowRankScale: f32,
+  _pad2: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> U: array<f32>;
+@group(0) @binding(6) var<storage, read> V: array<f32>;
+@group(0) @binding(7) var<uniform> rng: vec4<u32>;
+
+const TILE_M: u32 = 64u;
+const TILE_N: u32 = 64u;
+const TILE_K: u32 = 16u;
+
+// Both tiles are stored k-major ([TILE_K][64]) so the inner product reads 4 neighbours at once.
+var<workgroup> tileA: array<f32, 1024>;
+var<workgroup> tileB: array<f32, 1024>;
+
+fn drop_factor(index: u32) -> f32 {
+  return select(0.0, params.dropScale, dropout_keep(rng, params.stream, index, params.dropThreshold));
+}
+
+// Reads `valid` (0..4) contiguous elements of A from flat index `start`; the rest are zero.
+fn read_a(start: u32, valid: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (VEC_A && valid == 4u) {
+    v = A[start >> 2u];
+  } else {
+    for (var j = 0u; j < valid; j++) {
+      let i = start + j;
+      v[j] = A[i >> 2u][i & 3u];
+    }
+  }
+  if (DROPOUT_OPERAND == 1u) {
+    for (var j = 0u; j < valid; j++) {
+      v[j] *= drop_factor(start + j);
+    }
+  }
+  return v;
+}
+
+fn read_b(start: u32, valid: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (VEC_B && valid == 4u) {
+    v = B[start >> 2u];
+  } else {
+    for (var j = 0u; j < valid; j++) {
+      let i = start + j;
+      v[j] = B[i >> 2u][i & 3u];
+    }
+  }
+  if (DROPOUT_OPERAND == 2u) {
+    for (var j = 0u; j < valid; j++) {
+      v[j] *= drop_factor(start + j);
+    }
+  }
+  return v;
+}
+
+fn run_length(first: u32, bound: u32) -> u32 {
+  return select(0u, min(4u, bound - first), first < bound);
+}
+
+// Thread t's run in a [rows x 16] slice of a row-major [rows, ld] matrix (contiguous along k):
+// row t/4, columns 4*(t%4)..+3. Scattered into the k-major tile.
+fn store_k_contiguous(tile_is_a: bool, t: u32, v: vec4<f32>) {
+  let row = t >> 2u;
+  let kq = (t & 3u) * 4u;
+  for (var j = 0u; j < 4u; j++) {
+    if (tile_is_a) {
+      tileA[(kq + j) * TILE_M + row] = v[j];
+    } else {
+      tileB[(kq + j) * TILE_N + row] = v[j];
+    }
+  }
+}
+
+// Thread t's run in a [16 x 64] slice of a row-major [k, ld] matrix (contiguous along the tile):
+// k row t/16, columns 4*(t%16)..+3.
+fn store_tile_contiguous(tile_is_a: bool, t: u32, v: vec4<f32>) {
+  let base = (t >> 4u) * 64u + (t & 15u) * 4u;
+  for (var j = 0u; j < 4u; j++) {
+    if (tile_is_a) {
+      tileA[base + j] = v[j];
+    } else {
+      tileB[base + j] = v[j];
+    }
+  }
+}
+
+fn load_tile_a(batch: u32, m0: u32, k0: u32, t: u32) {
+  let base = batch * params.strideA;
+  if (TRANS_A) {
+    let k = k0 + (t >> 4u);
+    let m = m0 + (t & 15u) * 4u;
+    let valid = select(0u, run_length(m, params.M), k < params.K);
+    store_tile_contiguous(true, t, read_a(base + k * params.M + m, valid));
+  } else {
+    let m = m0 + (t >> 2u);
+    let k = k0 + (t & 3u) * 4u;
+    let valid = select(0u, run_length(k, params.K), m < params.M);
+    store_k_contiguous(true, t, read_a(base + m * params.K + k, valid));
+  }
+}
+
+fn load_tile_b(batch: u32, n0: u32, k0: u32, t: u32) {
+  let base = batch * params.strideB;
+  if (TRANS_B) {
+    let n = n0 + (t >> 2u);
+    let k = k0 + (t & 3u) * 4u;
+    let valid = select(0u, run_length(k, params.K), n < params.N);
+    store_k_contiguous(false, t, read_b(base + n * params.K + k, valid));
+  } else {
+    let k = k0 + (t >> 4u);
+    let n = n0 + (t & 15u) * 4u;
+    let valid = select(0u, run_length(n, params.N), k < params.K);
+    store_tile_contiguous(false, t, read_b(base + k * params.N + n, valid));
+  }
+}
+
+fn read_scalars(from_u: bool, start: u32, valid: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < valid; j++) {
+    if (from_u) {
+      v[j] = U[start + j];
+    } else {
+      v[j] = V[start + j];
+    }
+  }
+  return v;
+}
+
+// The low-rank slice: U [M, R] into tileA, op(V) [R, N] into tileB.
+fn load_tiles_low_rank(batch: u32, m0: u32, n0: u32, r0: u32, t: u32) {
+  let R = params.R;
+  let m = m0 + (t >> 2u);
+  let r = r0 + (t & 3u) * 4u;
+  let u_valid = select(0u, run_length(r, R), m < params.M);
+  store_k_contiguous(true, t, read_scalars(true, batch * params.strideU + m * R + r, u_valid));
+  let vBase = batch * params.strideV;
+  if (V_STORED_RN) {
+    let k = r0 + (t >> 4u);
+    let n = n0 + (t & 15u) * 4u;
+    let valid = select(0u, run_length(n, params.N), k < R);
+    store_tile_contiguous(false, t, read_scalars(false, vBase + k * params.N + n, valid));
+  } else {
+    let n = n0 + (t >> 2u);
+    let k = r0 + (t & 3u) * 4u;
+    let valid = select(0u, run_length(k, R), n < params.N);
+    store_k_contiguous(false, t, read_scalars(false, vBase + n * R + k, valid));
+  }
+}
+
+fn multiply_tiles(acc: ptr<function, array<vec4<f32>, 4>>, tx: u32, ty: u32) {
+  for (var k = 0u; k < TILE_K; k++) {
+    let ai = k * TILE_M + ty * 4u;
+    let bi = k * TILE_N + tx * 4u;
+    let a = vec4<f32>(tileA[ai], tileA[ai + 1u], tileA[ai + 2u], tileA[ai + 3u]);
+    let b = vec4<f32>(tileB[bi], tileB[bi + 1u], tileB[bi + 2u], tileB[bi + 3u]);
+    (*acc)[0] += a.x * b;
+    (*acc)[1] += a.y * b;
+    (*acc)[2] += a.z * b;
+    (*acc)[3] += a.w * b;
+  }
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) t: u32) {
+  let batch = wg.z;
+  let m0 = wg.y * TILE_M;
+  let n0 = wg.x * TILE_N;
+  let tx = lid.x;
+  let ty = lid.y;
+
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < params.K; k0 += TILE_K) {
+    load_tile_a(batch, m0, k0, t);
+    load_tile_b(batch, n0, k0, t);
+    workgroupBarrier();
+    multiply_tiles(&acc, tx, ty);
+    workgroupBarrier();
+  }
+
+  var low: array<vec4<f32>, 4>;
+  if (HAS_LOW_RANK) {
+    for (var r0 = 0u; r0 < params.R; r0 += TILE_K) {
+      load_tiles_low_rank(batch, m0, n0, r0, t);
+      workgroupBarrier();
+      multiply_tiles(&low, tx, ty);
+      workgroupBarrier();
+    }
+  }
+
+  for (var i = 0u; i < 4u; i++) {
+    let row = m0 + ty * 4u + i;
+    if (row >= params.M) {
+      break;
+    }
+    for (var j = 0u; j < 4u; j++) {
+      let col = n0 + tx * 4u + j;
+      if (col >= params.N) {
+        break;
+      }
+      let index = batch * params.strideC + row * params.N + col;
+      var value = params.alpha * acc[i][j];
+      if (HAS_BIAS) {
+        value += bias[col];
+      }
+      if (HAS_LOW_RANK) {
+        var term = params.lowRankScale * low[i][j];
+        if (LOW_RANK_DROPOUT) {
+          term *= drop_factor(index);
+        }
+        value += term;
+      }
+      if (ACCUMULATE) {
+        value += C[index];
+      }
+      C[index] = value;
+    }
+  }
+}
