@@ -33,7 +33,8 @@ export interface GpuDevice {
   destroy(): void;
 }
 
-const wantedFeatures: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+// 'subgroups' is newer than the installed @webgpu/types knows, hence the cast.
+const wantedFeatures = ['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[];
 
 async function findGpu(): Promise<GPU> {
   const fromBrowser = (globalThis.navigator as Navigator | undefined)?.gpu;
@@ -92,7 +93,7 @@ function wrapDevice(adapter: GPUAdapter, device: GPUDevice): GpuDevice {
     emit(toGpuError((event as GPUUncapturedErrorEvent).error)),
   );
   const lost = device.lost.then((info) => {
-    if (destroyedByUs || info.reason === 'destroyed') return null;
+    if (destroyedByUs) return null;
     const error = new GpuDeviceLostError(info.reason, info.message);
     emit(error);
     return error;
