@@ -36,3 +36,25 @@ describe('pipeline cache', () => {
     expect(cache.size).toBe(0);
   });
 });
+
+describe('the WGSL dump switch', () => {
+  it('prints the WGSL of the kernels it names, and only those', async () => {
+    const device = (await testRuntime()).device;
+    const printed: string[] = [];
+    const log = console.log;
+    console.log = (text: string) => printed.push(text);
+    const global = globalThis as { WHETSTONE_DUMP_WGSL?: string };
+    global.WHETSTONE_DUMP_WGSL = 'dumped';
+    try {
+      const cache = new PipelineCache(device);
+      const code = '@compute @workgroup_size(1) fn main() {}';
+      await cache.get({ name: 'dumped', wgsl: `// dumped\n${code}`, bindings: [] });
+      await cache.get({ name: 'quiet', wgsl: `// quiet\n${code}`, bindings: [] });
+    } finally {
+      console.log = log;
+      delete global.WHETSTONE_DUMP_WGSL;
+    }
+    expect(printed.join('\n')).toMatch(/WGSL of kernel "dumped"[\s\S]*\/\/ dumped/);
+    expect(printed.join('\n')).not.toMatch(/quiet/);
+  });
+});
