@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { halfToFloat, parseSafetensorsHeader, SafetensorsError, toFloat32, writeSafetensors } from './safetensors';
+import {
+  halfToFloat,
+  parseSafetensorsHeader,
+  SafetensorsError,
+  toFloat32,
+  writeSafetensors,
+} from './safetensors';
 
 const tensors = [
   { name: 'a.weight', shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 0, 1e-8, -7]) },
@@ -29,7 +35,13 @@ describe('safetensors', () => {
   });
 
   it('reads F16 and BF16', () => {
-    expect([0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00].map(halfToFloat)).toEqual([1, -2, 65504, 2 ** -24, Number.POSITIVE_INFINITY]);
+    expect([0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00].map(halfToFloat)).toEqual([
+      1,
+      -2,
+      65504,
+      2 ** -24,
+      Number.POSITIVE_INFINITY,
+    ]);
     const bytes = new Uint8Array([0x80, 0x3f, 0x40, 0xc0]); // BF16 1.0 and -3.0
     const entry = { name: 'x', dtype: 'BF16' as const, shape: [2], begin: 0, end: 4 };
     expect(toFloat32(entry, bytes, 'f')).toEqual(Float32Array.from([1, -3]));
@@ -37,14 +49,19 @@ describe('safetensors', () => {
 
   it('names the file and the tensor for each kind of damage', () => {
     const whole = writeSafetensors(tensors);
-    expect(() => parseSafetensorsHeader('m.safetensors', whole.subarray(0, whole.length - 4), whole.length - 4)).toThrow(
-      /m\.safetensors: tensor b ends at byte \d+ but the file has \d+; it is truncated/,
-    );
+    expect(() =>
+      parseSafetensorsHeader('m.safetensors', whole.subarray(0, whole.length - 4), whole.length - 4),
+    ).toThrow(/m\.safetensors: tensor b ends at byte \d+ but the file has \d+; it is truncated/);
     expect(() => parseSafetensorsHeader('m.safetensors', whole.subarray(0, 5))).toThrow(SafetensorsError);
     const wrongSize = fileWith({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8);
-    expect(() => parseSafetensorsHeader('x', wrongSize)).toThrow(/tensor w \[3\] F32 needs 12 bytes but has 8/);
+    expect(() => parseSafetensorsHeader('x', wrongSize)).toThrow(
+      /tensor w \[3\] F32 needs 12 bytes but has 8/,
+    );
     const overlap = fileWith(
-      { p: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, q: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
+      {
+        p: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        q: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+      },
       12,
     );
     expect(() => parseSafetensorsHeader('x', overlap)).toThrow(/p and q overlap/);

@@ -21,18 +21,35 @@ export class SafetensorsError extends Error {
   override readonly name = 'SafetensorsError';
 }
 
-const bytesPerElement: Record<SafetensorsDType, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 };
+const bytesPerElement: Record<SafetensorsDType, number> = {
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  U8: 1,
+  BOOL: 1,
+};
 const maxHeaderBytes = 100 * 1024 * 1024;
 
-export function parseSafetensorsHeader(file: string, bytes: Uint8Array, fileSize = bytes.byteLength): TensorEntry[] {
-  if (bytes.byteLength < 8) throw new SafetensorsError(`${file} is ${bytes.byteLength} bytes: too short for a safetensors file.`);
+export function parseSafetensorsHeader(
+  file: string,
+  bytes: Uint8Array,
+  fileSize = bytes.byteLength,
+): TensorEntry[] {
+  if (bytes.byteLength < 8)
+    throw new SafetensorsError(`${file} is ${bytes.byteLength} bytes: too short for a safetensors file.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > maxHeaderBytes || 8 + headerLength > fileSize) {
-    throw new SafetensorsError(`${file}: its header claims ${headerLength} bytes but the file has ${fileSize}; it is truncated or not safetensors.`);
+    throw new SafetensorsError(
+      `${file}: its header claims ${headerLength} bytes but the file has ${fileSize}; it is truncated or not safetensors.`,
+    );
   }
   if (8 + headerLength > bytes.byteLength) {
-    throw new SafetensorsError(`${file}: only ${bytes.byteLength} bytes were given for a ${headerLength}-byte header.`);
+    throw new SafetensorsError(
+      `${file}: only ${bytes.byteLength} bytes were given for a ${headerLength}-byte header.`,
+    );
   }
   let header: Record<string, unknown>;
   try {
@@ -46,25 +63,33 @@ export function parseSafetensorsHeader(file: string, bytes: Uint8Array, fileSize
     if (name === '__metadata__') continue;
     const info = raw as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
     const dtype = info.dtype as SafetensorsDType;
-    if (!(dtype in bytesPerElement)) throw new SafetensorsError(`${file}: tensor ${name} has unsupported dtype ${info.dtype}.`);
+    if (!(dtype in bytesPerElement))
+      throw new SafetensorsError(`${file}: tensor ${name} has unsupported dtype ${info.dtype}.`);
     const shape = info.shape ?? [];
     const [b, e] = info.data_offsets ?? [Number.NaN, Number.NaN];
     const expected = shape.reduce((x, y) => x * y, 1) * bytesPerElement[dtype];
     if (!(Number.isInteger(b) && Number.isInteger(e) && b >= 0 && e >= b)) {
-      throw new SafetensorsError(`${file}: tensor ${name} has bad data_offsets ${JSON.stringify(info.data_offsets)}.`);
+      throw new SafetensorsError(
+        `${file}: tensor ${name} has bad data_offsets ${JSON.stringify(info.data_offsets)}.`,
+      );
     }
     if (e - b !== expected) {
-      throw new SafetensorsError(`${file}: tensor ${name} [${shape.join(', ')}] ${dtype} needs ${expected} bytes but has ${e - b}.`);
+      throw new SafetensorsError(
+        `${file}: tensor ${name} [${shape.join(', ')}] ${dtype} needs ${expected} bytes but has ${e - b}.`,
+      );
     }
     if (dataStart + e > fileSize) {
-      throw new SafetensorsError(`${file}: tensor ${name} ends at byte ${dataStart + e} but the file has ${fileSize}; it is truncated.`);
+      throw new SafetensorsError(
+        `${file}: tensor ${name} ends at byte ${dataStart + e} but the file has ${fileSize}; it is truncated.`,
+      );
     }
     entries.push({ name, dtype, shape, begin: dataStart + b, end: dataStart + e });
   }
   entries.sort((x, y) => x.begin - y.begin);
   for (let i = 1; i < entries.length; i++) {
     const [prev, next] = [entries[i - 1] as TensorEntry, entries[i] as TensorEntry];
-    if (next.begin < prev.end) throw new SafetensorsError(`${file}: tensors ${prev.name} and ${next.name} overlap.`);
+    if (next.begin < prev.end)
+      throw new SafetensorsError(`${file}: tensors ${prev.name} and ${next.name} overlap.`);
   }
   return entries;
 }
@@ -91,7 +116,9 @@ export function toFloat32(entry: TensorEntry, bytes: Uint8Array, file: string): 
       return out;
     }
     default:
-      throw new SafetensorsError(`${file}: tensor ${entry.name} is ${entry.dtype}; model weights must be F32, F16 or BF16.`);
+      throw new SafetensorsError(
+        `${file}: tensor ${entry.name} is ${entry.dtype}; model weights must be F32, F16 or BF16.`,
+      );
   }
 }
 
