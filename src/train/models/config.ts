@@ -1,0 +1,200 @@
+/**
+ * Reads a Hugging Face `config.json` into one typed decoder config, for Llama (Llama 2/3, SmolLM,
+ * TinyLlama), Qwen2 and GPT-2. Field names and defaults follow transformers' LlamaConfig, Qwen2Config
+ * and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is supported.
+ *
+ * Dimension letters: V vocabulary, C hidden width, L layers, NH query heads, KV key/value heads,
+ * D head width, F feed-forward width, P maximum positions.
+ */
+import {
+  type Architecture,
+  ModelConfigError,
+  supportedArchitectures,
+  UnsupportedArchitectureError,
+} from './errors';
+
+export interface Llama3RopeScaling {
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositions: number;
+}
+
+export interface DecoderConfig {
+  architecture: Architecture;
+  family: 'llama' | 'gpt2';
+  V: number;
+  C: number;
+  L: number;
+  NH: number;
+  KV: number;
+  D: number;
+  F: number;
+  P: number;
+  norm: 'rms' | 'layer';
+  normEps: number;
+  activation: 'silu' | 'gelu_new';
+  positions: 'rope' | 'learned';
+  ropeTheta: number;
+  ropeScaling?: Llama3RopeScaling;
+  /** q/k/v projections carry biases (Qwen2 always; Llama when attention_bias). */
+  qkvBias: boolean;
+  /** The output projection carries a bias (Llama attention_bias; GPT-2 always). */
+  outBias: boolean;
+  mlpBias: boolean;
+  tieWordEmbeddings: boolean;
+  bosTokenId?: number;
+  eosTokenIds: number[];
+}
+
+type Json = Record<string, unknown>;
+
+function int(json: Json, key: string, fallback?: number): number {
+  const value = json[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new ModelConfigError(
+      `config.json: "${key}" must be a positive integer, got ${JSON.stringify(json[key])}.`,
+    );
+  }
+  return value;
+}
+
+function num(json: Json, key: string, fallback: number): number {
+  const value = json[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ModelConfigError(`config.json: "${key}" must be a number, got ${JSON.stringify(json[key])}.`);
+  }
+  return value;
+}
+
+function tokenIds(value: unknown): number[] {
+  if (typeof value === 'number') return [value];
+  if (Array.isArray(value)) return value.filter((v): v is number => typeof v === 'number');
+  return [];
+}
+
+export function architectureOf(json: Json): string {
+  const listed = Array.isArray(json.architectures) ? json.architectures[0] : undefined;
+  if (typeof listed === 'string') return listed;
+  const byType: Record<string, Architecture> = {
+    llama: 'LlamaForCausalLM',
+    qwen2: 'Qwen2ForCausalLM',
+    gpt2: 'GPT2LMHeadModel',
+  };
+  const modelType = typeof json.model_type === 'string' ? json.model_type : 'an unknown model type';
+  return byType[modelType] ?? modelType;
+}
+
+export function parseModelConfig(raw: unknown): DecoderConfig {
+  if (typeof raw !== 'object' || raw === null)
+    throw new ModelConfigError('config.json must hold a JSON object.');
+  const json = raw as Json;
+  const architecture = architectureOf(json);
+  if (!(supportedArchitectures as readonly string[]).includes(architecture)) {
+    throw new UnsupportedArchitectureError(architecture);
+  }
+  return architecture === 'GPT2LMHeadModel'
+    ? gpt2Config(json)
+    : llamaConfig(json, architecture as Architecture);
+}
+
+function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
+  const C = int(json, 'hidden_size');
+  const NH = int(json, 'num_attention_heads');
+  const KV = int(json, 'num_key_value_heads', NH);
+  const D = json.head_dim == null ? C / NH : int(json, 'head_dim');
+  if (!Number.isInteger(D))
+    throw new ModelConfigError(`config.json: hidden_size ${C} is not a multiple of ${NH} heads.`);
+  if (NH % KV !== 0)
+    throw new ModelConfigError(
+      `config.json: ${NH} attention heads are not a multiple of ${KV} key/value heads.`,
+    );
+  if (D % 2 !== 0)
+    throw new ModelConfigError(`config.json: head width ${D} is odd; rotary embeddings need an even width.`);
+  const act = json.hidden_act ?? 'silu';
+  if (act !== 'silu')
+    throw new ModelConfigError(
+      `config.json: hidden_act "${String(act)}" is not supported; Llama-family models use "silu".`,
+    );
+  const isQwen = architecture === 'Qwen2ForCausalLM';
+  const attentionBias = json.attention_bias === true;
+  return {
+    architecture,
+    family: 'llama',
+    V: int(json, 'vocab_size'),
+    C,
+    L: int(json, 'num_hidden_layers'),
+    NH,
+    KV,
+    D,
+    F: int(json, 'intermediate_size'),
+    P: int(json, 'max_position_embeddings', 2048),
+    norm: 'rms',
+    normEps: num(json, 'rms_norm_eps', 1e-6),
+    activation: 'silu',
+    positions: 'rope',
+    ropeTheta: num(json, 'rope_theta', 10000),
+    ...ropeScaling(json.rope_scaling),
+    qkvBias: isQwen || attentionBias,
+    outBias: !isQwen && attentionBias,
+    mlpBias: json.mlp_bias === true,
+    tieWordEmbeddings: json.tie_word_embeddings === true,
+    ...(typeof json.bos_token_id === 'number' ? { bosTokenId: json.bos_token_id } : {}),
+    eosTokenIds: tokenIds(json.eos_token_id),
+  };
+}
+
+function ropeScaling(value: unknown): { ropeScaling?: Llama3RopeScaling } {
+  if (value == null) return {};
+  const s = value as Json;
+  const type = s.rope_type ?? s.type;
+  if (type === 'default') return {};
+  if (type !== 'llama3') {
+    throw new ModelConfigError(
+      `config.json: rope_scaling type "${String(type)}" is not supported (supported: llama3).`,
+    );
+  }
+  return {
+    ropeScaling: {
+      factor: num(s, 'factor', 8),
+      lowFreqFactor: num(s, 'low_freq_factor', 1),
+      highFreqFactor: num(s, 'high_freq_factor', 4),
+      originalMaxPositions: int(s, 'original_max_position_embeddings', 8192),
+    },
+  };
+}
+
+function gpt2Config(json: Json): DecoderConfig {
+  const C = int(json, 'n_embd');
+  const NH = int(json, 'n_head');
+  if (C % NH !== 0) throw new ModelConfigError(`config.json: n_embd ${C} is not a multiple of n_head ${NH}.`);
+  const act = json.activation_function ?? 'gelu_new';
+  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') {
+    throw new ModelConfigError(
+      `config.json: activation_function "${String(act)}" is not supported (supported: gelu_new).`,
+    );
+  }
+  return {
+    architecture: 'GPT2LMHeadModel',
+    family: 'gpt2',
+    V: int(json, 'vocab_size'),
+    C,
+    L: int(json, 'n_layer'),
+    NH,
+    KV: NH,
+    D: C / NH,
+    F: json.n_inner == null ? 4 * C : int(json, 'n_inner'),
+    P: int(json, 'n_positions', 1024),
+    norm: 'layer',
+    normEps: num(json, 'layer_norm_epsilon', 1e-5),
+    activation: 'gelu_new',
+    positions: 'learned',
+    ropeTheta: 0,
+    qkvBias: true,
+    outBias: true,
+    mlpBias: true,
+    tieWordEmbeddings: json.tie_word_embeddings !== false,
+    ...(typeof json.bos_token_id === 'number' ? { bosTokenId: json.bos_token_id } : {}),
+    eosTokenIds: tokenIds(json.eos_token_id),
+  };
+}
