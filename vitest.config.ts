@@ -11,6 +11,8 @@
  *
  * End-to-end tests of the app (e2e/*.spec.ts) run under Playwright Test; see playwright.config.ts.
  * No test is skipped silently: a GPU that cannot be acquired fails the GPU projects with its reason.
+ * The only skips: tests over the real Hugging Face configs and tokenizers in ../shared/hf-fixtures
+ * (`describe.runIf(existsSync(fixtures))`) are skipped when that folder is absent, as outside CI.
  */
 import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
