@@ -1,0 +1,185 @@
+/**
+ * The independent reference for whole decoder models: Hugging Face's published semantics for
+ * LlamaForCausalLM / Qwen2ForCausalLM (modeling_llama.py, modeling_qwen2.py) and GPT2LMHeadModel
+ * (modeling_gpt2.py), written directly in tfjs ops and differentiated by tfjs autograd on its CPU
+ * backend. It shares nothing with the GPU model's structure: no kernels, no recorded steps, no layouts.
+ * Used only by tests, as the oracle for logits, loss and every parameter's gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DecoderConfig } from '../config';
+
+export type Params = Map<string, tf.Tensor>;
+
+export interface Batch {
+  /** [B, T] token ids. */
+  ids: number[][];
+  /** [B, T]: 1 for real tokens, 0 for right padding. */
+  attentionMask: number[][];
+  /** [B, T] labels, -100 ignored; HF shifts them inside the loss. */
+  labels: number[][];
+}
+
+function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+  const variance = x.square().mean(-1, true);
+  return x.mul(tf.rsqrt(variance.add(eps))).mul(w);
+}
+
+function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const mean = x.mean(-1, true);
+  const centered = x.sub(mean);
+  const variance = centered.square().mean(-1, true);
+  return centered
+    .mul(tf.rsqrt(variance.add(eps)))
+    .mul(w)
+    .add(b);
+}
+
+/** HF `rotate_half` RoPE on [B, NH, T, D]. */
+function rope(x: tf.Tensor, c: DecoderConfig, T: number): tf.Tensor {
+  const D = c.D;
+  const invFreq = Array.from({ length: D / 2 }, (_, i) => 1 / c.ropeTheta ** ((2 * i) / D));
+  const angles: number[][] = [];
+  for (let t = 0; t < T; t++) {
+    const row = invFreq.map((f) => t * f);
+    angles.push([...row, ...row]);
+  }
+  const theta = tf.tensor2d(angles);
+  const [x1, x2] = tf.split(x, 2, -1) as [tf.Tensor, tf.Tensor];
+  const rotated = tf.concat([x2.neg(), x1], -1);
+  return x.mul(tf.cos(theta)).add(rotated.mul(tf.sin(theta)));
+}
+
+function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const y = tf.matMul(x.reshape([-1, x.shape[x.shape.length - 1] as number]), w, false, true);
+  const out = y.reshape([...x.shape.slice(0, -1), w.shape[0] as number]);
+  return b ? out.add(b) : out;
+}
+
+/** Attention over [B, NH, T, D] q and [B, KV, T, D] k, v with causal and key-padding masks. */
+function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: DecoderConfig, mask: number[][]): tf.Tensor {
+  const [B, , T] = q.shape as number[];
+  const groups = c.NH / c.KV;
+  // repeat_kv: each key/value head serves `groups` consecutive query heads.
+  const kr =
+    groups === 1 ? k : tf.stack(Array(groups).fill(k), 2).reshape([B as number, c.NH, T as number, c.D]);
+  const vr =
+    groups === 1 ? v : tf.stack(Array(groups).fill(v), 2).reshape([B as number, c.NH, T as number, c.D]);
+  const scores = tf.matMul(q, kr, false, true).mul(1 / Math.sqrt(c.D));
+  const bias: number[][][][] = mask.map((row) => [
+    Array.from({ length: T as number }, (_, t) => row.map((valid, s) => (s <= t && valid ? 0 : -1e9))),
+  ]);
+  const probs = tf.softmax(scores.add(tf.tensor4d(bias)), -1);
+  return tf.matMul(probs, vr);
+}
+
+function heads(x: tf.Tensor, n: number, D: number): tf.Tensor {
+  const [B, T] = x.shape as number[];
+  return x.reshape([B as number, T as number, n, D]).transpose([0, 2, 1, 3]);
+}
+
+function mergeHeads(x: tf.Tensor): tf.Tensor {
+  const [B, NH, T, D] = x.shape as number[];
+  return x.transpose([0, 2, 1, 3]).reshape([B as number, T as number, (NH as number) * (D as number)]);
+}
+
+export function logitsOf(c: DecoderConfig, p: Params, batch: Batch): tf.Tensor {
+  const get = (name: string) => {
+    const t = p.get(name);
+    if (!t) throw new Error(`reference: no parameter ${name}`);
+    return t;
+  };
+  const opt = (name: string) => p.get(name);
+  const ids = tf.tensor2d(batch.ids, undefined, 'int32');
+  const T = batch.ids[0]?.length ?? 0;
+  if (c.family === 'gpt2') {
+    let h = tf.gather(get('wte.weight'), ids).add(get('wpe.weight').slice([0, 0], [T, c.C]));
+    for (let i = 0; i < c.L; i++) {
+      const l = `h.${i}`;
+      const a = layerNorm(h, get(`${l}.ln_1.weight`), get(`${l}.ln_1.bias`), c.normEps);
+      // Conv1D: weight stored [in, out].
+      const qkv = linear(a, get(`${l}.attn.c_attn.weight`).transpose(), get(`${l}.attn.c_attn.bias`));
+      const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const o = mergeHeads(
+        attention(heads(q, c.NH, c.D), heads(k, c.NH, c.D), heads(v, c.NH, c.D), c, batch.attentionMask),
+      );
+      h = h.add(linear(o, get(`${l}.attn.c_proj.weight`).transpose(), get(`${l}.attn.c_proj.bias`)));
+      const m = layerNorm(h, get(`${l}.ln_2.weight`), get(`${l}.ln_2.bias`), c.normEps);
+      const fc = linear(m, get(`${l}.mlp.c_fc.weight`).transpose(), get(`${l}.mlp.c_fc.bias`));
+      const gelu = fc
+        .mul(0.5)
+        .mul(tf.tanh(fc.add(fc.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
+      h = h.add(linear(gelu, get(`${l}.mlp.c_proj.weight`).transpose(), get(`${l}.mlp.c_proj.bias`)));
+    }
+    h = layerNorm(h, get('ln_f.weight'), get('ln_f.bias'), c.normEps);
+    return linear(h, opt('lm_head.weight') ?? get('wte.weight'));
+  }
+  let h = tf.gather(get('model.embed_tokens.weight'), ids);
+  for (let i = 0; i < c.L; i++) {
+    const l = `model.layers.${i}`;
+    const x = rmsNorm(h, get(`${l}.input_layernorm.weight`), c.normEps);
+    const q = rope(
+      heads(linear(x, get(`${l}.self_attn.q_proj.weight`), opt(`${l}.self_attn.q_proj.bias`)), c.NH, c.D),
+      c,
+      T,
+    );
+    const k = rope(
+      heads(linear(x, get(`${l}.self_attn.k_proj.weight`), opt(`${l}.self_attn.k_proj.bias`)), c.KV, c.D),
+      c,
+      T,
+    );
+    const v = heads(
+      linear(x, get(`${l}.self_attn.v_proj.weight`), opt(`${l}.self_attn.v_proj.bias`)),
+      c.KV,
+      c.D,
+    );
+    const o = mergeHeads(attention(q, k, v, c, batch.attentionMask));
+    h = h.add(linear(o, get(`${l}.self_attn.o_proj.weight`), opt(`${l}.self_attn.o_proj.bias`)));
+    const y = rmsNorm(h, get(`${l}.post_attention_layernorm.weight`), c.normEps);
+    const gate = linear(y, get(`${l}.mlp.gate_proj.weight`), opt(`${l}.mlp.gate_proj.bias`));
+    const up = linear(y, get(`${l}.mlp.up_proj.weight`), opt(`${l}.mlp.up_proj.bias`));
+    h = h.add(
+      linear(
+        gate.mul(tf.sigmoid(gate)).mul(up),
+        get(`${l}.mlp.down_proj.weight`),
+        opt(`${l}.mlp.down_proj.bias`),
+      ),
+    );
+  }
+  h = rmsNorm(h, get('model.norm.weight'), c.normEps);
+  return linear(h, opt('lm_head.weight') ?? get('model.embed_tokens.weight'));
+}
+
+/** HF's causal-LM loss: logits[:, :-1] against labels[:, 1:], mean over labels that are not -100. */
+export function lossOf(c: DecoderConfig, p: Params, batch: Batch): tf.Scalar {
+  const logits = logitsOf(c, p, batch);
+  const [B, T, V] = logits.shape as number[];
+  const shifted = logits
+    .slice([0, 0, 0], [B as number, (T as number) - 1, V as number])
+    .reshape([-1, V as number]);
+  const labels = batch.labels.flatMap((row) => row.slice(1));
+  const valid = labels.map((l) => (l === -100 ? 0 : 1));
+  const count = valid.reduce((a, b) => a + b, 0);
+  const oneHot = tf.oneHot(
+    tf.tensor1d(
+      labels.map((l) => (l === -100 ? 0 : l)),
+      'int32',
+    ),
+    V as number,
+  );
+  const logProbs = tf.logSoftmax(shifted, -1);
+  const perToken = logProbs.mul(oneHot).sum(-1).neg().mul(tf.tensor1d(valid));
+  return perToken.sum().div(Math.max(count, 1)) as tf.Scalar;
+}
+
+/** Loss and the gradient of every parameter, by tfjs autograd. */
+export function lossAndGradients(c: DecoderConfig, p: Params, batch: Batch) {
+  const names = [...p.keys()];
+  const { value, grads } = tf.variableGrads(
+    () => lossOf(c, p, batch),
+    names.map((n) => p.get(n) as tf.Variable),
+  );
+  return {
+    loss: value,
+    grads: new Map(names.map((n) => [n, grads[(p.get(n) as tf.Variable).name] as tf.Tensor])),
+  };
+}
