@@ -157,7 +157,7 @@ export function lossOf(c: DecoderConfig, p: Params, batch: Batch): tf.Scalar {
     .slice([0, 0, 0], [B as number, (T as number) - 1, V as number])
     .reshape([-1, V as number]);
   const labels = batch.labels.flatMap((row) => row.slice(1));
-  const valid = labels.map((l) => (l === -100 ? 0 : 1));
+  const valid = labels.map((l): number => (l === -100 ? 0 : 1));
   const count = valid.reduce((a, b) => a + b, 0);
   const oneHot = tf.oneHot(
     tf.tensor1d(
