@@ -1,0 +1,65 @@
+/**
+ * Float64 reference for softmax cross-entropy over the vocabulary, forward and backward side by side.
+ * Forward: loss[n] = logsumexp(logits[n, :]) − logits[n, label[n]], 0 where the label is ignored
+ * (-100, or anything outside [0, V)). Backward of Σ_n scale·loss[n]: (softmax − onehot)·scale, 0 on
+ * ignored rows.
+ */
+
+function ignored(label: number, vocab: number): boolean {
+  return !(label >= 0 && label < vocab);
+}
+
+function logSumExp(logits: Float64Array, base: number, vocab: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let v = 0; v < vocab; v++) max = Math.max(max, logits[base + v] as number);
+  let sum = 0;
+  for (let v = 0; v < vocab; v++) sum += Math.exp((logits[base + v] as number) - max);
+  return max + Math.log(sum);
+}
+
+export function crossEntropyRef(
+  logits: Float64Array,
+  labels: ArrayLike<number>,
+  vocab: number,
+): Float64Array {
+  const loss = new Float64Array(labels.length);
+  for (let n = 0; n < labels.length; n++) {
+    const label = labels[n] as number;
+    if (ignored(label, vocab)) continue;
+    loss[n] = logSumExp(logits, n * vocab, vocab) - (logits[n * vocab + label] as number);
+  }
+  return loss;
+}
+
+export function crossEntropyBackwardRef(
+  logits: Float64Array,
+  labels: ArrayLike<number>,
+  vocab: number,
+  scale: number,
+): Float64Array {
+  const dlogits = new Float64Array(labels.length * vocab);
+  for (let n = 0; n < labels.length; n++) {
+    const label = labels[n] as number;
+    if (ignored(label, vocab)) continue;
+    const base = n * vocab;
+    const lse = logSumExp(logits, base, vocab);
+    for (let v = 0; v < vocab; v++) {
+      const p = Math.exp((logits[base + v] as number) - lse);
+      dlogits[base + v] = (p - (v === label ? 1 : 0)) * scale;
+    }
+  }
+  return dlogits;
+}
+
+/** The mean over non-ignored rows, as F.cross_entropy(reduction='mean') (0, not NaN, when all are ignored). */
+export function meanCrossEntropyRef(logits: Float64Array, labels: ArrayLike<number>, vocab: number): number {
+  const loss = crossEntropyRef(logits, labels, vocab);
+  let counted = 0;
+  let sum = 0;
+  for (let n = 0; n < labels.length; n++) {
+    if (ignored(labels[n] as number, vocab)) continue;
+    counted++;
+    sum += loss[n] as number;
+  }
+  return counted === 0 ? 0 : sum / counted;
+}
