@@ -93,3 +93,12 @@ export function releaseTensor(arena: BufferArena, tensor: Tensor): void {
 export function describeShape(tensor: Tensor): string {
   return `${tensor.label}[${tensor.shape.join(', ')}]`;
 }
+
+/** The same buffer seen with another shape of the same size (row-major, so no data moves). */
+export function reshapeTensor(tensor: Tensor, shape: readonly number[], label = tensor.label): Tensor {
+  const size = elementCount(shape);
+  if (size !== tensor.size) {
+    throw new Error(`Cannot view ${tensor.label}[${tensor.shape.join(', ')}] as [${shape.join(', ')}].`);
+  }
+  return { ...tensor, shape: [...shape], label, size };
+}

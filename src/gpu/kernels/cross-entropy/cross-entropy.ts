@@ -93,7 +93,7 @@ export async function crossEntropy(runtime: Runtime, args: CrossEntropyArgs): Pr
 
   const params = new ArrayBuffer(32);
   new Uint32Array(params, 0, 4).set([V, count, start, logitsRowOffset]);
-  new Float32Array(params, 16, 1)[0] = args.scale;
+  new Float32Array(params, scaleByteOffset, 1)[0] = args.scale;
   const uniform = createUniform(runtime, 'uniforms', params);
   return makeDispatch(runtime, {
     kernel: crossEntropyKernel,
@@ -109,4 +109,16 @@ export async function crossEntropy(runtime: Runtime, args: CrossEntropyArgs): Pr
     label: args.label ?? `cross-entropy ${logits.label}`,
     owned: [uniform],
   });
+}
+
+const scaleByteOffset = 16;
+
+/**
+ * Rewrites the gradient scale of a planned cross-entropy dispatch: a recorded step replays with a new
+ * batch, whose count of labels (and so 1/count) differs, without re-planning.
+ */
+export function setCrossEntropyScale(runtime: Runtime, dispatch: Dispatch, scale: number): void {
+  const uniform = dispatch.owned[0];
+  if (!uniform || !Number.isFinite(scale)) throw new Error(`setCrossEntropyScale: bad dispatch or scale ${scale}.`);
+  runtime.device.queue.writeBuffer(uniform, scaleByteOffset, new Float32Array([scale]));
 }
