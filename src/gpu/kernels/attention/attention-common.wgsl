@@ -1,0 +1,95 @@
+// Shared by the three tiled attention kernels (forward, dQ, dK/dV); prepended to each of them.
+//
+// Layouts (B batch, T queries, S keys, NH query heads, KVH key/value heads, D = HEAD_DIM):
+//   q, out, dOut, dq [B, T, NH, D]    k, v, dk, dv [B, S, KVH, D]    lse [B, NH, T]    keyMask [B, S]
+// Query head h reads key/value head h / group, group = NH / KVH (consecutive heads share one, as in
+// Hugging Face's repeat_kv). Key s is visible to query t when keyMask[b, s] ≠ 0 (KEY_MASK) and, with
+// CAUSAL, s ≤ t + (S − T): the causal diagonal is aligned at the end, as a KV cache needs.
+//
+// Every kernel runs BLOCK x BLOCK threads: one score per thread for a BLOCK x BLOCK tile of (query, key).
+// The head dimension is walked in chunks of CHUNK columns through [BLOCK][CHUNK_STRIDE] tiles (padded so
+// that lanes reading different rows hit different banks). Across a chunk a lane owns the columns
+// lane and lane + BLOCK; over the whole head it owns columns BLOCK·slot + lane, slot < SLOTS, which is how
+// a thread's share of a row (its registers) maps onto the tiles. Workgroup memory stays under the 16 KiB
+// every WebGPU device has, for any D ≤ MAX_HEAD_DIM.
+
+override HEAD_DIM: u32 = 64u;
+override CAUSAL: bool = false;
+// 0: no key mask; 1: u32 or i32 entries, nonzero = visible; 2: f32 entries, ≠ 0.0 = visible.
+override KEY_MASK: u32 = 0u;
+
+struct Params {
+  T: u32,
+  S: u32,
+  NH: u32,
+  KVH: u32,
+  group: u32,
+  // S − T: how far the causal diagonal is shifted.
+  causalShift: i32,
+  _pad0: u32,
+  _pad1: u32,
+  scale: f32,
+  // scale·log2(e): scores in log2 units, so the softmax runs on exp2.
+  scaleLog2e: f32,
+  _pad2: f32,
+  _pad3: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> keyMask: array<u32>;
+
+const BLOCK: u32 = 16u;
+const CHUNK: u32 = 32u;
+const CHUNK_STRIDE: u32 = 33u;
+const TILE: u32 = 528u; // BLOCK * CHUNK_STRIDE
+const MAX_HEAD_DIM: u32 = 128u;
+const SLOTS: u32 = 8u; // MAX_HEAD_DIM / BLOCK
+// Stands in for −∞ (WGSL has no infinity literal); exp2 of anything this far below the max is 0.
+const NEG_BIG: f32 = -3.0e38;
+const LN2: f32 = 0.6931471805599453;
+
+fn q_row(batch: u32, token: u32, head: u32) -> u32 {
+  return ((batch * params.T + token) * params.NH + head) * HEAD_DIM;
+}
+
+fn kv_row(batch: u32, key: u32, kvHead: u32) -> u32 {
+  return ((batch * params.S + key) * params.KVH + kvHead) * HEAD_DIM;
+}
+
+fn stats_index(batch: u32, head: u32, query: u32) -> u32 {
+  return (batch * params.NH + head) * params.T + query;
+}
+
+// Whether key `key` exists and the key mask lets every query see it; 1 or 0, for workgroup memory.
+fn key_valid(batch: u32, key: u32) -> u32 {
+  if (key >= params.S) {
+    return 0u;
+  }
+  if (KEY_MASK == 0u) {
+    return 1u;
+  }
+  let m = keyMask[batch * params.S + key];
+  let visible = select(m != 0u, bitcast<f32>(m) != 0.0, KEY_MASK == 2u);
+  return select(0u, 1u, visible);
+}
+
+fn causal_ok(query: u32, key: u32) -> bool {
+  return !CAUSAL || i32(key) <= i32(query) + params.causalShift;
+}
+
+// Keys [0, end) can be visible to some query of the block starting at q0.
+fn key_end(q0: u32) -> u32 {
+  if (!CAUSAL) {
+    return params.S;
+  }
+  let lastQuery = i32(min(q0 + BLOCK, params.T)) - 1;
+  return u32(clamp(lastQuery + params.causalShift + 1, 0, i32(params.S)));
+}
+
+// Queries [start, T) can see some key of the block starting at k0.
+fn query_start(k0: u32) -> u32 {
+  if (!CAUSAL) {
+    return 0u;
+  }
+  return u32(clamp(i32(k0) - params.causalShift, 0, i32(params.T)));
+}

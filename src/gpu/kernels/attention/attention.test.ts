@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { createTensor, releaseTensor, type Tensor, uploadTensor } from '../../tensor';
+import { checkKernel } from '../../testing/check-kernel';
+import { randomArray, seededRandom } from '../../testing/random';
+import { testRuntime } from '../../testing/test-runtime';
+import { attentionBackward, attentionForward } from './attention';
+import { type AttentionRefSpec, attentionBackwardRef, attentionForwardRef } from './attention.ref';
+
+interface Case {
+  B: number;
+  T: number;
+  /** Key length; defaults to T. */
+  S?: number;
+  NH: number;
+  KVH: number;
+  D: number;
+  causal: boolean;
+  /** Hide the last batch's keys past half of S ('right') or before it ('left'). */
+  padded?: 'left' | 'right';
+  /** Give the key mask as u32 instead of f32. */
+  u32Mask?: boolean;
+  scale?: number;
+  /** Inputs are uniform in [-range, range). */
+  range?: number;
+}
+
+function keyMaskOf(c: Case, S: number): Float32Array | undefined {
+  if (!c.padded) return undefined;
+  const mask = new Float32Array(c.B * S).fill(1);
+  const valid = Math.ceil(S / 2);
+  for (let s = 0; s < S; s++) {
+    const hidden = c.padded === 'right' ? s >= valid : s < S - valid;
+    if (hidden) mask[(c.B - 1) * S + s] = 0;
+  }
+  return mask;
+}
+
+// Observed largest differences at range 1 are 1e-7 (out, dq) to 1e-6 (lse, Δ and dv over 70 keys); the
+// errors grow with the score magnitude, range²·√D. Tolerances sit 5 to 10 times above them.
+function tolerances(c: Case) {
+  const big = (c.range ?? 1) ** 2;
+  return {
+    out: { atol: 1e-6 * big, rtol: 1e-5 },
+    lse: { atol: 2e-6 * big, rtol: 1e-6 },
+    rowStats: { atol: 4e-6 * big, rtol: 1e-5 },
+    dq: { atol: 1e-6 * big, rtol: 1e-5 },
+    // Reduced over every query of every head in the group: looser.
+    dk: { atol: 5e-6 * big, rtol: 1e-5 },
+    dv: { atol: 5e-6 * big, rtol: 1e-5 },
+  };
+}
+
+async function checkAttention(c: Case) {
+  const S = c.S ?? c.T;
+  const random = seededRandom(c.B * 1009 + c.T * 101 + S * 31 + c.NH * 7 + c.D);
+  const qShape = [c.B, c.T, c.NH, c.D];
+  const kvShape = [c.B, S, c.KVH, c.D];
+  const qSize = c.B * c.T * c.NH * c.D;
+  const kvSize = c.B * S * c.KVH * c.D;
+  const range = c.range ?? 1;
+  const inputs: Record<string, { shape: number[]; data: Float32Array }> = {
+    q: { shape: qShape, data: randomArray(random, qSize, range) },
+    k: { shape: kvShape, data: randomArray(random, kvSize, range) },
+    v: { shape: kvShape, data: randomArray(random, kvSize) },
+    dOut: { shape: qShape, data: randomArray(random, qSize) },
+  };
+  const mask = keyMaskOf(c, S);
+  if (mask) inputs.keyMask = { shape: [c.B, S], data: mask };
+  const spec: AttentionRefSpec = { B: c.B, T: c.T, S, NH: c.NH, KVH: c.KVH, D: c.D, causal: c.causal };
+  if (mask) spec.keyMask = Float64Array.from(mask);
+  if (c.scale !== undefined) spec.scale = c.scale;
+  const tol = tolerances(c);
+  const runtime = await testRuntime();
+  const extra: Tensor[] = [];
+  try {
+    await checkKernel(runtime, {
+      name: `attention ${JSON.stringify(c)}`,
+      inputs,
+      outputs: {
+        out: { shape: qShape, tol: tol.out },
+        lse: { shape: [c.B, c.NH, c.T], tol: tol.lse },
+        rowStats: { shape: [c.B, c.NH, c.T, 2], tol: tol.rowStats },
+        dq: { shape: qShape, tol: tol.dq },
+        dk: { shape: kvShape, tol: tol.dk },
+        dv: { shape: kvShape, tol: tol.dv },
+      },
+      launch: async (rt, t) => {
+        let keyMask = t.keyMask;
+        if (mask && c.u32Mask) {
+          keyMask = uploadTensor(rt.arena, 'keyMask (u32)', [c.B, S], Uint32Array.from(mask));
+          extra.push(keyMask);
+        }
+        const options = { causal: c.causal, keyMask, scale: c.scale };
+        const io = { q: t.q!, k: t.k!, v: t.v!, out: t.out!, lse: t.lse! };
+        return [
+          await attentionForward(rt, io, options),
+          ...(await attentionBackward(
+            rt,
+            { ...io, dOut: t.dOut!, rowStats: t.rowStats!, dq: t.dq!, dk: t.dk!, dv: t.dv! },
+            options,
+          )),
+        ];
+      },
+      reference: (x) => {
+        const { out, lse } = attentionForwardRef(x.q!, x.k!, x.v!, spec);
+        const rowStats = new Float64Array(2 * lse.length);
+        for (let b = 0; b < c.B; b++)
+          for (let t = 0; t < c.T; t++)
+            for (let h = 0; h < c.NH; h++) {
+              const row = (b * c.NH + h) * c.T + t;
+              let delta = 0;
+              for (let d = 0; d < c.D; d++) {
+                const i = ((b * c.T + t) * c.NH + h) * c.D + d;
+                delta += (x.dOut![i] as number) * (out[i] as number);
+              }
+              rowStats[2 * row] = (lse[row] as number) * Math.LOG2E;
+              rowStats[2 * row + 1] = delta;
+            }
+        return { out, lse, rowStats, ...attentionBackwardRef(x.q!, x.k!, x.v!, x.dOut!, spec) };
+      },
+    });
+  } finally {
+    for (const t of extra) releaseTensor(runtime.arena, t);
+  }
+}
+
+describe('attention forward and backward', () => {
+  it.each<Case>([
+    { B: 2, T: 7, NH: 4, KVH: 2, D: 16, causal: true },
+    { B: 1, T: 13, NH: 7, KVH: 1, D: 8, causal: true }, // GQA ratio 7
+    { B: 1, T: 9, NH: 3, KVH: 3, D: 13, causal: false, scale: 0.3 }, // ratio 1, odd D, given scale
+    { B: 2, T: 1, NH: 2, KVH: 1, D: 16, causal: true }, // one token
+    { B: 1, T: 70, NH: 2, KVH: 1, D: 40, causal: true }, // 5 blocks, ragged; 2 head-dim chunks, ragged
+    { B: 1, T: 21, NH: 2, KVH: 1, D: 128, causal: false }, // the largest head dim: 4 chunks
+  ])('at %j', async (c) => {
+    await checkAttention(c);
+  });
+
+  it.each<Case>([
+    { B: 1, T: 5, S: 21, NH: 4, KVH: 2, D: 16, causal: true }, // decoding against a KV cache
+    { B: 1, T: 20, S: 37, NH: 2, KVH: 2, D: 8, causal: true }, // prefill onto a cache, across blocks
+    { B: 1, T: 9, S: 4, NH: 2, KVH: 1, D: 8, causal: true }, // S < T: the first queries see nothing
+  ])('with S ≠ T at %j', async (c) => {
+    await checkAttention(c);
+  });
+
+  it.each<Case>([
+    { B: 2, T: 11, NH: 2, KVH: 1, D: 16, causal: false, padded: 'right' }, // an encoder batch
+    { B: 2, T: 11, NH: 2, KVH: 1, D: 16, causal: true, padded: 'right' }, // a padded decoder batch
+    // Fully hidden queries give zeros; the mask comes as u32 this time.
+    { B: 2, T: 19, NH: 4, KVH: 2, D: 16, causal: true, padded: 'left', u32Mask: true },
+  ])('with a key padding mask at %j', async (c) => {
+    await checkAttention(c);
+  });
+
+  it('stays finite when scores reach the hundreds (the online softmax subtracts the max)', async () => {
+    await checkAttention({ B: 1, T: 33, NH: 2, KVH: 1, D: 16, causal: true, range: 8 });
+  });
+
+  it('rejects unsupported shapes with messages naming them', async () => {
+    const runtime = await testRuntime();
+    const make = (label: string, shape: number[]) => createTensor(runtime.arena, label, shape);
+    const q = make('q', [1, 4, 6, 160]);
+    const k = make('k', [1, 4, 4, 160]);
+    const io = { q, k, v: k, out: q, lse: make('lse', [1, 6, 4]) };
+    await expect(attentionForward(runtime, io, { causal: true })).rejects.toThrow(
+      /NH = 6 is not a multiple of KVH = 4.*q\[1, 4, 6, 160\]/,
+    );
+    const k3 = make('k3', [1, 4, 3, 160]);
+    await expect(attentionForward(runtime, { ...io, k: k3, v: k3 }, { causal: true })).rejects.toThrow(
+      /head dim D = 160 is unsupported; the kernels take 1 ≤ D ≤ 128/,
+    );
+    for (const t of [q, k, k3, io.lse]) releaseTensor(runtime.arena, t);
+  });
+});

@@ -1,0 +1,241 @@
+/**
+ * Scaled dot-product attention with grouped-query heads (GQA, Ainslie et al. 2023), forward and backward,
+ * FlashAttention style (Dao et al. 2022, "FlashAttention"; Dao 2023, "FlashAttention-2"): tiled, with an
+ * online softmax, so no T x S score matrix is ever stored; the backward recomputes P from Q, K and lse.
+ *
+ * Shapes (B batch, T queries, S keys (S = T in training), NH query heads, KVH key/value heads with
+ * NH % KVH = 0, D head dim ≤ 128):
+ *   q, out, dOut, dq [B, T, NH, D]   k, v, dk, dv [B, S, KVH, D]   lse [B, NH, T]   keyMask [B, S]
+ *   rowStats [B, NH, T, 2]: backward scratch, (lse·log2 e, Δ = rowsum(dOut ∘ out)) per query row.
+ * Heads are contiguous per token, as the q/k/v projections write them. Masks: causal (key s visible to
+ * query t when s ≤ t + S − T, aligned at the end as a KV cache needs), a key padding mask (u32, i32 or f32,
+ * nonzero = visible), or both. A query that sees no key gets out = 0, lse = 0 and zero gradients.
+ *
+ * Forward, 1 dispatch: out, lse. Backward, 3 dispatches: rowStats, then dQ (one workgroup per query
+ * block, walking key blocks) and dK/dV (one per key block, walking the query heads of its group and their
+ * query blocks); every sum runs in one thread in a fixed order, so gradients are deterministic.
+ * Cost (without causal skipping, which roughly halves it): forward 4·B·NH·T·S·D FLOPs, fewest bytes
+ * 4·(2·|q| + 2·|k| + |lse|); backward 14·B·NH·T·S·D FLOPs (S and dP are recomputed in both gradient
+ * kernels; 10 is the floor), fewest bytes 4·(4·|q| + 4·|k| + |lse|).
+ */
+import { ceilDiv, createUniform, type Dispatch, makeDispatch } from '../../dispatch';
+import { grid1d } from '../../grid';
+import type { KernelDefinition, OverrideConstants } from '../../pipeline-cache';
+import type { Runtime } from '../../runtime';
+import type { Tensor } from '../../tensor';
+import dkdvWgsl from './attention-backward-dkdv.wgsl?raw';
+import dqWgsl from './attention-backward-dq.wgsl?raw';
+import commonWgsl from './attention-common.wgsl?raw';
+import forwardWgsl from './attention-forward.wgsl?raw';
+import rowStatsWgsl from './attention-row-stats.wgsl?raw';
+
+/** Query rows and keys per tile; the workgroups are attentionBlock x attentionBlock threads. */
+export const attentionBlock = 16;
+export const attentionMaxHeadDim = 128;
+
+const attentionForwardKernel: KernelDefinition = {
+  name: 'attention-forward',
+  wgsl: `${commonWgsl}\n${forwardWgsl}`,
+  // params, keyMask, q, k, v, out, lse
+  bindings: ['uniform', 'read', 'read', 'read', 'read', 'write', 'write'],
+};
+
+const attentionRowStatsKernel: KernelDefinition = {
+  name: 'attention-row-stats',
+  wgsl: rowStatsWgsl,
+  // params, dOut, out, lse, rowStats
+  bindings: ['uniform', 'read', 'read', 'read', 'write'],
+};
+
+const attentionDqKernel: KernelDefinition = {
+  name: 'attention-backward-dq',
+  wgsl: `${commonWgsl}\n${dqWgsl}`,
+  // params, keyMask, q, k, v, dOut, rowStats, dq
+  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write'],
+};
+
+const attentionDkdvKernel: KernelDefinition = {
+  name: 'attention-backward-dkdv',
+  wgsl: `${commonWgsl}\n${dkdvWgsl}`,
+  // params, keyMask, q, k, v, dOut, rowStats, dk, dv
+  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', 'write'],
+};
+
+export interface AttentionOptions {
+  causal: boolean;
+  /** [B, S] key validity (u32, i32 or f32); nonzero = the key is visible. */
+  keyMask?: Tensor;
+  /** Multiplies q·k; defaults to 1/√D. */
+  scale?: number;
+  label?: string;
+}
+
+export interface AttentionForwardIo {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  out: Tensor;
+  lse: Tensor;
+}
+
+export interface AttentionBackwardIo extends AttentionForwardIo {
+  dOut: Tensor;
+  /** Scratch [B, NH, T, 2]. */
+  rowStats: Tensor;
+  dq: Tensor;
+  dk: Tensor;
+  dv: Tensor;
+}
+
+export interface AttentionShape {
+  B: number;
+  T: number;
+  S: number;
+  NH: number;
+  KVH: number;
+  D: number;
+}
+
+const shapeOf = (t: Tensor) => `${t.label}[${t.shape.join(', ')}]`;
+
+function fail(options: AttentionOptions, detail: string, tensors: Tensor[]): never {
+  throw new Error(`attention ${options.label ?? ''}: ${detail} (${tensors.map(shapeOf).join(', ')}).`);
+}
+
+function expectShape(options: AttentionOptions, t: Tensor, shape: number[], what: string): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    fail(options, `${what} must be [${shape.join(', ')}]`, [t]);
+  }
+}
+
+/** Reads B, T, S, NH, KVH, D from q [B, T, NH, D] and k [B, S, KVH, D], and checks the rest. */
+function resolveShape(io: AttentionForwardIo, options: AttentionOptions): AttentionShape {
+  const { q, k, v } = io;
+  if (q.shape.length !== 4 || k.shape.length !== 4) {
+    fail(options, 'q must be [B, T, NH, D] and k [B, S, KVH, D]', [q, k]);
+  }
+  const [B, T, NH, D] = q.shape as [number, number, number, number];
+  const [Bk, S, KVH, Dk] = k.shape as [number, number, number, number];
+  if (Bk !== B || Dk !== D) fail(options, 'q and k differ in batch or head dim', [q, k]);
+  if (KVH === 0 || NH % KVH !== 0) fail(options, `NH = ${NH} is not a multiple of KVH = ${KVH}`, [q, k]);
+  if (D < 1 || D > attentionMaxHeadDim) {
+    fail(options, `head dim D = ${D} is unsupported; the kernels take 1 ≤ D ≤ ${attentionMaxHeadDim}`, [q]);
+  }
+  if (T < 1 || S < 1) fail(options, 'T and S must be at least 1', [q, k]);
+  for (const t of [q, k, v]) if (t.dtype !== 'f32') fail(options, 'q, k and v must be f32', [t]);
+  expectShape(options, v, [B, S, KVH, D], 'v');
+  expectShape(options, io.out, [B, T, NH, D], 'out');
+  expectShape(options, io.lse, [B, NH, T], 'lse');
+  if (options.keyMask) expectShape(options, options.keyMask, [B, S], 'keyMask');
+  return { B, T, S, NH, KVH, D };
+}
+
+function tiledConstants(shape: AttentionShape, options: AttentionOptions): OverrideConstants {
+  const mask = options.keyMask;
+  return {
+    HEAD_DIM: shape.D,
+    CAUSAL: options.causal,
+    KEY_MASK: mask ? (mask.dtype === 'f32' ? 2 : 1) : 0,
+  };
+}
+
+function tiledUniform(runtime: Runtime, shape: AttentionShape, options: AttentionOptions): GPUBuffer {
+  const scale = options.scale ?? 1 / Math.sqrt(shape.D);
+  const data = new ArrayBuffer(48);
+  new Uint32Array(data, 0, 5).set([shape.T, shape.S, shape.NH, shape.KVH, shape.NH / shape.KVH]);
+  new Int32Array(data, 20, 1)[0] = shape.S - shape.T;
+  new Float32Array(data, 32, 2).set([scale, scale * Math.LOG2E]);
+  return createUniform(runtime, 'uniforms', data);
+}
+
+export async function attentionForward(
+  runtime: Runtime,
+  io: AttentionForwardIo,
+  options: AttentionOptions,
+): Promise<Dispatch> {
+  const shape = resolveShape(io, options);
+  const uniform = tiledUniform(runtime, shape, options);
+  return makeDispatch(runtime, {
+    kernel: attentionForwardKernel,
+    constants: tiledConstants(shape, options),
+    buffers: [
+      uniform,
+      options.keyMask?.buffer ?? runtime.placeholder.storage,
+      io.q.buffer,
+      io.k.buffer,
+      io.v.buffer,
+      io.out.buffer,
+      io.lse.buffer,
+    ],
+    workgroups: [ceilDiv(shape.T, attentionBlock), shape.NH, shape.B],
+    label: options.label ?? `attention forward ${io.q.label}`,
+    owned: [uniform],
+  });
+}
+
+export async function attentionBackward(
+  runtime: Runtime,
+  io: AttentionBackwardIo,
+  options: AttentionOptions,
+): Promise<Dispatch[]> {
+  const shape = resolveShape(io, options);
+  const { B, T, NH, D } = shape;
+  expectShape(options, io.dOut, [B, T, NH, D], 'dOut');
+  expectShape(options, io.dq, [B, T, NH, D], 'dq');
+  expectShape(options, io.dk, io.k.shape as number[], 'dk');
+  expectShape(options, io.dv, io.k.shape as number[], 'dv');
+  expectShape(options, io.rowStats, [B, NH, T, 2], 'rowStats');
+  const label = options.label ?? `attention backward ${io.q.label}`;
+  const mask = options.keyMask?.buffer ?? runtime.placeholder.storage;
+  const constants = tiledConstants(shape, options);
+
+  const rows = B * T * NH;
+  const statsUniform = createUniform(runtime, 'uniforms', new Uint32Array([rows, T, NH, D]).buffer);
+  const dqUniform = tiledUniform(runtime, shape, options);
+  const dkdvUniform = tiledUniform(runtime, shape, options);
+  // In this order, in one pass: rowStats is written before both gradient kernels read it.
+  return Promise.all([
+    makeDispatch(runtime, {
+      kernel: attentionRowStatsKernel,
+      buffers: [statsUniform, io.dOut.buffer, io.out.buffer, io.lse.buffer, io.rowStats.buffer],
+      workgroups: grid1d(runtime, rows, attentionBlock),
+      label: `${label}: row stats`,
+      owned: [statsUniform],
+    }),
+    makeDispatch(runtime, {
+      kernel: attentionDqKernel,
+      constants,
+      buffers: [
+        dqUniform,
+        mask,
+        io.q.buffer,
+        io.k.buffer,
+        io.v.buffer,
+        io.dOut.buffer,
+        io.rowStats.buffer,
+        io.dq.buffer,
+      ],
+      workgroups: [ceilDiv(T, attentionBlock), NH, B],
+      label: `${label}: dq`,
+      owned: [dqUniform],
+    }),
+    makeDispatch(runtime, {
+      kernel: attentionDkdvKernel,
+      constants,
+      buffers: [
+        dkdvUniform,
+        mask,
+        io.q.buffer,
+        io.k.buffer,
+        io.v.buffer,
+        io.dOut.buffer,
+        io.rowStats.buffer,
+        io.dk.buffer,
+        io.dv.buffer,
+      ],
+      workgroups: [ceilDiv(shape.S, attentionBlock), shape.KVH, B],
+      label: `${label}: dk, dv`,
+      owned: [dkdvUniform],
+    }),
+  ]);
+}

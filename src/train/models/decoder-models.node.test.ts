@@ -1,0 +1,107 @@
+/**
+ * Whole-model correctness: the GPU Llama, Qwen2 and GPT-2 steps against the independent tfjs reference
+ * (reference/tfjs-causal-lm.ts) on tiny random fixtures: loss to 1e-4 relative, and the gradient of
+ * every parameter tensor to 1e-3 relative (of that tensor's largest reference entry).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testRuntime } from '../../gpu/testing/test-runtime';
+import { type TinyModelOptions, tinyModelFiles } from '../fixtures/tiny-models';
+import { openCheckpoint } from '../io/checkpoint';
+import { filesFromMemory } from '../io/model-files';
+import { createDecoderModel, downloadByHfName } from './create-model';
+import { DecoderStep, type TokenBatch } from './decoder-step';
+import { createGrads } from './params';
+import { logitsOf, lossAndGradients, type Params } from './reference/tfjs-causal-lm';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function batchOf(rows: number[][], T: number): TokenBatch {
+  const pad = (row: number[]) => [...row, ...Array(T - row.length).fill(0)];
+  return {
+    ids: rows.map(pad),
+    attentionMask: rows.map((row) => pad(row.map(() => 1))),
+    labels: rows.map((row) => [...row, ...Array(T - row.length).fill(-100)]),
+  };
+}
+
+const cases: { name: string; options: TinyModelOptions; rows: number[][]; T: number }[] = [
+  {
+    name: 'Llama, GQA 2, a padded batch of odd length',
+    options: { family: 'llama', heads: 4, kvHeads: 2 },
+    rows: [
+      [256, 72, 105, 33, 10, 200, 7],
+      [256, 65, 66],
+    ],
+    T: 7,
+  },
+  {
+    name: 'Llama, GQA 1 (multi-head), untied',
+    options: { family: 'llama', heads: 2, kvHeads: 2, hiddenSize: 16, tieWordEmbeddings: false },
+    rows: [[256, 1, 2, 3, 4]],
+    T: 5,
+  },
+  {
+    name: 'Qwen2, GQA 7, q/k/v biases, tied',
+    options: { family: 'qwen2', heads: 7, kvHeads: 1, hiddenSize: 56, layers: 1 },
+    rows: [[256, 9, 8, 7, 6, 5, 4, 3, 2]],
+    T: 9,
+  },
+  {
+    name: 'GPT-2, tied, learned positions, a padded batch',
+    options: { family: 'gpt2', heads: 4 },
+    rows: [
+      [72, 105, 33, 10, 200, 7],
+      [65, 66, 67],
+    ],
+    T: 6,
+  },
+];
+
+describe('decoder models against the tfjs reference', () => {
+  it.each(cases)('$name', async ({ options, rows, T }) => {
+    const runtime = await testRuntime();
+    const files = tinyModelFiles(options);
+    const checkpoint = await openCheckpoint(filesFromMemory(files));
+    const config = checkpoint.config;
+    const model = await createDecoderModel(runtime, checkpoint);
+    const grads = createGrads(runtime, model.params);
+    const step = await DecoderStep.plan(runtime, model, { B: rows.length, T }, grads);
+    const batch = batchOf(rows, T);
+    step.run(batch);
+    const { loss } = await step.loss();
+
+    const ref: Params = new Map();
+    for (const name of checkpoint.weights.keys()) {
+      ref.set(name, tf.variable(tf.tensor(await checkpoint.read(name), checkpoint.weights.get(name)?.shape)));
+    }
+    const want = lossAndGradients(config, ref, batch);
+    const wantLoss = (await want.loss.data())[0] as number;
+    expect(Math.abs(loss - wantLoss) / Math.abs(wantLoss)).toBeLessThan(1e-4);
+
+    const forward = await DecoderStep.plan(runtime, model, { B: rows.length, T }, null, { keepLogits: true });
+    forward.run(batch);
+    const logits = await forward.readLogits();
+    const wantLogits = await logitsOf(config, ref, batch).data();
+    let logitScale = 0;
+    let logitError = 0;
+    for (let i = 0; i < wantLogits.length; i++) {
+      logitScale = Math.max(logitScale, Math.abs(wantLogits[i] as number));
+      logitError = Math.max(logitError, Math.abs((logits[i] as number) - (wantLogits[i] as number)));
+    }
+    expect(logitError / logitScale, 'logits').toBeLessThan(1e-4);
+
+    for (const [name, g] of want.grads) {
+      const expected = await g.data();
+      const got = await downloadByHfName(runtime, grads, name, checkpoint.weights.get(name)?.shape ?? []);
+      let scale = 0;
+      for (const v of expected) scale = Math.max(scale, Math.abs(v));
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++)
+        worst = Math.max(worst, Math.abs((got[i] as number) - (expected[i] as number)));
+      expect(worst / scale, `gradient of ${name}`).toBeLessThan(1e-3);
+    }
+  });
+});

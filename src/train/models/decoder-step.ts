@@ -1,0 +1,177 @@
+/**
+ * One training (or evaluation) step of a decoder LM as recorded dispatches:
+ *   family forward (ids → final normed hidden xf) → LM head → fused cross-entropy (dlogits in place of
+ *   the logits) → LM head backward → family backward (→ every parameter's gradient).
+ * The family files (llama.ts, gpt2.ts) plan their blocks; this file owns the batch inputs, the head,
+ * the loss and the replay. Labels follow HF's causal-LM loss: position t is scored on token t + 1.
+ *
+ * Dimension letters: B batch, T tokens per row, C width, V vocabulary.
+ */
+import type { Dispatch } from '../../gpu/dispatch';
+import { crossEntropy, setCrossEntropyScale } from '../../gpu/kernels/cross-entropy/cross-entropy';
+import {
+  type EmbeddingIds,
+  uploadEmbeddingIds,
+  writeEmbeddingIds,
+} from '../../gpu/kernels/embedding/embedding';
+import { RecordedStep } from '../../gpu/recorded-step';
+import type { Runtime } from '../../gpu/runtime';
+import { createTensor, downloadTensor, type Tensor, uploadTensor, writeTensor } from '../../gpu/tensor';
+import type { DecoderConfig } from './config';
+import { type Linear, linearBackward, linearForward } from './layers/linear';
+import { type ParamMap, requireTensor } from './params';
+
+export interface StepInputs {
+  B: number;
+  T: number;
+  ids: EmbeddingIds;
+  /** [B, T] u32: 1 for real tokens, 0 for padding. */
+  keyMask: Tensor;
+  /** [B·T] i32, already shifted: the token each position must predict, or -100. */
+  labels: Tensor;
+}
+
+export interface FamilyPlan {
+  forward: Dispatch[];
+  /** [B·T, C]: the final normed hidden state the LM head reads. */
+  xf: Tensor;
+  /** Its gradient, written by the head's backward before `backward` runs. */
+  dxf: Tensor;
+  backward: Dispatch[];
+}
+
+export interface DecoderModel {
+  readonly config: DecoderConfig;
+  readonly params: ParamMap;
+  /** Plans the family's part of a step; `grads` null plans the forward only. */
+  plan(runtime: Runtime, inputs: StepInputs, grads: ParamMap | null): Promise<FamilyPlan>;
+}
+
+/** A batch as HF takes it: ids and attention mask [B, T], labels [B, T] with -100 ignored (unshifted). */
+export interface TokenBatch {
+  ids: number[][];
+  attentionMask: number[][];
+  labels: number[][];
+}
+
+function flatBatch(batch: TokenBatch, B: number, T: number) {
+  if (batch.ids.length !== B || batch.ids.some((row) => row.length !== T)) {
+    throw new Error(`This step was planned for batches of [${B}, ${T}] tokens.`);
+  }
+  const ids = Uint32Array.from(batch.ids.flat());
+  const mask = Uint32Array.from(batch.attentionMask.flat());
+  const labels = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) labels[b * T + t] = t + 1 < T ? (batch.labels[b]?.[t + 1] ?? -100) : -100;
+  }
+  const counted = labels.reduce((n, l) => n + (l === -100 ? 0 : 1), 0);
+  return { ids, mask, labels, counted };
+}
+
+export class DecoderStep {
+  private constructor(
+    private readonly runtime: Runtime,
+    private readonly inputs: StepInputs,
+    private readonly recorded: RecordedStep,
+    private readonly lossRows: Tensor,
+    private readonly crossEntropyDispatch: Dispatch | null,
+    private readonly logits: Tensor,
+    private labelCount = 0,
+  ) {}
+
+  /**
+   * `grads` null plans the forward and the loss only. With `keepLogits` the step stops at the logits
+   * (no loss, no backward), for generation and for checking logits.
+   */
+  static async plan(
+    runtime: Runtime,
+    model: DecoderModel,
+    shape: { B: number; T: number },
+    grads: ParamMap | null,
+    options: { keepLogits?: boolean } = {},
+  ) {
+    const { B, T } = shape;
+    const { V, C } = model.config;
+    const N = B * T;
+    const inputs: StepInputs = {
+      B,
+      T,
+      ids: uploadEmbeddingIds(runtime, 'input ids', [N], new Uint32Array(N), V),
+      keyMask: uploadTensor(runtime.arena, 'attention mask', [B, T], new Uint32Array(N).fill(1)),
+      labels: uploadTensor(runtime.arena, 'labels', [N], new Int32Array(N).fill(-100)),
+    };
+    const family = await model.plan(runtime, inputs, grads);
+    const headName = model.config.tieWordEmbeddings ? embeddingName(model.config) : 'lm_head.weight';
+    const head: Linear = { name: 'lm_head', weight: requireTensor(model.params, headName), layout: 'out-in' };
+    const logits = createTensor(runtime.arena, 'logits', [N, V]);
+    const lossRows = createTensor(runtime.arena, 'loss per token', [N]);
+    const dispatches = [...family.forward, await linearForward(runtime, head, family.xf, logits)];
+    const ce = options.keepLogits
+      ? null
+      : await crossEntropy(runtime, {
+          logits,
+          labels: inputs.labels,
+          loss: lossRows,
+          dlogits: logits,
+          scale: 0,
+        });
+    if (ce) dispatches.push(ce);
+    if (grads && ce) {
+      const headGrad = requireTensor(grads, headName);
+      dispatches.push(
+        ...(await linearBackward(
+          runtime,
+          head,
+          { weight: headGrad },
+          { x: family.xf, dy: logits, dx: family.dxf },
+        )),
+      );
+      dispatches.push(...family.backward);
+    }
+    if (family.xf.shape.at(-1) !== C)
+      throw new Error('The family plan gave a hidden state of the wrong width.');
+    const recorded = new RecordedStep(runtime, `${model.config.architecture} step [${B}, ${T}]`, dispatches);
+    return new DecoderStep(runtime, inputs, recorded, lossRows, ce, logits);
+  }
+
+  get dispatchCount(): number {
+    return this.recorded.dispatchCount;
+  }
+
+  /** Uploads a batch and runs the step; the loss is read with `loss()`. */
+  run(batch: TokenBatch): void {
+    const { B, T } = this.inputs;
+    const flat = flatBatch(batch, B, T);
+    writeEmbeddingIds(this.runtime, this.inputs.ids, flat.ids);
+    writeTensor(this.runtime.device, this.inputs.keyMask, flat.mask);
+    writeTensor(this.runtime.device, this.inputs.labels, flat.labels);
+    this.labelCount = flat.counted;
+    if (this.crossEntropyDispatch) {
+      setCrossEntropyScale(
+        this.runtime,
+        this.crossEntropyDispatch,
+        flat.counted === 0 ? 0 : 1 / flat.counted,
+      );
+    }
+    this.recorded.replay();
+  }
+
+  /** [B·T, V] logits of the last run; only for a step planned with `keepLogits`. */
+  async readLogits(): Promise<Float32Array> {
+    if (this.crossEntropyDispatch)
+      throw new Error('This step overwrites its logits with their gradient; plan it with keepLogits.');
+    return downloadTensor(this.runtime.arena, this.logits);
+  }
+
+  /** HF's loss: the mean cross-entropy over the labels that are not -100. */
+  async loss(): Promise<{ loss: number; tokens: number }> {
+    const rows = await downloadTensor(this.runtime.arena, this.lossRows);
+    let sum = 0;
+    for (const value of rows) sum += value;
+    return { loss: this.labelCount === 0 ? 0 : sum / this.labelCount, tokens: this.labelCount };
+  }
+}
+
+export function embeddingName(config: DecoderConfig): string {
+  return config.family === 'gpt2' ? 'wte.weight' : 'model.embed_tokens.weight';
+}

@@ -1,0 +1,233 @@
+/**
+ * Llama-family decoders on the engine's kernels: LlamaForCausalLM (Llama 2 and 3, SmolLM, TinyLlama)
+ * and Qwen2ForCausalLM (the same block with q/k/v biases), as transformers' modeling_llama.py and
+ * modeling_qwen2.py define them:
+ *   h = embed[ids]
+ *   per layer: x = RMSNorm(h); q, k, v = x·Wqᵀ, x·Wkᵀ, x·Wvᵀ (+ b); q, k = RoPE(q, k)
+ *              h = h + o_proj(attention(q, k, v))            (causal, GQA, key padding mask)
+ *              y = RMSNorm(h); h = h + down(silu(gate(y)) · up(y))
+ *   xf = RMSNorm(h)   (the LM head and loss are in decoder-step.ts)
+ *
+ * Dimension letters: B batch, T tokens, N = B·T rows, C width, NH query heads, KV key/value heads,
+ * D head width, F feed-forward width, L layers.
+ */
+import type { Dispatch } from '../../gpu/dispatch';
+import { add } from '../../gpu/kernels/add/add';
+import { attentionBackward, attentionForward } from '../../gpu/kernels/attention/attention';
+import { embedding, embeddingBackward } from '../../gpu/kernels/embedding/embedding';
+import { rmsNormBackward, rmsNormForward } from '../../gpu/kernels/rmsnorm/rmsnorm';
+import { createRopeTable, rope } from '../../gpu/kernels/rope/rope';
+import { swiglu, swigluBackward } from '../../gpu/kernels/swiglu/swiglu';
+import type { Runtime } from '../../gpu/runtime';
+import { createTensor, reshapeTensor, type Tensor } from '../../gpu/tensor';
+import type { DecoderConfig } from './config';
+import type { DecoderModel, FamilyPlan, StepInputs } from './decoder-step';
+import { type Linear, linearBackward, linearForward } from './layers/linear';
+import { type ParamMap, requireTensor } from './params';
+
+export class LlamaModel implements DecoderModel {
+  private ropeTable?: Tensor;
+
+  constructor(
+    readonly config: DecoderConfig,
+    readonly params: ParamMap,
+  ) {}
+
+  private linear(name: string, bias: boolean): Linear {
+    return {
+      name,
+      weight: requireTensor(this.params, `${name}.weight`),
+      ...(bias ? { bias: requireTensor(this.params, `${name}.bias`) } : {}),
+      layout: 'out-in',
+    };
+  }
+
+  private layer(i: number) {
+    const c = this.config;
+    const p = `model.layers.${i}`;
+    return {
+      inputNorm: requireTensor(this.params, `${p}.input_layernorm.weight`),
+      postNorm: requireTensor(this.params, `${p}.post_attention_layernorm.weight`),
+      q: this.linear(`${p}.self_attn.q_proj`, c.qkvBias),
+      k: this.linear(`${p}.self_attn.k_proj`, c.qkvBias),
+      v: this.linear(`${p}.self_attn.v_proj`, c.qkvBias),
+      o: this.linear(`${p}.self_attn.o_proj`, c.outBias),
+      gate: this.linear(`${p}.mlp.gate_proj`, c.mlpBias),
+      up: this.linear(`${p}.mlp.up_proj`, c.mlpBias),
+      down: this.linear(`${p}.mlp.down_proj`, c.mlpBias),
+    };
+  }
+
+  async plan(runtime: Runtime, inputs: StepInputs, grads: ParamMap | null): Promise<FamilyPlan> {
+    const c = this.config;
+    const { B, T } = inputs;
+    const N = B * T;
+    const a = runtime.arena;
+    const t = (label: string, shape: number[]) => createTensor(a, label, shape);
+    this.ropeTable ??= createRopeTable(runtime, { headDim: c.D, theta: c.ropeTheta, scaling: c.ropeScaling });
+    const invFreq = this.ropeTable;
+    const heads = (x: Tensor, n: number) => reshapeTensor(x, [B, T, n, c.D]);
+    const attention = { causal: true, keyMask: inputs.keyMask };
+    const grad = (name: string) =>
+      grads ? { weight: requireTensor(grads, `${name}.weight`), bias: grads.get(`${name}.bias`) } : {};
+
+    const forward: Promise<Dispatch | Dispatch[]>[] = [];
+    const backward: Promise<Dispatch | Dispatch[]>[] = [];
+    const hs: Tensor[] = [t('h0', [N, c.C])];
+    forward.push(
+      embedding(runtime, {
+        table: requireTensor(this.params, 'model.embed_tokens.weight'),
+        ids: inputs.ids.ids,
+        out: hs[0] as Tensor,
+      }),
+    );
+
+    // Scratch shared by every layer's backward.
+    const dh = t('d residual', [N, c.C]);
+    const scratch = {
+      dact: t('d act', [N, c.F]),
+      dgate: t('d gate', [N, c.F]),
+      dup: t('d up', [N, c.F]),
+      dx2: t('d mlp input', [N, c.C]),
+      datt: t('d attention out', [N, c.NH * c.D]),
+      dqr: t('d q rotated', [N, c.NH * c.D]),
+      dkr: t('d k rotated', [N, c.KV * c.D]),
+      dq: t('d q', [N, c.NH * c.D]),
+      dk: t('d k', [N, c.KV * c.D]),
+      dv: t('d v', [N, c.KV * c.D]),
+      dx1: t('d attention input', [N, c.C]),
+      rowStats: t('attention row stats', [B, c.NH, T, 2]),
+    };
+    const o = t('projection out', [N, c.C]);
+
+    const layerBackwards: Promise<Dispatch | Dispatch[]>[][] = [];
+    for (let i = 0; i < c.L; i++) {
+      const w = this.layer(i);
+      const h = hs[i] as Tensor;
+      const s = {
+        x1: t(`L${i} x1`, [N, c.C]),
+        r1: t(`L${i} rrms1`, [N]),
+        q: t(`L${i} q`, [N, c.NH * c.D]),
+        k: t(`L${i} k`, [N, c.KV * c.D]),
+        v: t(`L${i} v`, [N, c.KV * c.D]),
+        qr: t(`L${i} q rotated`, [N, c.NH * c.D]),
+        kr: t(`L${i} k rotated`, [N, c.KV * c.D]),
+        att: t(`L${i} attention`, [N, c.NH * c.D]),
+        lse: t(`L${i} lse`, [B, c.NH, T]),
+        hm: t(`L${i} h mid`, [N, c.C]),
+        x2: t(`L${i} x2`, [N, c.C]),
+        r2: t(`L${i} rrms2`, [N]),
+        gate: t(`L${i} gate`, [N, c.F]),
+        up: t(`L${i} up`, [N, c.F]),
+        act: t(`L${i} act`, [N, c.F]),
+      };
+      const hNext = t(`h${i + 1}`, [N, c.C]);
+      hs.push(hNext);
+      const attIo = {
+        q: heads(s.qr, c.NH),
+        k: heads(s.kr, c.KV),
+        v: heads(s.v, c.KV),
+        out: heads(s.att, c.NH),
+        lse: s.lse,
+      };
+      forward.push(
+        rmsNormForward(runtime, { x: h, weight: w.inputNorm, y: s.x1, rrms: s.r1, eps: c.normEps }),
+        linearForward(runtime, w.q, s.x1, s.q),
+        linearForward(runtime, w.k, s.x1, s.k),
+        linearForward(runtime, w.v, s.x1, s.v),
+        rope(runtime, { x: heads(s.q, c.NH), out: heads(s.qr, c.NH), invFreq }),
+        rope(runtime, { x: heads(s.k, c.KV), out: heads(s.kr, c.KV), invFreq }),
+        attentionForward(runtime, attIo, attention),
+        linearForward(runtime, w.o, s.att, o),
+        add(runtime, { a: h, b: o, out: s.hm }),
+        rmsNormForward(runtime, { x: s.hm, weight: w.postNorm, y: s.x2, rrms: s.r2, eps: c.normEps }),
+        linearForward(runtime, w.gate, s.x2, s.gate),
+        linearForward(runtime, w.up, s.x2, s.up),
+        swiglu(runtime, { gate: s.gate, up: s.up, out: s.act }),
+        linearForward(runtime, w.down, s.act, o),
+        add(runtime, { a: s.hm, b: o, out: hNext }),
+      );
+      if (!grads) continue;
+      const d = scratch;
+      const g = (name: string) => requireTensor(grads, name);
+      const p = `model.layers.${i}`;
+      layerBackwards.push([
+        linearBackward(runtime, w.down, grad(w.down.name), { x: s.act, dy: dh, dx: d.dact }),
+        swigluBackward(runtime, { gate: s.gate, up: s.up, dh: d.dact, dgate: d.dgate, dup: d.dup }),
+        linearBackward(runtime, w.gate, grad(w.gate.name), { x: s.x2, dy: d.dgate, dx: d.dx2 }),
+        linearBackward(runtime, w.up, grad(w.up.name), { x: s.x2, dy: d.dup, dx: d.dx2, accumulateDx: true }),
+        rmsNormBackward(runtime, {
+          x: s.hm,
+          weight: w.postNorm,
+          rrms: s.r2,
+          dy: d.dx2,
+          dx: dh,
+          dweight: g(`${p}.post_attention_layernorm.weight`),
+          accumulateDx: true,
+        }),
+        linearBackward(runtime, w.o, grad(w.o.name), { x: s.att, dy: dh, dx: d.datt }),
+        attentionBackward(
+          runtime,
+          {
+            ...attIo,
+            dOut: heads(d.datt, c.NH),
+            rowStats: d.rowStats,
+            dq: heads(d.dqr, c.NH),
+            dk: heads(d.dkr, c.KV),
+            dv: heads(d.dv, c.KV),
+          },
+          attention,
+        ),
+        rope(runtime, { x: heads(d.dqr, c.NH), out: heads(d.dq, c.NH), invFreq, backward: true }),
+        rope(runtime, { x: heads(d.dkr, c.KV), out: heads(d.dk, c.KV), invFreq, backward: true }),
+        linearBackward(runtime, w.q, grad(w.q.name), { x: s.x1, dy: d.dq, dx: d.dx1 }),
+        linearBackward(runtime, w.k, grad(w.k.name), { x: s.x1, dy: d.dk, dx: d.dx1, accumulateDx: true }),
+        linearBackward(runtime, w.v, grad(w.v.name), { x: s.x1, dy: d.dv, dx: d.dx1, accumulateDx: true }),
+        rmsNormBackward(runtime, {
+          x: h,
+          weight: w.inputNorm,
+          rrms: s.r1,
+          dy: d.dx1,
+          dx: dh,
+          dweight: g(`${p}.input_layernorm.weight`),
+          accumulateDx: true,
+        }),
+      ]);
+    }
+
+    const xf = t('xf', [N, c.C]);
+    const rf = t('rrms final', [N]);
+    const dxf = t('d xf', [N, c.C]);
+    const finalNorm = requireTensor(this.params, 'model.norm.weight');
+    const hLast = hs[c.L] as Tensor;
+    forward.push(rmsNormForward(runtime, { x: hLast, weight: finalNorm, y: xf, rrms: rf, eps: c.normEps }));
+    if (grads) {
+      backward.push(
+        rmsNormBackward(runtime, {
+          x: hLast,
+          weight: finalNorm,
+          rrms: rf,
+          dy: dxf,
+          dx: dh,
+          dweight: requireTensor(grads, 'model.norm.weight'),
+        }),
+      );
+      for (let i = c.L - 1; i >= 0; i--) backward.push(...(layerBackwards[i] ?? []));
+      backward.push(
+        embeddingBackward(runtime, {
+          dout: dh,
+          dtable: requireTensor(grads, 'model.embed_tokens.weight'),
+          index: inputs.ids,
+          // Tied: the LM head's backward wrote its part of this gradient first.
+          accumulate: c.tieWordEmbeddings,
+        }),
+      );
+    }
+    return {
+      forward: (await Promise.all(forward)).flat(),
+      xf,
+      dxf,
+      backward: (await Promise.all(backward)).flat(),
+    };
+  }
+}
