@@ -119,6 +119,7 @@ const scaleByteOffset = 16;
  */
 export function setCrossEntropyScale(runtime: Runtime, dispatch: Dispatch, scale: number): void {
   const uniform = dispatch.owned[0];
-  if (!uniform || !Number.isFinite(scale)) throw new Error(`setCrossEntropyScale: bad dispatch or scale ${scale}.`);
+  if (!uniform || !Number.isFinite(scale))
+    throw new Error(`setCrossEntropyScale: bad dispatch or scale ${scale}.`);
   runtime.device.queue.writeBuffer(uniform, scaleByteOffset, new Float32Array([scale]));
 }
