@@ -29,6 +29,22 @@ export interface StepInputs {
   keyMask: Tensor;
   /** [B·T] i32, already shifted: the token each position must predict, or -100. */
   labels: Tensor;
+  /** [B] u32: the position of each row's first token (0 in training; the cache length when decoding). */
+  positionOffsets: Tensor;
+  /** Position ids [B·T] with their index, for models with learned positions (GPT-2). */
+  positions?: EmbeddingIds;
+  /** Generation only: append each layer's keys and values here, and (`attend`) read them back. */
+  cache?: KvCache;
+}
+
+/** Per-layer key and value caches [B, S, KV, D], and which of the S slots hold a token. */
+export interface KvCache {
+  k: Tensor[];
+  v: Tensor[];
+  /** [B, S] u32. */
+  mask: Tensor;
+  /** Attend over the cache (decoding one token) rather than over this step's own keys (the prompt). */
+  attend: boolean;
 }
 
 export interface FamilyPlan {
@@ -71,8 +87,8 @@ function flatBatch(batch: TokenBatch, B: number, T: number) {
 export class DecoderStep {
   private constructor(
     private readonly runtime: Runtime,
-    private readonly inputs: StepInputs,
-    private readonly recorded: RecordedStep,
+    readonly inputs: StepInputs,
+    readonly recorded: RecordedStep,
     private readonly lossRows: Tensor,
     private readonly crossEntropyDispatch: Dispatch | null,
     private readonly logits: Tensor,
@@ -88,7 +104,7 @@ export class DecoderStep {
     model: DecoderModel,
     shape: { B: number; T: number },
     grads: ParamMap | null,
-    options: { keepLogits?: boolean } = {},
+    options: { keepLogits?: boolean; cache?: KvCache } = {},
   ) {
     const { B, T } = shape;
     const { V, C } = model.config;
@@ -99,7 +115,14 @@ export class DecoderStep {
       ids: uploadEmbeddingIds(runtime, 'input ids', [N], new Uint32Array(N), V),
       keyMask: uploadTensor(runtime.arena, 'attention mask', [B, T], new Uint32Array(N).fill(1)),
       labels: uploadTensor(runtime.arena, 'labels', [N], new Int32Array(N).fill(-100)),
+      positionOffsets: uploadTensor(runtime.arena, 'position offsets', [B], new Uint32Array(B)),
+      ...(model.config.positions === 'learned'
+        ? { positions: uploadEmbeddingIds(runtime, 'positions', [N], positionIds(B, T, 0), model.config.P) }
+        : {}),
+      ...(options.cache ? { cache: options.cache } : {}),
     };
+    if (options.cache && grads)
+      throw new Error('A KV cache is for generation; it cannot be planned with gradients.');
     const family = await model.plan(runtime, inputs, grads);
     const headName = model.config.tieWordEmbeddings ? embeddingName(model.config) : 'lm_head.weight';
     const head: Linear = { name: 'lm_head', weight: requireTensor(model.params, headName), layout: 'out-in' };
@@ -156,6 +179,29 @@ export class DecoderStep {
     this.recorded.replay();
   }
 
+  /**
+   * One decoding step with a KV cache: `token` at `position`, attending over cache slots [0, position].
+   * Only for a step planned with B = T = 1 and an attending cache.
+   */
+  decode(token: number, position: number): void {
+    const { cache, B, T } = this.inputs;
+    if (!cache?.attend || B !== 1 || T !== 1)
+      throw new Error('decode() needs a one-token step planned with an attending KV cache.');
+    const slots = cache.mask.size;
+    if (position >= slots)
+      throw new Error(`The KV cache holds ${slots} tokens; position ${position} is past its end.`);
+    writeEmbeddingIds(this.runtime, this.inputs.ids, Uint32Array.of(token));
+    if (this.inputs.positions)
+      writeEmbeddingIds(this.runtime, this.inputs.positions, Uint32Array.of(position));
+    writeTensor(this.runtime.device, this.inputs.positionOffsets, Uint32Array.of(position));
+    writeTensor(
+      this.runtime.device,
+      cache.mask,
+      Uint32Array.from({ length: slots }, (_, s) => (s <= position ? 1 : 0)),
+    );
+    this.recorded.replay();
+  }
+
   /** [B·T, V] logits of the last run; only for a step planned with `keepLogits`. */
   async readLogits(): Promise<Float32Array> {
     if (this.crossEntropyDispatch)
@@ -170,6 +216,11 @@ export class DecoderStep {
     for (const value of rows) sum += value;
     return { loss: this.labelCount === 0 ? 0 : sum / this.labelCount, tokens: this.labelCount };
   }
+}
+
+/** Position ids offset + t for each of B rows of T tokens. */
+export function positionIds(B: number, T: number, offset: number): Uint32Array {
+  return Uint32Array.from({ length: B * T }, (_, n) => offset + (n % T));
 }
 
 export function embeddingName(config: DecoderConfig): string {

@@ -12,13 +12,9 @@
 import type { Dispatch } from '../../gpu/dispatch';
 import { add } from '../../gpu/kernels/add/add';
 import { attentionBackward, attentionForward } from '../../gpu/kernels/attention/attention';
-import {
-  type EmbeddingIds,
-  embedding,
-  embeddingBackward,
-  uploadEmbeddingIds,
-} from '../../gpu/kernels/embedding/embedding';
+import { embedding, embeddingBackward } from '../../gpu/kernels/embedding/embedding';
 import { gelu, geluBackward } from '../../gpu/kernels/gelu/gelu';
+import { kvAppend } from '../../gpu/kernels/kv-append/kv-append';
 import { layerNormBackward, layerNormForward } from '../../gpu/kernels/layernorm/layernorm';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, reshapeTensor, type Tensor } from '../../gpu/tensor';
@@ -56,12 +52,6 @@ export class Gpt2Model implements DecoderModel {
     };
   }
 
-  /** Positions 0..T-1 for every row, with their index for the wpe gradient. */
-  private positions(runtime: Runtime, B: number, T: number): EmbeddingIds {
-    const ids = Uint32Array.from({ length: B * T }, (_, n) => n % T);
-    return uploadEmbeddingIds(runtime, 'positions', [B * T], ids, this.config.P);
-  }
-
   async plan(runtime: Runtime, inputs: StepInputs, grads: ParamMap | null): Promise<FamilyPlan> {
     const c = this.config;
     const { B, T } = inputs;
@@ -69,7 +59,11 @@ export class Gpt2Model implements DecoderModel {
     const N = B * T;
     const t = (label: string, shape: number[]) => createTensor(runtime.arena, label, shape);
     const heads = (x: Tensor) => reshapeTensor(x, [B, T, c.NH, c.D]);
-    const attention = { causal: true, keyMask: inputs.keyMask };
+    const cache = inputs.cache;
+    // Decoding attends over the cache, whose mask already hides the slots not yet filled.
+    const attention = cache?.attend
+      ? { causal: false, keyMask: cache.mask }
+      : { causal: true, keyMask: inputs.keyMask };
     const grad = (name: string) =>
       grads
         ? { weight: requireTensor(grads, `${name}.weight`), bias: requireTensor(grads, `${name}.bias`) }
@@ -79,7 +73,8 @@ export class Gpt2Model implements DecoderModel {
       dbeta: requireTensor(grads as ParamMap, `${n.name}.bias`),
     });
 
-    const positions = this.positions(runtime, B, T);
+    const positions = inputs.positions;
+    if (!positions) throw new Error('GPT-2 needs position ids in its step inputs.');
     const wte = requireTensor(this.params, 'wte.weight');
     const wpe = requireTensor(this.params, 'wpe.weight');
     const tokenEmbedding = t('token embedding', [N, c.C]);
@@ -137,7 +132,14 @@ export class Gpt2Model implements DecoderModel {
       };
       const hNext = t(`h${i + 1}`, [N, c.C]);
       hs.push(hNext);
-      const attIo = { q: heads(s.q), k: heads(s.k), v: heads(s.v), out: heads(s.att), lse: s.lse };
+      const cached = cache ? { k: cache.k[i] as Tensor, v: cache.v[i] as Tensor } : undefined;
+      const attIo = {
+        q: heads(s.q),
+        k: cache?.attend && cached ? cached.k : heads(s.k),
+        v: cache?.attend && cached ? cached.v : heads(s.v),
+        out: heads(s.att),
+        lse: s.lse,
+      };
       const ln = (n: Norm, x: Tensor, y: Tensor, mean: Tensor, rstd: Tensor) =>
         layerNormForward(runtime, { x, gamma: n.gamma, beta: n.beta, y, mean, rstd, eps: c.normEps });
       forward.push(
@@ -145,6 +147,12 @@ export class Gpt2Model implements DecoderModel {
         linearForward(runtime, w.q, s.a, s.q),
         linearForward(runtime, w.k, s.a, s.k),
         linearForward(runtime, w.v, s.a, s.v),
+        ...(cached
+          ? [
+              kvAppend(runtime, { src: heads(s.k), cache: cached.k, offsets: inputs.positionOffsets }),
+              kvAppend(runtime, { src: heads(s.v), cache: cached.v, offsets: inputs.positionOffsets }),
+            ]
+          : []),
         attentionForward(runtime, attIo, attention),
         linearForward(runtime, w.proj, s.att, o),
         add(runtime, { a: h, b: o, out: s.hm }),

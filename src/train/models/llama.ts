@@ -15,6 +15,7 @@ import type { Dispatch } from '../../gpu/dispatch';
 import { add } from '../../gpu/kernels/add/add';
 import { attentionBackward, attentionForward } from '../../gpu/kernels/attention/attention';
 import { embedding, embeddingBackward } from '../../gpu/kernels/embedding/embedding';
+import { kvAppend } from '../../gpu/kernels/kv-append/kv-append';
 import { rmsNormBackward, rmsNormForward } from '../../gpu/kernels/rmsnorm/rmsnorm';
 import { createRopeTable, rope } from '../../gpu/kernels/rope/rope';
 import { swiglu, swigluBackward } from '../../gpu/kernels/swiglu/swiglu';
@@ -67,7 +68,12 @@ export class LlamaModel implements DecoderModel {
     this.ropeTable ??= createRopeTable(runtime, { headDim: c.D, theta: c.ropeTheta, scaling: c.ropeScaling });
     const invFreq = this.ropeTable;
     const heads = (x: Tensor, n: number) => reshapeTensor(x, [B, T, n, c.D]);
-    const attention = { causal: true, keyMask: inputs.keyMask };
+    const cache = inputs.cache;
+    // Decoding attends over the cache, whose mask already hides the slots not yet filled.
+    const attention = cache?.attend
+      ? { causal: false, keyMask: cache.mask }
+      : { causal: true, keyMask: inputs.keyMask };
+    const positionOffsets = inputs.positionOffsets;
     const grad = (name: string) =>
       grads ? { weight: requireTensor(grads, `${name}.weight`), bias: grads.get(`${name}.bias`) } : {};
 
@@ -123,10 +129,11 @@ export class LlamaModel implements DecoderModel {
       };
       const hNext = t(`h${i + 1}`, [N, c.C]);
       hs.push(hNext);
+      const cached = cache ? { k: cache.k[i] as Tensor, v: cache.v[i] as Tensor } : undefined;
       const attIo = {
         q: heads(s.qr, c.NH),
-        k: heads(s.kr, c.KV),
-        v: heads(s.v, c.KV),
+        k: cache?.attend && cached ? cached.k : heads(s.kr, c.KV),
+        v: cache?.attend && cached ? cached.v : heads(s.v, c.KV),
         out: heads(s.att, c.NH),
         lse: s.lse,
       };
@@ -135,8 +142,14 @@ export class LlamaModel implements DecoderModel {
         linearForward(runtime, w.q, s.x1, s.q),
         linearForward(runtime, w.k, s.x1, s.k),
         linearForward(runtime, w.v, s.x1, s.v),
-        rope(runtime, { x: heads(s.q, c.NH), out: heads(s.qr, c.NH), invFreq }),
-        rope(runtime, { x: heads(s.k, c.KV), out: heads(s.kr, c.KV), invFreq }),
+        rope(runtime, { x: heads(s.q, c.NH), out: heads(s.qr, c.NH), invFreq, positionOffsets }),
+        rope(runtime, { x: heads(s.k, c.KV), out: heads(s.kr, c.KV), invFreq, positionOffsets }),
+        ...(cached
+          ? [
+              kvAppend(runtime, { src: heads(s.kr, c.KV), cache: cached.k, offsets: positionOffsets }),
+              kvAppend(runtime, { src: heads(s.v, c.KV), cache: cached.v, offsets: positionOffsets }),
+            ]
+          : []),
         attentionForward(runtime, attIo, attention),
         linearForward(runtime, w.o, s.att, o),
         add(runtime, { a: h, b: o, out: s.hm }),

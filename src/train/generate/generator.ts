@@ -1,0 +1,99 @@
+/**
+ * Text generation with a KV cache, streaming token ids as they come.
+ * The prompt runs once as a prefill step that fills every layer's key/value cache; then each new token
+ * is one recorded decode step (T = 1) attending over the cache. Stops at maxNewTokens, at an EOS id,
+ * or when the decoded text reaches a stop string (transformers' `stop_strings`).
+ */
+import type { Runtime } from '../../gpu/runtime';
+import { createTensor } from '../../gpu/tensor';
+import { seededRandom } from '../../gpu/testing/random';
+import { type DecoderModel, DecoderStep, type KvCache } from '../models/decoder-step';
+import { greedy, type SamplingOptions, sampleToken } from './sampling';
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  sampling?: SamplingOptions;
+  seed?: number;
+  stopTokenIds?: number[];
+  stopStrings?: string[];
+  /** Decodes generated ids to text, for stop strings. */
+  decode?: (ids: number[]) => string;
+}
+
+export class Generator {
+  private decodeStep?: DecoderStep;
+  private cache?: { k: KvCache['k']; v: KvCache['v']; mask: KvCache['mask'] };
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly model: DecoderModel,
+    /** Prompt plus new tokens may not pass this many; it sizes the cache. */
+    readonly maxLength: number,
+  ) {
+    if (model.config.positions === 'learned' && maxLength > model.config.P) {
+      throw new Error(`This model has ${model.config.P} positions; a ${maxLength}-token cache cannot fit.`);
+    }
+  }
+
+  private cacheTensors() {
+    if (!this.cache) {
+      const c = this.model.config;
+      const S = this.maxLength;
+      const a = this.runtime.arena;
+      this.cache = {
+        k: Array.from({ length: c.L }, (_, i) => createTensor(a, `kv cache k${i}`, [1, S, c.KV, c.D])),
+        v: Array.from({ length: c.L }, (_, i) => createTensor(a, `kv cache v${i}`, [1, S, c.KV, c.D])),
+        mask: createTensor(a, 'kv cache mask', [1, S], 'u32'),
+      };
+    }
+    return this.cache;
+  }
+
+  private lastRow(logits: Float32Array): Float32Array {
+    const V = this.model.config.V;
+    return logits.subarray(logits.length - V);
+  }
+
+  async *stream(prompt: number[], options: GenerateOptions): AsyncGenerator<number> {
+    if (prompt.length === 0) throw new Error('The prompt is empty: give at least one token.');
+    const total = prompt.length + options.maxNewTokens;
+    if (total > this.maxLength) {
+      throw new Error(
+        `Prompt (${prompt.length}) plus ${options.maxNewTokens} new tokens passes the ${this.maxLength}-token limit.`,
+      );
+    }
+    const sampling = options.sampling ?? greedy;
+    const random = seededRandom(options.seed ?? 0);
+    const cache = this.cacheTensors();
+    const prefill = await DecoderStep.plan(this.runtime, this.model, { B: 1, T: prompt.length }, null, {
+      keepLogits: true,
+      cache: { ...cache, attend: false },
+    });
+    prefill.run({ ids: [prompt], attentionMask: [prompt.map(() => 1)], labels: [prompt.map(() => -100)] });
+    let logits = this.lastRow(await prefill.readLogits());
+    this.decodeStep ??= await DecoderStep.plan(this.runtime, this.model, { B: 1, T: 1 }, null, {
+      keepLogits: true,
+      cache: { ...cache, attend: true },
+    });
+    const generated: number[] = [];
+    for (let position = prompt.length; generated.length < options.maxNewTokens; position++) {
+      const token = sampleToken(logits, sampling, random);
+      generated.push(token);
+      yield token;
+      if (options.stopTokenIds?.includes(token)) return;
+      if (options.stopStrings?.length && options.decode) {
+        const text = options.decode(generated);
+        if (options.stopStrings.some((stop) => text.includes(stop))) return;
+      }
+      if (generated.length === options.maxNewTokens) return;
+      this.decodeStep.decode(token, position);
+      logits = this.lastRow(await this.decodeStep.readLogits());
+    }
+  }
+
+  async generate(prompt: number[], options: GenerateOptions): Promise<number[]> {
+    const out: number[] = [];
+    for await (const token of this.stream(prompt, options)) out.push(token);
+    return out;
+  }
+}
