@@ -17,8 +17,8 @@
 import { existsSync } from 'node:fs';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-import { chromiumArgs, findChromium } from './e2e/chromium';
-import { nodeGpuEnvironment } from './src/gpu/device/node-webgpu';
+import { chromiumArgs, findChromium } from './e2e/chromium.ts';
+import { nodeGpuEnvironment } from './src/gpu/device/node-webgpu.ts';
 
 // Test processes are forked from this one and inherit its environment; the dynamic linker reads
 // LD_LIBRARY_PATH only at process start, so it has to be set here, not inside a test.

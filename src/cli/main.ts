@@ -1,26 +1,63 @@
 /**
  * The `whetstone` command line: the same engine as the app (src/train, src/gpu), in Node through Dawn.
  * Public interface: keep command names and flags stable. In --json mode stdout holds only the JSON.
+ * Exit codes: 0 done, 1 failed (the message says why), 2 a usage error.
  */
 import { parseArgs } from 'node:util';
+import { runEval } from './eval';
+import { runGenerate } from './generate';
 import { runInfo } from './info';
+import { CliUsageError } from './load-model';
 
 const usage = `Usage: whetstone <command> [options]
 
 Commands:
-  info [--json]            the WebGPU adapter: vendor, architecture, features, limits
+  info [--json]
+      The WebGPU adapter: vendor, architecture, features, limits.
+  generate --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
+           [--seed S] [--json]
+      Continue the prompt. --temperature 0 is greedy. --json prints {"text", "token_ids"}.
+  eval --model DIR --data FILE.jsonl [--seq-len N] [--batch-size N] [--json]
+      Mean next-token loss over the file's {"text": ...} lines: {"loss", "tokens", "perplexity"}.
 `;
+
+const stringFlags = [
+  'model',
+  'adapter',
+  'prompt',
+  'data',
+  'max-new-tokens',
+  'temperature',
+  'top-k',
+  'top-p',
+  'seed',
+  'seq-len',
+  'batch-size',
+] as const;
+
+type Flags = Partial<Record<(typeof stringFlags)[number], string>> & { json?: boolean };
+
+function flagsOf(args: string[]): Flags {
+  const options: Record<string, { type: 'string' } | { type: 'boolean'; default: boolean }> = {
+    json: { type: 'boolean', default: false },
+  };
+  for (const name of stringFlags) options[name] = { type: 'string' };
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Flags;
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: { json: { type: 'boolean', default: false } },
-    strict: false,
-  });
   switch (command) {
     case 'info':
-      return runInfo({ json: values.json === true });
+      return runInfo({ json: flagsOf(rest).json === true });
+    case 'generate':
+      return runGenerate(flagsOf(rest));
+    case 'eval':
+      return runEval(flagsOf(rest));
     case undefined:
     case 'help':
     case '--help':
@@ -37,6 +74,6 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const e = error instanceof Error ? error : new Error(String(error));
     process.stderr.write(`whetstone: ${e.name}: ${e.message}\n`);
-    process.exit(1);
+    process.exit(e instanceof CliUsageError ? 2 : 1);
   },
 );

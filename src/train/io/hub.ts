@@ -1,0 +1,396 @@
+/**
+ * Downloads a model from the Hugging Face hub by repo id (e.g. `HuggingFaceTB/SmolLM2-135M-Instruct`)
+ * through `@huggingface/hub`, into a ModelCache, and returns a ModelFiles over the cached copy.
+ *
+ * Contract:
+ * - Fetches config.json, tokenizer.json, tokenizer_config.json, generation_config.json and
+ *   chat_template.jinja when present, and model.safetensors or model.safetensors.index.json plus the
+ *   shards it lists. Which files exist and their sizes come from one tree listing up front, so a
+ *   missing file fails before any weight is fetched and the overall total is known from the start.
+ * - Each file is written to a temporary cache entry and committed only once exactly the listed number
+ *   of bytes arrived; any failure or abort discards it. Files already committed are kept, so a retry
+ *   resumes at file granularity.
+ * - A marker entry is committed last. When it is present, a later call for the same repo@revision is
+ *   served from the cache without any request (so a moved branch is not noticed: delete the entries
+ *   under `repo@revision/` to refresh).
+ * - Every failure is a HubDownloadError naming the repo, the file and a `kind`, with what to do.
+ *
+ * Hub endpoints used (via @huggingface/hub): GET {hubUrl}/api/models/{repo}/tree/{revision} for the
+ * listing, then per file GET {hubUrl}/{repo}/resolve/{revision}/{file} with `Range: bytes=0-0` (size
+ * and Xet probe), then the full GET (or the Xet protocol for Xet-backed files).
+ */
+import { downloadFile, HubApiError, listFiles } from '@huggingface/hub';
+import { type CacheEntryWriter, cacheKey, type ModelCache } from './model-cache';
+import type { ModelFiles } from './model-files';
+
+export interface DownloadProgress {
+  file: string;
+  loadedBytes: number;
+  totalBytes: number;
+  overallLoaded: number;
+  overallTotal: number;
+}
+
+export interface DownloadModelOptions {
+  cache: ModelCache;
+  /** Branch, tag or commit. Default 'main'. */
+  revision?: string;
+  /** A Hugging Face token (hf_...), needed for gated and private models. */
+  accessToken?: string;
+  /** Default https://huggingface.co; tests point it at a local server. */
+  hubUrl?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+  fetch?: typeof fetch;
+}
+
+export type HubFailure =
+  | 'unauthorized' // 401: gated or private (or absent, which the hub hides from anonymous callers)
+  | 'forbidden' // 403: the token has no access to this repo
+  | 'not-found' // 404, or a file the model needs is not in the repo
+  | 'unsupported' // no safetensors weights
+  | 'http' // any other HTTP status
+  | 'network' // the connection failed or dropped
+  | 'incomplete' // the body ended short of (or past) the listed size
+  | 'aborted';
+
+export class HubDownloadError extends Error {
+  override readonly name = 'HubDownloadError';
+  constructor(
+    readonly repo: string,
+    readonly file: string,
+    readonly kind: HubFailure,
+    message: string,
+    options?: { cause?: unknown; status?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = options?.status;
+  }
+  readonly status: number | undefined;
+}
+
+const requiredFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+const optionalFiles = ['generation_config.json', 'chat_template.jinja'];
+const singleWeights = 'model.safetensors';
+const weightIndex = 'model.safetensors.index.json';
+/** Committed after every file; its presence means the download is complete. Lists name → bytes. */
+const completeMarker = '.whetstone-complete.json';
+/** Stands for the tree listing in errors, where no single file is at fault. */
+const listingFile = '(file list)';
+
+interface Hub {
+  repo: string;
+  revision: string;
+  hubUrl: string;
+  accessToken: string | undefined;
+  signal: AbortSignal | undefined;
+  fetch: typeof fetch;
+  cache: ModelCache;
+}
+
+export async function downloadModel(repo: string, options: DownloadModelOptions): Promise<ModelFiles> {
+  const hub = resolveOptions(repo, options);
+  const report = options.onProgress ?? (() => {});
+  const cached = await completeFromCache(hub);
+  if (cached) {
+    reportAllDone(cached, report);
+    return filesFromCache(hub, cached);
+  }
+
+  const listing = await listRepo(hub);
+  const plan = new Map<string, number>();
+  const need = (file: string) => {
+    const size = listing.get(file);
+    if (size === undefined) throw notInRepo(hub, file);
+    plan.set(file, size);
+  };
+  for (const file of requiredFiles) need(file);
+  for (const file of optionalFiles) if (listing.has(file)) need(file);
+
+  let doneBefore = 0; // bytes of files fetched before the totals were known (the index)
+  if (listing.has(singleWeights)) need(singleWeights);
+  else if (listing.has(weightIndex)) {
+    need(weightIndex);
+    await fetchToCache(hub, weightIndex, plan.get(weightIndex) ?? 0, () => {});
+    for (const shard of await shardsOf(hub)) need(shard);
+    doneBefore = plan.get(weightIndex) ?? 0;
+  } else
+    throw new HubDownloadError(
+      repo,
+      singleWeights,
+      'unsupported',
+      `${repo}@${hub.revision} has neither ${singleWeights} nor ${weightIndex}. Whetstone reads safetensors weights only; pick a repo that has them.`,
+    );
+
+  const overallTotal = [...plan.values()].reduce((a, b) => a + b, 0);
+  let overallLoaded = doneBefore;
+  if (doneBefore > 0)
+    report({
+      file: weightIndex,
+      loadedBytes: doneBefore,
+      totalBytes: doneBefore,
+      overallLoaded,
+      overallTotal,
+    });
+  for (const [file, totalBytes] of plan) {
+    if (file === weightIndex) continue;
+    const before = overallLoaded;
+    await fetchToCache(hub, file, totalBytes, (loadedBytes) =>
+      report({ file, loadedBytes, totalBytes, overallLoaded: before + loadedBytes, overallTotal }),
+    );
+    overallLoaded = before + totalBytes;
+  }
+
+  const marker = new TextEncoder().encode(JSON.stringify({ files: Object.fromEntries(plan) }));
+  await writeEntry(hub, completeMarker, marker);
+  return filesFromCache(hub, plan);
+}
+
+function resolveOptions(repo: string, options: DownloadModelOptions): Hub {
+  // Owner/name, or a bare name for the legacy root models (gpt2); nothing that could escape a path.
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(repo) || repo.split('/').some((part) => /^\.+$/.test(part)))
+    throw new HubDownloadError(
+      repo,
+      listingFile,
+      'not-found',
+      `"${repo}" is not a Hugging Face repo id; expected owner/name, e.g. HuggingFaceTB/SmolLM2-135M-Instruct.`,
+    );
+  if (options.accessToken !== undefined && !options.accessToken.startsWith('hf_'))
+    throw new HubDownloadError(
+      repo,
+      listingFile,
+      'unauthorized',
+      'The access token must start with hf_; create one at huggingface.co/settings/tokens.',
+    );
+  const baseFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  return {
+    repo,
+    revision: options.revision ?? 'main',
+    hubUrl: (options.hubUrl ?? 'https://huggingface.co').replace(/\/+$/, ''),
+    accessToken: options.accessToken,
+    signal,
+    // The library takes no AbortSignal; giving it to every request it makes is how cancel reaches it.
+    fetch: signal ? (input, init) => baseFetch(input, { ...init, signal }) : baseFetch,
+    cache: options.cache,
+  };
+}
+
+/** The marker's file sizes when the marker and every file it names are in the cache, else undefined. */
+async function completeFromCache(hub: Hub): Promise<Map<string, number> | undefined> {
+  const markerKey = cacheKey(hub.repo, hub.revision, completeMarker);
+  if (!(await hub.cache.has(markerKey))) return undefined;
+  let files: Record<string, number>;
+  try {
+    const text = new TextDecoder().decode(await hub.cache.get(markerKey));
+    files = (JSON.parse(text) as { files: Record<string, number> }).files;
+  } catch {
+    return undefined; // unreadable marker: download again, which rewrites it
+  }
+  const sizes = new Map(Object.entries(files));
+  for (const [file, size] of sizes)
+    if ((await hub.cache.size(cacheKey(hub.repo, hub.revision, file))) !== size) return undefined;
+  return sizes;
+}
+
+function reportAllDone(sizes: Map<string, number>, report: (progress: DownloadProgress) => void): void {
+  const overallTotal = [...sizes.values()].reduce((a, b) => a + b, 0);
+  let overallLoaded = 0;
+  for (const [file, size] of sizes) {
+    overallLoaded += size;
+    report({ file, loadedBytes: size, totalBytes: size, overallLoaded, overallTotal });
+  }
+}
+
+function filesFromCache(hub: Hub, sizes: Map<string, number>): ModelFiles {
+  const source = `${hub.repo}@${hub.revision} (cached in ${hub.cache.location})`;
+  return {
+    source,
+    has: (name) => sizes.has(name),
+    size: (name) => sizes.get(name) ?? 0,
+    async read(name, start, end) {
+      if (!sizes.has(name)) throw new Error(`${source} has no ${name}.`);
+      return hub.cache.get(cacheKey(hub.repo, hub.revision, name), start, end);
+    },
+  };
+}
+
+/** File path → size in bytes, from the hub's tree listing of the repo's top folder. */
+async function listRepo(hub: Hub): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  try {
+    for await (const entry of listFiles({
+      repo: hub.repo,
+      revision: hub.revision,
+      hubUrl: hub.hubUrl,
+      accessToken: hub.accessToken,
+      fetch: hub.fetch,
+    }))
+      if (entry.type === 'file') sizes.set(entry.path, entry.lfs?.size ?? entry.size);
+  } catch (error) {
+    throw asHubError(hub, listingFile, error);
+  }
+  return sizes;
+}
+
+async function shardsOf(hub: Hub): Promise<string[]> {
+  const bytes = await hub.cache.get(cacheKey(hub.repo, hub.revision, weightIndex));
+  try {
+    const index = JSON.parse(new TextDecoder().decode(bytes)) as { weight_map?: Record<string, string> };
+    return [...new Set(Object.values(index.weight_map ?? {}))];
+  } catch (error) {
+    // A broken index must not stay cached, or every later call would trip on it.
+    await hub.cache.delete(cacheKey(hub.repo, hub.revision, weightIndex));
+    throw new HubDownloadError(hub.repo, weightIndex, 'http', `${hub.repo}: ${weightIndex} is not JSON.`, {
+      cause: error,
+    });
+  }
+}
+
+/** Streams one file into a temporary cache entry and commits it once `totalBytes` arrived. */
+async function fetchToCache(
+  hub: Hub,
+  file: string,
+  totalBytes: number,
+  onBytes: (loadedBytes: number) => void,
+): Promise<void> {
+  const key = cacheKey(hub.repo, hub.revision, file);
+  if ((await hub.cache.size(key)) === totalBytes) {
+    onBytes(totalBytes); // committed by an earlier, interrupted call
+    return;
+  }
+  let writer: CacheEntryWriter | undefined;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  try {
+    const blob = await downloadFile({
+      repo: hub.repo,
+      path: file,
+      revision: hub.revision,
+      hubUrl: hub.hubUrl,
+      accessToken: hub.accessToken,
+      fetch: hub.fetch,
+    });
+    if (!blob) throw notInRepo(hub, file);
+    writer = await hub.cache.put(key, totalBytes);
+    reader = blob.stream().getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    for (;;) {
+      const { done, value } = await reader.read();
+      hub.signal?.throwIfAborted();
+      if (done) break;
+      await writer.write(value);
+      onBytes(writer.bytesWritten);
+    }
+    if (writer.bytesWritten !== totalBytes)
+      throw new HubDownloadError(
+        hub.repo,
+        file,
+        'incomplete',
+        `${hub.repo}: ${file} arrived with ${writer.bytesWritten} bytes but the hub lists ${totalBytes}; nothing was cached. Run the download again.`,
+      );
+    await writer.commit();
+  } catch (error) {
+    await reader?.cancel().catch(() => {});
+    await writer?.discard();
+    throw asHubError(hub, file, error, writer?.bytesWritten, totalBytes);
+  }
+}
+
+async function writeEntry(hub: Hub, file: string, bytes: Uint8Array): Promise<void> {
+  const writer = await hub.cache.put(cacheKey(hub.repo, hub.revision, file), bytes.byteLength);
+  try {
+    await writer.write(bytes);
+    await writer.commit();
+  } catch (error) {
+    await writer.discard();
+    throw error;
+  }
+}
+
+function notInRepo(hub: Hub, file: string): HubDownloadError {
+  return new HubDownloadError(
+    hub.repo,
+    file,
+    'not-found',
+    `${hub.repo}@${hub.revision} has no ${file}, which Whetstone needs: the file does not exist in this repo. Check the repo id and revision.`,
+    { status: 404 },
+  );
+}
+
+/** Turns whatever the library, fetch or the cache threw into a HubDownloadError saying what to do. */
+function asHubError(
+  hub: Hub,
+  file: string,
+  error: unknown,
+  loaded?: number,
+  total?: number,
+): HubDownloadError {
+  if (error instanceof HubDownloadError) return error;
+  const { repo, revision } = hub;
+  const where = file === listingFile ? `the file list of ${repo}@${revision}` : `${repo}@${revision}/${file}`;
+  if (hub.signal?.aborted)
+    return new HubDownloadError(
+      repo,
+      file,
+      'aborted',
+      `Download of ${where} was cancelled; nothing partial was kept.`,
+      {
+        cause: error,
+      },
+    );
+  if (error instanceof HubApiError) {
+    const status = error.statusCode;
+    const hubSaid = error.message.split('. URL: ')[0];
+    const options = { cause: error, status };
+    const modelPage = `${hub.hubUrl}/${repo}`;
+    if (status === 401)
+      return new HubDownloadError(
+        repo,
+        file,
+        'unauthorized',
+        hub.accessToken
+          ? `The hub refused the access token for ${where} (HTTP 401: ${hubSaid}). Check that the token is valid and has read access.`
+          : `${where} needs an access token (HTTP 401): the model is gated or private (or the repo does not exist). Accept its terms at ${modelPage} and pass an access token (hf_...) with read access.`,
+        options,
+      );
+    if (status === 403)
+      return new HubDownloadError(
+        repo,
+        file,
+        'forbidden',
+        `The access token has no access to ${where} (HTTP 403: ${hubSaid}). The model is gated: request access at ${modelPage}, wait for approval, then retry with a token of that account.`,
+        options,
+      );
+    if (status === 404)
+      return new HubDownloadError(
+        repo,
+        file,
+        'not-found',
+        file === listingFile
+          ? `The repo ${repo} does not exist at revision "${revision}" (HTTP 404). Check the repo id (owner/name) and the revision.`
+          : `${where} does not exist (HTTP 404). Check the repo id and the revision.`,
+        options,
+      );
+    return new HubDownloadError(
+      repo,
+      file,
+      'http',
+      `The hub answered HTTP ${status} for ${where}: ${hubSaid}.`,
+      options,
+    );
+  }
+  const got = loaded === undefined ? '' : ` after ${loaded} of ${total} bytes`;
+  return new HubDownloadError(
+    repo,
+    file,
+    'network',
+    `Lost the connection while downloading ${where}${got} (${describe(error)}); nothing partial was kept. Check the network and run the download again: files already complete are not fetched twice.`,
+    { cause: error },
+  );
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}
