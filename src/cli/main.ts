@@ -8,6 +8,7 @@ import { runEval } from './eval';
 import { runGenerate } from './generate';
 import { runInfo } from './info';
 import { CliUsageError } from './load-model';
+import { runMakeTinyModel } from './make-tiny-model';
 
 const usage = `Usage: whetstone <command> [options]
 
@@ -19,6 +20,8 @@ Commands:
       Continue the prompt. --temperature 0 is greedy. --json prints {"text", "token_ids"}.
   eval --model DIR --data FILE.jsonl [--seq-len N] [--batch-size N] [--json]
       Mean next-token loss over the file's {"text": ...} lines: {"loss", "tokens", "perplexity"}.
+  make-tiny-model --family llama|qwen2|gpt2 --out DIR [--seed S]
+      Write a tiny random-init model in Hugging Face layout, to try the commands above.
 `;
 
 const stringFlags = [
@@ -33,6 +36,8 @@ const stringFlags = [
   'seed',
   'seq-len',
   'batch-size',
+  'family',
+  'out',
 ] as const;
 
 type Flags = Partial<Record<(typeof stringFlags)[number], string>> & { json?: boolean };
@@ -58,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return runGenerate(flagsOf(rest));
     case 'eval':
       return runEval(flagsOf(rest));
+    case 'make-tiny-model':
+      return runMakeTinyModel(flagsOf(rest));
     case undefined:
     case 'help':
     case '--help':

@@ -52,6 +52,7 @@ export type HubFailure =
   | 'http' // any other HTTP status
   | 'network' // the connection failed or dropped
   | 'incomplete' // the body ended short of (or past) the listed size
+  | 'cache' // the cache could not store the file (disk full, quota)
   | 'aborted';
 
 export class HubDownloadError extends Error {
@@ -107,13 +108,12 @@ export async function downloadModel(repo: string, options: DownloadModelOptions)
   for (const file of requiredFiles) need(file);
   for (const file of optionalFiles) if (listing.has(file)) need(file);
 
-  let doneBefore = 0; // bytes of files fetched before the totals were known (the index)
   if (listing.has(singleWeights)) need(singleWeights);
   else if (listing.has(weightIndex)) {
+    // The index names the shards, so it comes first; the loop below then finds it already cached.
     need(weightIndex);
     await fetchToCache(hub, weightIndex, plan.get(weightIndex) ?? 0, () => {});
     for (const shard of await shardsOf(hub)) need(shard);
-    doneBefore = plan.get(weightIndex) ?? 0;
   } else
     throw new HubDownloadError(
       repo,
@@ -123,17 +123,8 @@ export async function downloadModel(repo: string, options: DownloadModelOptions)
     );
 
   const overallTotal = [...plan.values()].reduce((a, b) => a + b, 0);
-  let overallLoaded = doneBefore;
-  if (doneBefore > 0)
-    report({
-      file: weightIndex,
-      loadedBytes: doneBefore,
-      totalBytes: doneBefore,
-      overallLoaded,
-      overallTotal,
-    });
+  let overallLoaded = 0;
   for (const [file, totalBytes] of plan) {
-    if (file === weightIndex) continue;
     const before = overallLoaded;
     await fetchToCache(hub, file, totalBytes, (loadedBytes) =>
       report({ file, loadedBytes, totalBytes, overallLoaded: before + loadedBytes, overallTotal }),
@@ -164,7 +155,13 @@ function resolveOptions(repo: string, options: DownloadModelOptions): Hub {
     );
   const baseFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const signal = options.signal;
-  signal?.throwIfAborted();
+  if (signal?.aborted)
+    throw new HubDownloadError(
+      repo,
+      listingFile,
+      'aborted',
+      `Download of ${repo} was cancelled before it began.`,
+    );
   return {
     repo,
     revision: options.revision ?? 'main',
@@ -262,6 +259,7 @@ async function fetchToCache(
   }
   let writer: CacheEntryWriter | undefined;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let storing = false; // tells a cache failure from a network one in the catch below
   try {
     const blob = await downloadFile({
       repo: hub.repo,
@@ -272,13 +270,17 @@ async function fetchToCache(
       fetch: hub.fetch,
     });
     if (!blob) throw notInRepo(hub, file);
+    storing = true;
     writer = await hub.cache.put(key, totalBytes);
+    storing = false;
     reader = blob.stream().getReader() as ReadableStreamDefaultReader<Uint8Array>;
     for (;;) {
       const { done, value } = await reader.read();
       hub.signal?.throwIfAborted();
       if (done) break;
+      storing = true;
       await writer.write(value);
+      storing = false;
       onBytes(writer.bytesWritten);
     }
     if (writer.bytesWritten !== totalBytes)
@@ -288,10 +290,19 @@ async function fetchToCache(
         'incomplete',
         `${hub.repo}: ${file} arrived with ${writer.bytesWritten} bytes but the hub lists ${totalBytes}; nothing was cached. Run the download again.`,
       );
+    storing = true;
     await writer.commit();
   } catch (error) {
     await reader?.cancel().catch(() => {});
     await writer?.discard();
+    if (storing && !hub.signal?.aborted)
+      throw new HubDownloadError(
+        hub.repo,
+        file,
+        'cache',
+        `Could not store ${hub.repo}/${file} in ${hub.cache.location} (${errorText(error)}). Free some space or choose another cache location (WHETSTONE_CACHE in Node).`,
+        { cause: error },
+      );
     throw asHubError(hub, file, error, writer?.bytesWritten, totalBytes);
   }
 }
@@ -340,7 +351,7 @@ function asHubError(
     );
   if (error instanceof HubApiError) {
     const status = error.statusCode;
-    const hubSaid = error.message.split('. URL: ')[0];
+    const hubSaid = (error.message.split('. URL: ')[0] ?? '').replace(/\.$/, ''); // drop the URL trailer
     const options = { cause: error, status };
     const modelPage = `${hub.hubUrl}/${repo}`;
     if (status === 401)
@@ -384,12 +395,12 @@ function asHubError(
     repo,
     file,
     'network',
-    `Lost the connection while downloading ${where}${got} (${describe(error)}); nothing partial was kept. Check the network and run the download again: files already complete are not fetched twice.`,
+    `Lost the connection while downloading ${where}${got} (${errorText(error)}); nothing partial was kept. Check the network and run the download again: files already complete are not fetched twice.`,
     { cause: error },
   );
 }
 
-function describe(error: unknown): string {
+function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `${error.message}${cause}`;
