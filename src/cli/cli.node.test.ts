@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -16,6 +18,19 @@ const bin = new URL('../../bin/whetstone.mjs', import.meta.url).pathname;
 function whetstone(...args: string[]) {
   const { LD_LIBRARY_PATH: _a, VK_ICD_FILENAMES: _b, ...env } = process.env;
   return spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 300_000 });
+}
+
+/** The same, without blocking this process's event loop (a test server here must keep answering). */
+function whetstoneAsync(env: Record<string, string>, ...args: string[]) {
+  const { LD_LIBRARY_PATH: _a, VK_ICD_FILENAMES: _b, ...rest } = process.env;
+  return new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...rest, ...env }, timeout: 300_000 },
+      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 function writeModel(family: TinyFamily, overrides: Record<string, Uint8Array | string> = {}): string {
@@ -122,6 +137,85 @@ describe('whetstone CLI', () => {
     expect(result.tokens).toBe(tokens);
     expect(Math.abs(result.loss - sum / tokens) / (sum / tokens)).toBeLessThan(1e-4);
     expect(result.perplexity).toBeCloseTo(Math.exp(result.loss), 6);
+  });
+
+  it('takes a hub repo id for --model: downloads once into the cache, then runs from it', async () => {
+    const files = tinyModelFiles({ family: 'gpt2', seed: 3 });
+    const bytes = (name: string) =>
+      typeof files[name] === 'string'
+        ? new TextEncoder().encode(files[name] as string)
+        : (files[name] as Uint8Array);
+    const fileGets: string[] = [];
+    // The two endpoints @huggingface/hub calls: the tree listing and resolve (with Range for sizes).
+    const server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      if (path === '/api/models/test/tiny-gpt2/tree/main') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify(
+            Object.keys(files).map((name) => ({
+              type: 'file',
+              oid: name,
+              size: bytes(name).byteLength,
+              path: name,
+            })),
+          ),
+        );
+        return;
+      }
+      const file = /^\/test\/tiny-gpt2\/resolve\/main\/(.+)$/.exec(path)?.[1];
+      if (!file || !(file in files)) {
+        res.writeHead(404, { 'X-Error-Code': 'EntryNotFound' });
+        res.end('{}');
+        return;
+      }
+      const body = bytes(file);
+      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (range) {
+        const [start, end] = [Number(range[1]), Math.min(Number(range[2]), body.byteLength - 1)];
+        res.writeHead(206, {
+          'Content-Range': `bytes ${start}-${end}/${body.byteLength}`,
+          ETag: `"${file}"`,
+        });
+        res.end(body.subarray(start, end + 1));
+        return;
+      }
+      fileGets.push(file);
+      res.writeHead(200, { 'Content-Length': body.byteLength, ETag: `"${file}"` });
+      res.end(body);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const env = {
+      HF_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      WHETSTONE_CACHE: mkdtempSync(join(tmpdir(), 'whetstone-cache-')),
+    };
+    try {
+      const args = [
+        'generate',
+        '--model',
+        'test/tiny-gpt2',
+        '--prompt',
+        'Hi',
+        '--max-new-tokens',
+        '3',
+        '--temperature',
+        '0',
+        '--json',
+      ];
+      const first = await whetstoneAsync(env, ...args);
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stderr).toMatch(/downloaded model\.safetensors/);
+      expect(fileGets).toContain('model.safetensors');
+      fileGets.length = 0;
+      const second = await whetstoneAsync(env, ...args);
+      expect(second.stdout).toBe(first.stdout);
+      expect(fileGets).toEqual([]);
+      const missing = await whetstoneAsync(env, 'generate', '--model', 'test/absent', '--prompt', 'Hi');
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toMatch(/HubDownloadError/);
+    } finally {
+      server.close();
+    }
   });
 
   it('says what is wrong: usage, a malformed row, an unsupported architecture', () => {

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { parseJsonl, textRows } from '../train/data/jsonl';
 import { textBatches, tokenizeText } from '../train/data/text-batches';
 import { evaluateLoss } from '../train/evaluate';
-import { CliUsageError, loadModelForCli, numberFlag } from './load-model';
+import { loadModelForCli, numberFlag } from './load-model';
+import { CliUsageError } from './usage-error';
 
 export interface EvalFlags {
   model?: string;

@@ -4,7 +4,8 @@
  * Sampling defaults follow generation_config.json (greedy unless it sets do_sample); --temperature 0 is greedy.
  */
 import { Generator } from '../train/generate/generator';
-import { CliUsageError, loadModelForCli, numberFlag } from './load-model';
+import { loadModelForCli, numberFlag } from './load-model';
+import { CliUsageError } from './usage-error';
 
 export interface GenerateFlags {
   model?: string;

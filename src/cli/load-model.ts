@@ -2,21 +2,19 @@
 import { acquireDevice } from '../gpu/device/acquire-device';
 import { createRuntime } from '../gpu/runtime';
 import { openModelBundle } from '../train/io/model-bundle';
-import { filesFromFolder } from '../train/io/node-model-files';
 import { createDecoderModel } from '../train/models/create-model';
-
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError';
-}
+import { modelFilesFor } from './model-source';
+import { CliUsageError } from './usage-error';
 
 export async function loadModelForCli(folder: string | undefined, adapter: string | undefined) {
-  if (!folder) throw new CliUsageError('--model DIR is required: a folder in Hugging Face layout.');
+  if (!folder)
+    throw new CliUsageError('--model DIR is required: a folder in Hugging Face layout, or a hub repo id.');
   if (adapter) {
     throw new CliUsageError(
       '--adapter is not supported yet: adapters arrive with fine-tuning (LoRA and the other PEFT methods).',
     );
   }
-  const bundle = await openModelBundle(filesFromFolder(folder));
+  const bundle = await openModelBundle(await modelFilesFor(folder));
   const runtime = createRuntime(await acquireDevice({ label: 'whetstone-cli' }));
   const model = await createDecoderModel(runtime, bundle.checkpoint);
   return { bundle, runtime, model };

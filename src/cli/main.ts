@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { runEval } from './eval';
 import { runGenerate } from './generate';
 import { runInfo } from './info';
-import { CliUsageError } from './load-model';
 import { runMakeTinyModel } from './make-tiny-model';
+import { CliUsageError } from './usage-error';
 
 const usage = `Usage: whetstone <command> [options]
 

@@ -5,7 +5,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TinyFamily, tinyModelFiles } from '../train/fixtures/tiny-models';
-import { CliUsageError, numberFlag } from './load-model';
+import { numberFlag } from './load-model';
+import { CliUsageError } from './usage-error';
 
 const families: TinyFamily[] = ['llama', 'qwen2', 'gpt2'];
 
