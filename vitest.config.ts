@@ -44,6 +44,10 @@ export default defineConfig({
         },
       },
       {
+        // Pre-bundled up front: discovering them mid-run makes Vite reload the page under a test.
+        optimizeDeps: {
+          include: ['@tensorflow/tfjs', '@huggingface/tokenizers', '@huggingface/jinja', '@huggingface/hub'],
+        },
         test: {
           name: 'gpu-chromium',
           include: gpuTests,
