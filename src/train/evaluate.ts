@@ -4,6 +4,7 @@
  */
 import type { Runtime } from '../gpu/runtime';
 import { type DecoderModel, DecoderStep, type TokenBatch } from './models/decoder-step';
+import type { Adaptation } from './peft/adaptation';
 
 export interface EvalResult {
   loss: number;
@@ -15,6 +16,7 @@ export async function evaluateLoss(
   runtime: Runtime,
   model: DecoderModel,
   batches: TokenBatch[],
+  adaptation?: Adaptation,
 ): Promise<EvalResult> {
   const steps = new Map<string, DecoderStep>();
   let sum = 0;
@@ -24,7 +26,7 @@ export async function evaluateLoss(
     const key = `${shape.B}x${shape.T}`;
     let step = steps.get(key);
     if (!step) {
-      step = await DecoderStep.plan(runtime, model, shape, null);
+      step = await DecoderStep.plan(runtime, model, shape, adaptation ? { adaptation } : {});
       steps.set(key, step);
     }
     step.run(batch);

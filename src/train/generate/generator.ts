@@ -8,6 +8,7 @@ import type { Runtime } from '../../gpu/runtime';
 import { createTensor } from '../../gpu/tensor';
 import { seededRandom } from '../../gpu/testing/random';
 import { type DecoderModel, DecoderStep, type KvCache } from '../models/decoder-step';
+import type { Adaptation } from '../peft/adaptation';
 import { greedy, type SamplingOptions, sampleToken } from './sampling';
 
 export interface GenerateOptions {
@@ -29,6 +30,8 @@ export class Generator {
     private readonly model: DecoderModel,
     /** Prompt plus new tokens may not pass this many; it sizes the cache. */
     readonly maxLength: number,
+    /** A trained or loaded adapter to generate with. */
+    private readonly adaptation?: Adaptation,
   ) {
     if (model.config.positions === 'learned' && maxLength > model.config.P) {
       throw new Error(`This model has ${model.config.P} positions; a ${maxLength}-token cache cannot fit.`);
@@ -65,16 +68,28 @@ export class Generator {
     const sampling = options.sampling ?? greedy;
     const random = seededRandom(options.seed ?? 0);
     const cache = this.cacheTensors();
-    const prefill = await DecoderStep.plan(this.runtime, this.model, { B: 1, T: prompt.length }, null, {
-      keepLogits: true,
-      cache: { ...cache, attend: false },
-    });
+    const prefill = await DecoderStep.plan(
+      this.runtime,
+      this.model,
+      { B: 1, T: prompt.length },
+      {
+        keepLogits: true,
+        cache: { ...cache, attend: false },
+        ...(this.adaptation ? { adaptation: this.adaptation } : {}),
+      },
+    );
     prefill.run({ ids: [prompt], attentionMask: [prompt.map(() => 1)], labels: [prompt.map(() => -100)] });
     let logits = this.lastRow(await prefill.readLogits());
-    this.decodeStep ??= await DecoderStep.plan(this.runtime, this.model, { B: 1, T: 1 }, null, {
-      keepLogits: true,
-      cache: { ...cache, attend: true },
-    });
+    this.decodeStep ??= await DecoderStep.plan(
+      this.runtime,
+      this.model,
+      { B: 1, T: 1 },
+      {
+        keepLogits: true,
+        cache: { ...cache, attend: true },
+        ...(this.adaptation ? { adaptation: this.adaptation } : {}),
+      },
+    );
     const generated: number[] = [];
     for (let position = prompt.length; generated.length < options.maxNewTokens; position++) {
       const token = sampleToken(logits, sampling, random);

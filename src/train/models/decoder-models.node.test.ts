@@ -5,13 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { downloadTensor } from '../../gpu/tensor';
 import { testRuntime } from '../../gpu/testing/test-runtime';
 import { type TinyModelOptions, tinyModelFiles } from '../fixtures/tiny-models';
 import { openCheckpoint } from '../io/checkpoint';
 import { filesFromMemory } from '../io/model-files';
-import { createDecoderModel, downloadByHfName } from './create-model';
+import { FullFineTuning } from '../peft/full';
+import { createDecoderModel } from './create-model';
 import { DecoderStep, type TokenBatch } from './decoder-step';
-import { createGrads } from './params';
 import { logitsOf, lossAndGradients, type Params } from './reference/tfjs-causal-lm';
 
 beforeAll(async () => {
@@ -67,8 +68,13 @@ describe('decoder models against the tfjs reference', () => {
     const checkpoint = await openCheckpoint(filesFromMemory(files));
     const config = checkpoint.config;
     const model = await createDecoderModel(runtime, checkpoint);
-    const grads = createGrads(runtime, model.params);
-    const step = await DecoderStep.plan(runtime, model, { B: rows.length, T }, grads);
+    const full = new FullFineTuning(runtime, model);
+    const step = await DecoderStep.plan(
+      runtime,
+      model,
+      { B: rows.length, T },
+      { adaptation: full, backward: true },
+    );
     const batch = batchOf(rows, T);
     step.run(batch);
     const { loss } = await step.loss();
@@ -81,7 +87,7 @@ describe('decoder models against the tfjs reference', () => {
     const wantLoss = (await want.loss.data())[0] as number;
     expect(Math.abs(loss - wantLoss) / Math.abs(wantLoss)).toBeLessThan(1e-4);
 
-    const forward = await DecoderStep.plan(runtime, model, { B: rows.length, T }, null, { keepLogits: true });
+    const forward = await DecoderStep.plan(runtime, model, { B: rows.length, T }, { keepLogits: true });
     forward.run(batch);
     const logits = await forward.readLogits();
     const wantLogits = await logitsOf(config, ref, batch).data();
@@ -95,7 +101,7 @@ describe('decoder models against the tfjs reference', () => {
 
     for (const [name, g] of want.grads) {
       const expected = await g.data();
-      const got = await downloadByHfName(runtime, grads, name, checkpoint.weights.get(name)?.shape ?? []);
+      const got = await downloadTensor(runtime.arena, full.grads.get(name) as never);
       let scale = 0;
       for (const v of expected) scale = Math.max(scale, Math.abs(v));
       let worst = 0;

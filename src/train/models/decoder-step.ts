@@ -17,6 +17,8 @@ import {
 import { RecordedStep } from '../../gpu/recorded-step';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, downloadTensor, type Tensor, uploadTensor, writeTensor } from '../../gpu/tensor';
+import type { Adaptation, LinearSite } from '../peft/adaptation';
+import { frozen } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
 import { type Linear, linearBackward, linearForward } from './layers/linear';
 import { type ParamMap, requireTensor } from './params';
@@ -59,8 +61,20 @@ export interface FamilyPlan {
 export interface DecoderModel {
   readonly config: DecoderConfig;
   readonly params: ParamMap;
-  /** Plans the family's part of a step; `grads` null plans the forward only. */
-  plan(runtime: Runtime, inputs: StepInputs, grads: ParamMap | null): Promise<FamilyPlan>;
+  /** Every linear layer of the base model, for the training method to adapt. */
+  linearSites(): LinearSite[];
+  /** Plans the family's part of a step: the forward, and the backward when asked. */
+  plan(runtime: Runtime, inputs: StepInputs, adaptation: Adaptation, backward: boolean): Promise<FamilyPlan>;
+}
+
+export interface StepOptions {
+  /** The training method (or a loaded adapter); the base model as it is when absent. */
+  adaptation?: Adaptation;
+  /** Plan the backward pass: gradients for whatever the adaptation trains. */
+  backward?: boolean;
+  /** Stop at the logits (no loss, no backward), for generation and for checking logits. */
+  keepLogits?: boolean;
+  cache?: KvCache;
 }
 
 /** A batch as HF takes it: ids and attention mask [B, T], labels [B, T] with -100 ignored (unshifted). */
@@ -95,16 +109,11 @@ export class DecoderStep {
     private labelCount = 0,
   ) {}
 
-  /**
-   * `grads` null plans the forward and the loss only. With `keepLogits` the step stops at the logits
-   * (no loss, no backward), for generation and for checking logits.
-   */
   static async plan(
     runtime: Runtime,
     model: DecoderModel,
     shape: { B: number; T: number },
-    grads: ParamMap | null,
-    options: { keepLogits?: boolean; cache?: KvCache } = {},
+    options: StepOptions = {},
   ) {
     const { B, T } = shape;
     const { V, C } = model.config;
@@ -121,9 +130,11 @@ export class DecoderStep {
         : {}),
       ...(options.cache ? { cache: options.cache } : {}),
     };
-    if (options.cache && grads)
+    const adaptation = options.adaptation ?? frozen;
+    const backward = Boolean(options.backward) && !options.keepLogits;
+    if (options.cache && backward)
       throw new Error('A KV cache is for generation; it cannot be planned with gradients.');
-    const family = await model.plan(runtime, inputs, grads);
+    const family = await model.plan(runtime, inputs, adaptation, backward);
     const headName = model.config.tieWordEmbeddings ? embeddingName(model.config) : 'lm_head.weight';
     const head: Linear = { name: 'lm_head', weight: requireTensor(model.params, headName), layout: 'out-in' };
     const logits = createTensor(runtime.arena, 'logits', [N, V]);
@@ -139,15 +150,14 @@ export class DecoderStep {
           scale: 0,
         });
     if (ce) dispatches.push(ce);
-    if (grads && ce) {
-      const headGrad = requireTensor(grads, headName);
+    if (backward && ce) {
+      const headGrad = adaptation.baseGrad(headName);
       dispatches.push(
-        ...(await linearBackward(
-          runtime,
-          head,
-          { weight: headGrad },
-          { x: family.xf, dy: logits, dx: family.dxf },
-        )),
+        ...(await linearBackward(runtime, head, headGrad ? { weight: headGrad } : {}, {
+          x: family.xf,
+          dy: logits,
+          dx: family.dxf,
+        })),
       );
       dispatches.push(...family.backward);
     }

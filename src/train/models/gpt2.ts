@@ -2,32 +2,30 @@
  * GPT-2 (GPT2LMHeadModel: gpt2, distilgpt2) on the engine's kernels, as transformers' modeling_gpt2.py
  * defines it:
  *   h = wte[ids] + wpe[positions]
- *   per layer: a = LayerNorm₁(h); q, k, v = a·W_attn + b (Conv1D, W stored [IN, OUT], split in three at upload)
+ *   per layer: a = LayerNorm₁(h); q|k|v = a·W_attn + b   (Conv1D: W stored [IN, OUT]; split by columns)
  *              h = h + attention(q, k, v)·W_proj + b      (causal, key padding mask)
  *              m = LayerNorm₂(h); h = h + gelu_new(m·W_fc + b)·W_mlp_proj + b
  *   xf = LayerNorm_f(h)   (the tied LM head and the loss are in decoder-step.ts)
+ * Linear layers go through the training method's ops (adaptation.ts), keyed by their HF paths.
  *
  * Dimension letters: B batch, T tokens, N = B·T rows, C width, NH heads, D = C/NH, F = 4C, L layers.
  */
 import type { Dispatch } from '../../gpu/dispatch';
 import { add } from '../../gpu/kernels/add/add';
 import { attentionBackward, attentionForward } from '../../gpu/kernels/attention/attention';
+import { columnCopy } from '../../gpu/kernels/column-copy/column-copy';
 import { embedding, embeddingBackward } from '../../gpu/kernels/embedding/embedding';
 import { gelu, geluBackward } from '../../gpu/kernels/gelu/gelu';
 import { kvAppend } from '../../gpu/kernels/kv-append/kv-append';
 import { layerNormBackward, layerNormForward } from '../../gpu/kernels/layernorm/layernorm';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, reshapeTensor, type Tensor } from '../../gpu/tensor';
+import type { Adaptation, LinearSite } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
 import type { DecoderModel, FamilyPlan, StepInputs } from './decoder-step';
-import { type Linear, linearBackward, linearForward } from './layers/linear';
 import { type ParamMap, requireTensor } from './params';
 
-interface Norm {
-  name: string;
-  gamma: Tensor;
-  beta: Tensor;
-}
+type Work = Promise<Dispatch | Dispatch[]>;
 
 export class Gpt2Model implements DecoderModel {
   constructor(
@@ -35,16 +33,38 @@ export class Gpt2Model implements DecoderModel {
     readonly params: ParamMap,
   ) {}
 
-  private conv1d(name: string): Linear {
+  private site(layer: number, path: string, inFeatures: number, outFeatures: number): LinearSite {
+    const name = `h.${layer}.${path}`;
     return {
-      name,
-      weight: requireTensor(this.params, `${name}.weight`),
-      bias: requireTensor(this.params, `${name}.bias`),
-      layout: 'in-out',
+      path: name,
+      module: path.split('.').at(-1) as string,
+      layer,
+      base: {
+        name,
+        weight: requireTensor(this.params, `${name}.weight`),
+        bias: requireTensor(this.params, `${name}.bias`),
+        layout: 'in-out',
+      },
+      inFeatures,
+      outFeatures,
     };
   }
 
-  private norm(name: string): Norm {
+  private layerSites(i: number) {
+    const { C, F } = this.config;
+    return {
+      attn: this.site(i, 'attn.c_attn', C, 3 * C),
+      proj: this.site(i, 'attn.c_proj', C, C),
+      fc: this.site(i, 'mlp.c_fc', C, F),
+      mlpProj: this.site(i, 'mlp.c_proj', F, C),
+    };
+  }
+
+  linearSites(): LinearSite[] {
+    return Array.from({ length: this.config.L }, (_, i) => Object.values(this.layerSites(i))).flat();
+  }
+
+  private norm(name: string) {
     return {
       name,
       gamma: requireTensor(this.params, `${name}.weight`),
@@ -52,11 +72,17 @@ export class Gpt2Model implements DecoderModel {
     };
   }
 
-  async plan(runtime: Runtime, inputs: StepInputs, grads: ParamMap | null): Promise<FamilyPlan> {
+  async plan(
+    runtime: Runtime,
+    inputs: StepInputs,
+    adaptation: Adaptation,
+    backward: boolean,
+  ): Promise<FamilyPlan> {
     const c = this.config;
     const { B, T } = inputs;
     if (T > c.P) throw new Error(`GPT-2 takes at most ${c.P} tokens per row; this step has ${T}.`);
     const N = B * T;
+    const ctx = { runtime, N };
     const t = (label: string, shape: number[]) => createTensor(runtime.arena, label, shape);
     const heads = (x: Tensor) => reshapeTensor(x, [B, T, c.NH, c.D]);
     const cache = inputs.cache;
@@ -64,23 +90,20 @@ export class Gpt2Model implements DecoderModel {
     const attention = cache?.attend
       ? { causal: false, keyMask: cache.mask }
       : { causal: true, keyMask: inputs.keyMask };
-    const grad = (name: string) =>
-      grads
-        ? { weight: requireTensor(grads, `${name}.weight`), bias: requireTensor(grads, `${name}.bias`) }
-        : {};
-    const normGrads = (n: Norm) => ({
-      dgamma: requireTensor(grads as ParamMap, `${n.name}.weight`),
-      dbeta: requireTensor(grads as ParamMap, `${n.name}.bias`),
+    const unused = { dgamma: t('unused norm gradient', [c.C]), dbeta: t('unused norm bias gradient', [c.C]) };
+    const normGrads = (name: string) => ({
+      dgamma: adaptation.baseGrad(`${name}.weight`) ?? unused.dgamma,
+      dbeta: adaptation.baseGrad(`${name}.bias`) ?? unused.dbeta,
     });
-
     const positions = inputs.positions;
     if (!positions) throw new Error('GPT-2 needs position ids in its step inputs.');
+
     const wte = requireTensor(this.params, 'wte.weight');
     const wpe = requireTensor(this.params, 'wpe.weight');
     const tokenEmbedding = t('token embedding', [N, c.C]);
     const positionEmbedding = t('position embedding', [N, c.C]);
     const hs: Tensor[] = [t('h0', [N, c.C])];
-    const forward: Promise<Dispatch | Dispatch[]>[] = [
+    const forward: Work[] = [
       embedding(runtime, { table: wte, ids: inputs.ids.ids, out: tokenEmbedding }),
       embedding(runtime, { table: wpe, ids: positions.ids, out: positionEmbedding }),
       add(runtime, { a: tokenEmbedding, b: positionEmbedding, out: hs[0] as Tensor }),
@@ -95,29 +118,29 @@ export class Gpt2Model implements DecoderModel {
       dq: t('d q', [N, c.C]),
       dk: t('d k', [N, c.C]),
       dv: t('d v', [N, c.C]),
+      dqkv: t('d qkv', [N, 3 * c.C]),
       da: t('d attention input', [N, c.C]),
       rowStats: t('attention row stats', [B, c.NH, T, 2]),
     };
     const o = t('projection out', [N, c.C]);
 
-    const layerBackwards: Promise<Dispatch | Dispatch[]>[][] = [];
+    const layerBackwards: Work[][] = [];
     for (let i = 0; i < c.L; i++) {
-      const p = `h.${i}`;
-      const w = {
-        ln1: this.norm(`${p}.ln_1`),
-        ln2: this.norm(`${p}.ln_2`),
-        q: this.conv1d(`${p}.attn.c_attn.q`),
-        k: this.conv1d(`${p}.attn.c_attn.k`),
-        v: this.conv1d(`${p}.attn.c_attn.v`),
-        proj: this.conv1d(`${p}.attn.c_proj`),
-        fc: this.conv1d(`${p}.mlp.c_fc`),
-        mlpProj: this.conv1d(`${p}.mlp.c_proj`),
+      const sites = this.layerSites(i);
+      const op = {
+        attn: adaptation.linear(sites.attn, ctx),
+        proj: adaptation.linear(sites.proj, ctx),
+        fc: adaptation.linear(sites.fc, ctx),
+        mlpProj: adaptation.linear(sites.mlpProj, ctx),
       };
+      const ln1 = this.norm(`h.${i}.ln_1`);
+      const ln2 = this.norm(`h.${i}.ln_2`);
       const h = hs[i] as Tensor;
       const s = {
         a: t(`L${i} ln1 out`, [N, c.C]),
         mean1: t(`L${i} mean1`, [N]),
         rstd1: t(`L${i} rstd1`, [N]),
+        qkv: t(`L${i} qkv`, [N, 3 * c.C]),
         q: t(`L${i} q`, [N, c.C]),
         k: t(`L${i} k`, [N, c.C]),
         v: t(`L${i} v`, [N, c.C]),
@@ -132,6 +155,7 @@ export class Gpt2Model implements DecoderModel {
       };
       const hNext = t(`h${i + 1}`, [N, c.C]);
       hs.push(hNext);
+      const parts = [s.q, s.k, s.v];
       const cached = cache ? { k: cache.k[i] as Tensor, v: cache.v[i] as Tensor } : undefined;
       const attIo = {
         q: heads(s.q),
@@ -140,13 +164,20 @@ export class Gpt2Model implements DecoderModel {
         out: heads(s.att),
         lse: s.lse,
       };
-      const ln = (n: Norm, x: Tensor, y: Tensor, mean: Tensor, rstd: Tensor) =>
-        layerNormForward(runtime, { x, gamma: n.gamma, beta: n.beta, y, mean, rstd, eps: c.normEps });
       forward.push(
-        ln(w.ln1, h, s.a, s.mean1, s.rstd1),
-        linearForward(runtime, w.q, s.a, s.q),
-        linearForward(runtime, w.k, s.a, s.k),
-        linearForward(runtime, w.v, s.a, s.v),
+        layerNormForward(runtime, {
+          x: h,
+          gamma: ln1.gamma,
+          beta: ln1.beta,
+          y: s.a,
+          mean: s.mean1,
+          rstd: s.rstd1,
+          eps: c.normEps,
+        }),
+        op.attn.forward(s.a, s.qkv),
+        ...parts.map((dst, p) =>
+          columnCopy(runtime, { src: s.qkv, srcOffset: p * c.C, dst, dstOffset: 0, width: c.C }),
+        ),
         ...(cached
           ? [
               kvAppend(runtime, { src: heads(s.k), cache: cached.k, offsets: inputs.positionOffsets }),
@@ -154,30 +185,39 @@ export class Gpt2Model implements DecoderModel {
             ]
           : []),
         attentionForward(runtime, attIo, attention),
-        linearForward(runtime, w.proj, s.att, o),
+        op.proj.forward(s.att, o),
         add(runtime, { a: h, b: o, out: s.hm }),
-        ln(w.ln2, s.hm, s.m, s.mean2, s.rstd2),
-        linearForward(runtime, w.fc, s.m, s.fc),
+        layerNormForward(runtime, {
+          x: s.hm,
+          gamma: ln2.gamma,
+          beta: ln2.beta,
+          y: s.m,
+          mean: s.mean2,
+          rstd: s.rstd2,
+          eps: c.normEps,
+        }),
+        op.fc.forward(s.m, s.fc),
         gelu(runtime, { x: s.fc, out: s.g }),
-        linearForward(runtime, w.mlpProj, s.g, o),
+        op.mlpProj.forward(s.g, o),
         add(runtime, { a: s.hm, b: o, out: hNext }),
       );
-      if (!grads) continue;
+      if (!backward) continue;
+      const dParts = [d.dq, d.dk, d.dv];
       layerBackwards.push([
-        linearBackward(runtime, w.mlpProj, grad(w.mlpProj.name), { x: s.g, dy: dh, dx: d.dg }),
+        op.mlpProj.backward({ x: s.g, dy: dh, dx: d.dg }),
         geluBackward(runtime, { x: s.fc, dy: d.dg, dx: d.dfc }),
-        linearBackward(runtime, w.fc, grad(w.fc.name), { x: s.m, dy: d.dfc, dx: d.dm }),
+        op.fc.backward({ x: s.m, dy: d.dfc, dx: d.dm }),
         layerNormBackward(runtime, {
           x: s.hm,
-          gamma: w.ln2.gamma,
+          gamma: ln2.gamma,
           mean: s.mean2,
           rstd: s.rstd2,
           dy: d.dm,
           dx: dh,
-          ...normGrads(w.ln2),
+          ...normGrads(ln2.name),
           accumulateDx: true,
         }),
-        linearBackward(runtime, w.proj, grad(w.proj.name), { x: s.att, dy: dh, dx: d.datt }),
+        op.proj.backward({ x: s.att, dy: dh, dx: d.datt }),
         attentionBackward(
           runtime,
           {
@@ -190,17 +230,18 @@ export class Gpt2Model implements DecoderModel {
           },
           attention,
         ),
-        linearBackward(runtime, w.q, grad(w.q.name), { x: s.a, dy: d.dq, dx: d.da }),
-        linearBackward(runtime, w.k, grad(w.k.name), { x: s.a, dy: d.dk, dx: d.da, accumulateDx: true }),
-        linearBackward(runtime, w.v, grad(w.v.name), { x: s.a, dy: d.dv, dx: d.da, accumulateDx: true }),
+        ...dParts.map((src, p) =>
+          columnCopy(runtime, { src, srcOffset: 0, dst: d.dqkv, dstOffset: p * c.C, width: c.C }),
+        ),
+        op.attn.backward({ x: s.a, dy: d.dqkv, dx: d.da }),
         layerNormBackward(runtime, {
           x: h,
-          gamma: w.ln1.gamma,
+          gamma: ln1.gamma,
           mean: s.mean1,
           rstd: s.rstd1,
           dy: d.da,
           dx: dh,
-          ...normGrads(w.ln1),
+          ...normGrads(ln1.name),
           accumulateDx: true,
         }),
       ]);
@@ -223,9 +264,9 @@ export class Gpt2Model implements DecoderModel {
         eps: c.normEps,
       }),
     );
-    const backward: Promise<Dispatch | Dispatch[]>[] = [];
-    if (grads) {
-      backward.push(
+    const backwardWork: Work[] = [];
+    if (backward) {
+      backwardWork.push(
         layerNormBackward(runtime, {
           x: hLast,
           gamma: lnf.gamma,
@@ -233,30 +274,30 @@ export class Gpt2Model implements DecoderModel {
           rstd: rstdF,
           dy: dxf,
           dx: dh,
-          ...normGrads(lnf),
+          ...normGrads('ln_f'),
         }),
       );
-      for (let i = c.L - 1; i >= 0; i--) backward.push(...(layerBackwards[i] ?? []));
-      backward.push(
-        // Tied: the LM head's backward wrote its part of the wte gradient first.
-        embeddingBackward(runtime, {
-          dout: dh,
-          dtable: requireTensor(grads, 'wte.weight'),
-          index: inputs.ids,
-          accumulate: c.tieWordEmbeddings,
-        }),
-        embeddingBackward(runtime, {
-          dout: dh,
-          dtable: requireTensor(grads, 'wpe.weight'),
-          index: positions,
-        }),
-      );
+      for (let i = c.L - 1; i >= 0; i--) backwardWork.push(...(layerBackwards[i] ?? []));
+      const wteGrad = adaptation.baseGrad('wte.weight');
+      const wpeGrad = adaptation.baseGrad('wpe.weight');
+      // Tied: the LM head's backward wrote its part of the wte gradient first.
+      if (wteGrad)
+        backwardWork.push(
+          embeddingBackward(runtime, {
+            dout: dh,
+            dtable: wteGrad,
+            index: inputs.ids,
+            accumulate: c.tieWordEmbeddings,
+          }),
+        );
+      if (wpeGrad)
+        backwardWork.push(embeddingBackward(runtime, { dout: dh, dtable: wpeGrad, index: positions }));
     }
     return {
       forward: (await Promise.all(forward)).flat(),
       xf,
       dxf,
-      backward: (await Promise.all(backward)).flat(),
+      backward: (await Promise.all(backwardWork)).flat(),
     };
   }
 }

@@ -21,9 +21,10 @@ import { createRopeTable, rope } from '../../gpu/kernels/rope/rope';
 import { swiglu, swigluBackward } from '../../gpu/kernels/swiglu/swiglu';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, reshapeTensor, type Tensor } from '../../gpu/tensor';
+import type { Adaptation, LinearSite } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
 import type { DecoderModel, FamilyPlan, StepInputs } from './decoder-step';
-import { type Linear, linearBackward, linearForward } from './layers/linear';
+import type { Linear } from './layers/linear';
 import { type ParamMap, requireTensor } from './params';
 
 export class LlamaModel implements DecoderModel {
@@ -34,32 +35,47 @@ export class LlamaModel implements DecoderModel {
     readonly params: ParamMap,
   ) {}
 
-  private linear(name: string, bias: boolean): Linear {
-    return {
+  private site(
+    layer: number,
+    path: string,
+    bias: boolean,
+    inFeatures: number,
+    outFeatures: number,
+  ): LinearSite {
+    const name = `model.layers.${layer}.${path}`;
+    const base: Linear = {
       name,
       weight: requireTensor(this.params, `${name}.weight`),
       ...(bias ? { bias: requireTensor(this.params, `${name}.bias`) } : {}),
       layout: 'out-in',
     };
+    return { path: name, module: path.split('.').at(-1) as string, layer, base, inFeatures, outFeatures };
   }
 
-  private layer(i: number) {
+  private layerSites(i: number) {
     const c = this.config;
-    const p = `model.layers.${i}`;
+    const [C, Q, KVW, F] = [c.C, c.NH * c.D, c.KV * c.D, c.F];
     return {
-      inputNorm: requireTensor(this.params, `${p}.input_layernorm.weight`),
-      postNorm: requireTensor(this.params, `${p}.post_attention_layernorm.weight`),
-      q: this.linear(`${p}.self_attn.q_proj`, c.qkvBias),
-      k: this.linear(`${p}.self_attn.k_proj`, c.qkvBias),
-      v: this.linear(`${p}.self_attn.v_proj`, c.qkvBias),
-      o: this.linear(`${p}.self_attn.o_proj`, c.outBias),
-      gate: this.linear(`${p}.mlp.gate_proj`, c.mlpBias),
-      up: this.linear(`${p}.mlp.up_proj`, c.mlpBias),
-      down: this.linear(`${p}.mlp.down_proj`, c.mlpBias),
+      q: this.site(i, 'self_attn.q_proj', c.qkvBias, C, Q),
+      k: this.site(i, 'self_attn.k_proj', c.qkvBias, C, KVW),
+      v: this.site(i, 'self_attn.v_proj', c.qkvBias, C, KVW),
+      o: this.site(i, 'self_attn.o_proj', c.outBias, Q, C),
+      gate: this.site(i, 'mlp.gate_proj', c.mlpBias, C, F),
+      up: this.site(i, 'mlp.up_proj', c.mlpBias, C, F),
+      down: this.site(i, 'mlp.down_proj', c.mlpBias, F, C),
     };
   }
 
-  async plan(runtime: Runtime, inputs: StepInputs, grads: ParamMap | null): Promise<FamilyPlan> {
+  linearSites(): LinearSite[] {
+    return Array.from({ length: this.config.L }, (_, i) => Object.values(this.layerSites(i))).flat();
+  }
+
+  async plan(
+    runtime: Runtime,
+    inputs: StepInputs,
+    adaptation: Adaptation,
+    backward: boolean,
+  ): Promise<FamilyPlan> {
     const c = this.config;
     const { B, T } = inputs;
     const N = B * T;
@@ -74,11 +90,12 @@ export class LlamaModel implements DecoderModel {
       ? { causal: false, keyMask: cache.mask }
       : { causal: true, keyMask: inputs.keyMask };
     const positionOffsets = inputs.positionOffsets;
-    const grad = (name: string) =>
-      grads ? { weight: requireTensor(grads, `${name}.weight`), bias: grads.get(`${name}.bias`) } : {};
+    const ctx = { runtime, N };
+    // Norm weights that do not train still need somewhere for the kernel to put their gradient.
+    const unusedNormGrad = t('unused norm gradient', [c.C]);
+    const normGrad = (name: string) => adaptation.baseGrad(name) ?? unusedNormGrad;
 
     const forward: Promise<Dispatch | Dispatch[]>[] = [];
-    const backward: Promise<Dispatch | Dispatch[]>[] = [];
     const hs: Tensor[] = [t('h0', [N, c.C])];
     forward.push(
       embedding(runtime, {
@@ -108,7 +125,21 @@ export class LlamaModel implements DecoderModel {
 
     const layerBackwards: Promise<Dispatch | Dispatch[]>[][] = [];
     for (let i = 0; i < c.L; i++) {
-      const w = this.layer(i);
+      const sites = this.layerSites(i);
+      const op = {
+        q: adaptation.linear(sites.q, ctx),
+        k: adaptation.linear(sites.k, ctx),
+        v: adaptation.linear(sites.v, ctx),
+        o: adaptation.linear(sites.o, ctx),
+        gate: adaptation.linear(sites.gate, ctx),
+        up: adaptation.linear(sites.up, ctx),
+        down: adaptation.linear(sites.down, ctx),
+      };
+      const p = `model.layers.${i}`;
+      const w = {
+        inputNorm: requireTensor(this.params, `${p}.input_layernorm.weight`),
+        postNorm: requireTensor(this.params, `${p}.post_attention_layernorm.weight`),
+      };
       const h = hs[i] as Tensor;
       const s = {
         x1: t(`L${i} x1`, [N, c.C]),
@@ -139,9 +170,9 @@ export class LlamaModel implements DecoderModel {
       };
       forward.push(
         rmsNormForward(runtime, { x: h, weight: w.inputNorm, y: s.x1, rrms: s.r1, eps: c.normEps }),
-        linearForward(runtime, w.q, s.x1, s.q),
-        linearForward(runtime, w.k, s.x1, s.k),
-        linearForward(runtime, w.v, s.x1, s.v),
+        op.q.forward(s.x1, s.q),
+        op.k.forward(s.x1, s.k),
+        op.v.forward(s.x1, s.v),
         rope(runtime, { x: heads(s.q, c.NH), out: heads(s.qr, c.NH), invFreq, positionOffsets }),
         rope(runtime, { x: heads(s.k, c.KV), out: heads(s.kr, c.KV), invFreq, positionOffsets }),
         ...(cached
@@ -151,34 +182,32 @@ export class LlamaModel implements DecoderModel {
             ]
           : []),
         attentionForward(runtime, attIo, attention),
-        linearForward(runtime, w.o, s.att, o),
+        op.o.forward(s.att, o),
         add(runtime, { a: h, b: o, out: s.hm }),
         rmsNormForward(runtime, { x: s.hm, weight: w.postNorm, y: s.x2, rrms: s.r2, eps: c.normEps }),
-        linearForward(runtime, w.gate, s.x2, s.gate),
-        linearForward(runtime, w.up, s.x2, s.up),
+        op.gate.forward(s.x2, s.gate),
+        op.up.forward(s.x2, s.up),
         swiglu(runtime, { gate: s.gate, up: s.up, out: s.act }),
-        linearForward(runtime, w.down, s.act, o),
+        op.down.forward(s.act, o),
         add(runtime, { a: s.hm, b: o, out: hNext }),
       );
-      if (!grads) continue;
+      if (!backward) continue;
       const d = scratch;
-      const g = (name: string) => requireTensor(grads, name);
-      const p = `model.layers.${i}`;
       layerBackwards.push([
-        linearBackward(runtime, w.down, grad(w.down.name), { x: s.act, dy: dh, dx: d.dact }),
+        op.down.backward({ x: s.act, dy: dh, dx: d.dact }),
         swigluBackward(runtime, { gate: s.gate, up: s.up, dh: d.dact, dgate: d.dgate, dup: d.dup }),
-        linearBackward(runtime, w.gate, grad(w.gate.name), { x: s.x2, dy: d.dgate, dx: d.dx2 }),
-        linearBackward(runtime, w.up, grad(w.up.name), { x: s.x2, dy: d.dup, dx: d.dx2, accumulateDx: true }),
+        op.gate.backward({ x: s.x2, dy: d.dgate, dx: d.dx2 }),
+        op.up.backward({ x: s.x2, dy: d.dup, dx: d.dx2, accumulateDx: true }),
         rmsNormBackward(runtime, {
           x: s.hm,
           weight: w.postNorm,
           rrms: s.r2,
           dy: d.dx2,
           dx: dh,
-          dweight: g(`${p}.post_attention_layernorm.weight`),
+          dweight: normGrad(`${p}.post_attention_layernorm.weight`),
           accumulateDx: true,
         }),
-        linearBackward(runtime, w.o, grad(w.o.name), { x: s.att, dy: dh, dx: d.datt }),
+        op.o.backward({ x: s.att, dy: dh, dx: d.datt }),
         attentionBackward(
           runtime,
           {
@@ -193,16 +222,16 @@ export class LlamaModel implements DecoderModel {
         ),
         rope(runtime, { x: heads(d.dqr, c.NH), out: heads(d.dq, c.NH), invFreq, backward: true }),
         rope(runtime, { x: heads(d.dkr, c.KV), out: heads(d.dk, c.KV), invFreq, backward: true }),
-        linearBackward(runtime, w.q, grad(w.q.name), { x: s.x1, dy: d.dq, dx: d.dx1 }),
-        linearBackward(runtime, w.k, grad(w.k.name), { x: s.x1, dy: d.dk, dx: d.dx1, accumulateDx: true }),
-        linearBackward(runtime, w.v, grad(w.v.name), { x: s.x1, dy: d.dv, dx: d.dx1, accumulateDx: true }),
+        op.q.backward({ x: s.x1, dy: d.dq, dx: d.dx1 }),
+        op.k.backward({ x: s.x1, dy: d.dk, dx: d.dx1, accumulateDx: true }),
+        op.v.backward({ x: s.x1, dy: d.dv, dx: d.dx1, accumulateDx: true }),
         rmsNormBackward(runtime, {
           x: h,
           weight: w.inputNorm,
           rrms: s.r1,
           dy: d.dx1,
           dx: dh,
-          dweight: g(`${p}.input_layernorm.weight`),
+          dweight: normGrad(`${p}.input_layernorm.weight`),
           accumulateDx: true,
         }),
       ]);
@@ -214,33 +243,37 @@ export class LlamaModel implements DecoderModel {
     const finalNorm = requireTensor(this.params, 'model.norm.weight');
     const hLast = hs[c.L] as Tensor;
     forward.push(rmsNormForward(runtime, { x: hLast, weight: finalNorm, y: xf, rrms: rf, eps: c.normEps }));
-    if (grads) {
-      backward.push(
+    const backwardWork: Promise<Dispatch | Dispatch[]>[] = [];
+    if (backward) {
+      backwardWork.push(
         rmsNormBackward(runtime, {
           x: hLast,
           weight: finalNorm,
           rrms: rf,
           dy: dxf,
           dx: dh,
-          dweight: requireTensor(grads, 'model.norm.weight'),
+          dweight: normGrad('model.norm.weight'),
         }),
       );
-      for (let i = c.L - 1; i >= 0; i--) backward.push(...(layerBackwards[i] ?? []));
-      backward.push(
-        embeddingBackward(runtime, {
-          dout: dh,
-          dtable: requireTensor(grads, 'model.embed_tokens.weight'),
-          index: inputs.ids,
+      for (let i = c.L - 1; i >= 0; i--) backwardWork.push(...(layerBackwards[i] ?? []));
+      const embeddingGrad = adaptation.baseGrad('model.embed_tokens.weight');
+      if (embeddingGrad) {
+        backwardWork.push(
           // Tied: the LM head's backward wrote its part of this gradient first.
-          accumulate: c.tieWordEmbeddings,
-        }),
-      );
+          embeddingBackward(runtime, {
+            dout: dh,
+            dtable: embeddingGrad,
+            index: inputs.ids,
+            accumulate: c.tieWordEmbeddings,
+          }),
+        );
+      }
     }
     return {
       forward: (await Promise.all(forward)).flat(),
       xf,
       dxf,
-      backward: (await Promise.all(backward)).flat(),
+      backward: (await Promise.all(backwardWork)).flat(),
     };
   }
 }

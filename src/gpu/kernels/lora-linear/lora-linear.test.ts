@@ -147,3 +147,51 @@ describe('fused LoRA linear', () => {
     });
   });
 });
+
+describe('fused LoRA linear on a Conv1D weight ([IN, OUT]), adding into dx', () => {
+  it('matches the reference with W transposed', async () => {
+    const c: Case = { M: 23, IN: 19, OUT: 29, rank: 3, alpha: 6, bias: true, dropout: 0.2 };
+    const { inputs, shapes, layerOf } = setup(c);
+    const w = inputs.w!.data;
+    const transposed = new Float32Array(w.length);
+    for (let o = 0; o < c.OUT; o++)
+      for (let i = 0; i < c.IN; i++) transposed[i * c.OUT + o] = w[o * c.IN + i] as number;
+    const startDx = randomArray(seededRandom(12), c.M * c.IN);
+    await checkKernel(await testRuntime(), {
+      name: 'lora conv1d',
+      inputs: { ...inputs, wT: { shape: [c.IN, c.OUT], data: transposed } },
+      outputs: {
+        y: { shape: [c.M, c.OUT], tol },
+        u: { shape: [c.M, c.rank], tol },
+        du: { shape: [c.M, c.rank], tol },
+        dx: { shape: [c.M, c.IN], tol, initial: startDx },
+        dA: { shape: [c.rank, c.IN], tol: reducedTol },
+        dB: { shape: [c.OUT, c.rank], tol: reducedTol },
+      },
+      launch: async (rt, t) => {
+        const layer = { ...(await layerOf(t)), weight: t.wT!, weightLayout: 'in-out' as const };
+        const io = {
+          x: t.x!,
+          y: t.y!,
+          u: t.u!,
+          dy: t.dy!,
+          du: t.du!,
+          dx: t.dx!,
+          dA: t.dA!,
+          dB: t.dB!,
+          accumulateDx: true,
+        };
+        return [...(await loraLinearForward(rt, layer, io)), ...(await loraLinearBackward(rt, layer, io))];
+      },
+      reference: (x) => {
+        const params = { x: x.x!, w: x.w!, bias: x.bias, a: x.a!, b: x.b! };
+        const grads = loraBackwardRef(params, shapes, x.dy!);
+        return {
+          ...loraForwardRef(params, shapes),
+          ...grads,
+          dx: grads.dx.map((v, i) => v + (startDx[i] as number)),
+        };
+      },
+    });
+  });
+});

@@ -32,7 +32,9 @@ export function loraScale(config: LoraConfig): number {
 }
 
 export interface LoraLayer {
+  /** [OUT, IN], or [IN, OUT] with weightLayout 'in-out' (GPT-2's Conv1D). */
   weight: Tensor;
+  weightLayout?: 'out-in' | 'in-out';
   bias?: Tensor;
   loraA: Tensor;
   loraB: Tensor;
@@ -52,7 +54,8 @@ function dropoutSite(layer: LoraLayer): DropoutSite | undefined {
 }
 
 function checkShapes(layer: LoraLayer, x: Tensor) {
-  const [out, inFeatures] = layer.weight.shape as [number, number];
+  const [rows, cols] = layer.weight.shape as [number, number];
+  const [out, inFeatures] = layer.weightLayout === 'in-out' ? [cols, rows] : [rows, cols];
   const r = layer.config.rank;
   const expect = (t: Tensor, shape: number[]) => {
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
@@ -90,7 +93,7 @@ export async function loraLinearForward(
       a: io.x,
       b: layer.weight,
       out: io.y,
-      transB: true,
+      transB: layer.weightLayout !== 'in-out',
       bias: layer.bias,
       lowRank: { u: io.u, v: layer.loraB, vLayout: 'nr', scale: loraScale(layer.config) },
       label: `${layer.label}.forward`,
@@ -109,6 +112,8 @@ export interface LoraBackwardIo {
   dB: Tensor;
   /** Add into dA and dB (gradient accumulation) instead of overwriting them. */
   accumulate?: boolean;
+  /** Add into dx: several layers read the same input. */
+  accumulateDx?: boolean;
 }
 
 export async function loraLinearBackward(
@@ -144,6 +149,8 @@ export async function loraLinearBackward(
       a: io.dy,
       b: layer.weight,
       out: io.dx,
+      transB: layer.weightLayout === 'in-out',
+      accumulate: io.accumulateDx,
       lowRank: { u: io.du, v: layer.loraA, vLayout: 'rn', scale: 1, ...(drop ? { dropout: drop } : {}) },
       label: `${layer.label}.dx`,
     }),

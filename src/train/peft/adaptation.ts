@@ -1,0 +1,74 @@
+/**
+ * How a training method changes a model: the one small interface every method implements (full
+ * fine-tuning, LoRA and its variants, IA3, ...). The model files ask it for each linear layer's op and
+ * for the gradients of base parameters; the optimizer asks it what trains.
+ *
+ * A linear site is one nn.Linear (or GPT-2 Conv1D) of the base model, named by its Hugging Face module
+ * path; `module` is the last part of that path, which PEFT's target_modules match.
+ */
+import type { Dispatch } from '../../gpu/dispatch';
+import type { Runtime } from '../../gpu/runtime';
+import type { Tensor } from '../../gpu/tensor';
+import { type Linear, type LinearGrads, linearBackward, linearForward } from '../models/layers/linear';
+
+export interface LinearSite {
+  /** e.g. "model.layers.3.self_attn.q_proj", "h.0.attn.c_attn". */
+  path: string;
+  /** e.g. "q_proj", "c_attn"; GPT-2 has two "c_proj" (attn and mlp). */
+  module: string;
+  layer: number;
+  base: Linear;
+  /** [IN, OUT] of the layer. */
+  inFeatures: number;
+  outFeatures: number;
+}
+
+export interface PlanContext {
+  runtime: Runtime;
+  /** Rows (batch × tokens) the planned step feeds through each layer. */
+  N: number;
+}
+
+export interface LinearBackwardIo {
+  x: Tensor;
+  dy: Tensor;
+  dx?: Tensor;
+  accumulateDx?: boolean;
+}
+
+export interface LinearOp {
+  forward(x: Tensor, y: Tensor): Promise<Dispatch[]>;
+  /** Gradients of whatever trains in this layer, and dx when asked. */
+  backward(io: LinearBackwardIo): Promise<Dispatch[]>;
+}
+
+export interface TrainableEntry {
+  /** The name it is saved under. */
+  name: string;
+  param: Tensor;
+  grad: Tensor;
+}
+
+export interface Adaptation {
+  readonly method: string;
+  /** The gradient of a base parameter that trains (full fine-tuning); undefined when it is frozen. */
+  baseGrad(name: string): Tensor | undefined;
+  linear(site: LinearSite, ctx: PlanContext): LinearOp;
+  trainable(): TrainableEntry[];
+}
+
+/** The base layer as it is: trains when `grads` are given, otherwise only passes dx through. */
+export function baseLinearOp(runtime: Runtime, layer: Linear, grads: LinearGrads): LinearOp {
+  return {
+    forward: async (x, y) => [await linearForward(runtime, layer, x, y)],
+    backward: (io) => linearBackward(runtime, layer, grads, io),
+  };
+}
+
+/** No training: the base model as loaded (evaluation and generation). */
+export const frozen: Adaptation = {
+  method: 'none',
+  baseGrad: () => undefined,
+  linear: (site, ctx) => baseLinearOp(ctx.runtime, site.base, {}),
+  trainable: () => [],
+};
