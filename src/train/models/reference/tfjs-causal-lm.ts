@@ -10,6 +10,9 @@ import type { DecoderConfig } from '../config';
 
 export type Params = Map<string, tf.Tensor>;
 
+/** LoRA deltas by module path (e.g. "model.layers.0.self_attn.q_proj"): y += scale·x·Aᵀ·Bᵀ. */
+export type LoraDeltas = Map<string, { a: tf.Tensor; b: tf.Tensor; scale: number }>;
+
 export interface Batch {
   /** [B, T] token ids. */
   ids: number[][];
@@ -49,8 +52,15 @@ function rope(x: tf.Tensor, c: DecoderConfig, T: number): tf.Tensor {
   return x.mul(tf.cos(theta)).add(rotated.mul(tf.sin(theta)));
 }
 
-function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
-  const y = tf.matMul(x.reshape([-1, x.shape[x.shape.length - 1] as number]), w, false, true);
+function linear(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  b?: tf.Tensor,
+  lora?: { a: tf.Tensor; b: tf.Tensor; scale: number },
+): tf.Tensor {
+  const flat = x.reshape([-1, x.shape[x.shape.length - 1] as number]);
+  let y = tf.matMul(flat, w, false, true);
+  if (lora) y = y.add(tf.matMul(tf.matMul(flat, lora.a, false, true), lora.b, false, true).mul(lora.scale));
   const out = y.reshape([...x.shape.slice(0, -1), w.shape[0] as number]);
   return b ? out.add(b) : out;
 }
@@ -82,7 +92,7 @@ function mergeHeads(x: tf.Tensor): tf.Tensor {
   return x.transpose([0, 2, 1, 3]).reshape([B as number, T as number, (NH as number) * (D as number)]);
 }
 
-export function logitsOf(c: DecoderConfig, p: Params, batch: Batch): tf.Tensor {
+export function logitsOf(c: DecoderConfig, p: Params, batch: Batch, lora: LoraDeltas = new Map()): tf.Tensor {
   const get = (name: string) => {
     const t = p.get(name);
     if (!t) throw new Error(`reference: no parameter ${name}`);
@@ -97,18 +107,42 @@ export function logitsOf(c: DecoderConfig, p: Params, batch: Batch): tf.Tensor {
       const l = `h.${i}`;
       const a = layerNorm(h, get(`${l}.ln_1.weight`), get(`${l}.ln_1.bias`), c.normEps);
       // Conv1D: weight stored [in, out].
-      const qkv = linear(a, get(`${l}.attn.c_attn.weight`).transpose(), get(`${l}.attn.c_attn.bias`));
+      const qkv = linear(
+        a,
+        get(`${l}.attn.c_attn.weight`).transpose(),
+        get(`${l}.attn.c_attn.bias`),
+        lora.get(`${l}.attn.c_attn`),
+      );
       const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
       const o = mergeHeads(
         attention(heads(q, c.NH, c.D), heads(k, c.NH, c.D), heads(v, c.NH, c.D), c, batch.attentionMask),
       );
-      h = h.add(linear(o, get(`${l}.attn.c_proj.weight`).transpose(), get(`${l}.attn.c_proj.bias`)));
+      h = h.add(
+        linear(
+          o,
+          get(`${l}.attn.c_proj.weight`).transpose(),
+          get(`${l}.attn.c_proj.bias`),
+          lora.get(`${l}.attn.c_proj`),
+        ),
+      );
       const m = layerNorm(h, get(`${l}.ln_2.weight`), get(`${l}.ln_2.bias`), c.normEps);
-      const fc = linear(m, get(`${l}.mlp.c_fc.weight`).transpose(), get(`${l}.mlp.c_fc.bias`));
+      const fc = linear(
+        m,
+        get(`${l}.mlp.c_fc.weight`).transpose(),
+        get(`${l}.mlp.c_fc.bias`),
+        lora.get(`${l}.mlp.c_fc`),
+      );
       const gelu = fc
         .mul(0.5)
         .mul(tf.tanh(fc.add(fc.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
-      h = h.add(linear(gelu, get(`${l}.mlp.c_proj.weight`).transpose(), get(`${l}.mlp.c_proj.bias`)));
+      h = h.add(
+        linear(
+          gelu,
+          get(`${l}.mlp.c_proj.weight`).transpose(),
+          get(`${l}.mlp.c_proj.bias`),
+          lora.get(`${l}.mlp.c_proj`),
+        ),
+      );
     }
     h = layerNorm(h, get('ln_f.weight'), get('ln_f.bias'), c.normEps);
     return linear(h, opt('lm_head.weight') ?? get('wte.weight'));
@@ -118,30 +152,71 @@ export function logitsOf(c: DecoderConfig, p: Params, batch: Batch): tf.Tensor {
     const l = `model.layers.${i}`;
     const x = rmsNorm(h, get(`${l}.input_layernorm.weight`), c.normEps);
     const q = rope(
-      heads(linear(x, get(`${l}.self_attn.q_proj.weight`), opt(`${l}.self_attn.q_proj.bias`)), c.NH, c.D),
+      heads(
+        linear(
+          x,
+          get(`${l}.self_attn.q_proj.weight`),
+          opt(`${l}.self_attn.q_proj.bias`),
+          lora.get(`${l}.self_attn.q_proj`),
+        ),
+        c.NH,
+        c.D,
+      ),
       c,
       T,
     );
     const k = rope(
-      heads(linear(x, get(`${l}.self_attn.k_proj.weight`), opt(`${l}.self_attn.k_proj.bias`)), c.KV, c.D),
+      heads(
+        linear(
+          x,
+          get(`${l}.self_attn.k_proj.weight`),
+          opt(`${l}.self_attn.k_proj.bias`),
+          lora.get(`${l}.self_attn.k_proj`),
+        ),
+        c.KV,
+        c.D,
+      ),
       c,
       T,
     );
     const v = heads(
-      linear(x, get(`${l}.self_attn.v_proj.weight`), opt(`${l}.self_attn.v_proj.bias`)),
+      linear(
+        x,
+        get(`${l}.self_attn.v_proj.weight`),
+        opt(`${l}.self_attn.v_proj.bias`),
+        lora.get(`${l}.self_attn.v_proj`),
+      ),
       c.KV,
       c.D,
     );
     const o = mergeHeads(attention(q, k, v, c, batch.attentionMask));
-    h = h.add(linear(o, get(`${l}.self_attn.o_proj.weight`), opt(`${l}.self_attn.o_proj.bias`)));
+    h = h.add(
+      linear(
+        o,
+        get(`${l}.self_attn.o_proj.weight`),
+        opt(`${l}.self_attn.o_proj.bias`),
+        lora.get(`${l}.self_attn.o_proj`),
+      ),
+    );
     const y = rmsNorm(h, get(`${l}.post_attention_layernorm.weight`), c.normEps);
-    const gate = linear(y, get(`${l}.mlp.gate_proj.weight`), opt(`${l}.mlp.gate_proj.bias`));
-    const up = linear(y, get(`${l}.mlp.up_proj.weight`), opt(`${l}.mlp.up_proj.bias`));
+    const gate = linear(
+      y,
+      get(`${l}.mlp.gate_proj.weight`),
+      opt(`${l}.mlp.gate_proj.bias`),
+      lora.get(`${l}.mlp.gate_proj`),
+    );
+    const up = linear(
+      y,
+      get(`${l}.mlp.up_proj.weight`),
+      opt(`${l}.mlp.up_proj.bias`),
+      lora.get(`${l}.mlp.up_proj`),
+    );
     h = h.add(
       linear(
         gate.mul(tf.sigmoid(gate)).mul(up),
         get(`${l}.mlp.down_proj.weight`),
         opt(`${l}.mlp.down_proj.bias`),
+        lora.get(`${l}.mlp.down_proj`),
       ),
     );
   }
@@ -150,8 +225,8 @@ export function logitsOf(c: DecoderConfig, p: Params, batch: Batch): tf.Tensor {
 }
 
 /** HF's causal-LM loss: logits[:, :-1] against labels[:, 1:], mean over labels that are not -100. */
-export function lossOf(c: DecoderConfig, p: Params, batch: Batch): tf.Scalar {
-  const logits = logitsOf(c, p, batch);
+export function lossOf(c: DecoderConfig, p: Params, batch: Batch, lora: LoraDeltas = new Map()): tf.Scalar {
+  const logits = logitsOf(c, p, batch, lora);
   const [B, T, V] = logits.shape as number[];
   const shifted = logits
     .slice([0, 0, 0], [B as number, (T as number) - 1, V as number])
