@@ -77,6 +77,11 @@ export interface StepOptions {
   cache?: KvCache;
 }
 
+/** The label tokens a batch is scored on: every position whose next token is a label. */
+export function labelTokenCount(batch: TokenBatch): number {
+  return batch.labels.reduce((n, row) => n + row.slice(1).filter((l) => l !== -100).length, 0);
+}
+
 /** A batch as HF takes it: ids and attention mask [B, T], labels [B, T] with -100 ignored (unshifted). */
 export interface TokenBatch {
   ids: number[][];
@@ -172,19 +177,18 @@ export class DecoderStep {
   }
 
   /** Uploads a batch and runs the step; the loss is read with `loss()`. */
-  run(batch: TokenBatch): void {
+  run(batch: TokenBatch, options: { normalizeBy?: number } = {}): void {
     const { B, T } = this.inputs;
     const flat = flatBatch(batch, B, T);
+    // Gradient accumulation divides by the label tokens of all micro-batches of the step, so the
+    // accumulated gradient is that of the mean loss over the whole step (transformers' num_items_in_batch).
+    const normalizeBy = options.normalizeBy ?? flat.counted;
     writeEmbeddingIds(this.runtime, this.inputs.ids, flat.ids);
     writeTensor(this.runtime.device, this.inputs.keyMask, flat.mask);
     writeTensor(this.runtime.device, this.inputs.labels, flat.labels);
     this.labelCount = flat.counted;
     if (this.crossEntropyDispatch) {
-      setCrossEntropyScale(
-        this.runtime,
-        this.crossEntropyDispatch,
-        flat.counted === 0 ? 0 : 1 / flat.counted,
-      );
+      setCrossEntropyScale(this.runtime, this.crossEntropyDispatch, normalizeBy === 0 ? 0 : 1 / normalizeBy);
     }
     this.recorded.replay();
   }

@@ -82,7 +82,7 @@ export class Gpt2Model implements DecoderModel {
     const { B, T } = inputs;
     if (T > c.P) throw new Error(`GPT-2 takes at most ${c.P} tokens per row; this step has ${T}.`);
     const N = B * T;
-    const ctx = { runtime, N };
+    const ctx = { runtime, N, training: backward };
     const t = (label: string, shape: number[]) => createTensor(runtime.arena, label, shape);
     const heads = (x: Tensor) => reshapeTensor(x, [B, T, c.NH, c.D]);
     const cache = inputs.cache;

@@ -90,7 +90,7 @@ export class LlamaModel implements DecoderModel {
       ? { causal: false, keyMask: cache.mask }
       : { causal: true, keyMask: inputs.keyMask };
     const positionOffsets = inputs.positionOffsets;
-    const ctx = { runtime, N };
+    const ctx = { runtime, N, training: backward };
     // Norm weights that do not train still need somewhere for the kernel to put their gradient.
     const unusedNormGrad = t('unused norm gradient', [c.C]);
     const normGrad = (name: string) => adaptation.baseGrad(name) ?? unusedNormGrad;

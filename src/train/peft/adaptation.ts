@@ -27,6 +27,8 @@ export interface PlanContext {
   runtime: Runtime;
   /** Rows (batch × tokens) the planned step feeds through each layer. */
   N: number;
+  /** A training step (dropout on) rather than evaluation or generation (dropout off, as model.eval()). */
+  training: boolean;
 }
 
 export interface LinearBackwardIo {

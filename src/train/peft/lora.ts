@@ -100,7 +100,7 @@ export class LoraAdaptation implements Adaptation {
         rank: this.options.r,
         alpha: this.options.alpha,
         rsLora: this.options.useRslora,
-        dropout: this.options.dropout ?? 0,
+        dropout: ctx.training ? (this.options.dropout ?? 0) : 0,
       },
       rng: this.rng,
       stream: w.stream,

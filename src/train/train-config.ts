@@ -1,0 +1,77 @@
+/**
+ * A training run's settings, with typed defaults in one place (HF TrainingArguments' defaults where one
+ * exists: AdamW, betas (0.9, 0.999), eps 1e-8, weight decay 0, max grad norm 1, linear schedule).
+ * `validateTrainConfig` throws a `TrainConfigError` that names the setting.
+ */
+
+export type OptimizerKind = 'adamw' | 'sgd';
+export type ScheduleKind = 'constant' | 'linear' | 'cosine';
+
+export interface TrainConfig {
+  optimizer: OptimizerKind;
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  /** Decoupled (AdamW) or coupled (SGD); applied only to tensors of two or more dimensions. */
+  weightDecay: number;
+  /** Global gradient-norm clipping; 0 turns it off. */
+  maxGradNorm: number;
+  schedule: ScheduleKind;
+  warmupSteps: number;
+  /** Optimizer steps; when absent, `epochs` passes over the data decide. */
+  steps?: number;
+  epochs: number;
+  batchSize: number;
+  gradAccum: number;
+  seqLen: number;
+  seed: number;
+  shuffle: boolean;
+  /** Evaluate on the validation set every this many steps (0: only at the end). */
+  evalEvery: number;
+}
+
+export const defaultTrainConfig: TrainConfig = {
+  optimizer: 'adamw',
+  lr: 2e-4,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  maxGradNorm: 1,
+  schedule: 'linear',
+  warmupSteps: 0,
+  epochs: 1,
+  batchSize: 4,
+  gradAccum: 1,
+  seqLen: 256,
+  seed: 42,
+  shuffle: true,
+  evalEvery: 0,
+};
+
+export class TrainConfigError extends Error {
+  override readonly name = 'TrainConfigError';
+}
+
+export function validateTrainConfig(c: TrainConfig): TrainConfig {
+  const positiveInt = (value: number | undefined, name: string) => {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new TrainConfigError(`${name} must be a positive whole number, got ${value}.`);
+    }
+  };
+  positiveInt(c.batchSize, 'batch size');
+  positiveInt(c.gradAccum, 'gradient accumulation');
+  positiveInt(c.seqLen, 'sequence length');
+  positiveInt(c.steps, 'steps');
+  positiveInt(c.epochs, 'epochs');
+  if (!(c.lr > 0 && Number.isFinite(c.lr)))
+    throw new TrainConfigError(`learning rate must be positive, got ${c.lr}.`);
+  if (!(c.maxGradNorm >= 0))
+    throw new TrainConfigError(`max grad norm must be 0 (off) or positive, got ${c.maxGradNorm}.`);
+  if (!(c.weightDecay >= 0))
+    throw new TrainConfigError(`weight decay must not be negative, got ${c.weightDecay}.`);
+  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0))
+    throw new TrainConfigError(`warmup steps must be 0 or more, got ${c.warmupSteps}.`);
+  if (c.betas.some((b) => !(b >= 0 && b < 1)))
+    throw new TrainConfigError(`betas must lie in [0, 1), got ${c.betas.join(', ')}.`);
+  return c;
+}

@@ -1,0 +1,201 @@
+/**
+ * The training loop, the same in a browser worker and in the CLI. Per optimizer step: `gradAccum`
+ * micro-batches through one recorded forward+backward step (gradients summed across them, the loss
+ * normalised by all their label tokens), then one recorded optimizer step (global-norm clipping and
+ * AdamW or SGD on the GPU, the learning rate from the schedule). Streams a metrics event per step and
+ * an eval event whenever the validation set is scored.
+ */
+import type { Dispatch } from '../gpu/dispatch';
+import { add } from '../gpu/kernels/add/add';
+import { RecordedStep } from '../gpu/recorded-step';
+import type { Runtime } from '../gpu/runtime';
+import { createTensor, type Tensor } from '../gpu/tensor';
+import { batchLength, fixedBatch, type TokenExample } from './batches';
+import { epochBatches } from './data/order';
+import { type DecoderModel, DecoderStep, labelTokenCount } from './models/decoder-step';
+import { GpuOptimizer } from './optim/optimizer';
+import { learningRateMultiplier } from './optim/schedule';
+import type { Adaptation, TrainableEntry } from './peft/adaptation';
+import { type TrainConfig, TrainConfigError, validateTrainConfig } from './train-config';
+
+export interface StepMetrics {
+  kind: 'step';
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokens: number;
+  stepTimeMs: number;
+  tokensPerSecond: number;
+  gpuBytes: number;
+  peakGpuBytes: number;
+  trainableParams: number;
+  totalParams: number;
+}
+
+export interface EvalEvent {
+  kind: 'eval';
+  step: number;
+  loss: number;
+  tokens: number;
+}
+
+export type TrainEvent = StepMetrics | EvalEvent;
+
+/** Adaptations whose randomness (dropout) follows the step. */
+interface Stepped {
+  setStep(step: number): void;
+}
+
+const isStepped = (a: Adaptation): a is Adaptation & Stepped =>
+  typeof (a as Partial<Stepped>).setStep === 'function';
+
+export class Trainer {
+  private readonly config: TrainConfig;
+  readonly totalSteps: number;
+  private readonly T: number;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly model: DecoderModel,
+    private readonly adaptation: Adaptation,
+    config: TrainConfig,
+    private readonly train: TokenExample[],
+    private readonly validation: TokenExample[] = [],
+  ) {
+    this.config = validateTrainConfig(config);
+    if (train.length === 0) throw new TrainConfigError('The training set is empty.');
+    const perEpoch = Math.ceil(Math.ceil(train.length / config.batchSize) / config.gradAccum);
+    this.totalSteps = config.steps ?? perEpoch * config.epochs;
+    this.T = batchLength([...train, ...validation], config.seqLen);
+  }
+
+  /** Trainable and total parameter counts. */
+  parameterCounts(): { trainable: number; total: number } {
+    const trainable = this.adaptation.trainable();
+    const inBase = new Set(this.model.params.values());
+    const extra = trainable.filter((e) => !inBase.has(e.param)).reduce((n, e) => n + e.param.size, 0);
+    const base = [...this.model.params.values()].reduce((n, p) => n + p.size, 0);
+    return { trainable: trainable.reduce((n, e) => n + e.param.size, 0), total: base + extra };
+  }
+
+  private accumulation(entries: TrainableEntry[]) {
+    if (this.config.gradAccum === 1)
+      return { entries, sums: [] as Tensor[], plan: async () => [] as Dispatch[] };
+    const sums = entries.map((e) =>
+      createTensor(this.runtime.arena, `${e.name} accumulated grad`, e.grad.shape),
+    );
+    return {
+      entries: entries.map((e, i) => ({ ...e, grad: sums[i] as Tensor })),
+      sums,
+      plan: () =>
+        Promise.all(
+          entries.map((e, i) => add(this.runtime, { b: e.grad, out: sums[i] as Tensor, accumulate: true })),
+        ),
+    };
+  }
+
+  async *run(signal?: AbortSignal): AsyncGenerator<TrainEvent> {
+    const c = this.config;
+    const { runtime } = this;
+    const step = await DecoderStep.plan(
+      runtime,
+      this.model,
+      { B: c.batchSize, T: this.T },
+      { adaptation: this.adaptation, backward: true },
+    );
+    const accumulation = this.accumulation(this.adaptation.trainable());
+    const addGrads =
+      c.gradAccum > 1 ? new RecordedStep(runtime, 'accumulate gradients', await accumulation.plan()) : null;
+    const optimizer = await GpuOptimizer.create(runtime, accumulation.entries, c.optimizer, {
+      lr: c.lr,
+      betas: c.betas,
+      eps: c.eps,
+      weightDecay: c.weightDecay,
+      maxGradNorm: c.maxGradNorm,
+    });
+    const optimizerStep = new RecordedStep(runtime, 'optimizer step', optimizer.dispatches());
+    const counts = this.parameterCounts();
+
+    let epoch = 0;
+    let queue: number[][] = [];
+    const nextMicroBatch = () => {
+      if (queue.length === 0) queue = epochBatches(this.train.length, c.batchSize, epoch++, c);
+      return (queue.shift() as number[]).map((i) => this.train[i] as TokenExample);
+    };
+
+    for (let s = 0; s < this.totalSteps; s++) {
+      if (signal?.aborted) return;
+      const started = performance.now();
+      const micro = Array.from({ length: c.gradAccum }, () =>
+        fixedBatch(nextMicroBatch(), c.batchSize, this.T),
+      );
+      const total = micro.reduce((n, b) => n + labelTokenCount(b), 0);
+      if (isStepped(this.adaptation)) this.adaptation.setStep(s);
+      if (addGrads) for (const sum of accumulation.sums) this.clear(sum);
+      let lossSum = 0;
+      for (const batch of micro) {
+        step.run(batch, { normalizeBy: total });
+        addGrads?.replay();
+        const { loss, tokens } = await step.loss();
+        lossSum += loss * tokens;
+      }
+      const steps = { warmupSteps: c.warmupSteps, totalSteps: this.totalSteps };
+      const lr = c.lr * learningRateMultiplier(c.schedule, s, steps);
+      optimizer.setStep(s + 1, lr);
+      optimizerStep.replay();
+      const gradNorm = await optimizer.readGradNorm();
+      const stepTimeMs = performance.now() - started;
+      const tokens = micro.reduce((n, b) => n + b.attentionMask.flat().reduce((a, v) => a + v, 0), 0);
+      const stats = runtime.arena.stats();
+      yield {
+        kind: 'step',
+        step: s + 1,
+        epoch,
+        loss: total === 0 ? 0 : lossSum / total,
+        lr,
+        gradNorm,
+        tokens,
+        stepTimeMs,
+        tokensPerSecond: tokens / (stepTimeMs / 1000),
+        gpuBytes: stats.liveBytes,
+        peakGpuBytes: stats.peakLiveBytes,
+        trainableParams: counts.trainable,
+        totalParams: counts.total,
+      };
+      const last = s + 1 === this.totalSteps;
+      if (this.validation.length > 0 && (last || (c.evalEvery > 0 && (s + 1) % c.evalEvery === 0))) {
+        yield { kind: 'eval', step: s + 1, ...(await this.evaluate()) };
+      }
+    }
+  }
+
+  private evalStep?: DecoderStep;
+
+  /** Mean loss over every label token of the validation set. */
+  async evaluate(): Promise<{ loss: number; tokens: number }> {
+    const c = this.config;
+    this.evalStep ??= await DecoderStep.plan(
+      this.runtime,
+      this.model,
+      { B: c.batchSize, T: this.T },
+      { adaptation: this.adaptation },
+    );
+    let sum = 0;
+    let tokens = 0;
+    for (let i = 0; i < this.validation.length; i += c.batchSize) {
+      this.evalStep.run(fixedBatch(this.validation.slice(i, i + c.batchSize), c.batchSize, this.T));
+      const result = await this.evalStep.loss();
+      sum += result.loss * result.tokens;
+      tokens += result.tokens;
+    }
+    return { loss: tokens === 0 ? 0 : sum / tokens, tokens };
+  }
+
+  private clear(tensor: Tensor): void {
+    const encoder = this.runtime.device.createCommandEncoder({ label: `clear ${tensor.label}` });
+    encoder.clearBuffer(tensor.buffer);
+    this.runtime.device.queue.submit([encoder.finish()]);
+  }
+}
