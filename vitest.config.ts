@@ -40,6 +40,7 @@ export default defineConfig({
           exclude: [...notGpu, 'src/**/*.browser.test.ts'],
           environment: 'node',
           pool: 'forks',
+          globalSetup: ['scripts/build-cli.ts'],
           testTimeout: 120_000,
         },
       },

@@ -24,7 +24,7 @@ export async function runEval(flags: EvalFlags): Promise<number> {
   if (!flags.data.endsWith('.jsonl'))
     throw new CliUsageError(`--data ${flags.data}: eval reads .jsonl files of {"text": ...} lines.`);
   const rows = textRows(parseJsonl(readFileSync(flags.data, 'utf8'), flags.data), flags.data);
-  const { bundle, runtime, model } = await loadModelForCli(flags.model, flags.adapter);
+  const { bundle, runtime, model, adaptation } = await loadModelForCli(flags.model, flags.adapter);
   const defaultLength = model.config.positions === 'learned' ? Math.min(512, model.config.P) : 512;
   const seqLen = numberFlag(flags['seq-len'], 'seq-len', defaultLength, (n) => Number.isInteger(n) && n > 1);
   if (model.config.positions === 'learned' && seqLen > model.config.P) {
@@ -48,6 +48,7 @@ export async function runEval(flags: EvalFlags): Promise<number> {
       batchSize,
       seqLen,
     ),
+    adaptation,
   );
   if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else

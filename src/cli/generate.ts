@@ -21,7 +21,7 @@ export interface GenerateFlags {
 
 export async function runGenerate(flags: GenerateFlags): Promise<number> {
   if (flags.prompt === undefined) throw new CliUsageError('--prompt TEXT is required.');
-  const { bundle, runtime, model } = await loadModelForCli(flags.model, flags.adapter);
+  const { bundle, runtime, model, adaptation } = await loadModelForCli(flags.model, flags.adapter);
   const defaults = bundle.generation;
   const maxNewTokens = numberFlag(
     flags['max-new-tokens'],
@@ -60,7 +60,7 @@ export async function runGenerate(flags: GenerateFlags): Promise<number> {
       `The prompt (${prompt.length} tokens) plus ${maxNewTokens} new tokens pass this model's ${config.P} positions.`,
     );
   }
-  const generator = new Generator(runtime, model, maxLength);
+  const generator = new Generator(runtime, model, maxLength, adaptation);
   const ids: number[] = [];
   let printed = '';
   for await (const token of generator.stream(prompt, {

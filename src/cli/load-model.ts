@@ -1,23 +1,45 @@
-/** Opens a model folder for a CLI command: the bundle, a GPU runtime and the model on it. */
+/**
+ * Opens what a CLI command runs on: the model (a folder or a hub repo id) with its tokenizer, a GPU
+ * runtime, the model on it, and optionally a PEFT LoRA adapter folder applied to it.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { acquireDevice } from '../gpu/device/acquire-device';
-import { createRuntime } from '../gpu/runtime';
+import { createRuntime, type Runtime } from '../gpu/runtime';
+import { loraFromAdapter } from '../train/export/lora-adapter';
 import { openModelBundle } from '../train/io/model-bundle';
 import { createDecoderModel } from '../train/models/create-model';
+import type { DecoderModel } from '../train/models/decoder-step';
+import type { LoraOptions } from '../train/peft/lora';
 import { modelFilesFor } from './model-source';
 import { CliUsageError } from './usage-error';
 
-export async function loadModelForCli(folder: string | undefined, adapter: string | undefined) {
-  if (!folder)
+export async function loadModelForCli(spec: string | undefined, adapter: string | undefined) {
+  if (!spec)
     throw new CliUsageError('--model DIR is required: a folder in Hugging Face layout, or a hub repo id.');
-  if (adapter) {
-    throw new CliUsageError(
-      '--adapter is not supported yet: adapters arrive with fine-tuning (LoRA and the other PEFT methods).',
-    );
-  }
-  const bundle = await openModelBundle(await modelFilesFor(folder));
+  const files = await modelFilesFor(spec);
+  const bundle = await openModelBundle(files);
   const runtime = createRuntime(await acquireDevice({ label: 'whetstone-cli' }));
   const model = await createDecoderModel(runtime, bundle.checkpoint);
-  return { bundle, runtime, model };
+  const adaptation = adapter ? loadAdapter(runtime, model, adapter) : undefined;
+  return { files, bundle, runtime, model, adaptation };
+}
+
+/** Reads an adapter folder's files into memory. */
+export function readFolder(folder: string): Record<string, Uint8Array> {
+  if (!existsSync(folder)) throw new CliUsageError(`${folder} does not exist.`);
+  const files: Record<string, Uint8Array> = {};
+  for (const name of readdirSync(folder)) files[name] = readFileSync(join(folder, name));
+  return files;
+}
+
+export function loadAdapter(
+  runtime: Runtime,
+  model: DecoderModel,
+  folder: string,
+  overrides: Partial<LoraOptions> = {},
+) {
+  return loraFromAdapter(runtime, model, readFolder(folder), overrides);
 }
 
 /** A numeric flag, checked. */

@@ -8,6 +8,8 @@ import { runEval } from './eval';
 import { runGenerate } from './generate';
 import { runInfo } from './info';
 import { runMakeTinyModel } from './make-tiny-model';
+import { runMerge } from './merge';
+import { runTrain } from './train';
 import { CliUsageError } from './usage-error';
 
 const usage = `Usage: whetstone <command> [options]
@@ -15,11 +17,19 @@ const usage = `Usage: whetstone <command> [options]
 Commands:
   info [--json]
       The WebGPU adapter: vendor, architecture, features, limits.
-  generate --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
+  generate --model DIR [--adapter DIR] --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
            [--seed S] [--json]
       Continue the prompt. --temperature 0 is greedy. --json prints {"text", "token_ids"}.
-  eval --model DIR --data FILE.jsonl [--seq-len N] [--batch-size N] [--json]
+  eval --model DIR [--adapter DIR] --data FILE.jsonl [--seq-len N] [--batch-size N] [--json]
       Mean next-token loss over the file's {"text": ...} lines: {"loss", "tokens", "perplexity"}.
+  train --model DIR --data FILE.jsonl --method full|lora --out DIR [--validation FILE] [--init-adapter DIR]
+        [--optimizer adamw|sgd] [--lr X] [--lr-schedule constant|linear|cosine] [--warmup-steps N]
+        [--steps N | --epochs N] [--batch-size N] [--grad-accum N] [--seq-len N] [--max-grad-norm X]
+        [--weight-decay X] [--seed S] [--no-shuffle] [--lora-r R] [--lora-alpha A] [--lora-dropout P]
+        [--target-modules a,b|all-linear] [--use-rslora] [--eval-every N] [--json]
+      Fine-tune; write a PEFT adapter folder (lora) or a Hugging Face model folder (full) to --out.
+  merge --model DIR --adapter DIR --out DIR
+      Merge a LoRA adapter into the base weights and write a Hugging Face model folder.
   make-tiny-model --family llama|qwen2|gpt2 --out DIR [--seed S]
       Write a tiny random-init model in Hugging Face layout, to try the commands above.
 `;
@@ -38,15 +48,35 @@ const stringFlags = [
   'batch-size',
   'family',
   'out',
+  'method',
+  'validation',
+  'init-adapter',
+  'optimizer',
+  'lr',
+  'lr-schedule',
+  'warmup-steps',
+  'steps',
+  'epochs',
+  'grad-accum',
+  'max-grad-norm',
+  'weight-decay',
+  'lora-r',
+  'lora-alpha',
+  'lora-dropout',
+  'target-modules',
+  'num-virtual-tokens',
+  'eval-every',
 ] as const;
 
-type Flags = Partial<Record<(typeof stringFlags)[number], string>> & { json?: boolean };
+const booleanFlags = ['json', 'no-shuffle', 'use-rslora'] as const;
+
+type Flags = Partial<Record<(typeof stringFlags)[number], string>> &
+  Partial<Record<(typeof booleanFlags)[number], boolean>>;
 
 function flagsOf(args: string[]): Flags {
-  const options: Record<string, { type: 'string' } | { type: 'boolean'; default: boolean }> = {
-    json: { type: 'boolean', default: false },
-  };
+  const options: Record<string, { type: 'string' } | { type: 'boolean' }> = {};
   for (const name of stringFlags) options[name] = { type: 'string' };
+  for (const name of booleanFlags) options[name] = { type: 'boolean' };
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Flags;
   } catch (error) {
@@ -63,6 +93,10 @@ async function main(argv: string[]): Promise<number> {
       return runGenerate(flagsOf(rest));
     case 'eval':
       return runEval(flagsOf(rest));
+    case 'train':
+      return runTrain(flagsOf(rest));
+    case 'merge':
+      return runMerge(flagsOf(rest));
     case 'make-tiny-model':
       return runMakeTinyModel(flagsOf(rest));
     case undefined:

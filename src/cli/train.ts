@@ -1,0 +1,183 @@
+/**
+ * `whetstone train --model DIR --data FILE --method full|lora|... --out DIR [flags]`: fine-tunes and
+ * writes the result: a PEFT adapter folder (LoRA), or a Hugging Face model folder (full). With --json,
+ * one JSON line per step, one per evaluation, and a final summary line; nothing else on stdout.
+ * Training data: a .jsonl file of {"text": ...} lines, EOS appended as the eval command does.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseJsonl, textRows } from '../train/data/jsonl';
+import { tokenizeText } from '../train/data/text-batches';
+import { hfFolderFiles, modelTensors } from '../train/export/hf-folder';
+import { loraAdapterFiles } from '../train/export/lora-adapter';
+import { FullFineTuning } from '../train/peft/full';
+import { LoraAdaptation } from '../train/peft/lora';
+import { defaultTrainConfig, type ScheduleKind, type TrainConfig } from '../train/train-config';
+import { Trainer } from '../train/trainer';
+import { loadAdapter, loadModelForCli, numberFlag } from './load-model';
+import { CliUsageError } from './usage-error';
+
+export type TrainFlags = Partial<Record<string, string | boolean>>;
+
+const methods = ['full', 'lora', 'dora', 'ia3', 'prefix', 'prompt', 'adapter'];
+const runnable = ['full', 'lora'];
+
+function choice<T extends string>(value: unknown, name: string, options: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!options.includes(value as T))
+    throw new CliUsageError(`--${name} must be one of ${options.join(', ')}.`);
+  return value as T;
+}
+
+function trainConfigOf(flags: TrainFlags, method: string): TrainConfig {
+  const int = (name: string, fallback: number, min = 1) =>
+    numberFlag(flags[name], name, fallback, (n) => Number.isInteger(n) && n >= min);
+  const real = (name: string, fallback: number) => numberFlag(flags[name], name, fallback, (n) => n >= 0);
+  if (flags.steps !== undefined && flags.epochs !== undefined)
+    throw new CliUsageError('Give --steps or --epochs, not both.');
+  const steps = flags.steps === undefined ? undefined : int('steps', 1);
+  return {
+    ...defaultTrainConfig,
+    optimizer: choice(flags.optimizer, 'optimizer', ['adamw', 'sgd'] as const, 'adamw'),
+    lr: numberFlag(flags.lr, 'lr', method === 'full' ? 5e-5 : 2e-4, (n) => n > 0),
+    schedule: choice<ScheduleKind>(
+      flags['lr-schedule'],
+      'lr-schedule',
+      ['constant', 'linear', 'cosine'],
+      'linear',
+    ),
+    warmupSteps: int('warmup-steps', 0, 0),
+    ...(steps === undefined ? {} : { steps }),
+    epochs: int('epochs', 1),
+    batchSize: int('batch-size', defaultTrainConfig.batchSize),
+    gradAccum: int('grad-accum', 1),
+    seqLen: int('seq-len', defaultTrainConfig.seqLen, 2),
+    maxGradNorm: real('max-grad-norm', 1),
+    weightDecay: real('weight-decay', 0),
+    seed: int('seed', defaultTrainConfig.seed, 0),
+    shuffle: flags['no-shuffle'] !== true,
+    evalEvery: int('eval-every', 0, 0),
+  };
+}
+
+function readTexts(file: string): string[] {
+  if (!file.endsWith('.jsonl'))
+    throw new CliUsageError(`${file}: train reads .jsonl files of {"text": ...} lines for now.`);
+  return textRows(parseJsonl(readFileSync(file, 'utf8'), file), file).map((row) => row.text);
+}
+
+export async function runTrain(flags: TrainFlags): Promise<number> {
+  const method = choice(flags.method, 'method', methods, 'lora');
+  if (!runnable.includes(method)) {
+    throw new CliUsageError(
+      `--method ${method} is not available yet; these methods train today: ${runnable.join(', ')}.`,
+    );
+  }
+  if (typeof flags.data !== 'string') throw new CliUsageError('--data FILE is required.');
+  if (typeof flags.out !== 'string') throw new CliUsageError('--out DIR is required.');
+  const config = trainConfigOf(flags, method);
+  const trainTexts = readTexts(flags.data);
+  const validationTexts = typeof flags.validation === 'string' ? readTexts(flags.validation) : [];
+  const { files, bundle, runtime, model } = await loadModelForCli(
+    flags.model as string | undefined,
+    undefined,
+  );
+  const eos = bundle.generation.eosTokenIds[0];
+  const examples = (texts: string[]) =>
+    texts.map((text) => ({
+      ids: tokenizeText((t) => bundle.tokenizer.encode(t), text, eos, config.seqLen).ids,
+    }));
+
+  let adaptation: FullFineTuning | LoraAdaptation;
+  if (method === 'full') {
+    adaptation = new FullFineTuning(runtime, model);
+  } else if (typeof flags['init-adapter'] === 'string') {
+    adaptation = loadAdapter(runtime, model, flags['init-adapter'], { seed: config.seed });
+  } else {
+    const targets = typeof flags['target-modules'] === 'string' ? flags['target-modules'] : undefined;
+    adaptation = new LoraAdaptation(runtime, model, {
+      r: numberFlag(flags['lora-r'], 'lora-r', 8, (n) => Number.isInteger(n) && n > 0),
+      alpha: numberFlag(flags['lora-alpha'], 'lora-alpha', 8, (n) => n > 0),
+      dropout: numberFlag(flags['lora-dropout'], 'lora-dropout', 0, (n) => n >= 0 && n < 1),
+      ...(targets
+        ? { targetModules: targets === 'all-linear' ? 'all-linear' : targets.split(',').map((t) => t.trim()) }
+        : {}),
+      useRslora: flags['use-rslora'] === true,
+      seed: config.seed,
+    });
+  }
+  const trainer = new Trainer(
+    runtime,
+    model,
+    adaptation,
+    config,
+    examples(trainTexts),
+    examples(validationTexts),
+  );
+  const counts = trainer.parameterCounts();
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  if (!flags.json) {
+    say(
+      `${method}: ${counts.trainable.toLocaleString()} of ${counts.total.toLocaleString()} parameters train (${((100 * counts.trainable) / counts.total).toFixed(3)}%), ${trainer.totalSteps} steps`,
+    );
+  }
+  let lastLoss = Number.NaN;
+  let lastEval: number | undefined;
+  for await (const event of trainer.run()) {
+    if (event.kind === 'step') {
+      lastLoss = event.loss;
+      if (flags.json) {
+        say(
+          JSON.stringify({
+            step: event.step,
+            loss: event.loss,
+            lr: event.lr,
+            grad_norm: event.gradNorm,
+            tokens_per_second: event.tokensPerSecond,
+            step_time_ms: event.stepTimeMs,
+            gpu_bytes: event.gpuBytes,
+            peak_gpu_bytes: event.peakGpuBytes,
+          }),
+        );
+      } else {
+        say(
+          `step ${event.step}/${trainer.totalSteps}  loss ${event.loss.toFixed(4)}  lr ${event.lr.toExponential(2)}  grad norm ${event.gradNorm.toFixed(3)}  ${event.tokensPerSecond.toFixed(0)} tok/s`,
+        );
+      }
+    } else {
+      lastEval = event.loss;
+      say(
+        flags.json
+          ? JSON.stringify({ step: event.step, eval_loss: event.loss, eval_tokens: event.tokens })
+          : `eval at step ${event.step}: loss ${event.loss.toFixed(4)}`,
+      );
+    }
+  }
+  const written =
+    adaptation instanceof LoraAdaptation
+      ? await loraAdapterFiles(
+          runtime,
+          model,
+          adaptation,
+          typeof flags.model === 'string' ? flags.model : null,
+        )
+      : await hfFolderFiles(files, await modelTensors(runtime, model.params));
+  mkdirSync(flags.out, { recursive: true });
+  for (const [name, content] of Object.entries(written)) writeFileSync(join(flags.out, name), content);
+  const summary = {
+    done: true,
+    method,
+    steps: trainer.totalSteps,
+    final_loss: lastLoss,
+    eval_loss: lastEval ?? null,
+    trainable_params: counts.trainable,
+    total_params: counts.total,
+    out: flags.out,
+  };
+  say(
+    flags.json
+      ? JSON.stringify(summary)
+      : `wrote ${method === 'full' ? 'the model' : 'the adapter'} to ${flags.out}`,
+  );
+  return 0;
+}
