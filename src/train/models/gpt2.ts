@@ -120,6 +120,7 @@ export class Gpt2Model implements DecoderModel {
       dv: t('d v', [N, c.C]),
       dqkv: t('d qkv', [N, 3 * c.C]),
       da: t('d attention input', [N, c.C]),
+      dsub: t('d sublayer out', [N, c.C]),
       rowStats: t('attention row stats', [B, c.NH, T, 2]),
     };
     const o = t('projection out', [N, c.C]);
@@ -133,6 +134,11 @@ export class Gpt2Model implements DecoderModel {
         fc: adaptation.linear(sites.fc, ctx),
         mlpProj: adaptation.linear(sites.mlpProj, ctx),
       };
+      const afterAttention = adaptation.sublayer?.({ layer: i, position: 'attention', width: c.C }, ctx);
+      const afterFfn = adaptation.sublayer?.({ layer: i, position: 'ffn', width: c.C }, ctx);
+      // With an adapter after a sublayer, its raw output is kept for the adapter's backward.
+      const rawAttention = afterAttention ? t(`L${i} attention projection`, [N, c.C]) : o;
+      const rawFfn = afterFfn ? t(`L${i} mlp projection`, [N, c.C]) : o;
       const ln1 = this.norm(`h.${i}.ln_1`);
       const ln2 = this.norm(`h.${i}.ln_2`);
       const h = hs[i] as Tensor;
@@ -185,7 +191,8 @@ export class Gpt2Model implements DecoderModel {
             ]
           : []),
         attentionForward(runtime, attIo, attention),
-        op.proj.forward(s.att, o),
+        op.proj.forward(s.att, rawAttention),
+        ...(afterAttention ? [afterAttention.forward(rawAttention, o)] : []),
         add(runtime, { a: h, b: o, out: s.hm }),
         layerNormForward(runtime, {
           x: s.hm,
@@ -198,13 +205,15 @@ export class Gpt2Model implements DecoderModel {
         }),
         op.fc.forward(s.m, s.fc),
         gelu(runtime, { x: s.fc, out: s.g }),
-        op.mlpProj.forward(s.g, o),
+        op.mlpProj.forward(s.g, rawFfn),
+        ...(afterFfn ? [afterFfn.forward(rawFfn, o)] : []),
         add(runtime, { a: s.hm, b: o, out: hNext }),
       );
       if (!backward) continue;
       const dParts = [d.dq, d.dk, d.dv];
       layerBackwards.push([
-        op.mlpProj.backward({ x: s.g, dy: dh, dx: d.dg }),
+        ...(afterFfn ? [afterFfn.backward({ x: rawFfn, dy: dh, dx: d.dsub })] : []),
+        op.mlpProj.backward({ x: s.g, dy: afterFfn ? d.dsub : dh, dx: d.dg }),
         geluBackward(runtime, { x: s.fc, dy: d.dg, dx: d.dfc }),
         op.fc.backward({ x: s.m, dy: d.dfc, dx: d.dm }),
         layerNormBackward(runtime, {
@@ -217,7 +226,8 @@ export class Gpt2Model implements DecoderModel {
           ...normGrads(ln2.name),
           accumulateDx: true,
         }),
-        op.proj.backward({ x: s.att, dy: dh, dx: d.datt }),
+        ...(afterAttention ? [afterAttention.backward({ x: rawAttention, dy: dh, dx: d.dsub })] : []),
+        op.proj.backward({ x: s.att, dy: afterAttention ? d.dsub : dh, dx: d.datt }),
         attentionBackward(
           runtime,
           {

@@ -119,6 +119,7 @@ export class LlamaModel implements DecoderModel {
       dk: t('d k', [N, c.KV * c.D]),
       dv: t('d v', [N, c.KV * c.D]),
       dx1: t('d attention input', [N, c.C]),
+      dsub: t('d sublayer out', [N, c.C]),
       rowStats: t('attention row stats', [B, c.NH, T, 2]),
     };
     const o = t('projection out', [N, c.C]);
@@ -135,6 +136,11 @@ export class LlamaModel implements DecoderModel {
         up: adaptation.linear(sites.up, ctx),
         down: adaptation.linear(sites.down, ctx),
       };
+      const afterAttention = adaptation.sublayer?.({ layer: i, position: 'attention', width: c.C }, ctx);
+      const afterFfn = adaptation.sublayer?.({ layer: i, position: 'ffn', width: c.C }, ctx);
+      // With an adapter after a sublayer, its raw output is kept for the adapter's backward.
+      const rawAttention = afterAttention ? t(`L${i} attention projection`, [N, c.C]) : o;
+      const rawFfn = afterFfn ? t(`L${i} mlp projection`, [N, c.C]) : o;
       const p = `model.layers.${i}`;
       const w = {
         inputNorm: requireTensor(this.params, `${p}.input_layernorm.weight`),
@@ -182,19 +188,22 @@ export class LlamaModel implements DecoderModel {
             ]
           : []),
         attentionForward(runtime, attIo, attention),
-        op.o.forward(s.att, o),
+        op.o.forward(s.att, rawAttention),
+        ...(afterAttention ? [afterAttention.forward(rawAttention, o)] : []),
         add(runtime, { a: h, b: o, out: s.hm }),
         rmsNormForward(runtime, { x: s.hm, weight: w.postNorm, y: s.x2, rrms: s.r2, eps: c.normEps }),
         op.gate.forward(s.x2, s.gate),
         op.up.forward(s.x2, s.up),
         swiglu(runtime, { gate: s.gate, up: s.up, out: s.act }),
-        op.down.forward(s.act, o),
+        op.down.forward(s.act, rawFfn),
+        ...(afterFfn ? [afterFfn.forward(rawFfn, o)] : []),
         add(runtime, { a: s.hm, b: o, out: hNext }),
       );
       if (!backward) continue;
       const d = scratch;
       layerBackwards.push([
-        op.down.backward({ x: s.act, dy: dh, dx: d.dact }),
+        ...(afterFfn ? [afterFfn.backward({ x: rawFfn, dy: dh, dx: d.dsub })] : []),
+        op.down.backward({ x: s.act, dy: afterFfn ? d.dsub : dh, dx: d.dact }),
         swigluBackward(runtime, { gate: s.gate, up: s.up, dh: d.dact, dgate: d.dgate, dup: d.dup }),
         op.gate.backward({ x: s.x2, dy: d.dgate, dx: d.dx2 }),
         op.up.backward({ x: s.x2, dy: d.dup, dx: d.dx2, accumulateDx: true }),
@@ -207,7 +216,8 @@ export class LlamaModel implements DecoderModel {
           dweight: normGrad(`${p}.post_attention_layernorm.weight`),
           accumulateDx: true,
         }),
-        op.o.backward({ x: s.att, dy: dh, dx: d.datt }),
+        ...(afterAttention ? [afterAttention.backward({ x: rawAttention, dy: dh, dx: d.dsub })] : []),
+        op.o.backward({ x: s.att, dy: afterAttention ? d.dsub : dh, dx: d.datt }),
         attentionBackward(
           runtime,
           {

@@ -51,8 +51,24 @@ export interface TrainableEntry {
   grad: Tensor;
 }
 
+/** The output of a block's attention or feed-forward sublayer, before its residual add. */
+export interface SublayerSite {
+  layer: number;
+  position: 'attention' | 'ffn';
+  /** C, the width of the residual stream. */
+  width: number;
+}
+
+/** y = x + adapter(x) on a sublayer's output (bottleneck adapters); its backward gives dx from dy. */
+export interface SublayerOp {
+  forward(x: Tensor, y: Tensor): Promise<Dispatch[]>;
+  backward(io: { x: Tensor; dy: Tensor; dx: Tensor }): Promise<Dispatch[]>;
+}
+
 export interface Adaptation {
   readonly method: string;
+  /** An op inserted after a sublayer, or undefined to leave it as it is. */
+  sublayer?(site: SublayerSite, ctx: PlanContext): SublayerOp | undefined;
   /** The gradient of a base parameter that trains (full fine-tuning); undefined when it is frozen. */
   baseGrad(name: string): Tensor | undefined;
   linear(site: LinearSite, ctx: PlanContext): LinearOp;
