@@ -11,6 +11,7 @@ import { RecordedStep } from '../gpu/recorded-step';
 import type { Runtime } from '../gpu/runtime';
 import { createTensor, type Tensor } from '../gpu/tensor';
 import { batchLength, fixedBatch, type TokenExample } from './batches';
+import { checkBufferLimits } from './buffer-limits';
 import { epochBatches } from './data/order';
 import { type DecoderModel, DecoderStep, labelTokenCount } from './models/decoder-step';
 import { GpuOptimizer } from './optim/optimizer';
@@ -69,6 +70,8 @@ export class Trainer {
     const perEpoch = Math.ceil(Math.ceil(train.length / config.batchSize) / config.gradAccum);
     this.totalSteps = config.steps ?? perEpoch * config.epochs;
     this.T = batchLength([...train, ...validation], config.seqLen);
+    // Refuse a run that cannot fit before anything is allocated.
+    checkBufferLimits(model.config, { B: config.batchSize, T: this.T }, runtime.device.limits);
   }
 
   /** Trainable and total parameter counts. */
