@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { downloadTensor, writeTensor } from '../gpu/tensor';
 import { testRuntime } from '../gpu/testing/test-runtime';
 import type { TokenExample } from './batches';
+import { checkpointFiles, readCheckpoint } from './checkpoint-state';
 import { type TinyFamily, tinyModelFiles } from './fixtures/tiny-models';
 import { openCheckpoint } from './io/checkpoint';
 import { filesFromMemory } from './io/model-files';
@@ -207,4 +208,38 @@ describe('learning', () => {
       );
     },
   );
+});
+
+describe('checkpoints', () => {
+  it('resuming from a checkpoint gives exactly the uninterrupted run (LoRA, dropout, AdamW, shuffled)', async () => {
+    const { runtime, model } = await setup('llama');
+    const lora = () =>
+      new LoraAdaptation(runtime, model, {
+        r: 4,
+        alpha: 8,
+        dropout: 0.1,
+        targetModules: 'all-linear',
+        seed: 9,
+      });
+    const config: TrainConfig = { ...defaultTrainConfig, lr: 1e-2, steps: 4, batchSize: 1, seqLen: 32 };
+    const data = [...examples, { ids: bytes('a fourth example') }];
+    const read = (a: LoraAdaptation) =>
+      Promise.all(a.trainable().map((e) => downloadTensor(runtime.arena, e.param)));
+
+    const straight = lora();
+    await run(new Trainer(runtime, model, straight, config, data));
+    const want = await read(straight);
+
+    const first = lora();
+    const trainer = new Trainer(runtime, model, first, config, data);
+    for await (const event of trainer.run()) if (event.kind === 'step' && event.step === 2) break;
+    const files = checkpointFiles(await trainer.checkpoint());
+
+    const resumed = lora();
+    const again = new Trainer(runtime, model, resumed, config, data);
+    again.resume(readCheckpoint(files));
+    const steps = (await run(again)).filter((e) => e.kind === 'step').map((e) => e.step);
+    expect(steps).toEqual([3, 4]);
+    expect(await read(resumed)).toEqual(want);
+  });
 });

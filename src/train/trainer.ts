@@ -9,9 +9,10 @@ import type { Dispatch } from '../gpu/dispatch';
 import { add } from '../gpu/kernels/add/add';
 import { RecordedStep } from '../gpu/recorded-step';
 import type { Runtime } from '../gpu/runtime';
-import { createTensor, type Tensor } from '../gpu/tensor';
+import { createTensor, downloadTensor, type Tensor, writeTensor } from '../gpu/tensor';
 import { batchLength, fixedBatch, type TokenExample } from './batches';
 import { checkBufferLimits } from './buffer-limits';
+import { CheckpointError, type CheckpointState, type TrainerPosition } from './checkpoint-state';
 import { epochBatches } from './data/order';
 import { type DecoderModel, DecoderStep, labelTokenCount } from './models/decoder-step';
 import { GpuOptimizer } from './optim/optimizer';
@@ -99,6 +100,74 @@ export class Trainer {
     };
   }
 
+  private position: TrainerPosition = { step: 0, epoch: 0, queue: [] };
+  private resumeFrom?: CheckpointState;
+  private optimizer?: GpuOptimizer;
+
+  /** Continues from a checkpoint on the next `run()`: same batches, dropout masks and updates. */
+  resume(checkpoint: CheckpointState): void {
+    if (checkpoint.method !== this.adaptation.method) {
+      throw new CheckpointError(
+        `This checkpoint is of a ${checkpoint.method} run, not ${this.adaptation.method}.`,
+      );
+    }
+    for (const entry of this.adaptation.trainable()) {
+      const saved = checkpoint.tensors.get(`param:${entry.name}`);
+      if (!saved || saved.data.length !== entry.param.size)
+        throw new CheckpointError(`The checkpoint has no matching ${entry.name}.`);
+      writeTensor(this.runtime.device, entry.param, saved.data);
+    }
+    this.position = structuredClone(checkpoint.position);
+    this.resumeFrom = checkpoint;
+  }
+
+  /** The run's state now, as a checkpoint (call between steps). */
+  async checkpoint(): Promise<CheckpointState> {
+    const tensors: CheckpointState['tensors'] = new Map();
+    const entries = this.adaptation.trainable();
+    for (const entry of entries) {
+      tensors.set(`param:${entry.name}`, {
+        shape: [...entry.param.shape],
+        data: await downloadTensor(this.runtime.arena, entry.param),
+      });
+    }
+    const moments = this.optimizer?.state() ?? [];
+    for (const [i, m] of moments.entries()) {
+      const name = entries[i]?.name as string;
+      tensors.set(`exp_avg:${name}`, {
+        shape: [...m.expAvg.shape],
+        data: await downloadTensor(this.runtime.arena, m.expAvg),
+      });
+      tensors.set(`exp_avg_sq:${name}`, {
+        shape: [...m.expAvgSq.shape],
+        data: await downloadTensor(this.runtime.arena, m.expAvgSq),
+      });
+    }
+    return {
+      position: structuredClone(this.position),
+      config: this.config,
+      method: this.adaptation.method,
+      tensors,
+    };
+  }
+
+  private restoreMoments(optimizer: GpuOptimizer, entries: TrainableEntry[]): void {
+    const saved = this.resumeFrom;
+    if (!saved) return;
+    for (const [i, m] of optimizer.state().entries()) {
+      const name = entries[i]?.name as string;
+      for (const [key, tensor] of [
+        [`exp_avg:${name}`, m.expAvg],
+        [`exp_avg_sq:${name}`, m.expAvgSq],
+      ] as const) {
+        const data = saved.tensors.get(key)?.data;
+        if (!data) throw new CheckpointError(`The checkpoint has no ${key}.`);
+        writeTensor(this.runtime.device, tensor, data);
+      }
+    }
+    this.resumeFrom = undefined;
+  }
+
   async *run(signal?: AbortSignal): AsyncGenerator<TrainEvent> {
     const c = this.config;
     const { runtime } = this;
@@ -118,17 +187,18 @@ export class Trainer {
       weightDecay: c.weightDecay,
       maxGradNorm: c.maxGradNorm,
     });
+    this.optimizer = optimizer;
+    this.restoreMoments(optimizer, this.adaptation.trainable());
     const optimizerStep = new RecordedStep(runtime, 'optimizer step', optimizer.dispatches());
     const counts = this.parameterCounts();
 
-    let epoch = 0;
-    let queue: number[][] = [];
+    const at = this.position;
     const nextMicroBatch = () => {
-      if (queue.length === 0) queue = epochBatches(this.train.length, c.batchSize, epoch++, c);
-      return (queue.shift() as number[]).map((i) => this.train[i] as TokenExample);
+      if (at.queue.length === 0) at.queue = epochBatches(this.train.length, c.batchSize, at.epoch++, c);
+      return (at.queue.shift() as number[]).map((i) => this.train[i] as TokenExample);
     };
 
-    for (let s = 0; s < this.totalSteps; s++) {
+    for (let s = at.step; s < this.totalSteps; s++) {
       if (signal?.aborted) return;
       const started = performance.now();
       const micro = Array.from({ length: c.gradAccum }, () =>
@@ -149,13 +219,14 @@ export class Trainer {
       optimizer.setStep(s + 1, lr);
       optimizerStep.replay();
       const gradNorm = await optimizer.readGradNorm();
+      at.step = s + 1;
       const stepTimeMs = performance.now() - started;
       const tokens = micro.reduce((n, b) => n + b.attentionMask.flat().reduce((a, v) => a + v, 0), 0);
       const stats = runtime.arena.stats();
       yield {
         kind: 'step',
         step: s + 1,
-        epoch,
+        epoch: at.epoch,
         loss: total === 0 ? 0 : lossSum / total,
         lr,
         gradNorm,

@@ -1,0 +1,64 @@
+/**
+ * A training checkpoint as files: `trainer_state.json` (the step, where the data order stands, the
+ * settings) and `checkpoint.safetensors` (every trainable tensor and, for AdamW, its two moments).
+ * Resuming from it continues exactly where the run stopped: the same batches, masks and updates.
+ */
+import { parseSafetensorsHeader, toFloat32, writeSafetensors } from './io/safetensors';
+import type { TrainConfig } from './train-config';
+
+export interface TrainerPosition {
+  /** Optimizer steps done. */
+  step: number;
+  /** Epochs started. */
+  epoch: number;
+  /** Micro-batches of the current epoch not yet used, as example indices. */
+  queue: number[][];
+}
+
+export interface CheckpointState {
+  position: TrainerPosition;
+  config: TrainConfig;
+  method: string;
+  /** Tensors by name: `param:<name>`, `exp_avg:<name>`, `exp_avg_sq:<name>`. */
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+}
+
+export const trainerStateFile = 'trainer_state.json';
+export const checkpointTensorsFile = 'checkpoint.safetensors';
+
+export function checkpointFiles(state: CheckpointState): Record<string, Uint8Array> {
+  const json = JSON.stringify(
+    { position: state.position, config: state.config, method: state.method, version: 1 },
+    null,
+    2,
+  );
+  return {
+    [trainerStateFile]: new TextEncoder().encode(json),
+    [checkpointTensorsFile]: writeSafetensors(
+      [...state.tensors].map(([name, t]) => ({ name, shape: t.shape, data: t.data })),
+    ),
+  };
+}
+
+export function readCheckpoint(files: Record<string, Uint8Array>): CheckpointState {
+  const stateBytes = files[trainerStateFile];
+  const tensorBytes = files[checkpointTensorsFile];
+  if (!stateBytes || !tensorBytes)
+    throw new CheckpointError(`A checkpoint needs ${trainerStateFile} and ${checkpointTensorsFile}.`);
+  const json = JSON.parse(new TextDecoder().decode(stateBytes)) as Omit<CheckpointState, 'tensors'> & {
+    version: number;
+  };
+  if (json.version !== 1) throw new CheckpointError(`Unknown checkpoint version ${json.version}.`);
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const entry of parseSafetensorsHeader(checkpointTensorsFile, tensorBytes)) {
+    tensors.set(entry.name, {
+      shape: entry.shape,
+      data: toFloat32(entry, tensorBytes.subarray(entry.begin, entry.end), checkpointTensorsFile),
+    });
+  }
+  return { position: json.position, config: json.config, method: json.method, tensors };
+}
