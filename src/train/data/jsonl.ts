@@ -8,10 +8,12 @@ export class DatasetRowError extends Error {
   constructor(
     readonly line: number,
     readonly snippet: string,
-    detail: string,
+    readonly detail: string,
     readonly file = 'the dataset',
+    /** What `line` counts: lines of a text file, or rows where a file has no lines (Parquet). */
+    readonly unit: 'line' | 'row' = 'line',
   ) {
-    super(`${file}, line ${line}: ${detail}: ${snippet}`);
+    super(`${file}, ${unit} ${line}: ${detail}: ${snippet}`);
   }
 }
 
@@ -20,7 +22,7 @@ export interface JsonlRow {
   value: Record<string, unknown>;
 }
 
-function snippetOf(text: string): string {
+export function snippetOf(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
