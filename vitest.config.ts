@@ -47,7 +47,15 @@ export default defineConfig({
       {
         // Pre-bundled up front: discovering them mid-run makes Vite reload the page under a test.
         optimizeDeps: {
-          include: ['@tensorflow/tfjs', '@huggingface/tokenizers', '@huggingface/jinja', '@huggingface/hub'],
+          include: [
+            '@tensorflow/tfjs',
+            '@huggingface/tokenizers',
+            '@huggingface/jinja',
+            '@huggingface/hub',
+            'papaparse',
+            'hyparquet',
+            'idb-keyval',
+          ],
         },
         test: {
           name: 'gpu-chromium',
