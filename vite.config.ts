@@ -8,4 +8,16 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   plugins: [react()],
   server: { port: 5173 },
+  // Pre-bundled up front: the worker discovers them only when it first loads, and discovering a
+  // dependency mid-session makes Vite reload the page.
+  optimizeDeps: {
+    include: [
+      '@huggingface/tokenizers',
+      '@huggingface/jinja',
+      '@huggingface/hub',
+      'idb-keyval',
+      'papaparse',
+      'hyparquet',
+    ],
+  },
 });

@@ -1,12 +1,16 @@
 /**
  * Opens what a CLI command runs on: the model (a folder or a hub repo id) with its tokenizer, a GPU
- * runtime, the model on it, and optionally a PEFT LoRA adapter folder applied to it.
+ * runtime, the model on it, and optionally a PEFT LoRA, DoRA or IA3 adapter folder applied to it, or a
+ * Whetstone bottleneck adapter folder (whetstone_adapter_config.json).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireDevice } from '../gpu/device/acquire-device';
 import { createRuntime, type Runtime } from '../gpu/runtime';
+import { bottleneckFromAdapter, isBottleneckAdapter } from '../train/export/bottleneck-adapter';
+import { ia3FromAdapter, isIa3Adapter } from '../train/export/ia3-adapter';
 import { loraFromAdapter } from '../train/export/lora-adapter';
+import { isPromptTuningAdapter, promptTuningFromAdapter } from '../train/export/prompt-adapter';
 import { openModelBundle } from '../train/io/model-bundle';
 import { createDecoderModel } from '../train/models/create-model';
 import type { DecoderModel } from '../train/models/decoder-step';
@@ -39,7 +43,12 @@ export function loadAdapter(
   folder: string,
   overrides: Partial<LoraOptions> = {},
 ) {
-  return loraFromAdapter(runtime, model, readFolder(folder), overrides);
+  const files = readFolder(folder);
+  // By the adapter's peft_type: IA3 here, LoRA (and the errors for anything else) in loraFromAdapter.
+  if (isBottleneckAdapter(files)) return bottleneckFromAdapter(runtime, model, files);
+  if (isIa3Adapter(files)) return ia3FromAdapter(runtime, model, files);
+  if (isPromptTuningAdapter(files)) return promptTuningFromAdapter(runtime, model, files);
+  return loraFromAdapter(runtime, model, files, overrides);
 }
 
 /** A numeric flag, checked. */

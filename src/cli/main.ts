@@ -22,12 +22,15 @@ Commands:
       Continue the prompt. --temperature 0 is greedy. --json prints {"text", "token_ids"}.
   eval --model DIR [--adapter DIR] --data FILE.jsonl [--seq-len N] [--batch-size N] [--json]
       Mean next-token loss over the file's {"text": ...} lines: {"loss", "tokens", "perplexity"}.
-  train --model DIR --data FILE.jsonl --method full|lora --out DIR [--validation FILE] [--init-adapter DIR]
+  train --model DIR --data FILE.jsonl --method full|lora|dora|ia3|prompt|adapter --out DIR [--validation FILE]
+        [--init-adapter DIR]
         [--optimizer adamw|sgd] [--lr X] [--lr-schedule constant|linear|cosine] [--warmup-steps N]
         [--steps N | --epochs N] [--batch-size N] [--grad-accum N] [--seq-len N] [--max-grad-norm X]
         [--weight-decay X] [--seed S] [--no-shuffle] [--lora-r R] [--lora-alpha A] [--lora-dropout P]
-        [--target-modules a,b|all-linear] [--use-rslora] [--eval-every N] [--json]
-      Fine-tune; write a PEFT adapter folder (lora) or a Hugging Face model folder (full) to --out.
+        [--target-modules a,b|all-linear] [--use-rslora] [--num-virtual-tokens N] [--reduction-factor N]
+        [--eval-every N] [--json]
+      Fine-tune; write a PEFT adapter folder (lora, dora, ia3, prompt), Whetstone's bottleneck adapter
+      folder (adapter) or a Hugging Face model folder (full) to --out. Prefix tuning is not available yet.
   merge --model DIR --adapter DIR --out DIR
       Merge a LoRA adapter into the base weights and write a Hugging Face model folder.
   make-tiny-model --family llama|qwen2|gpt2 --out DIR [--seed S]
@@ -65,6 +68,7 @@ const stringFlags = [
   'lora-dropout',
   'target-modules',
   'num-virtual-tokens',
+  'reduction-factor',
   'eval-every',
 ] as const;
 

@@ -16,6 +16,9 @@ export async function runMerge(flags: { model?: string; adapter?: string; out?: 
   if (!flags.out) throw new CliUsageError('--out DIR is required.');
   const { files, runtime, model, adaptation } = await loadModelForCli(flags.model, flags.adapter);
   if (!adaptation) throw new CliUsageError('--adapter DIR is required.');
+  // A LoRA merge would silently drop DoRA's magnitudes.
+  if (adaptation.method !== 'lora')
+    throw new CliUsageError(`merge takes LoRA adapters; ${flags.adapter} is ${adaptation.method}.`);
   const o = adaptation.options;
   const scale = loraScale({ rank: o.r, alpha: o.alpha, rsLora: o.useRslora });
   const deltas = new Map<

@@ -1,17 +1,26 @@
 /**
  * `whetstone train --model DIR --data FILE --method full|lora|... --out DIR [flags]`: fine-tunes and
- * writes the result: a PEFT adapter folder (LoRA), or a Hugging Face model folder (full). With --json,
+ * writes the result: a PEFT adapter folder (LoRA, DoRA, IA3), or a Hugging Face model folder (full). With --json,
  * one JSON line per step, one per evaluation, and a final summary line; nothing else on stdout.
  * Training data: a .jsonl file of {"text": ...} lines, EOS appended as the eval command does.
+ * --method adapter trains bottleneck adapters (--reduction-factor N, default 16) and writes Whetstone's
+ * own adapter folder (whetstone_adapter_config.json + whetstone_adapter.safetensors), which PEFT lacks.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonl, textRows } from '../train/data/jsonl';
 import { tokenizeText } from '../train/data/text-batches';
+import { bottleneckAdapterFiles } from '../train/export/bottleneck-adapter';
 import { hfFolderFiles, modelTensors } from '../train/export/hf-folder';
+import { ia3AdapterFiles } from '../train/export/ia3-adapter';
 import { loraAdapterFiles } from '../train/export/lora-adapter';
+import { promptAdapterFiles } from '../train/export/prompt-adapter';
+import { BottleneckAdaptation } from '../train/peft/bottleneck';
+import { DoraAdaptation } from '../train/peft/dora';
 import { FullFineTuning } from '../train/peft/full';
-import { LoraAdaptation } from '../train/peft/lora';
+import { Ia3Adaptation } from '../train/peft/ia3';
+import { LoraAdaptation, type LoraOptions } from '../train/peft/lora';
+import { PromptTuningAdaptation } from '../train/peft/prompt-tuning';
 import { defaultTrainConfig, type ScheduleKind, type TrainConfig } from '../train/train-config';
 import { Trainer } from '../train/trainer';
 import { loadAdapter, loadModelForCli, numberFlag } from './load-model';
@@ -20,7 +29,7 @@ import { CliUsageError } from './usage-error';
 export type TrainFlags = Partial<Record<string, string | boolean>>;
 
 const methods = ['full', 'lora', 'dora', 'ia3', 'prefix', 'prompt', 'adapter'];
-const runnable = ['full', 'lora'];
+const runnable = ['full', 'lora', 'dora', 'ia3', 'adapter', 'prompt'];
 
 function choice<T extends string>(value: unknown, name: string, options: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -39,7 +48,13 @@ function trainConfigOf(flags: TrainFlags, method: string): TrainConfig {
   return {
     ...defaultTrainConfig,
     optimizer: choice(flags.optimizer, 'optimizer', ['adamw', 'sgd'] as const, 'adamw'),
-    lr: numberFlag(flags.lr, 'lr', method === 'full' ? 5e-5 : 2e-4, (n) => n > 0),
+    // Prompt tuning at PEFT's example rate (peft_prompt_tuning_clm): 2e-4 barely moves a prompt.
+    lr: numberFlag(
+      flags.lr,
+      'lr',
+      method === 'full' ? 5e-5 : method === 'prompt' ? 3e-2 : 2e-4,
+      (n) => n > 0,
+    ),
     schedule: choice<ScheduleKind>(
       flags['lr-schedule'],
       'lr-schedule',
@@ -88,14 +103,52 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       ids: tokenizeText((t) => bundle.tokenizer.encode(t), text, eos, config.seqLen).ids,
     }));
 
-  let adaptation: FullFineTuning | LoraAdaptation;
+  let adaptation:
+    | FullFineTuning
+    | LoraAdaptation
+    | DoraAdaptation
+    | Ia3Adaptation
+    | BottleneckAdaptation
+    | PromptTuningAdaptation;
   if (method === 'full') {
     adaptation = new FullFineTuning(runtime, model);
   } else if (typeof flags['init-adapter'] === 'string') {
     adaptation = loadAdapter(runtime, model, flags['init-adapter'], { seed: config.seed });
+  } else if (method === 'adapter') {
+    adaptation = new BottleneckAdaptation(runtime, model, {
+      // The bottleneck width floor(C / N) must be at least 1.
+      reductionFactor: numberFlag(
+        flags['reduction-factor'],
+        'reduction-factor',
+        16,
+        (n) => n > 0 && n <= model.config.C,
+      ),
+      seed: config.seed,
+    });
+  } else if (method === 'prompt') {
+    adaptation = new PromptTuningAdaptation(runtime, model, {
+      numVirtualTokens: numberFlag(
+        flags['num-virtual-tokens'],
+        'num-virtual-tokens',
+        20,
+        (n) => Number.isInteger(n) && n > 0,
+      ),
+      seed: config.seed,
+    });
+  } else if (method === 'ia3') {
+    // PEFT's default targets and feed-forward modules unless --target-modules names others.
+    const targets = flags['target-modules'];
+    adaptation = new Ia3Adaptation(
+      runtime,
+      model,
+      typeof targets === 'string'
+        ? { targetModules: targets === 'all-linear' ? 'all-linear' : targets.split(',').map((t) => t.trim()) }
+        : {},
+    );
   } else {
     const targets = typeof flags['target-modules'] === 'string' ? flags['target-modules'] : undefined;
-    adaptation = new LoraAdaptation(runtime, model, {
+    // DoRA takes LoRA's flags.
+    const loraOptions: LoraOptions = {
       r: numberFlag(flags['lora-r'], 'lora-r', 8, (n) => Number.isInteger(n) && n > 0),
       alpha: numberFlag(flags['lora-alpha'], 'lora-alpha', 8, (n) => n > 0),
       dropout: numberFlag(flags['lora-dropout'], 'lora-dropout', 0, (n) => n >= 0 && n < 1),
@@ -104,7 +157,11 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         : {}),
       useRslora: flags['use-rslora'] === true,
       seed: config.seed,
-    });
+    };
+    adaptation =
+      method === 'dora'
+        ? await DoraAdaptation.create(runtime, model, loraOptions)
+        : new LoraAdaptation(runtime, model, loraOptions);
   }
   const trainer = new Trainer(
     runtime,
@@ -154,14 +211,35 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     }
   }
   const written =
-    adaptation instanceof LoraAdaptation
+    adaptation instanceof LoraAdaptation || adaptation instanceof DoraAdaptation
       ? await loraAdapterFiles(
           runtime,
           model,
           adaptation,
           typeof flags.model === 'string' ? flags.model : null,
         )
-      : await hfFolderFiles(files, await modelTensors(runtime, model.params));
+      : adaptation instanceof Ia3Adaptation
+        ? await ia3AdapterFiles(
+            runtime,
+            model,
+            adaptation,
+            typeof flags.model === 'string' ? flags.model : null,
+          )
+        : adaptation instanceof BottleneckAdaptation
+          ? await bottleneckAdapterFiles(
+              runtime,
+              model,
+              adaptation,
+              typeof flags.model === 'string' ? flags.model : null,
+            )
+          : adaptation instanceof PromptTuningAdaptation
+            ? await promptAdapterFiles(
+                runtime,
+                model,
+                adaptation,
+                typeof flags.model === 'string' ? flags.model : null,
+              )
+            : await hfFolderFiles(files, await modelTensors(runtime, model.params));
   mkdirSync(flags.out, { recursive: true });
   for (const [name, content] of Object.entries(written)) writeFileSync(join(flags.out, name), content);
   const summary = {

@@ -204,7 +204,7 @@ export class Trainer {
       const micro = Array.from({ length: c.gradAccum }, () =>
         fixedBatch(nextMicroBatch(), c.batchSize, this.T),
       );
-      const total = micro.reduce((n, b) => n + labelTokenCount(b), 0);
+      const total = micro.reduce((n, b) => n + labelTokenCount(b, this.adaptation.virtualTokens), 0);
       if (isStepped(this.adaptation)) this.adaptation.setStep(s);
       if (addGrads) for (const sum of accumulation.sums) this.clear(sum);
       let lossSum = 0;

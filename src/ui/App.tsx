@@ -1,7 +1,8 @@
 /**
- * The app shell: the header and the current screen. For now the only screen is the GPU adapter.
+ * The app shell: the header, the studio, and the GPU adapter panel beside the run setup.
  */
 import { AdapterPanel } from './screens/adapter/AdapterPanel';
+import { StudioScreen } from './screens/studio/StudioScreen';
 
 export function App() {
   return (
@@ -12,7 +13,10 @@ export function App() {
         </h1>
       </header>
       <main className="app-main">
-        <AdapterPanel />
+        <StudioScreen />
+        <aside className="gpu-side" aria-label="GPU">
+          <AdapterPanel />
+        </aside>
       </main>
     </>
   );

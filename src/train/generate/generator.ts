@@ -3,6 +3,8 @@
  * The prompt runs once as a prefill step that fills every layer's key/value cache; then each new token
  * is one recorded decode step (T = 1) attending over the cache. Stops at maxNewTokens, at an EOS id,
  * or when the decoded text reaches a stop string (transformers' `stop_strings`).
+ * With prompt tuning the prefill runs the virtual tokens before the prompt (DecoderStep adds them), so
+ * the cache holds them too and every later position is shifted by their number, as in PEFT's generate.
  */
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor } from '../../gpu/tensor';
@@ -24,6 +26,8 @@ export interface GenerateOptions {
 export class Generator {
   private decodeStep?: DecoderStep;
   private cache?: { k: KvCache['k']; v: KvCache['v']; mask: KvCache['mask'] };
+  /** Prompt tuning's virtual tokens, ahead of the prompt in the cache. */
+  private readonly virtualTokens: number;
 
   constructor(
     private readonly runtime: Runtime,
@@ -33,15 +37,17 @@ export class Generator {
     /** A trained or loaded adapter to generate with. */
     private readonly adaptation?: Adaptation,
   ) {
-    if (model.config.positions === 'learned' && maxLength > model.config.P) {
-      throw new Error(`This model has ${model.config.P} positions; a ${maxLength}-token cache cannot fit.`);
+    this.virtualTokens = adaptation?.virtualTokens ?? 0;
+    const slots = maxLength + this.virtualTokens;
+    if (model.config.positions === 'learned' && slots > model.config.P) {
+      throw new Error(`This model has ${model.config.P} positions; a ${slots}-token cache cannot fit.`);
     }
   }
 
   private cacheTensors() {
     if (!this.cache) {
       const c = this.model.config;
-      const S = this.maxLength;
+      const S = this.maxLength + this.virtualTokens;
       const a = this.runtime.arena;
       this.cache = {
         k: Array.from({ length: c.L }, (_, i) => createTensor(a, `kv cache k${i}`, [1, S, c.KV, c.D])),
@@ -101,7 +107,7 @@ export class Generator {
         if (options.stopStrings.some((stop) => text.includes(stop))) return;
       }
       if (generated.length === options.maxNewTokens) return;
-      this.decodeStep.decode(token, position);
+      this.decodeStep.decode(token, this.virtualTokens + position);
       logits = this.lastRow(await this.decodeStep.readLogits());
     }
   }

@@ -4,6 +4,10 @@
  *   the logits) → LM head backward → family backward (→ every parameter's gradient).
  * The family files (llama.ts, gpt2.ts) plan their blocks; this file owns the batch inputs, the head,
  * the loss and the replay. Labels follow HF's causal-LM loss: position t is scored on token t + 1.
+ * With prompt tuning (an adaptation with `virtualTokens` P), callers still pass [B, T] batches: each row
+ * runs as P placeholder rows (attended, labels -100, overwritten by the adaptation's learned embeddings)
+ * followed by its T tokens, as PeftModelForCausalLM.forward builds it; so the last virtual token is
+ * scored on the row's first label.
  *
  * Dimension letters: B batch, T tokens per row, C width, V vocabulary.
  */
@@ -37,6 +41,8 @@ export interface StepInputs {
   positions?: EmbeddingIds;
   /** Generation only: append each layer's keys and values here, and (`attend`) read them back. */
   cache?: KvCache;
+  /** Prompt tuning: the first this many of each row's T tokens are virtual (their ids are placeholders). */
+  virtualTokens?: number;
 }
 
 /** Per-layer key and value caches [B, S, KV, D], and which of the S slots hold a token. */
@@ -77,9 +83,13 @@ export interface StepOptions {
   cache?: KvCache;
 }
 
-/** The label tokens a batch is scored on: every position whose next token is a label. */
-export function labelTokenCount(batch: TokenBatch): number {
-  return batch.labels.reduce((n, row) => n + row.slice(1).filter((l) => l !== -100).length, 0);
+/**
+ * The label tokens a batch is scored on: every position whose next token is a label. With virtual tokens
+ * in front (prompt tuning), the first label is scored too, on the last virtual token.
+ */
+export function labelTokenCount(batch: TokenBatch, virtualTokens = 0): number {
+  const from = virtualTokens > 0 ? 0 : 1;
+  return batch.labels.reduce((n, row) => n + row.slice(from).filter((l) => l !== -100).length, 0);
 }
 
 /** A batch as HF takes it: ids and attention mask [B, T], labels [B, T] with -100 ignored (unshifted). */
@@ -89,15 +99,22 @@ export interface TokenBatch {
   labels: number[][];
 }
 
-function flatBatch(batch: TokenBatch, B: number, T: number) {
+/** The batch as the step's [B, P + T] inputs: P virtual placeholders (id 0, mask 1, label -100) per row. */
+function flatBatch(batch: TokenBatch, B: number, T: number, P = 0) {
   if (batch.ids.length !== B || batch.ids.some((row) => row.length !== T)) {
     throw new Error(`This step was planned for batches of [${B}, ${T}] tokens.`);
   }
-  const ids = Uint32Array.from(batch.ids.flat());
-  const mask = Uint32Array.from(batch.attentionMask.flat());
-  const labels = new Int32Array(B * T);
+  const S = P + T;
+  const ids = new Uint32Array(B * S);
+  const mask = new Uint32Array(B * S).fill(1);
+  const labels = new Int32Array(B * S).fill(-100);
   for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) labels[b * T + t] = t + 1 < T ? (batch.labels[b]?.[t + 1] ?? -100) : -100;
+    for (let t = 0; t < T; t++) {
+      ids[b * S + P + t] = batch.ids[b]?.[t] ?? 0;
+      mask[b * S + P + t] = batch.attentionMask[b]?.[t] ?? 0;
+    }
+    // Row position s is scored on the token at s + 1, which is the batch's token s + 1 − P.
+    for (let s = Math.max(P - 1, 0); s + 1 < S; s++) labels[b * S + s] = batch.labels[b]?.[s + 1 - P] ?? -100;
   }
   const counted = labels.reduce((n, l) => n + (l === -100 ? 0 : 1), 0);
   return { ids, mask, labels, counted };
@@ -111,6 +128,8 @@ export class DecoderStep {
     private readonly lossRows: Tensor,
     private readonly crossEntropyDispatch: Dispatch | null,
     private readonly logits: Tensor,
+    /** Prompt tuning's virtual tokens in front of each row (0 for decode steps: the cache holds them). */
+    readonly virtualTokens = 0,
     private labelCount = 0,
   ) {}
 
@@ -120,7 +139,13 @@ export class DecoderStep {
     shape: { B: number; T: number },
     options: StepOptions = {},
   ) {
-    const { B, T } = shape;
+    const adaptation = options.adaptation ?? frozen;
+    // A decode step attends over a cache that already holds the virtual tokens.
+    const P = options.cache?.attend ? 0 : (adaptation.virtualTokens ?? 0);
+    if (P > 0 && !adaptation.embeddings)
+      throw new Error(`${adaptation.method} has virtual tokens but no embeddings op to fill them in.`);
+    const B = shape.B;
+    const T = P + shape.T;
     const { V, C } = model.config;
     const N = B * T;
     const inputs: StepInputs = {
@@ -134,8 +159,8 @@ export class DecoderStep {
         ? { positions: uploadEmbeddingIds(runtime, 'positions', [N], positionIds(B, T, 0), model.config.P) }
         : {}),
       ...(options.cache ? { cache: options.cache } : {}),
+      ...(P > 0 ? { virtualTokens: P } : {}),
     };
-    const adaptation = options.adaptation ?? frozen;
     const backward = Boolean(options.backward) && !options.keepLogits;
     if (options.cache && backward)
       throw new Error('A KV cache is for generation; it cannot be planned with gradients.');
@@ -169,7 +194,7 @@ export class DecoderStep {
     if (family.xf.shape.at(-1) !== C)
       throw new Error('The family plan gave a hidden state of the wrong width.');
     const recorded = new RecordedStep(runtime, `${model.config.architecture} step [${B}, ${T}]`, dispatches);
-    return new DecoderStep(runtime, inputs, recorded, lossRows, ce, logits);
+    return new DecoderStep(runtime, inputs, recorded, lossRows, ce, logits, P);
   }
 
   get dispatchCount(): number {
@@ -179,7 +204,8 @@ export class DecoderStep {
   /** Uploads a batch and runs the step; the loss is read with `loss()`. */
   run(batch: TokenBatch, options: { normalizeBy?: number } = {}): void {
     const { B, T } = this.inputs;
-    const flat = flatBatch(batch, B, T);
+    const P = this.virtualTokens;
+    const flat = flatBatch(batch, B, T - P, P);
     // Gradient accumulation divides by the label tokens of all micro-batches of the step, so the
     // accumulated gradient is that of the mean loss over the whole step (transformers' num_items_in_batch).
     const normalizeBy = options.normalizeBy ?? flat.counted;
@@ -216,11 +242,18 @@ export class DecoderStep {
     this.recorded.replay();
   }
 
-  /** [B·T, V] logits of the last run; only for a step planned with `keepLogits`. */
+  /** [B·T, V] logits of the last run (the virtual tokens' left out); only for a step planned with `keepLogits`. */
   async readLogits(): Promise<Float32Array> {
     if (this.crossEntropyDispatch)
       throw new Error('This step overwrites its logits with their gradient; plan it with keepLogits.');
-    return downloadTensor(this.runtime.arena, this.logits);
+    const all = await downloadTensor(this.runtime.arena, this.logits);
+    const P = this.virtualTokens;
+    if (P === 0) return all;
+    const { B, T } = this.inputs;
+    const V = all.length / (B * T);
+    const real = new Float32Array(B * (T - P) * V);
+    for (let b = 0; b < B; b++) real.set(all.subarray((b * T + P) * V, (b + 1) * T * V), b * (T - P) * V);
+    return real;
   }
 
   /** HF's loss: the mean cross-entropy over the labels that are not -100. */

@@ -103,8 +103,14 @@ export class Gpt2Model implements DecoderModel {
     const tokenEmbedding = t('token embedding', [N, c.C]);
     const positionEmbedding = t('position embedding', [N, c.C]);
     const hs: Tensor[] = [t('h0', [N, c.C])];
+    // Prompt tuning: the learned virtual-token embeddings replace the placeholders' token embeddings;
+    // like any input embedding they get their position's wpe added.
+    const virtualTokens = inputs.virtualTokens ?? 0;
+    const prompt =
+      virtualTokens > 0 ? adaptation.embeddings?.({ B, T, virtualTokens, width: c.C }, ctx) : undefined;
     const forward: Work[] = [
       embedding(runtime, { table: wte, ids: inputs.ids.ids, out: tokenEmbedding }),
+      ...(prompt ? [prompt.forward(tokenEmbedding)] : []),
       embedding(runtime, { table: wpe, ids: positions.ids, out: positionEmbedding }),
       add(runtime, { a: tokenEmbedding, b: positionEmbedding, out: hs[0] as Tensor }),
     ];
@@ -288,6 +294,8 @@ export class Gpt2Model implements DecoderModel {
         }),
       );
       for (let i = c.L - 1; i >= 0; i--) backwardWork.push(...(layerBackwards[i] ?? []));
+      // The token embeddings' gradient is dh itself (h0 = token + position embeddings).
+      if (prompt) backwardWork.push(prompt.backward(dh));
       const wteGrad = adaptation.baseGrad('wte.weight');
       const wpeGrad = adaptation.baseGrad('wpe.weight');
       // Tied: the LM head's backward wrote its part of the wte gradient first.

@@ -104,6 +104,11 @@ export class LlamaModel implements DecoderModel {
         out: hs[0] as Tensor,
       }),
     );
+    // Prompt tuning: the learned virtual-token embeddings over each row's placeholder rows.
+    const virtualTokens = inputs.virtualTokens ?? 0;
+    const prompt =
+      virtualTokens > 0 ? adaptation.embeddings?.({ B, T, virtualTokens, width: c.C }, ctx) : undefined;
+    if (prompt) forward.push(prompt.forward(hs[0] as Tensor));
 
     // Scratch shared by every layer's backward.
     const dh = t('d residual', [N, c.C]);
@@ -266,6 +271,7 @@ export class LlamaModel implements DecoderModel {
         }),
       );
       for (let i = c.L - 1; i >= 0; i--) backwardWork.push(...(layerBackwards[i] ?? []));
+      if (prompt) backwardWork.push(prompt.backward(dh));
       const embeddingGrad = adaptation.baseGrad('model.embed_tokens.weight');
       if (embeddingGrad) {
         backwardWork.push(

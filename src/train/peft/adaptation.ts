@@ -65,8 +65,31 @@ export interface SublayerOp {
   backward(io: { x: Tensor; dy: Tensor; dx: Tensor }): Promise<Dispatch[]>;
 }
 
+/** The input embeddings [B·T, C] of a step whose every sequence starts with `virtualTokens` placeholder rows. */
+export interface EmbeddingSite {
+  B: number;
+  /** Rows per sequence, the virtual tokens included. */
+  T: number;
+  virtualTokens: number;
+  /** C. */
+  width: number;
+}
+
+/** Prompt tuning: writes the virtual tokens' embeddings; its backward takes the input embeddings' gradient. */
+export interface EmbeddingOp {
+  forward(h0: Tensor): Promise<Dispatch[]>;
+  backward(dh0: Tensor): Promise<Dispatch[]>;
+}
+
 export interface Adaptation {
   readonly method: string;
+  /**
+   * Prompt tuning: learned embeddings before every sequence. DecoderStep then runs each row with this
+   * many placeholder tokens in front (attended, not scored) and `embeddings` fills them in.
+   */
+  readonly virtualTokens?: number;
+  /** The op over the input embeddings of a step with virtual tokens, right after the embedding lookup. */
+  embeddings?(site: EmbeddingSite, ctx: PlanContext): EmbeddingOp;
   /** An op inserted after a sublayer, or undefined to leave it as it is. */
   sublayer?(site: SublayerSite, ctx: PlanContext): SublayerOp | undefined;
   /** The gradient of a base parameter that trains (full fine-tuning); undefined when it is frozen. */

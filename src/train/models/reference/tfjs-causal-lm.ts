@@ -10,8 +10,84 @@ import type { DecoderConfig } from '../config';
 
 export type Params = Map<string, tf.Tensor>;
 
-/** LoRA deltas by module path (e.g. "model.layers.0.self_attn.q_proj"): y += scale·x·Aᵀ·Bᵀ. */
-export type LoraDeltas = Map<string, { a: tf.Tensor; b: tf.Tensor; scale: number }>;
+/**
+ * LoRA deltas by module path (e.g. "model.layers.0.self_attn.q_proj"): y += scale·x·Aᵀ·Bᵀ. With a
+ * `magnitude` m [OUT] the delta is DoRA's (PEFT use_dora, no dropout): y = b + m/n ⊙ (x·Wᵀ + scale·x·Aᵀ·Bᵀ),
+ * n = ‖W + scale·B·A‖ per output row, detached.
+ */
+export type LoraDeltas = Map<string, { a: tf.Tensor; b: tf.Tensor; scale: number; magnitude?: tf.Tensor }>;
+
+/**
+ * IA3 vectors by module path (PEFT's ia3_l, [OUT, 1] or, feed-forward, [1, IN]): l scales the output,
+ * bias included, or for a feed-forward module the input. Applied in PEFT's merged form (ia3/layer.py,
+ * merge), W·diag(l) or diag(l)·W and l ⊙ b, which equals the activation form exactly in real arithmetic.
+ */
+export type Ia3Vectors = Map<string, { l: tf.Tensor; feedforward: boolean }>;
+
+/** The parameters with IA3 merged in; autograd carries the gradient back to each l. */
+function withIa3(c: DecoderConfig, p: Params, ia3: Ia3Vectors): Params {
+  const merged = new Map(p);
+  for (const [path, { l, feedforward }] of ia3) {
+    const w = p.get(`${path}.weight`);
+    if (!w) throw new Error(`reference: no parameter ${path}.weight for IA3`);
+    const v = l.reshape([-1]);
+    // nn.Linear stores W [out, in], GPT-2's Conv1D [in, out]: l indexes W's rows when it scales the
+    // output of the one or the input of the other.
+    const lIndexesRows = feedforward === (c.family === 'gpt2');
+    merged.set(`${path}.weight`, w.mul(lIndexesRows ? v.reshape([-1, 1]) : v.reshape([1, -1])));
+    const b = p.get(`${path}.bias`);
+    if (b && !feedforward) merged.set(`${path}.bias`, b.mul(v));
+  }
+  return merged;
+}
+
+/**
+ * Bottleneck adapters (Houlsby et al. 2019) by "layer.position" ("0.attention", "0.ffn"): the sublayer
+ * output h (after o_proj / attn.c_proj, or after down_proj / mlp.c_proj), before the residual add,
+ * becomes h + up(act(down(h))) with nn.Linear weights down [m, C] and up [C, m], each with a bias.
+ */
+export type BottleneckAdapters = Map<
+  string,
+  {
+    downWeight: tf.Tensor;
+    downBias: tf.Tensor;
+    upWeight: tf.Tensor;
+    upBias: tf.Tensor;
+    nonLinearity: 'relu' | 'gelu' | 'gelu_new' | 'silu';
+  }
+>;
+
+function gpt2Gelu(x: tf.Tensor): tf.Tensor {
+  return x.mul(0.5).mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
+}
+
+/** h, or h + up(act(down(h))) when an adapter sits there. */
+function withAdapter(h: tf.Tensor, adapter?: BottleneckAdapters extends Map<string, infer A> ? A : never) {
+  if (!adapter) return h;
+  const z = linear(h, adapter.downWeight, adapter.downBias);
+  const act = {
+    relu: () => tf.relu(z),
+    silu: () => z.mul(tf.sigmoid(z)),
+    gelu: () => z.mul(0.5).mul(tf.erf(z.mul(Math.SQRT1_2)).add(1)),
+    gelu_new: () => gpt2Gelu(z),
+  }[adapter.nonLinearity]();
+  return h.add(linear(act, adapter.upWeight, adapter.upBias));
+}
+
+/**
+ * Prompt tuning (PEFT's PeftModelForCausalLM.forward): prompt_embeddings [P, C] concatenated before every
+ * row's token embeddings, P ones before its attention mask, P -100s before its labels; positions then
+ * run over all P + T tokens. The token embeddings of a batch, with the prompt in front when there is one.
+ */
+function withPrompt(tokens: tf.Tensor, prompt?: tf.Tensor): tf.Tensor {
+  if (!prompt) return tokens;
+  const B = tokens.shape[0] as number;
+  return tf.concat([tf.stack(Array(B).fill(prompt)), tokens], 1);
+}
+
+function promptRows(rows: number[][], P: number, fill: number): number[][] {
+  return P === 0 ? rows : rows.map((row) => [...Array(P).fill(fill), ...row]);
+}
 
 export interface Batch {
   /** [B, T] token ids. */
@@ -56,11 +132,17 @@ function linear(
   x: tf.Tensor,
   w: tf.Tensor,
   b?: tf.Tensor,
-  lora?: { a: tf.Tensor; b: tf.Tensor; scale: number },
+  lora?: { a: tf.Tensor; b: tf.Tensor; scale: number; magnitude?: tf.Tensor },
 ): tf.Tensor {
   const flat = x.reshape([-1, x.shape[x.shape.length - 1] as number]);
   let y = tf.matMul(flat, w, false, true);
   if (lora) y = y.add(tf.matMul(tf.matMul(flat, lora.a, false, true), lora.b, false, true).mul(lora.scale));
+  if (lora?.magnitude) {
+    // tfjs has no stopGradient: the norm is taken from plain copies, so no gradient flows through it.
+    const plain = (t: tf.Tensor) => tf.tensor(t.dataSync(), t.shape);
+    const merged = plain(w).add(tf.matMul(plain(lora.b), plain(lora.a)).mul(lora.scale));
+    y = y.mul(lora.magnitude.div(merged.square().sum(1).sqrt()));
+  }
   const out = y.reshape([...x.shape.slice(0, -1), w.shape[0] as number]);
   return b ? out.add(b) : out;
 }
@@ -92,17 +174,32 @@ function mergeHeads(x: tf.Tensor): tf.Tensor {
   return x.transpose([0, 2, 1, 3]).reshape([B as number, T as number, (NH as number) * (D as number)]);
 }
 
-export function logitsOf(c: DecoderConfig, p: Params, batch: Batch, lora: LoraDeltas = new Map()): tf.Tensor {
+export function logitsOf(
+  c: DecoderConfig,
+  p: Params,
+  batch: Batch,
+  lora: LoraDeltas = new Map(),
+  ia3?: Ia3Vectors,
+  adapters?: BottleneckAdapters,
+  prompt?: tf.Tensor,
+): tf.Tensor {
+  const params = ia3 ? withIa3(c, p, ia3) : p;
+  const P = prompt?.shape[0] ?? 0;
+  const mask = promptRows(batch.attentionMask, P, 1);
+  const adapt = (h: tf.Tensor, layer: number, position: 'attention' | 'ffn') =>
+    withAdapter(h, adapters?.get(`${layer}.${position}`));
   const get = (name: string) => {
-    const t = p.get(name);
+    const t = params.get(name);
     if (!t) throw new Error(`reference: no parameter ${name}`);
     return t;
   };
-  const opt = (name: string) => p.get(name);
+  const opt = (name: string) => params.get(name);
   const ids = tf.tensor2d(batch.ids, undefined, 'int32');
-  const T = batch.ids[0]?.length ?? 0;
+  const T = P + (batch.ids[0]?.length ?? 0);
   if (c.family === 'gpt2') {
-    let h = tf.gather(get('wte.weight'), ids).add(get('wpe.weight').slice([0, 0], [T, c.C]));
+    let h = withPrompt(tf.gather(get('wte.weight'), ids), prompt).add(
+      get('wpe.weight').slice([0, 0], [T, c.C]),
+    );
     for (let i = 0; i < c.L; i++) {
       const l = `h.${i}`;
       const a = layerNorm(h, get(`${l}.ln_1.weight`), get(`${l}.ln_1.bias`), c.normEps);
@@ -114,15 +211,17 @@ export function logitsOf(c: DecoderConfig, p: Params, batch: Batch, lora: LoraDe
         lora.get(`${l}.attn.c_attn`),
       );
       const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const o = mergeHeads(
-        attention(heads(q, c.NH, c.D), heads(k, c.NH, c.D), heads(v, c.NH, c.D), c, batch.attentionMask),
-      );
+      const o = mergeHeads(attention(heads(q, c.NH, c.D), heads(k, c.NH, c.D), heads(v, c.NH, c.D), c, mask));
       h = h.add(
-        linear(
-          o,
-          get(`${l}.attn.c_proj.weight`).transpose(),
-          get(`${l}.attn.c_proj.bias`),
-          lora.get(`${l}.attn.c_proj`),
+        adapt(
+          linear(
+            o,
+            get(`${l}.attn.c_proj.weight`).transpose(),
+            get(`${l}.attn.c_proj.bias`),
+            lora.get(`${l}.attn.c_proj`),
+          ),
+          i,
+          'attention',
         ),
       );
       const m = layerNorm(h, get(`${l}.ln_2.weight`), get(`${l}.ln_2.bias`), c.normEps);
@@ -136,18 +235,22 @@ export function logitsOf(c: DecoderConfig, p: Params, batch: Batch, lora: LoraDe
         .mul(0.5)
         .mul(tf.tanh(fc.add(fc.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
       h = h.add(
-        linear(
-          gelu,
-          get(`${l}.mlp.c_proj.weight`).transpose(),
-          get(`${l}.mlp.c_proj.bias`),
-          lora.get(`${l}.mlp.c_proj`),
+        adapt(
+          linear(
+            gelu,
+            get(`${l}.mlp.c_proj.weight`).transpose(),
+            get(`${l}.mlp.c_proj.bias`),
+            lora.get(`${l}.mlp.c_proj`),
+          ),
+          i,
+          'ffn',
         ),
       );
     }
     h = layerNorm(h, get('ln_f.weight'), get('ln_f.bias'), c.normEps);
     return linear(h, opt('lm_head.weight') ?? get('wte.weight'));
   }
-  let h = tf.gather(get('model.embed_tokens.weight'), ids);
+  let h = withPrompt(tf.gather(get('model.embed_tokens.weight'), ids), prompt);
   for (let i = 0; i < c.L; i++) {
     const l = `model.layers.${i}`;
     const x = rmsNorm(h, get(`${l}.input_layernorm.weight`), c.normEps);
@@ -189,13 +292,17 @@ export function logitsOf(c: DecoderConfig, p: Params, batch: Batch, lora: LoraDe
       c.KV,
       c.D,
     );
-    const o = mergeHeads(attention(q, k, v, c, batch.attentionMask));
+    const o = mergeHeads(attention(q, k, v, c, mask));
     h = h.add(
-      linear(
-        o,
-        get(`${l}.self_attn.o_proj.weight`),
-        opt(`${l}.self_attn.o_proj.bias`),
-        lora.get(`${l}.self_attn.o_proj`),
+      adapt(
+        linear(
+          o,
+          get(`${l}.self_attn.o_proj.weight`),
+          opt(`${l}.self_attn.o_proj.bias`),
+          lora.get(`${l}.self_attn.o_proj`),
+        ),
+        i,
+        'attention',
       ),
     );
     const y = rmsNorm(h, get(`${l}.post_attention_layernorm.weight`), c.normEps);
@@ -212,11 +319,15 @@ export function logitsOf(c: DecoderConfig, p: Params, batch: Batch, lora: LoraDe
       lora.get(`${l}.mlp.up_proj`),
     );
     h = h.add(
-      linear(
-        gate.mul(tf.sigmoid(gate)).mul(up),
-        get(`${l}.mlp.down_proj.weight`),
-        opt(`${l}.mlp.down_proj.bias`),
-        lora.get(`${l}.mlp.down_proj`),
+      adapt(
+        linear(
+          gate.mul(tf.sigmoid(gate)).mul(up),
+          get(`${l}.mlp.down_proj.weight`),
+          opt(`${l}.mlp.down_proj.bias`),
+          lora.get(`${l}.mlp.down_proj`),
+        ),
+        i,
+        'ffn',
       ),
     );
   }
@@ -225,13 +336,21 @@ export function logitsOf(c: DecoderConfig, p: Params, batch: Batch, lora: LoraDe
 }
 
 /** HF's causal-LM loss: logits[:, :-1] against labels[:, 1:], mean over labels that are not -100. */
-export function lossOf(c: DecoderConfig, p: Params, batch: Batch, lora: LoraDeltas = new Map()): tf.Scalar {
-  const logits = logitsOf(c, p, batch, lora);
+export function lossOf(
+  c: DecoderConfig,
+  p: Params,
+  batch: Batch,
+  lora: LoraDeltas = new Map(),
+  ia3?: Ia3Vectors,
+  adapters?: BottleneckAdapters,
+  prompt?: tf.Tensor,
+): tf.Scalar {
+  const logits = logitsOf(c, p, batch, lora, ia3, adapters, prompt);
   const [B, T, V] = logits.shape as number[];
   const shifted = logits
     .slice([0, 0, 0], [B as number, (T as number) - 1, V as number])
     .reshape([-1, V as number]);
-  const labels = batch.labels.flatMap((row) => row.slice(1));
+  const labels = promptRows(batch.labels, prompt?.shape[0] ?? 0, -100).flatMap((row) => row.slice(1));
   const valid = labels.map((l): number => (l === -100 ? 0 : 1));
   const count = valid.reduce((a, b) => a + b, 0);
   const oneHot = tf.oneHot(

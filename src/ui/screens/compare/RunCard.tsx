@@ -1,0 +1,93 @@
+/**
+ * One live run: its name and colour, status, progress bar, Stop (while it trains), Download (once it has
+ * produced files), the worker's error if it failed, and its measured metrics.
+ */
+import { downloadRun } from '../../download/run-download';
+import { isActive, lastProgress, type RunRecord, type RunStatus } from '../../state/run-record';
+import { useAppStore } from '../../state/store';
+import { formatBytes } from './format-metric';
+import { MetricsTable } from './MetricsTable';
+
+const statusText: Record<RunStatus, string> = {
+  starting: 'Starting…',
+  running: 'Training',
+  finished: 'Finished',
+  stopped: 'Stopped',
+  failed: 'Failed',
+};
+
+export function methodSummary(record: RunRecord): string {
+  const m = record.settings.method;
+  const t = record.settings.train;
+  const method =
+    m.method === 'full'
+      ? 'all weights trained'
+      : `r ${m.r}, alpha ${m.alpha}, dropout ${m.dropout}, targets ${m.targetModules === 'all-linear' ? 'all-linear' : (m.targetModules ?? ['q_proj', 'v_proj']).join(', ')}`;
+  return `${method} · batch ${t.batchSize} × ${t.seqLen} tokens · lr ${t.lr}`;
+}
+
+export function RunCard({ record }: { record: RunRecord }) {
+  const files = useAppStore((s) => s.runFiles[record.id]);
+  const stopping = useAppStore((s) => Boolean(s.stopping[record.id]));
+  const stopRun = useAppStore((s) => s.stopRun);
+  const step = lastProgress(record)?.step ?? 0;
+  const headingId = `run-${record.id}-heading`;
+  const outputBytes = record.outputs.reduce((n, o) => n + o.bytes, 0);
+
+  return (
+    <article
+      className="run-card"
+      data-testid="run-card"
+      data-run-id={record.id}
+      data-status={record.status}
+      aria-labelledby={headingId}
+      style={{ borderTopColor: record.color }}
+    >
+      <header className="run-card-header">
+        <span className="legend-swatch" style={{ background: record.color }} aria-hidden="true" />
+        <h3 id={headingId}>{record.label}</h3>
+        <span className={`status status-${record.status}`} data-testid="run-status">
+          {stopping && isActive(record.status) ? 'Stopping…' : statusText[record.status]}
+        </span>
+      </header>
+      <p className="muted run-method">{methodSummary(record)}</p>
+      <div className="run-progress">
+        <progress
+          max={Math.max(1, record.totalSteps)}
+          value={step}
+          aria-label={`${record.label} progress`}
+          data-testid="run-progress"
+        />
+        <span>
+          {step} / {record.totalSteps} steps
+        </span>
+      </div>
+      {record.error && (
+        <div className="run-error" role="alert" data-testid="run-error">
+          <strong data-testid="run-error-name">{record.error.name}</strong>:{' '}
+          <span data-testid="run-error-message">{record.error.message}</span>
+        </div>
+      )}
+      <div className="run-actions">
+        {isActive(record.status) && (
+          <button type="button" onClick={() => void stopRun(record.id)} disabled={stopping}>
+            Stop
+          </button>
+        )}
+        {files && (
+          <button
+            type="button"
+            className="primary"
+            data-testid="download-run"
+            onClick={() => downloadRun(record, files)}
+            title={record.outputs.map((o) => `${o.name} (${formatBytes(o.bytes)})`).join('\n')}
+          >
+            Download {record.settings.method.method === 'lora' ? 'adapter' : 'model'} (.tar,{' '}
+            {formatBytes(outputBytes)})
+          </button>
+        )}
+      </div>
+      <MetricsTable record={record} />
+    </article>
+  );
+}

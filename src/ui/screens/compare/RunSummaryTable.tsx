@@ -1,0 +1,54 @@
+/**
+ * The closing comparison, one row per run, in the manner of PEFT's method comparison: final training and
+ * validation loss, wall-clock time, peak GPU memory, output size and trainable share. All measured.
+ */
+import { lastProgress, type RunRecord } from '../../state/run-record';
+import { formatBytes, formatDuration, formatLoss, formatPercent } from './format-metric';
+
+export function RunSummaryTable({ runs, caption }: { runs: RunRecord[]; caption: string }) {
+  return (
+    <table className="summary">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Run</th>
+          <th scope="col">Status</th>
+          <th scope="col">Steps</th>
+          <th scope="col">Final loss</th>
+          <th scope="col">Final val. loss</th>
+          <th scope="col">Time</th>
+          <th scope="col">Peak GPU memory (worker)</th>
+          <th scope="col">Output</th>
+          <th scope="col">Trainable</th>
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((run) => {
+          const last = lastProgress(run);
+          const lastEval = run.evals[run.evals.length - 1];
+          const output = run.outputs.reduce((n, o) => n + o.bytes, 0);
+          return (
+            <tr key={run.id} data-testid="summary-row" data-run-id={run.id}>
+              <th scope="row">
+                <span className="legend-swatch" style={{ background: run.color }} aria-hidden="true" />{' '}
+                {run.label}
+              </th>
+              <td>{run.status}</td>
+              <td>
+                {last?.step ?? 0} / {run.totalSteps}
+              </td>
+              <td data-testid="summary-loss" data-loss={last?.loss ?? ''}>
+                {last ? formatLoss(last.loss) : '—'}
+              </td>
+              <td data-loss={lastEval?.loss ?? ''}>{lastEval ? formatLoss(lastEval.loss) : '—'}</td>
+              <td>{last ? formatDuration(last.elapsedMs) : '—'}</td>
+              <td>{last ? formatBytes(last.peakGpuBytes) : '—'}</td>
+              <td>{output > 0 ? formatBytes(output) : '—'}</td>
+              <td>{formatPercent(run.trainableParams, run.totalParams)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}

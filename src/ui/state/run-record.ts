@@ -1,0 +1,95 @@
+/**
+ * A training run as the studio keeps it: its settings, its status, and its complete metric history,
+ * exactly as the worker measured it. `applyEvent` folds one worker event into a record; it is pure, so
+ * the slice and the tests share it. Records are plain data: they go to IndexedDB as they are.
+ */
+
+import type { TrainConfig } from '../../train/train-config';
+import type { StepProgress, WorkerEvent } from '../../train/worker/protocol';
+import type { MethodSpec } from '../../train/worker/run-spec';
+
+export type RunStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'failed';
+
+export interface RunSettings {
+  modelId: string;
+  modelLabel: string;
+  method: MethodSpec;
+  train: TrainConfig;
+  trainExamples: number;
+  validationExamples: number;
+  /** False when the dataset was too small to hold rows out, so validation reuses training rows. */
+  validationHeldOut: boolean;
+}
+
+/** A validation loss, placed on the time axis at the step it followed. */
+export interface EvalPoint {
+  step: number;
+  loss: number;
+  elapsedMs: number;
+}
+
+export interface RunError {
+  name: string;
+  message: string;
+}
+
+export interface RunRecord {
+  id: string;
+  /** Runs started by one action ("SFT vs LoRA") share a group and are compared together. */
+  groupId: string;
+  /** Its place in the group (SFT before LoRA), kept because runs of a group share `createdAt`. */
+  groupIndex: number;
+  label: string;
+  color: string;
+  /** Date.now() when started. */
+  createdAt: number;
+  settings: RunSettings;
+  status: RunStatus;
+  totalSteps: number;
+  trainableParams: number;
+  totalParams: number;
+  /** Every progress event, in order. */
+  history: StepProgress[];
+  evals: EvalPoint[];
+  error: RunError | null;
+  /** Names and sizes of the files the run produced (the bytes themselves are not persisted). */
+  outputs: { name: string; bytes: number }[];
+}
+
+export const isActive = (status: RunStatus) => status === 'starting' || status === 'running';
+
+export function lastProgress(record: RunRecord): StepProgress | undefined {
+  return record.history[record.history.length - 1];
+}
+
+/** The record after one event of its run; events of other runs leave it as it is. */
+export function applyEvent(record: RunRecord, event: WorkerEvent): RunRecord {
+  if (event.kind === 'error') {
+    if (event.runId !== undefined && event.runId !== record.id) return record;
+    if (!isActive(record.status)) return record;
+    return { ...record, status: 'failed', error: { name: event.name, message: event.message } };
+  }
+  if (event.runId !== record.id) return record;
+  switch (event.kind) {
+    case 'progress':
+      return {
+        ...record,
+        status: record.status === 'starting' ? 'running' : record.status,
+        totalSteps: event.progress.totalSteps,
+        trainableParams: event.progress.trainableParams,
+        totalParams: event.progress.totalParams,
+        history: [...record.history, event.progress],
+      };
+    case 'eval': {
+      const atStep = record.history.find((p) => p.step === event.step);
+      const elapsedMs = atStep?.elapsedMs ?? lastProgress(record)?.elapsedMs ?? 0;
+      return { ...record, evals: [...record.evals, { step: event.step, loss: event.loss, elapsedMs }] };
+    }
+    case 'run-finished':
+      return {
+        ...record,
+        status: event.stopped ? 'stopped' : 'finished',
+        outputs: Object.entries(event.files).map(([name, bytes]) => ({ name, bytes: bytes.byteLength })),
+      };
+  }
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { StudioModel } from '../models/model-catalogue';
+import { defaultRunSetup, planRuns, type RunSetup } from './run-setup';
+
+const model: StudioModel = {
+  id: 'fake',
+  label: 'Fake model',
+  modelName: 'fake/model',
+  description: '',
+  maxSeqLen: 128,
+  files: () => ({ 'config.json': new Uint8Array([123, 125]) }),
+};
+
+const texts = ['one', 'two', 'three', 'four', 'five'];
+const withFields = (fields: Partial<RunSetup['fields']>): RunSetup => {
+  const setup = defaultRunSetup(model.id);
+  return { ...setup, fields: { ...setup.fields, ...fields } };
+};
+
+describe('planning runs from the setup', () => {
+  it('plans SFT and LoRA with the same training settings and data', () => {
+    const planning = planRuns('sft-vs-lora', withFields({ steps: '3', lr: '1e-2' }), model, texts);
+    if (!planning.ok) throw new Error(planning.message);
+    const [sft, lora] = planning.plans;
+    expect(sft?.label).toBe('Full SFT');
+    expect(lora?.label).toBe('LoRA r8');
+    expect(sft?.spec.method).toEqual({ method: 'full' });
+    expect(lora?.spec.method).toEqual({
+      method: 'lora',
+      r: 8,
+      alpha: 16,
+      dropout: 0.05,
+      targetModules: ['q_proj', 'v_proj'],
+    });
+    expect(sft?.spec.train).toEqual(lora?.spec.train);
+    expect(sft?.spec.train).toMatchObject({ steps: 3, lr: 0.01, batchSize: 4, seqLen: 64 });
+    expect(sft?.spec.trainTexts).toEqual(['one', 'two', 'three', 'four']);
+    expect(sft?.spec.validationTexts).toEqual(['five']);
+    expect(sft?.settings).toMatchObject({ trainExamples: 4, validationExamples: 1, validationHeldOut: true });
+  });
+
+  it('plans one run of the chosen preset', () => {
+    const setup = { ...defaultRunSetup(model.id), preset: 'full' as const };
+    const planning = planRuns('single', setup, model, texts);
+    expect(planning.ok && planning.plans.map((p) => p.spec.method)).toEqual([{ method: 'full' }]);
+    const allLinear = { ...defaultRunSetup(model.id), loraTargets: 'all-linear' as const };
+    const lora = planRuns('single', allLinear, model, texts);
+    expect(lora.ok && lora.plans[0]?.spec.method).toMatchObject({ targetModules: 'all-linear' });
+  });
+
+  it('names every field that does not read', () => {
+    const planning = planRuns(
+      'single',
+      withFields({ steps: '2.5', lr: '-1', seqLen: '4096', loraDropout: '1', batchSize: '' }),
+      model,
+      texts,
+    );
+    expect(planning.ok).toBe(false);
+    expect(!planning.ok && Object.keys(planning.errors).sort()).toEqual([
+      'batchSize',
+      'loraDropout',
+      'lr',
+      'seqLen',
+      'steps',
+    ]);
+    expect(!planning.ok && planning.errors.seqLen).toContain('at most 128');
+  });
+
+  it('asks for a dataset first', () => {
+    const planning = planRuns('single', defaultRunSetup(model.id), model, []);
+    expect(!planning.ok && planning.message).toMatch(/dataset/);
+  });
+});
