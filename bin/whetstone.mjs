@@ -27,8 +27,10 @@ if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSource(join(root, 's
 
 const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const env = { ...process.env };
+// A GPU machine's own Vulkan driver (registered in icd.d) wins; SwiftShader only stands in without one.
+const systemDriver = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'].some((dir) => existsSync(dir));
 if (existsSync(icd)) {
-  env.VK_ICD_FILENAMES ??= icd;
+  if (!systemDriver) env.VK_ICD_FILENAMES ??= icd;
   const paths = (env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
   if (!paths.includes('/usr/lib/chromium')) env.LD_LIBRARY_PATH = [...paths, '/usr/lib/chromium'].join(':');
 }

@@ -9,12 +9,18 @@
 
 export const swiftShaderIcd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const chromiumLibDir = '/usr/lib/chromium';
+/** Where installed Vulkan drivers register themselves; a real GPU's driver must win over SwiftShader. */
+export const systemIcdDirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
 
 /** Environment variables a Node process needs, at start-up, to reach SwiftShader through Dawn. */
-export function nodeGpuEnvironment(env: Record<string, string | undefined>, exists: (p: string) => boolean) {
+export function nodeGpuEnvironment(
+  env: Record<string, string | undefined>,
+  exists: (p: string) => boolean,
+  hasSystemDriver: () => boolean = () => systemIcdDirs.some(exists),
+) {
   const extra: Record<string, string> = {};
   if (!exists(swiftShaderIcd)) return extra;
-  if (!env.VK_ICD_FILENAMES) extra.VK_ICD_FILENAMES = swiftShaderIcd;
+  if (!env.VK_ICD_FILENAMES && !hasSystemDriver()) extra.VK_ICD_FILENAMES = swiftShaderIcd;
   const ldPath = env.LD_LIBRARY_PATH ?? '';
   if (!ldPath.split(':').includes(chromiumLibDir)) {
     extra.LD_LIBRARY_PATH = ldPath ? `${ldPath}:${chromiumLibDir}` : chromiumLibDir;
@@ -35,8 +41,11 @@ export function loadNodeGpu(): Promise<GPU> {
 async function createNodeGpu(): Promise<GPU> {
   const { existsSync } = await import(/* @vite-ignore */ 'node:fs');
   // Read by the Vulkan loader when Dawn creates its instance, so setting it here, in-process, is enough.
-  if (!process.env.VK_ICD_FILENAMES && existsSync(swiftShaderIcd))
+  // Only without a driver of the machine's own: a GPU machine that also has Chromium keeps its GPU.
+  const systemDriver = systemIcdDirs.some((dir) => existsSync(dir));
+  if (!process.env.VK_ICD_FILENAMES && !systemDriver && existsSync(swiftShaderIcd)) {
     process.env.VK_ICD_FILENAMES = swiftShaderIcd;
+  }
   const specifier = 'webgpu';
   const dawn = (await import(/* @vite-ignore */ specifier)) as {
     create(flags: string[]): GPU;
