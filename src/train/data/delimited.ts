@@ -14,9 +14,10 @@ import { DatasetFormatError } from './errors';
 import { DatasetRowError, snippetOf } from './jsonl';
 import {
   badRow,
+  DatasetLineTooLongError,
   type DatasetRow,
-  DEFAULT_MAX_LINE_LENGTH,
-  hugeLineDetail,
+  DEFAULT_MAX_LINE_BYTES,
+  overLineLimit,
   type ParsedRows,
   type ReadOptions,
 } from './rows';
@@ -50,19 +51,87 @@ function headerOf(fields: string[], file: string): string[] {
   return columns;
 }
 
-export function readDelimited(text: string, options: DelimitedOptions): DelimitedRows {
-  const file = options.file ?? 'the dataset';
-  const limit = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
-  const quoting = options.quoting ?? (options.delimiter === '\t' ? 'none' : 'csv');
-  const rows: DatasetRow[] = [];
-  const badRows: DatasetRowError[] = [];
-  let columns: string[] | undefined;
-  let rowStart = 0; // character offset where the current row starts
-  let line = 1; // the line at rowStart
+/**
+ * Records into rows, one at a time: the first non-blank record is the header, each later one a row or
+ * a bad row. Shared by the whole-file reader below and the streaming one (stream/stream-rows.ts), so
+ * both judge a record the same way. `overBytes`: the caller measured the record past the limit.
+ */
+export class DelimitedRowBuilder implements DelimitedRows {
+  readonly rows: DatasetRow[] = [];
+  readonly badRows: DatasetRowError[] = [];
+  private header?: string[];
+  private readonly file: string;
+  private readonly limit: number;
 
+  constructor(private readonly options: DelimitedOptions) {
+    this.file = options.file ?? 'the dataset';
+    this.limit = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  }
+
+  get columns(): string[] {
+    return this.header ?? [];
+  }
+
+  add(
+    fields: string[],
+    raw: string,
+    line: number,
+    error?: { message: string; code: string },
+    overBytes?: number,
+  ): void {
+    const { file, options } = this;
+    if (overBytes === undefined && fields.length === 1 && fields[0]?.trim() === '') return; // a blank line
+    const bytes = overBytes ?? overLineLimit(raw, this.limit);
+    if (bytes !== undefined) {
+      badRow(
+        new DatasetLineTooLongError(line, snippetOf(raw), bytes, this.limit, file),
+        options,
+        this.badRows,
+      );
+      return;
+    }
+    const fail = (detail: string) =>
+      badRow(new DatasetRowError(line, snippetOf(raw), detail, file), options, this.badRows);
+    if (error) {
+      fail(`${error.message} (${error.code})`);
+      return;
+    }
+    if (!this.header) {
+      this.header = headerOf(fields, file);
+      return;
+    }
+    const columns = this.header;
+    if (fields.length !== columns.length) {
+      fail(`expected ${columns.length} fields, as the header has, but found ${fields.length}`);
+      return;
+    }
+    const value: Record<string, unknown> = {};
+    columns.forEach((name, i) => {
+      value[name] = fields[i];
+    });
+    this.rows.push({ line, value });
+  }
+}
+
+export function quotingOf(options: DelimitedOptions): Quoting {
+  return options.quoting ?? (options.delimiter === '\t' ? 'none' : 'csv');
+}
+
+/**
+ * Parses `text` (whole records only) into `builder`, its first line being `firstLine` of the file. The
+ * whole-file reader passes the file; the streaming reader passes batches of complete records.
+ */
+export function parseRecords(
+  text: string,
+  firstLine: number,
+  builder: DelimitedRowBuilder,
+  options: DelimitedOptions,
+): void {
+  let rowStart = 0; // character offset where the current row starts
+  let line = firstLine; // the line at rowStart
   Papa.parse<string[]>(text, {
     delimiter: options.delimiter,
-    fastMode: quoting === 'none' ? true : undefined,
+    fastMode: quotingOf(options) === 'none' ? true : undefined,
     step(result) {
       const end = result.meta.cursor;
       const rowLine = line;
@@ -70,24 +139,13 @@ export function readDelimited(text: string, options: DelimitedOptions): Delimite
       line += countNewlines(text, rowStart, end);
       rowStart = end;
       const fields = result.data.map((field) => field.replace(/\r$/, ''));
-      if (fields.length === 1 && fields[0]?.trim() === '') return; // a blank line, not a row of empty fields
-      const fail = (detail: string) =>
-        badRow(new DatasetRowError(rowLine, snippetOf(raw), detail, file), options, badRows);
-      if (raw.length > limit) return fail(hugeLineDetail(raw.length, limit));
-      const error = result.errors[0];
-      if (error) return fail(`${error.message} (${error.code})`);
-      if (!columns) {
-        columns = headerOf(fields, file);
-        return;
-      }
-      if (fields.length !== columns.length)
-        return fail(`expected ${columns.length} fields, as the header has, but found ${fields.length}`);
-      const value: Record<string, unknown> = {};
-      columns.forEach((name, i) => {
-        value[name] = fields[i];
-      });
-      rows.push({ line: rowLine, value });
+      builder.add(fields, raw, rowLine, result.errors[0]);
     },
   });
-  return { rows, badRows, columns: columns ?? [] };
+}
+
+export function readDelimited(text: string, options: DelimitedOptions): DelimitedRows {
+  const builder = new DelimitedRowBuilder(options);
+  parseRecords(text, 1, builder, options);
+  return { rows: builder.rows, badRows: builder.badRows, columns: builder.columns };
 }

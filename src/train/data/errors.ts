@@ -4,6 +4,8 @@
  * the errors here are about the whole file and always stop the import.
  */
 export { DatasetRowError } from './jsonl';
+export { DatasetLabelError } from './labels';
+export { DatasetLineTooLongError } from './rows';
 
 /** The file has no bytes, only whitespace, or no rows after its header. */
 export class EmptyDatasetError extends Error {

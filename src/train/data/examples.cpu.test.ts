@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Example, toExamples } from './examples';
 import type { RawDataset } from './formats';
-import { labelIds, labelSetOf } from './labels';
+import { DatasetLabelError, labelIds, labelSetOf } from './labels';
 import { loadDataset } from './load-dataset';
 import type { DatasetRow } from './rows';
 import { detectSchema } from './schema';
@@ -138,6 +138,13 @@ describe('labels', () => {
     );
     const skipped = labelIds(classified([0, 1, 2]), { labelSet: [0, 1], skipBadRows: true });
     expect([skipped.ids, skipped.badRows.length]).toEqual([[0, 1], 1]);
+    expect(skipped.badRows[0]).toBeInstanceOf(DatasetLabelError);
+    expect(skipped.badRows[0]).toMatchObject({
+      name: 'DatasetLabelError',
+      label: 2,
+      labelSet: [0, 1],
+      line: 3,
+    });
   });
 });
 

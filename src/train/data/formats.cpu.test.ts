@@ -58,8 +58,8 @@ describe('JSON Lines', () => {
 
   it('reports a single huge line as such, with its length', () => {
     const huge = `{"text": "${'x'.repeat(100)}"}`;
-    expect(() => readJsonLines(`{"text": "a"}\n${huge}`, { file: 'h.jsonl', maxLineLength: 50 })).toThrow(
-      /h\.jsonl, line 2: this line is 112 characters long, past the limit of 50; is the file one huge line/,
+    expect(() => readJsonLines(`{"text": "a"}\n${huge}`, { file: 'h.jsonl', maxLineBytes: 50 })).toThrow(
+      /h\.jsonl, line 2: this line is 112 bytes \(112 bytes\) long, past the limit of 50 bytes; is the file one huge line/,
     );
   });
 });
@@ -112,8 +112,8 @@ describe('CSV', () => {
       /line 2: Quoted field unterminated/,
     );
     expect(() =>
-      readDelimited(`a\tb\n1\t${'x'.repeat(60)}\n`, { delimiter: '\t', maxLineLength: 50 }),
-    ).toThrow(/line 2: this line is 62 characters long, past the limit of 50/);
+      readDelimited(`a\tb\n1\t${'x'.repeat(60)}\n`, { delimiter: '\t', maxLineBytes: 50 }),
+    ).toThrow(/line 2: this line is 62 bytes \(62 bytes\) long, past the limit of 50 bytes/);
   });
 });
 

@@ -55,12 +55,17 @@ function looksLikeTsv(text: string): boolean {
   return lines.length >= 2 && tabs(lines[0]) >= 1 && tabs(lines[1]) === tabs(lines[0]);
 }
 
-export function detectFormat(fileName: string, bytes: Uint8Array): DatasetFormat {
+/**
+ * The format by extension, then by content. `partial`: `bytes` is only the start of the file (a stream's
+ * first chunks), so Parquet is recognised by its leading magic alone.
+ */
+export function detectFormat(fileName: string, bytes: Uint8Array, partial = false): DatasetFormat {
   const extension = /\.([a-z0-9]+)$/i.exec(fileName)?.[1]?.toLowerCase();
   if (extension === 'jsonl' || extension === 'ndjson') return 'jsonl';
   if (extension === 'csv') return 'csv';
   if (extension === 'tsv') return 'tsv';
-  if (extension === 'parquet' || isParquet(bytes)) return 'parquet';
+  const parquetMagic = partial ? PAR1.every((b, i) => bytes[i] === b) : isParquet(bytes);
+  if (extension === 'parquet' || parquetMagic) return 'parquet';
   const start = head(bytes).replace(/^\uFEFF/, '');
   const first = start.trimStart()[0];
   if (first === '[') return 'json';
@@ -100,10 +105,15 @@ export async function readDataset(
       dataset = { file: fileName, format, unit: 'line', columns: columnsOf(rows), rows, badRows };
     }
   }
+  return checkHasRows(dataset);
+}
+
+/** A dataset with no good rows is an EmptyDatasetError that says whether it had bad ones. */
+export function checkHasRows(dataset: RawDataset): RawDataset {
   if (dataset.rows.length === 0) {
     const bad = dataset.badRows[0];
     throw new EmptyDatasetError(
-      fileName,
+      dataset.file,
       bad ? `all ${dataset.badRows.length} of its rows are bad, the first: ${bad.message}` : 'it has no rows',
     );
   }

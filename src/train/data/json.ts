@@ -8,9 +8,10 @@ import { DatasetFormatError } from './errors';
 import { DatasetRowError, snippetOf } from './jsonl';
 import {
   badRow,
+  DatasetLineTooLongError,
   type DatasetRow,
-  DEFAULT_MAX_LINE_LENGTH,
-  hugeLineDetail,
+  DEFAULT_MAX_LINE_BYTES,
+  overLineLimit,
   type ParsedRows,
   type ReadOptions,
 } from './rows';
@@ -18,40 +19,51 @@ import {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export function readJsonLines(text: string, options: ReadOptions = {}): ParsedRows {
+/**
+ * One line of a JSON Lines file into `rows`, or a bad row (thrown, or kept when skipping): shared by the
+ * whole-file reader below and the streaming one (stream/stream-rows.ts). `overBytes` is set by a caller
+ * that has already measured the line past the limit; otherwise it is measured here.
+ */
+export function addJsonLine(
+  raw: string,
+  line: number,
+  options: ReadOptions,
+  into: ParsedRows,
+  overBytes?: number,
+): void {
   const file = options.file ?? 'the dataset';
-  const limit = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
-  const rows: DatasetRow[] = [];
-  const badRows: DatasetRowError[] = [];
+  if (overBytes === undefined && raw.trim() === '') return;
+  const limit = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const bytes = overBytes ?? overLineLimit(raw, limit);
+  if (bytes !== undefined) {
+    badRow(new DatasetLineTooLongError(line, snippetOf(raw), bytes, limit, file), options, into.badRows);
+    return;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    badRow(new DatasetRowError(line, snippetOf(raw), 'not valid JSON', file), options, into.badRows);
+    return;
+  }
+  if (!isObject(value)) {
+    badRow(new DatasetRowError(line, snippetOf(raw), 'expected a JSON object', file), options, into.badRows);
+    return;
+  }
+  into.rows.push({ line, value });
+}
+
+export function readJsonLines(text: string, options: ReadOptions = {}): ParsedRows {
+  const parsed: ParsedRows = { rows: [], badRows: [] };
   let start = 0;
   for (let line = 1; start <= text.length; line++) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
     const raw = text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end);
     start = end + 1;
-    if (raw.trim() === '') continue;
-    if (raw.length > limit) {
-      badRow(
-        new DatasetRowError(line, snippetOf(raw), hugeLineDetail(raw.length, limit), file),
-        options,
-        badRows,
-      );
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      badRow(new DatasetRowError(line, snippetOf(raw), 'not valid JSON', file), options, badRows);
-      continue;
-    }
-    if (!isObject(value)) {
-      badRow(new DatasetRowError(line, snippetOf(raw), 'expected a JSON object', file), options, badRows);
-      continue;
-    }
-    rows.push({ line, value });
+    addJsonLine(raw, line, options, parsed);
   }
-  return { rows, badRows };
+  return parsed;
 }
 
 /** The line each element of a top-level JSON array starts on; `text` must already parse as an array. */

@@ -4,7 +4,8 @@
  */
 
 export class DatasetRowError extends Error {
-  override readonly name = 'DatasetRowError';
+  // A string, not the literal, so the kinds of bad row below can name themselves.
+  override readonly name: string = 'DatasetRowError';
   constructor(
     readonly line: number,
     readonly snippet: string,

@@ -11,6 +11,27 @@ import { badRow } from './rows';
 export type Label = string | number;
 type Classified = Extract<Example, { kind: 'classification' }>;
 
+/** A classification row whose label is not in the label set: its own kind of bad row, with both. */
+export class DatasetLabelError extends DatasetRowError {
+  override readonly name: string = 'DatasetLabelError';
+  constructor(
+    line: number,
+    snippet: string,
+    readonly label: Label,
+    readonly labelSet: readonly Label[],
+    file?: string,
+    unit?: 'line' | 'row',
+  ) {
+    super(
+      line,
+      snippet,
+      `the label ${JSON.stringify(label)} is not in the label set [${labelSet.map((l) => JSON.stringify(l)).join(', ')}]`,
+      file,
+      unit,
+    );
+  }
+}
+
 export function labelSetOf(examples: readonly Classified[]): Label[] {
   const labels = [...new Set(examples.map((e) => e.label))];
   return labels.sort((a, b) =>
@@ -48,11 +69,11 @@ export function labelIds(
   for (const example of examples) {
     const id = index.get(String(example.label));
     if (id === undefined) {
-      const detail = `the label ${JSON.stringify(example.label)} is not in the label set [${labelSet.map((l) => JSON.stringify(l)).join(', ')}]`;
-      const error = new DatasetRowError(
+      const error = new DatasetLabelError(
         example.line,
         snippetOf(example.text),
-        detail,
+        example.label,
+        labelSet,
         options.file,
         options.unit,
       );

@@ -5,7 +5,7 @@
  * and left out, otherwise the first stops the load.
  */
 import { type Example, toExamples } from './examples';
-import { type DatasetFormat, type ReadDatasetOptions, readDataset } from './formats';
+import { type DatasetFormat, type RawDataset, type ReadDatasetOptions, readDataset } from './formats';
 import type { DatasetRowError } from './jsonl';
 import type { PlainTextMode } from './plain-text';
 import { detectSchema, resolveSchema, type SchemaChoice, type SchemaOverride } from './schema';
@@ -34,13 +34,17 @@ export async function loadDataset(
   bytes: Uint8Array,
   options: LoadDatasetOptions = {},
 ): Promise<LoadedDataset> {
-  const raw = await readDataset(fileName, bytes, options);
+  return examplesOf(await readDataset(fileName, bytes, options), options);
+}
+
+/** Read rows to examples: the schema chosen (or detected) and applied. Shared with stream/load-stream.ts. */
+export function examplesOf(raw: RawDataset, options: LoadDatasetOptions = {}): LoadedDataset {
   const schema = options.schema
-    ? resolveSchema(raw.columns, options.schema, fileName)
-    : detectSchema(raw.columns, fileName);
+    ? resolveSchema(raw.columns, options.schema, raw.file)
+    : detectSchema(raw.columns, raw.file);
   const { examples, badRows } = toExamples(raw, schema, options);
   return {
-    file: fileName,
+    file: raw.file,
     format: raw.format,
     columns: raw.columns,
     schema,

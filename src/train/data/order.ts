@@ -2,7 +2,7 @@
  * The order examples are visited in: a seeded shuffle per epoch (Fisher–Yates over mulberry32), or the
  * file's order when shuffle is off. Batches are consecutive slices of that order; the last one may be short.
  */
-import { seededRandom } from '../../gpu/testing/random';
+import { seededRandom } from '../seeded-random';
 
 export function epochOrder(
   count: number,

@@ -5,7 +5,7 @@
  * the file's order; the trainer shuffles each epoch itself. Split before packing, so no packed row
  * holds examples from both sides.
  */
-import { seededRandom } from '../../gpu/testing/random';
+import { seededRandom } from '../seeded-random';
 
 export interface SplitOptions {
   /** In [0, 1): the share of examples held out for validation. */

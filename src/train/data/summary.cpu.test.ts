@@ -41,6 +41,9 @@ describe('summarizeDataset (the data CLI’s JSON)', () => {
       rows: 3,
       badRows: 1,
       badRowSamples: ['chat.jsonl, line 2: not valid JSON: not json'],
+      badRowDetails: [
+        { line: 2, unit: 'line', error: 'DatasetRowError', detail: 'not valid JSON', snippet: 'not json' },
+      ],
       examples: 2,
       tokens: {
         count: 2,

@@ -8,7 +8,7 @@
  * [SEP] for BERT) is not counted until pair encoding exists.
  */
 import { type Label, labelCounts, labelSetOf } from './labels';
-import { type LoadDatasetOptions, loadDataset } from './load-dataset';
+import { type LoadDatasetOptions, type LoadedDataset, loadDataset } from './load-dataset';
 import type { SchemaKind } from './schema';
 import { type DatasetTokenizer, tokenizeExamples } from './tokenize-examples';
 
@@ -32,6 +32,8 @@ export interface DatasetSummary {
   badRows: number;
   /** The first few bad rows' messages (file, line, what is wrong, snippet). */
   badRowSamples: string[];
+  /** The same bad rows, as parts: the line (or row), the kind of error, what is wrong, the snippet. */
+  badRowDetails: { line: number; unit: 'line' | 'row'; error: string; detail: string; snippet: string }[];
   examples: number;
   labels?: { set: Label[]; counts: Record<string, number> };
   tokens?: TokenLengthStats & {
@@ -81,7 +83,19 @@ export async function summarizeDataset(
   tokenizer?: DatasetTokenizer,
   options: SummaryOptions = {},
 ): Promise<DatasetSummary> {
-  const loaded = await loadDataset(fileName, bytes, { skipBadRows: true, ...options });
+  return summarizeLoaded(
+    await loadDataset(fileName, bytes, { skipBadRows: true, ...options }),
+    tokenizer,
+    options,
+  );
+}
+
+/** The summary of a dataset already loaded (by loadDataset, or streamed by loadDatasetStream). */
+export function summarizeLoaded(
+  loaded: LoadedDataset,
+  tokenizer?: DatasetTokenizer,
+  options: SummaryOptions = {},
+): DatasetSummary {
   const summary: DatasetSummary = {
     file: loaded.file,
     format: loaded.format,
@@ -91,6 +105,13 @@ export async function summarizeDataset(
     rows: loaded.rows,
     badRows: loaded.badRows.length,
     badRowSamples: loaded.badRows.slice(0, SAMPLES).map((e) => e.message),
+    badRowDetails: loaded.badRows.slice(0, SAMPLES).map((e) => ({
+      line: e.line,
+      unit: e.unit,
+      error: e.name,
+      detail: e.detail,
+      snippet: e.snippet,
+    })),
     examples: loaded.examples.length,
   };
   const classified = loaded.examples.flatMap((e) => (e.kind === 'classification' ? [e] : []));

@@ -4,6 +4,7 @@
  * ends with it, truncated to the sequence length (counted), right-padded, labels = ids with padding
  * as -100 (the model shifts them). Rows are padded to a multiple of 8 tokens so few step shapes recur.
  */
+import type { TokenExample } from '../batches';
 import type { TokenBatch } from '../models/decoder-step';
 
 export interface TokenizedText {
@@ -32,20 +33,35 @@ export function textBatches(
   maxLength: number,
   padId = 0,
 ): TokenBatch[] {
+  return exampleBatches(
+    examples.map((ids) => ({ ids })),
+    batchSize,
+    maxLength,
+    padId,
+  );
+}
+
+/** The same batches from token examples whose labels may mask tokens (-100), e.g. a prompt. */
+export function exampleBatches(
+  examples: TokenExample[],
+  batchSize: number,
+  maxLength: number,
+  padId = 0,
+): TokenBatch[] {
   const batches: TokenBatch[] = [];
   for (let start = 0; start < examples.length; start += batchSize) {
     const rows = examples.slice(start, start + batchSize);
-    const T = padTo(Math.max(...rows.map((r) => r.length)), 8, maxLength);
+    const T = padTo(Math.max(...rows.map((r) => r.ids.length)), 8, maxLength);
     const pad = (row: number[], fill: number) => [...row, ...Array(T - row.length).fill(fill)];
     batches.push({
-      ids: rows.map((r) => pad(r, padId)),
+      ids: rows.map((r) => pad(r.ids, padId)),
       attentionMask: rows.map((r) =>
         pad(
-          r.map(() => 1),
+          r.ids.map(() => 1),
           0,
         ),
       ),
-      labels: rows.map((r) => pad(r, -100)),
+      labels: rows.map((r) => pad(r.labels ?? r.ids, -100)),
     });
   }
   return batches;

@@ -1,11 +1,15 @@
 /**
- * Reads what the person pasted or dropped into training examples: JSON Lines of {"text": ...} rows, or
+ * Reads what the person pasted into training examples: JSON Lines of {"text": ...} rows, or
  * plain text with one example per line. A malformed JSONL row is reported with its line number (from
  * `DatasetRowError`), never skipped. `splitValidation` holds the last rows out for validation.
+ * (Files go through the dataset worker and the whole data pipeline instead: see dataset-slice.ts.)
  */
+
+import type { DatasetFormat as FileFormat } from '../../train/data/formats';
 import { DatasetRowError, parseJsonl, textRows } from '../../train/data/jsonl';
 
-export type DatasetFormat = 'jsonl' | 'text';
+/** Pasted text reads as JSON Lines or plain text; a library file may be in any format the pipeline reads. */
+export type DatasetFormat = FileFormat;
 
 export interface DatasetRow {
   /** 1-based line in the source text. */

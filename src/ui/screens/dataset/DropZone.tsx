@@ -1,31 +1,30 @@
 /**
- * Where a dataset file arrives: dropped onto the zone, or chosen with the file picker (the keyboard
- * path). The file is read as text and handed to the dataset slice with its name, which decides its
- * format (.jsonl or .txt).
+ * Where a dataset file arrives: dragged from the desktop onto the zone, or chosen with the file picker
+ * (the keyboard path). Files go to the dataset worker (read, parsed and tokenized off the main thread)
+ * and into the library; the sample button fills the paste box instead, so the studio works offline.
  */
 import { type DragEvent, useState } from 'react';
 import { useAppStore } from '../../state/store';
 import { sampleDatasetName, sampleDatasetText } from './sample-dataset';
+import { useAnalysisContext } from './use-analysis-context';
+
+const ACCEPT =
+  '.jsonl,.ndjson,.json,.csv,.tsv,.txt,.parquet,text/plain,text/csv,application/json,application/jsonl';
 
 export function DropZone() {
   const setDatasetText = useAppStore((s) => s.setDatasetText);
+  const importDatasetFile = useAppStore((s) => s.importDatasetFile);
+  const context = useAnalysisContext();
   const [over, setOver] = useState(false);
-  const [readError, setReadError] = useState<string | null>(null);
 
-  const take = async (file: File | undefined) => {
-    if (!file) return;
-    try {
-      setDatasetText(await file.text(), file.name);
-      setReadError(null);
-    } catch (error) {
-      setReadError(`Could not read ${file.name}: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  const take = (file: File | undefined) => {
+    if (file) void importDatasetFile(file, context);
   };
 
   const onDrop = (event: DragEvent<HTMLDivElement>) => {
     event.preventDefault();
     setOver(false);
-    void take(event.dataTransfer.files[0]);
+    take(event.dataTransfer.files[0]);
   };
 
   return (
@@ -41,19 +40,19 @@ export function DropZone() {
       onDrop={onDrop}
     >
       <p>
-        Drop a <code>.jsonl</code> file (one <code>{'{"text": …}'}</code> per line) or a <code>.txt</code>{' '}
-        file (one example per line) here, or
+        Drop a dataset file here: JSON Lines, JSON, CSV, TSV, Parquet or plain text. It is read in the
+        background and kept in this browser's library.
       </p>
       <div className="drop-actions">
         <label className="button">
-          Choose a file…
+          Choose a dataset file…
           <input
             type="file"
-            accept=".jsonl,.txt,text/plain,application/jsonl"
+            accept={ACCEPT}
             className="visually-hidden"
             data-testid="dataset-file"
             onChange={(event) => {
-              void take(event.target.files?.[0]);
+              take(event.target.files?.[0]);
               event.target.value = '';
             }}
           />
@@ -62,11 +61,6 @@ export function DropZone() {
           Use the sample dataset
         </button>
       </div>
-      {readError && (
-        <p role="alert" className="field-error">
-          {readError}
-        </p>
-      )}
     </div>
   );
 }
