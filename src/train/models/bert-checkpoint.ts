@@ -1,0 +1,144 @@
+/**
+ * Opens an encoder checkpoint (config.json + model.safetensors or its shards) for classification.
+ * Every header is read and checked against the config before any weight is converted: missing base
+ * weights, wrong shapes and leftovers are reported together, by name. A checkpoint without the
+ * classification head (BertModel, a pre-training checkpoint, or a head for another class count) gets
+ * one initialised as transformers' _init_weights does for nn.Linear: weight ~ N(0, initializer_range²),
+ * bias 0 (seeded here, so runs repeat). Those names are listed in `initialised`.
+ */
+
+import { type ModelFiles, readJson } from '../io/model-files';
+import { headerByteLength, parseSafetensorsHeader, type TensorEntry, toFloat32 } from '../io/safetensors';
+import { seededRandom } from '../seeded-random';
+import { type EncoderConfig, parseEncoderConfig } from './bert-config';
+import { canonicalEncoderWeightName, expectedEncoderWeights, headWeights } from './bert-weights';
+import { ModelFilesError } from './errors';
+
+export interface EncoderCheckpoint {
+  config: EncoderConfig;
+  /** Every weight the model uses, by canonical name, with its shape. */
+  shapes: Map<string, number[]>;
+  /** Head weights the checkpoint lacked and that were initialised here. */
+  initialised: string[];
+  read(name: string): Promise<Float32Array>;
+}
+
+export interface OpenEncoderOptions {
+  /** Classes of the task; a stored head of another size is replaced by a fresh one. */
+  numLabels?: number;
+  /** Seeds the initialisation of a missing head. */
+  seed?: number;
+}
+
+async function shardNames(files: ModelFiles): Promise<string[]> {
+  if (files.has('model.safetensors')) return ['model.safetensors'];
+  if (files.has('model.safetensors.index.json')) {
+    const index = (await readJson(files, 'model.safetensors.index.json')) as {
+      weight_map?: Record<string, string>;
+    };
+    return [...new Set(Object.values(index.weight_map ?? {}))];
+  }
+  throw new ModelFilesError(
+    `${files.source} has no model.safetensors (nor model.safetensors.index.json). Whetstone reads safetensors weights only.`,
+  );
+}
+
+/** N(0, std²) by Box–Muller from a seeded uniform source. */
+function normals(count: number, std: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const u = 1 - random();
+    const r = Math.sqrt(-2 * Math.log(u)) * std;
+    const angle = 2 * Math.PI * random();
+    out[i] = r * Math.cos(angle);
+    if (i + 1 < count) out[i + 1] = r * Math.sin(angle);
+  }
+  return out;
+}
+
+export async function openEncoderCheckpoint(
+  files: ModelFiles,
+  options: OpenEncoderOptions = {},
+): Promise<EncoderCheckpoint> {
+  if (!files.has('config.json')) throw new ModelFilesError(`${files.source} has no config.json.`);
+  const config = parseEncoderConfig(await readJson(files, 'config.json'), options.numLabels);
+  const expected = expectedEncoderWeights(config);
+  const head = headWeights(config);
+  const found = new Map<string, { entry: TensorEntry; file: string }>();
+  const unexpected: string[] = [];
+  const problems: string[] = [];
+  const misshapen = new Set<string>();
+  for (const shard of await shardNames(files)) {
+    if (!files.has(shard))
+      throw new ModelFilesError(`${files.source}: shard ${shard} listed in the index is missing.`);
+    const size = files.size(shard);
+    const prefix = await files.read(shard, 0, Math.min(8, size));
+    const headerEnd = prefix.byteLength === 8 ? headerByteLength(prefix) : 8;
+    const header = await files.read(shard, 0, Math.min(headerEnd, size));
+    for (const entry of parseSafetensorsHeader(shard, header, size)) {
+      const name = canonicalEncoderWeightName(config, entry.name);
+      if (name === null) continue;
+      const want = expected.get(name);
+      if (!want) {
+        unexpected.push(entry.name);
+        continue;
+      }
+      const sameShape = want.length === entry.shape.length && want.every((d, i) => d === entry.shape[i]);
+      // A head for another number of classes is replaced, as from_pretrained(num_labels=...,
+      // ignore_mismatched_sizes=True) does; any other mismatch is an error.
+      if (!sameShape && head.has(name)) continue;
+      if (!sameShape) {
+        misshapen.add(name);
+        problems.push(
+          `${name} in ${shard} is [${entry.shape.join(', ')}], but config.json implies [${want.join(', ')}]`,
+        );
+        continue;
+      }
+      found.set(name, { entry, file: shard });
+    }
+  }
+  const missing = [...expected.keys()].filter(
+    (name) => !found.has(name) && !head.has(name) && !misshapen.has(name),
+  );
+  if (missing.length > 0) problems.push(`missing ${missing.length} tensor(s): ${list(missing)}`);
+  if (unexpected.length > 0) problems.push(`tensors config.json does not account for: ${list(unexpected)}`);
+  if (problems.length > 0) {
+    throw new ModelFilesError(
+      `The ${config.architecture} checkpoint in ${files.source} does not match its config.json:\n- ${problems.join('\n- ')}`,
+    );
+  }
+  // The head is replaced as a whole when any part of it is missing, so it never mixes two inits.
+  const headComplete = [...head.keys()].every((name) => found.has(name));
+  const initialised = headComplete ? [] : [...head.keys()];
+  const fresh = new Map<string, Float32Array>();
+  initialised.forEach((name, i) => {
+    found.delete(name);
+    const count = (head.get(name) as number[]).reduce((a, b) => a * b, 1);
+    fresh.set(
+      name,
+      name.endsWith('.bias')
+        ? new Float32Array(count)
+        : normals(count, config.initializerRange, (options.seed ?? 0) * 31 + i),
+    );
+  });
+  return {
+    config,
+    shapes: expected,
+    initialised,
+    async read(name) {
+      const made = fresh.get(name);
+      if (made) return made;
+      const stored = found.get(name);
+      if (!stored) throw new ModelFilesError(`${files.source}: no weight ${name}.`);
+      const bytes = await files.read(stored.file, stored.entry.begin, stored.entry.end);
+      return toFloat32(stored.entry, bytes, stored.file);
+    },
+  };
+}
+
+function list(names: string[]): string {
+  return names.length <= 5
+    ? names.join(', ')
+    : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
+}
