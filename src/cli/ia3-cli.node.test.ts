@@ -1,7 +1,7 @@
 /**
  * `whetstone train --method ia3` and `eval --adapter` as a user runs them, on a tiny model written to
  * disk: the IA3 adapter is written in PEFT's format with PEFT's default targets, and evaluating it gives
- * the trainer's own validation loss.
+ * the trainer's own validation loss; `merge` folds the vectors into the weights with the same loss.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -86,5 +86,14 @@ describe('whetstone train --method ia3', () => {
     expect(tensors.get('base_model.model.model.layers.0.mlp.down_proj.ia3_l')?.shape).toEqual([1, 48]);
     const moved = [...tensors.values()].flatMap((t) => [...t.data]).filter((v) => Math.abs(v - 1) > 1e-3);
     expect(moved.length).toBeGreaterThan(0);
-  });
+
+    // Merged as PEFT merges IA3 (down_proj's input columns, k/v output rows), it scores the same loss.
+    const merged = join(dir, 'merged');
+    expect(whetstone('merge', '--model', model, '--adapter', out, '--out', merged)).toMatch(
+      /merged \d+ ia3 layers/,
+    );
+    const mergedEval = JSON.parse(whetstone('eval', '--model', merged, '--data', validation, '--json'));
+    expect(Math.abs(mergedEval.loss - adapted.loss)).toBeLessThan(1e-4 * adapted.loss);
+    // Several CLI runs, each starting Dawn and compiling its pipelines; slow on shared CPUs.
+  }, 300_000);
 });

@@ -1,7 +1,7 @@
 /**
  * Opens what a CLI command runs on: the model (a folder or a hub repo id) with its tokenizer, a GPU
- * runtime, the model on it, and optionally a PEFT LoRA, DoRA or IA3 adapter folder applied to it, or a
- * Whetstone bottleneck adapter folder (whetstone_adapter_config.json).
+ * runtime, the model on it, and optionally a PEFT LoRA, DoRA, IA3, prompt- or prefix-tuning adapter
+ * folder applied to it, or a Whetstone bottleneck adapter folder (whetstone_adapter_config.json).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,20 +10,27 @@ import { createRuntime, type Runtime } from '../gpu/runtime';
 import { bottleneckFromAdapter, isBottleneckAdapter } from '../train/export/bottleneck-adapter';
 import { ia3FromAdapter, isIa3Adapter } from '../train/export/ia3-adapter';
 import { loraFromAdapter } from '../train/export/lora-adapter';
+import { isPrefixTuningAdapter, prefixTuningFromAdapter } from '../train/export/prefix-adapter';
 import { isPromptTuningAdapter, promptTuningFromAdapter } from '../train/export/prompt-adapter';
-import { openModelBundle } from '../train/io/model-bundle';
+import { type ModelBundle, openModelBundle } from '../train/io/model-bundle';
 import { createDecoderModel } from '../train/models/create-model';
 import type { DecoderModel } from '../train/models/decoder-step';
 import type { LoraOptions } from '../train/peft/lora';
 import { modelFilesFor } from './model-source';
 import { CliUsageError } from './usage-error';
 
-export async function loadModelForCli(spec: string | undefined, adapter: string | undefined) {
+export async function loadModelForCli(
+  spec: string | undefined,
+  adapter: string | undefined,
+  /** Runs once the device is known and before any weight is uploaded (train's memory plan). */
+  beforeUpload?: (bundle: ModelBundle, runtime: Runtime) => void,
+) {
   if (!spec)
     throw new CliUsageError('--model DIR is required: a folder in Hugging Face layout, or a hub repo id.');
   const files = await modelFilesFor(spec);
   const bundle = await openModelBundle(files);
   const runtime = createRuntime(await acquireDevice({ label: 'whetstone-cli' }));
+  beforeUpload?.(bundle, runtime);
   const model = await createDecoderModel(runtime, bundle.checkpoint);
   const adaptation = adapter ? loadAdapter(runtime, model, adapter) : undefined;
   return { files, bundle, runtime, model, adaptation };
@@ -48,6 +55,7 @@ export function loadAdapter(
   if (isBottleneckAdapter(files)) return bottleneckFromAdapter(runtime, model, files);
   if (isIa3Adapter(files)) return ia3FromAdapter(runtime, model, files);
   if (isPromptTuningAdapter(files)) return promptTuningFromAdapter(runtime, model, files);
+  if (isPrefixTuningAdapter(files)) return prefixTuningFromAdapter(runtime, model, files);
   return loraFromAdapter(runtime, model, files, overrides);
 }
 

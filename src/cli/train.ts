@@ -2,34 +2,84 @@
  * `whetstone train --model DIR --data FILE --method full|lora|... --out DIR [flags]`: fine-tunes and
  * writes the result: a PEFT adapter folder (LoRA, DoRA, IA3), or a Hugging Face model folder (full). With --json,
  * one JSON line per step, one per evaluation, and a final summary line; nothing else on stdout.
- * Training data: a .jsonl file of {"text": ...} lines, EOS appended as the eval command does.
+ * Training data: any format and schema the app reads (dataset-flags.ts): the model's chat template,
+ * prompt masking on unless --no-mask-prompt, --packing, --skip-bad-rows, --validation FILE or
+ * --validation-fraction X (seeded by --seed). A {"text"} row is tokenized with EOS appended, as eval does.
  * --method adapter trains bottleneck adapters (--reduction-factor N, default 16) and writes Whetstone's
  * own adapter folder (whetstone_adapter_config.json + whetstone_adapter.safetensors), which PEFT lacks.
+ * --method prefix trains prefix tuning (--num-virtual-tokens N, default 20; --prefix-projection with
+ * --encoder-hidden-size N for PEFT's MLP reparameterisation). --grad-checkpointing recomputes each
+ * layer's activations in the backward pass instead of keeping them.
+ * --checkpoint-every N writes a checkpoint (trainable tensors, AdamW moments, step, data order) every N
+ * steps to --checkpoint-dir (default: <out>-checkpoints), atomically (src/train/io/checkpoint-folder.ts);
+ * --resume [DIR] continues from the latest one there with the same flags, exactly as if uninterrupted.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJsonl, textRows } from '../train/data/jsonl';
-import { tokenizeText } from '../train/data/text-batches';
+import { checkResumable, trainingDataFingerprint } from '../train/checkpoint-resume';
 import { bottleneckAdapterFiles } from '../train/export/bottleneck-adapter';
 import { hfFolderFiles, modelTensors } from '../train/export/hf-folder';
 import { ia3AdapterFiles } from '../train/export/ia3-adapter';
 import { loraAdapterFiles } from '../train/export/lora-adapter';
+import { prefixAdapterFiles } from '../train/export/prefix-adapter';
 import { promptAdapterFiles } from '../train/export/prompt-adapter';
+import { readLatestCheckpoint, writeCheckpointFolder } from '../train/io/checkpoint-folder';
 import { BottleneckAdaptation } from '../train/peft/bottleneck';
 import { DoraAdaptation } from '../train/peft/dora';
 import { FullFineTuning } from '../train/peft/full';
 import { Ia3Adaptation } from '../train/peft/ia3';
 import { LoraAdaptation, type LoraOptions } from '../train/peft/lora';
+import { PrefixTuningAdaptation } from '../train/peft/prefix-tuning';
 import { PromptTuningAdaptation } from '../train/peft/prompt-tuning';
 import { defaultTrainConfig, type ScheduleKind, type TrainConfig } from '../train/train-config';
 import { Trainer } from '../train/trainer';
+import { dataReport, prepareCliTrainingData, readDatasetsFromFlags } from './dataset-flags';
 import { loadAdapter, loadModelForCli, numberFlag } from './load-model';
+import { memoryBudgetFromFlags, refuseRunThatDoesNotFit } from './plan';
 import { CliUsageError } from './usage-error';
 
 export type TrainFlags = Partial<Record<string, string | boolean>>;
 
 const methods = ['full', 'lora', 'dora', 'ia3', 'prefix', 'prompt', 'adapter'];
-const runnable = ['full', 'lora', 'dora', 'ia3', 'adapter', 'prompt'];
+
+/**
+ * `--resume` takes an optional DIR, which node's parseArgs cannot express: `--resume DIR` becomes
+ * `--resume --checkpoint-dir DIR` before parsing (main.ts calls this for `train`).
+ */
+export function resumeArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    if (arg === '--resume' && next !== undefined && !next.startsWith('--')) {
+      out.push('--resume', '--checkpoint-dir', next);
+      i++;
+    } else if (arg.startsWith('--resume=')) {
+      out.push('--resume', '--checkpoint-dir', arg.slice('--resume='.length));
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** Where checkpoints go and how often; `every` 0 writes none. */
+function checkpointSettings(flags: TrainFlags, out: string) {
+  const every = numberFlag(
+    flags['checkpoint-every'],
+    'checkpoint-every',
+    0,
+    (n) => Number.isInteger(n) && n > 0,
+  );
+  const dir =
+    typeof flags['checkpoint-dir'] === 'string'
+      ? flags['checkpoint-dir']
+      : `${out.replace(/[\\/]+$/, '')}-checkpoints`;
+  const resume = flags.resume === true;
+  if (typeof flags['checkpoint-dir'] === 'string' && every === 0 && !resume)
+    throw new CliUsageError('--checkpoint-dir DIR needs --checkpoint-every N (to write there) or --resume.');
+  return { every, dir, resume };
+}
 
 function choice<T extends string>(value: unknown, name: string, options: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -52,7 +102,8 @@ function trainConfigOf(flags: TrainFlags, method: string): TrainConfig {
     lr: numberFlag(
       flags.lr,
       'lr',
-      method === 'full' ? 5e-5 : method === 'prompt' ? 3e-2 : 2e-4,
+      // Prefix tuning at PEFT's example rate (peft_prefix_tuning_clm), 1e-2.
+      method === 'full' ? 5e-5 : method === 'prompt' ? 3e-2 : method === 'prefix' ? 1e-2 : 2e-4,
       (n) => n > 0,
     ),
     schedule: choice<ScheduleKind>(
@@ -72,36 +123,33 @@ function trainConfigOf(flags: TrainFlags, method: string): TrainConfig {
     seed: int('seed', defaultTrainConfig.seed, 0),
     shuffle: flags['no-shuffle'] !== true,
     evalEvery: int('eval-every', 0, 0),
+    gradientCheckpointing: flags['grad-checkpointing'] === true,
+    memoryBudgetBytes: memoryBudgetFromFlags(flags),
   };
-}
-
-function readTexts(file: string): string[] {
-  if (!file.endsWith('.jsonl'))
-    throw new CliUsageError(`${file}: train reads .jsonl files of {"text": ...} lines for now.`);
-  return textRows(parseJsonl(readFileSync(file, 'utf8'), file), file).map((row) => row.text);
 }
 
 export async function runTrain(flags: TrainFlags): Promise<number> {
   const method = choice(flags.method, 'method', methods, 'lora');
-  if (!runnable.includes(method)) {
-    throw new CliUsageError(
-      `--method ${method} is not available yet; these methods train today: ${runnable.join(', ')}.`,
-    );
-  }
   if (typeof flags.data !== 'string') throw new CliUsageError('--data FILE is required.');
   if (typeof flags.out !== 'string') throw new CliUsageError('--out DIR is required.');
   const config = trainConfigOf(flags, method);
-  const trainTexts = readTexts(flags.data);
-  const validationTexts = typeof flags.validation === 'string' ? readTexts(flags.validation) : [];
-  const { files, bundle, runtime, model } = await loadModelForCli(
+  const checkpoints = checkpointSettings(flags, flags.out);
+  const datasets = await readDatasetsFromFlags(flags, true);
+  let data: ReturnType<typeof prepareCliTrainingData> | undefined;
+  const { files, runtime, model } = await loadModelForCli(
     flags.model as string | undefined,
     undefined,
+    (opened, device) => {
+      data = prepareCliTrainingData(datasets, opened.tokenizer, {
+        seqLen: config.seqLen,
+        eosTokenId: opened.generation.eosTokenIds[0],
+        seed: config.seed,
+      });
+      // A run that will not fit is refused here, with what to change, before its weights are uploaded.
+      refuseRunThatDoesNotFit(flags, config, opened.checkpoint.config, data, device.device.limits);
+    },
   );
-  const eos = bundle.generation.eosTokenIds[0];
-  const examples = (texts: string[]) =>
-    texts.map((text) => ({
-      ids: tokenizeText((t) => bundle.tokenizer.encode(t), text, eos, config.seqLen).ids,
-    }));
+  if (!data) throw new Error('The training data was not prepared.');
 
   let adaptation:
     | FullFineTuning
@@ -109,7 +157,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     | DoraAdaptation
     | Ia3Adaptation
     | BottleneckAdaptation
-    | PromptTuningAdaptation;
+    | PromptTuningAdaptation
+    | PrefixTuningAdaptation;
   if (method === 'full') {
     adaptation = new FullFineTuning(runtime, model);
   } else if (typeof flags['init-adapter'] === 'string') {
@@ -133,6 +182,32 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         20,
         (n) => Number.isInteger(n) && n > 0,
       ),
+      seed: config.seed,
+    });
+  } else if (method === 'prefix') {
+    const projection = flags['prefix-projection'] === true;
+    if (flags['encoder-hidden-size'] !== undefined && !projection)
+      throw new CliUsageError(
+        '--encoder-hidden-size sizes the --prefix-projection MLP; give both or neither.',
+      );
+    adaptation = new PrefixTuningAdaptation(runtime, model, {
+      numVirtualTokens: numberFlag(
+        flags['num-virtual-tokens'],
+        'num-virtual-tokens',
+        20,
+        (n) => Number.isInteger(n) && n > 0,
+      ),
+      prefixProjection: projection,
+      ...(flags['encoder-hidden-size'] === undefined
+        ? {}
+        : {
+            encoderHiddenSize: numberFlag(
+              flags['encoder-hidden-size'],
+              'encoder-hidden-size',
+              0,
+              (n) => Number.isInteger(n) && n > 0,
+            ),
+          }),
       seed: config.seed,
     });
   } else if (method === 'ia3') {
@@ -163,16 +238,20 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         ? await DoraAdaptation.create(runtime, model, loraOptions)
         : new LoraAdaptation(runtime, model, loraOptions);
   }
-  const trainer = new Trainer(
-    runtime,
-    model,
-    adaptation,
-    config,
-    examples(trainTexts),
-    examples(validationTexts),
-  );
+  const trainer = new Trainer(runtime, model, adaptation, config, data.train, data.validation);
   const counts = trainer.parameterCounts();
   const say = (line: string) => process.stdout.write(`${line}\n`);
+  const dataFingerprint = trainingDataFingerprint(data.train);
+  if (checkpoints.resume) {
+    const { folder, state } = readLatestCheckpoint(checkpoints.dir);
+    checkResumable(state, { method: adaptation.method, config, dataFingerprint }, folder);
+    trainer.resume(state);
+    say(
+      flags.json
+        ? JSON.stringify({ resumed_from: folder, step: state.position.step })
+        : `resuming from ${folder} (step ${state.position.step})`,
+    );
+  }
   if (!flags.json) {
     say(
       `${method}: ${counts.trainable.toLocaleString()} of ${counts.total.toLocaleString()} parameters train (${((100 * counts.trainable) / counts.total).toFixed(3)}%), ${trainer.totalSteps} steps`,
@@ -194,12 +273,22 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
             step_time_ms: event.stepTimeMs,
             gpu_bytes: event.gpuBytes,
             peak_gpu_bytes: event.peakGpuBytes,
+            trainable_params: event.trainableParams,
+            total_params: event.totalParams,
+            trainable_percent: (100 * event.trainableParams) / event.totalParams,
           }),
         );
       } else {
         say(
           `step ${event.step}/${trainer.totalSteps}  loss ${event.loss.toFixed(4)}  lr ${event.lr.toExponential(2)}  grad norm ${event.gradNorm.toFixed(3)}  ${event.tokensPerSecond.toFixed(0)} tok/s`,
         );
+      }
+      if (checkpoints.every > 0 && event.step % checkpoints.every === 0) {
+        const folder = writeCheckpointFolder(checkpoints.dir, {
+          ...(await trainer.checkpoint()),
+          dataFingerprint,
+        });
+        say(flags.json ? JSON.stringify({ step: event.step, checkpoint: folder }) : `checkpoint: ${folder}`);
       }
     } else {
       lastEval = event.loss;
@@ -239,7 +328,13 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
                 adaptation,
                 typeof flags.model === 'string' ? flags.model : null,
               )
-            : await hfFolderFiles(files, await modelTensors(runtime, model.params));
+            : adaptation instanceof PrefixTuningAdaptation
+              ? await prefixAdapterFiles(
+                  model,
+                  adaptation,
+                  typeof flags.model === 'string' ? flags.model : null,
+                )
+              : await hfFolderFiles(files, await modelTensors(runtime, model.params));
   mkdirSync(flags.out, { recursive: true });
   for (const [name, content] of Object.entries(written)) writeFileSync(join(flags.out, name), content);
   const summary = {
@@ -251,6 +346,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     trainable_params: counts.trainable,
     total_params: counts.total,
     out: flags.out,
+    ...dataReport(data),
   };
   say(
     flags.json

@@ -19,6 +19,11 @@ export interface CheckpointState {
   position: TrainerPosition;
   config: TrainConfig;
   method: string;
+  /**
+   * What the run trained on (the CLI's fingerprint of the token ids), so a resume on other data is
+   * refused rather than silently continuing with a different order.
+   */
+  dataFingerprint?: string;
   /** Tensors by name: `param:<name>`, `exp_avg:<name>`, `exp_avg_sq:<name>`. */
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
@@ -32,7 +37,13 @@ export const checkpointTensorsFile = 'checkpoint.safetensors';
 
 export function checkpointFiles(state: CheckpointState): Record<string, Uint8Array> {
   const json = JSON.stringify(
-    { position: state.position, config: state.config, method: state.method, version: 1 },
+    {
+      position: state.position,
+      config: state.config,
+      method: state.method,
+      ...(state.dataFingerprint === undefined ? {} : { dataFingerprint: state.dataFingerprint }),
+      version: 1,
+    },
     null,
     2,
   );
@@ -49,9 +60,12 @@ export function readCheckpoint(files: Record<string, Uint8Array>): CheckpointSta
   const tensorBytes = files[checkpointTensorsFile];
   if (!stateBytes || !tensorBytes)
     throw new CheckpointError(`A checkpoint needs ${trainerStateFile} and ${checkpointTensorsFile}.`);
-  const json = JSON.parse(new TextDecoder().decode(stateBytes)) as Omit<CheckpointState, 'tensors'> & {
-    version: number;
-  };
+  let json: Omit<CheckpointState, 'tensors'> & { version: number };
+  try {
+    json = JSON.parse(new TextDecoder().decode(stateBytes));
+  } catch (error) {
+    throw new CheckpointError(`${trainerStateFile} is not valid JSON: ${(error as Error).message}.`);
+  }
   if (json.version !== 1) throw new CheckpointError(`Unknown checkpoint version ${json.version}.`);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const entry of parseSafetensorsHeader(checkpointTensorsFile, tensorBytes)) {
@@ -60,5 +74,11 @@ export function readCheckpoint(files: Record<string, Uint8Array>): CheckpointSta
       data: toFloat32(entry, tensorBytes.subarray(entry.begin, entry.end), checkpointTensorsFile),
     });
   }
-  return { position: json.position, config: json.config, method: json.method, tensors };
+  return {
+    position: json.position,
+    config: json.config,
+    method: json.method,
+    ...(json.dataFingerprint === undefined ? {} : { dataFingerprint: json.dataFingerprint }),
+    tensors,
+  };
 }

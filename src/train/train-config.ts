@@ -28,6 +28,17 @@ export interface TrainConfig {
   shuffle: boolean;
   /** Evaluate on the validation set every this many steps (0: only at the end). */
   evalEvery: number;
+  /**
+   * Gradient checkpointing (HF's gradient_checkpointing): keep only each layer's input in the forward
+   * pass and recompute the layer's activations just before its backward; less memory, one more forward.
+   */
+  gradientCheckpointing: boolean;
+  /**
+   * GPU bytes the run may hold; a run planned above it is refused before it starts (src/train/plan).
+   * WebGPU does not report a GPU's memory, so when absent the planner's default applies
+   * (defaultMemoryBudgetBytes, 4 GiB).
+   */
+  memoryBudgetBytes?: number;
 }
 
 export const defaultTrainConfig: TrainConfig = {
@@ -46,6 +57,7 @@ export const defaultTrainConfig: TrainConfig = {
   seed: 42,
   shuffle: true,
   evalEvery: 0,
+  gradientCheckpointing: false,
 };
 
 export class TrainConfigError extends Error {
@@ -67,6 +79,10 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
     throw new TrainConfigError(`learning rate must be positive, got ${c.lr}.`);
   if (!(c.maxGradNorm >= 0))
     throw new TrainConfigError(`max grad norm must be 0 (off) or positive, got ${c.maxGradNorm}.`);
+  if (c.memoryBudgetBytes !== undefined && !(c.memoryBudgetBytes > 0))
+    throw new TrainConfigError(
+      `memory budget must be a positive number of bytes, got ${c.memoryBudgetBytes}.`,
+    );
   if (!(c.weightDecay >= 0))
     throw new TrainConfigError(`weight decay must not be negative, got ${c.weightDecay}.`);
   if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0))

@@ -18,6 +18,8 @@ import { type DecoderModel, DecoderStep, labelTokenCount } from './models/decode
 import { GpuOptimizer } from './optim/optimizer';
 import { learningRateMultiplier } from './optim/schedule';
 import type { Adaptation, TrainableEntry } from './peft/adaptation';
+import { methodSettingsOf } from './plan/adaptation-settings';
+import { checkRunMemory } from './plan/check-run';
 import { type TrainConfig, TrainConfigError, validateTrainConfig } from './train-config';
 
 export interface StepMetrics {
@@ -71,8 +73,17 @@ export class Trainer {
     const perEpoch = Math.ceil(Math.ceil(train.length / config.batchSize) / config.gradAccum);
     this.totalSteps = config.steps ?? perEpoch * config.epochs;
     this.T = batchLength([...train, ...validation], config.seqLen);
-    // Refuse a run that cannot fit before anything is allocated.
+    // Refuse a run that cannot fit before its step is planned: the memory plan (per-buffer limits and
+    // the memory budget), or for a method the planner does not know, the per-buffer limits alone.
     checkBufferLimits(model.config, { B: config.batchSize, T: this.T }, runtime.device.limits);
+    const method = methodSettingsOf(adaptation, model);
+    if (method) {
+      checkRunMemory(model.config, method, this.config, {
+        T: this.T,
+        evaluation: validation.length > 0,
+        limits: runtime.device.limits,
+      });
+    }
   }
 
   /** Trainable and total parameter counts. */
@@ -175,7 +186,7 @@ export class Trainer {
       runtime,
       this.model,
       { B: c.batchSize, T: this.T },
-      { adaptation: this.adaptation, backward: true },
+      { adaptation: this.adaptation, backward: true, gradientCheckpointing: c.gradientCheckpointing },
     );
     const accumulation = this.accumulation(this.adaptation.trainable());
     const addGrads =

@@ -1,17 +1,8 @@
-/** Seeded random numbers for tests and benchmarks (mulberry32): same seed, same inputs, everywhere. */
+/** Seeded random inputs for tests and benchmarks, built on the one seeded generator (train/seeded-random). */
 
-export type Random = () => number;
+import { type Random, seededRandom } from '../../train/seeded-random';
 
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { type Random, seededRandom };
 
 /** Uniform values in [-scale, scale). */
 export function randomArray(random: Random, count: number, scale = 1): Float32Array {

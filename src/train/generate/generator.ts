@@ -5,12 +5,14 @@
  * or when the decoded text reaches a stop string (transformers' `stop_strings`).
  * With prompt tuning the prefill runs the virtual tokens before the prompt (DecoderStep adds them), so
  * the cache holds them too and every later position is shifted by their number, as in PEFT's generate.
+ * With prefix tuning the cache starts with the P learned keys and values of every layer (the prefill
+ * writes them) and the prompt takes positions P.., as PEFT's generate places them.
  */
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor } from '../../gpu/tensor';
-import { seededRandom } from '../../gpu/testing/random';
 import { type DecoderModel, DecoderStep, type KvCache } from '../models/decoder-step';
 import type { Adaptation } from '../peft/adaptation';
+import { seededRandom } from '../seeded-random';
 import { greedy, type SamplingOptions, sampleToken } from './sampling';
 
 export interface GenerateOptions {
@@ -26,8 +28,8 @@ export interface GenerateOptions {
 export class Generator {
   private decodeStep?: DecoderStep;
   private cache?: { k: KvCache['k']; v: KvCache['v']; mask: KvCache['mask'] };
-  /** Prompt tuning's virtual tokens, ahead of the prompt in the cache. */
-  private readonly virtualTokens: number;
+  /** Prompt tuning's virtual tokens or prefix tuning's prefix, ahead of the prompt in the cache. */
+  private readonly leadingSlots: number;
 
   constructor(
     private readonly runtime: Runtime,
@@ -37,8 +39,8 @@ export class Generator {
     /** A trained or loaded adapter to generate with. */
     private readonly adaptation?: Adaptation,
   ) {
-    this.virtualTokens = adaptation?.virtualTokens ?? 0;
-    const slots = maxLength + this.virtualTokens;
+    this.leadingSlots = (adaptation?.virtualTokens ?? 0) + (adaptation?.prefixTokens ?? 0);
+    const slots = maxLength + this.leadingSlots;
     if (model.config.positions === 'learned' && slots > model.config.P) {
       throw new Error(`This model has ${model.config.P} positions; a ${slots}-token cache cannot fit.`);
     }
@@ -47,7 +49,7 @@ export class Generator {
   private cacheTensors() {
     if (!this.cache) {
       const c = this.model.config;
-      const S = this.maxLength + this.virtualTokens;
+      const S = this.maxLength + this.leadingSlots;
       const a = this.runtime.arena;
       this.cache = {
         k: Array.from({ length: c.L }, (_, i) => createTensor(a, `kv cache k${i}`, [1, S, c.KV, c.D])),
@@ -107,7 +109,7 @@ export class Generator {
         if (options.stopStrings.some((stop) => text.includes(stop))) return;
       }
       if (generated.length === options.maxNewTokens) return;
-      this.decodeStep.decode(token, this.virtualTokens + position);
+      this.decodeStep.decode(token, this.leadingSlots + position);
       logits = this.lastRow(await this.decodeStep.readLogits());
     }
   }

@@ -8,6 +8,12 @@
  * runs as P placeholder rows (attended, labels -100, overwritten by the adaptation's learned embeddings)
  * followed by its T tokens, as PeftModelForCausalLM.forward builds it; so the last virtual token is
  * scored on the row's first label.
+ * With prefix tuning (an adaptation with `prefixTokens` P), every layer's attention finds P learned keys
+ * and values before the sequence's own, as PEFT passes them in past_key_values: the real tokens then sit
+ * at positions P.. (transformers counts the cached prefix; PEFT offsets given position_ids by P), the key
+ * mask gains P leading ones, and the labels stay as they are. The KV cache of generation starts with them.
+ * With gradient checkpointing the families keep only each layer's input and recompute the rest of the
+ * layer's activations just before its backward (FamilyPlanOptions).
  *
  * Dimension letters: B batch, T tokens per row, C width, V vocabulary.
  */
@@ -21,7 +27,13 @@ import {
 import { RecordedStep } from '../../gpu/recorded-step';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, downloadTensor, type Tensor, uploadTensor, writeTensor } from '../../gpu/tensor';
-import type { Adaptation, LinearSite } from '../peft/adaptation';
+import type {
+  Adaptation,
+  KeyValuePrefixOp,
+  KeyValuePrefixSite,
+  LinearSite,
+  PlanContext,
+} from '../peft/adaptation';
 import { frozen } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
 import { type Linear, linearBackward, linearForward } from './layers/linear';
@@ -43,6 +55,26 @@ export interface StepInputs {
   cache?: KvCache;
   /** Prompt tuning: the first this many of each row's T tokens are virtual (their ids are placeholders). */
   virtualTokens?: number;
+  /** Prefix tuning: P learned keys and values before each row's own, and the key mask [B, P + T] over both. */
+  prefix?: { tokens: number; keyMask: Tensor };
+}
+
+export interface FamilyPlanOptions {
+  /** Keep only each layer's input; recompute its activations during the backward pass. */
+  gradientCheckpointing?: boolean;
+}
+
+/** A step's prefix (prefix tuning): P, the adaptation's op and the key mask; P = 0 without one. */
+export function prefixOf(
+  inputs: StepInputs,
+  adaptation: Adaptation,
+  site: KeyValuePrefixSite,
+  ctx: PlanContext,
+): { P: number; op?: KeyValuePrefixOp; keyMask?: Tensor } {
+  if (!inputs.prefix) return { P: 0 };
+  const op = adaptation.keyValuePrefix?.(site, ctx);
+  if (!op) throw new Error(`${adaptation.method} has prefix tokens but no key/value prefix op.`);
+  return { P: inputs.prefix.tokens, op, keyMask: inputs.prefix.keyMask };
 }
 
 /** Per-layer key and value caches [B, S, KV, D], and which of the S slots hold a token. */
@@ -70,7 +102,13 @@ export interface DecoderModel {
   /** Every linear layer of the base model, for the training method to adapt. */
   linearSites(): LinearSite[];
   /** Plans the family's part of a step: the forward, and the backward when asked. */
-  plan(runtime: Runtime, inputs: StepInputs, adaptation: Adaptation, backward: boolean): Promise<FamilyPlan>;
+  plan(
+    runtime: Runtime,
+    inputs: StepInputs,
+    adaptation: Adaptation,
+    backward: boolean,
+    options?: FamilyPlanOptions,
+  ): Promise<FamilyPlan>;
 }
 
 export interface StepOptions {
@@ -81,6 +119,8 @@ export interface StepOptions {
   /** Stop at the logits (no loss, no backward), for generation and for checking logits. */
   keepLogits?: boolean;
   cache?: KvCache;
+  /** Recompute each layer's activations in the backward pass instead of keeping them. */
+  gradientCheckpointing?: boolean;
 }
 
 /**
@@ -130,6 +170,8 @@ export class DecoderStep {
     private readonly logits: Tensor,
     /** Prompt tuning's virtual tokens in front of each row (0 for decode steps: the cache holds them). */
     readonly virtualTokens = 0,
+    /** Prefix tuning's key/value pairs before each row (0 for decode steps: the cache holds them). */
+    readonly prefixTokens = 0,
     private labelCount = 0,
   ) {}
 
@@ -144,6 +186,10 @@ export class DecoderStep {
     const P = options.cache?.attend ? 0 : (adaptation.virtualTokens ?? 0);
     if (P > 0 && !adaptation.embeddings)
       throw new Error(`${adaptation.method} has virtual tokens but no embeddings op to fill them in.`);
+    // Likewise for a prefix; its tokens come first in position order too.
+    const KP = options.cache?.attend ? 0 : (adaptation.prefixTokens ?? 0);
+    if (KP > 0 && !adaptation.keyValuePrefix)
+      throw new Error(`${adaptation.method} has prefix tokens but no key/value prefix op.`);
     const B = shape.B;
     const T = P + shape.T;
     const { V, C } = model.config;
@@ -154,17 +200,32 @@ export class DecoderStep {
       ids: uploadEmbeddingIds(runtime, 'input ids', [N], new Uint32Array(N), V),
       keyMask: uploadTensor(runtime.arena, 'attention mask', [B, T], new Uint32Array(N).fill(1)),
       labels: uploadTensor(runtime.arena, 'labels', [N], new Int32Array(N).fill(-100)),
-      positionOffsets: uploadTensor(runtime.arena, 'position offsets', [B], new Uint32Array(B)),
+      positionOffsets: uploadTensor(runtime.arena, 'position offsets', [B], new Uint32Array(B).fill(KP)),
       ...(model.config.positions === 'learned'
-        ? { positions: uploadEmbeddingIds(runtime, 'positions', [N], positionIds(B, T, 0), model.config.P) }
+        ? { positions: uploadEmbeddingIds(runtime, 'positions', [N], positionIds(B, T, KP), model.config.P) }
         : {}),
       ...(options.cache ? { cache: options.cache } : {}),
       ...(P > 0 ? { virtualTokens: P } : {}),
+      ...(KP > 0
+        ? {
+            prefix: {
+              tokens: KP,
+              keyMask: uploadTensor(
+                runtime.arena,
+                'attention mask with prefix',
+                [B, KP + T],
+                new Uint32Array(B * (KP + T)).fill(1),
+              ),
+            },
+          }
+        : {}),
     };
     const backward = Boolean(options.backward) && !options.keepLogits;
     if (options.cache && backward)
       throw new Error('A KV cache is for generation; it cannot be planned with gradients.');
-    const family = await model.plan(runtime, inputs, adaptation, backward);
+    const family = await model.plan(runtime, inputs, adaptation, backward, {
+      gradientCheckpointing: Boolean(options.gradientCheckpointing),
+    });
     const headName = model.config.tieWordEmbeddings ? embeddingName(model.config) : 'lm_head.weight';
     const head: Linear = { name: 'lm_head', weight: requireTensor(model.params, headName), layout: 'out-in' };
     const logits = createTensor(runtime.arena, 'logits', [N, V]);
@@ -194,7 +255,7 @@ export class DecoderStep {
     if (family.xf.shape.at(-1) !== C)
       throw new Error('The family plan gave a hidden state of the wrong width.');
     const recorded = new RecordedStep(runtime, `${model.config.architecture} step [${B}, ${T}]`, dispatches);
-    return new DecoderStep(runtime, inputs, recorded, lossRows, ce, logits, P);
+    return new DecoderStep(runtime, inputs, recorded, lossRows, ce, logits, P, KP);
   }
 
   get dispatchCount(): number {
@@ -211,6 +272,14 @@ export class DecoderStep {
     const normalizeBy = options.normalizeBy ?? flat.counted;
     writeEmbeddingIds(this.runtime, this.inputs.ids, flat.ids);
     writeTensor(this.runtime.device, this.inputs.keyMask, flat.mask);
+    if (this.inputs.prefix) {
+      // The prefix keys are visible to every query: P ones, then the row's own mask.
+      const KP = this.prefixTokens;
+      const S = KP + T;
+      const withPrefix = new Uint32Array(B * S).fill(1);
+      for (let b = 0; b < B; b++) withPrefix.set(flat.mask.subarray(b * T, (b + 1) * T), b * S + KP);
+      writeTensor(this.runtime.device, this.inputs.prefix.keyMask, withPrefix);
+    }
     writeTensor(this.runtime.device, this.inputs.labels, flat.labels);
     this.labelCount = flat.counted;
     if (this.crossEntropyDispatch) {

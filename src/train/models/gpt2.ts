@@ -7,6 +7,9 @@
  *              m = LayerNorm₂(h); h = h + gelu_new(m·W_fc + b)·W_mlp_proj + b
  *   xf = LayerNorm_f(h)   (the tied LM head and the loss are in decoder-step.ts)
  * Linear layers go through the training method's ops (adaptation.ts), keyed by their HF paths.
+ * Prefix tuning puts the adaptation's P keys and values before each layer's own (layers/kv-prefix.ts;
+ * the tokens take wpe positions P..). Gradient checkpointing keeps only each layer's input h and reruns
+ * the layer's forward just before its backward.
  *
  * Dimension letters: B batch, T tokens, N = B·T rows, C width, NH heads, D = C/NH, F = 4C, L layers.
  */
@@ -22,7 +25,14 @@ import type { Runtime } from '../../gpu/runtime';
 import { createTensor, reshapeTensor, type Tensor } from '../../gpu/tensor';
 import type { Adaptation, LinearSite } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
-import type { DecoderModel, FamilyPlan, StepInputs } from './decoder-step';
+import {
+  type DecoderModel,
+  type FamilyPlan,
+  type FamilyPlanOptions,
+  prefixOf,
+  type StepInputs,
+} from './decoder-step';
+import { prefixedKeyValuesBackward, prefixedKeyValuesForward } from './layers/kv-prefix';
 import { type ParamMap, requireTensor } from './params';
 
 type Work = Promise<Dispatch | Dispatch[]>;
@@ -77,19 +87,24 @@ export class Gpt2Model implements DecoderModel {
     inputs: StepInputs,
     adaptation: Adaptation,
     backward: boolean,
+    options: FamilyPlanOptions = {},
   ): Promise<FamilyPlan> {
     const c = this.config;
     const { B, T } = inputs;
-    if (T > c.P) throw new Error(`GPT-2 takes at most ${c.P} tokens per row; this step has ${T}.`);
     const N = B * T;
     const ctx = { runtime, N, training: backward };
+    // Prefix tuning: P learned keys and values before each sequence's own, in every layer (kv-prefix.ts);
+    // the real tokens take positions P.., so they must still fit in wpe.
+    const prefix = prefixOf(inputs, adaptation, { B, layers: c.L, kvHeads: c.NH, headDim: c.D }, ctx);
+    const S = prefix.P + T;
+    if (S > c.P) throw new Error(`GPT-2 takes at most ${c.P} tokens per row; this step has ${S}.`);
     const t = (label: string, shape: number[]) => createTensor(runtime.arena, label, shape);
     const heads = (x: Tensor) => reshapeTensor(x, [B, T, c.NH, c.D]);
     const cache = inputs.cache;
     // Decoding attends over the cache, whose mask already hides the slots not yet filled.
     const attention = cache?.attend
       ? { causal: false, keyMask: cache.mask }
-      : { causal: true, keyMask: inputs.keyMask };
+      : { causal: true, keyMask: prefix.keyMask ?? inputs.keyMask };
     const unused = { dgamma: t('unused norm gradient', [c.C]), dbeta: t('unused norm bias gradient', [c.C]) };
     const normGrads = (name: string) => ({
       dgamma: adaptation.baseGrad(`${name}.weight`) ?? unused.dgamma,
@@ -113,6 +128,7 @@ export class Gpt2Model implements DecoderModel {
       ...(prompt ? [prompt.forward(tokenEmbedding)] : []),
       embedding(runtime, { table: wpe, ids: positions.ids, out: positionEmbedding }),
       add(runtime, { a: tokenEmbedding, b: positionEmbedding, out: hs[0] as Tensor }),
+      ...(prefix.op ? [prefix.op.prepare()] : []),
     ];
 
     const dh = t('d residual', [N, c.C]);
@@ -128,8 +144,38 @@ export class Gpt2Model implements DecoderModel {
       da: t('d attention input', [N, c.C]),
       dsub: t('d sublayer out', [N, c.C]),
       rowStats: t('attention row stats', [B, c.NH, T, 2]),
+      ...(prefix.op && backward
+        ? { dkAll: t('d k with prefix', [B, S, c.NH, c.D]), dvAll: t('d v with prefix', [B, S, c.NH, c.D]) }
+        : {}),
     };
     const o = t('projection out', [N, c.C]);
+    // What a layer's backward reads, kept from its forward; with gradient checkpointing one set serves
+    // every layer and each layer's forward runs again just before its backward.
+    const activations = (l: string) => ({
+      a: t(`${l} ln1 out`, [N, c.C]),
+      mean1: t(`${l} mean1`, [N]),
+      rstd1: t(`${l} rstd1`, [N]),
+      qkv: t(`${l} qkv`, [N, 3 * c.C]),
+      q: t(`${l} q`, [N, c.C]),
+      k: t(`${l} k`, [N, c.C]),
+      v: t(`${l} v`, [N, c.C]),
+      att: t(`${l} attention`, [N, c.C]),
+      lse: t(`${l} lse`, [B, c.NH, T]),
+      hm: t(`${l} h mid`, [N, c.C]),
+      m: t(`${l} ln2 out`, [N, c.C]),
+      mean2: t(`${l} mean2`, [N]),
+      rstd2: t(`${l} rstd2`, [N]),
+      fc: t(`${l} fc`, [N, c.F]),
+      g: t(`${l} gelu`, [N, c.F]),
+      ...(prefix.op
+        ? {
+            kAll: t(`${l} k with prefix`, [B, S, c.NH, c.D]),
+            vAll: t(`${l} v with prefix`, [B, S, c.NH, c.D]),
+          }
+        : {}),
+    });
+    const checkpointing = backward && Boolean(options.gradientCheckpointing);
+    const recomputed = checkpointing ? activations('recomputed layer') : undefined;
 
     const layerBackwards: Work[][] = [];
     for (let i = 0; i < c.L; i++) {
@@ -148,35 +194,33 @@ export class Gpt2Model implements DecoderModel {
       const ln1 = this.norm(`h.${i}.ln_1`);
       const ln2 = this.norm(`h.${i}.ln_2`);
       const h = hs[i] as Tensor;
-      const s = {
-        a: t(`L${i} ln1 out`, [N, c.C]),
-        mean1: t(`L${i} mean1`, [N]),
-        rstd1: t(`L${i} rstd1`, [N]),
-        qkv: t(`L${i} qkv`, [N, 3 * c.C]),
-        q: t(`L${i} q`, [N, c.C]),
-        k: t(`L${i} k`, [N, c.C]),
-        v: t(`L${i} v`, [N, c.C]),
-        att: t(`L${i} attention`, [N, c.C]),
-        lse: t(`L${i} lse`, [B, c.NH, T]),
-        hm: t(`L${i} h mid`, [N, c.C]),
-        m: t(`L${i} ln2 out`, [N, c.C]),
-        mean2: t(`L${i} mean2`, [N]),
-        rstd2: t(`L${i} rstd2`, [N]),
-        fc: t(`L${i} fc`, [N, c.F]),
-        g: t(`L${i} gelu`, [N, c.F]),
-      };
+      const s = recomputed ?? activations(`L${i}`);
       const hNext = t(`h${i + 1}`, [N, c.C]);
       hs.push(hNext);
       const parts = [s.q, s.k, s.v];
       const cached = cache ? { k: cache.k[i] as Tensor, v: cache.v[i] as Tensor } : undefined;
+      const prefixed =
+        prefix.op && s.kAll && s.vAll
+          ? {
+              prefix: prefix.op,
+              P: prefix.P,
+              layer: i,
+              k: heads(s.k),
+              v: heads(s.v),
+              kAll: s.kAll,
+              vAll: s.vAll,
+            }
+          : undefined;
       const attIo = {
         q: heads(s.q),
-        k: cache?.attend && cached ? cached.k : heads(s.k),
-        v: cache?.attend && cached ? cached.v : heads(s.v),
+        k: cache?.attend && cached ? cached.k : (prefixed?.kAll ?? heads(s.k)),
+        v: cache?.attend && cached ? cached.v : (prefixed?.vAll ?? heads(s.v)),
         out: heads(s.att),
         lse: s.lse,
       };
-      forward.push(
+      // The layer's forward; run again before its backward under checkpointing (without the cache
+      // writes, which only generation makes, and without the residual output, which is kept).
+      const layerForward = (again: boolean): Work[] => [
         layerNormForward(runtime, {
           x: h,
           gamma: ln1.gamma,
@@ -190,12 +234,15 @@ export class Gpt2Model implements DecoderModel {
         ...parts.map((dst, p) =>
           columnCopy(runtime, { src: s.qkv, srcOffset: p * c.C, dst, dstOffset: 0, width: c.C }),
         ),
-        ...(cached
+        ...(cached && !again
           ? [
               kvAppend(runtime, { src: heads(s.k), cache: cached.k, offsets: inputs.positionOffsets }),
               kvAppend(runtime, { src: heads(s.v), cache: cached.v, offsets: inputs.positionOffsets }),
+              // Generation with a prefix: the cache starts with it.
+              ...(prefix.op && !cache?.attend ? [prefix.op.write(i, cached.k, cached.v)] : []),
             ]
           : []),
+        ...(prefixed && !cache?.attend ? [prefixedKeyValuesForward(runtime, prefixed)] : []),
         attentionForward(runtime, attIo, attention),
         op.proj.forward(s.att, rawAttention),
         ...(afterAttention ? [afterAttention.forward(rawAttention, o)] : []),
@@ -213,11 +260,13 @@ export class Gpt2Model implements DecoderModel {
         gelu(runtime, { x: s.fc, out: s.g }),
         op.mlpProj.forward(s.g, rawFfn),
         ...(afterFfn ? [afterFfn.forward(rawFfn, o)] : []),
-        add(runtime, { a: s.hm, b: o, out: hNext }),
-      );
+        ...(again ? [] : [add(runtime, { a: s.hm, b: o, out: hNext })]),
+      ];
+      forward.push(...layerForward(false));
       if (!backward) continue;
       const dParts = [d.dq, d.dk, d.dv];
       layerBackwards.push([
+        ...(checkpointing ? layerForward(true) : []),
         ...(afterFfn ? [afterFfn.backward({ x: rawFfn, dy: dh, dx: d.dsub })] : []),
         op.mlpProj.backward({ x: s.g, dy: afterFfn ? d.dsub : dh, dx: d.dg }),
         geluBackward(runtime, { x: s.fc, dy: d.dg, dx: d.dfc }),
@@ -241,11 +290,21 @@ export class Gpt2Model implements DecoderModel {
             dOut: heads(d.datt),
             rowStats: d.rowStats,
             dq: heads(d.dq),
-            dk: heads(d.dk),
-            dv: heads(d.dv),
+            dk: d.dkAll ?? heads(d.dk),
+            dv: d.dvAll ?? heads(d.dv),
           },
           attention,
         ),
+        ...(prefixed && d.dkAll && d.dvAll
+          ? [
+              prefixedKeyValuesBackward(runtime, prefixed, {
+                dkAll: d.dkAll,
+                dvAll: d.dvAll,
+                dk: heads(d.dk),
+                dv: heads(d.dv),
+              }),
+            ]
+          : []),
         ...dParts.map((src, p) =>
           columnCopy(runtime, { src, srcOffset: 0, dst: d.dqkv, dstOffset: p * c.C, width: c.C }),
         ),
@@ -294,6 +353,7 @@ export class Gpt2Model implements DecoderModel {
         }),
       );
       for (let i = c.L - 1; i >= 0; i--) backwardWork.push(...(layerBackwards[i] ?? []));
+      if (prefix.op) backwardWork.push(prefix.op.finish());
       // The token embeddings' gradient is dh itself (h0 = token + position embeddings).
       if (prompt) backwardWork.push(prompt.backward(dh));
       const wteGrad = adaptation.baseGrad('wte.weight');

@@ -7,6 +7,9 @@
  *              h = h + o_proj(attention(q, k, v))            (causal, GQA, key padding mask)
  *              y = RMSNorm(h); h = h + down(silu(gate(y)) · up(y))
  *   xf = RMSNorm(h)   (the LM head and loss are in decoder-step.ts)
+ * Prefix tuning puts the adaptation's P keys and values before each layer's own (layers/kv-prefix.ts;
+ * unrotated, with q and k rotated at positions P..). Gradient checkpointing keeps only each layer's
+ * input h and reruns the layer's forward just before its backward.
  *
  * Dimension letters: B batch, T tokens, N = B·T rows, C width, NH query heads, KV key/value heads,
  * D head width, F feed-forward width, L layers.
@@ -23,9 +26,18 @@ import type { Runtime } from '../../gpu/runtime';
 import { createTensor, reshapeTensor, type Tensor } from '../../gpu/tensor';
 import type { Adaptation, LinearSite } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
-import type { DecoderModel, FamilyPlan, StepInputs } from './decoder-step';
+import {
+  type DecoderModel,
+  type FamilyPlan,
+  type FamilyPlanOptions,
+  prefixOf,
+  type StepInputs,
+} from './decoder-step';
+import { prefixedKeyValuesBackward, prefixedKeyValuesForward } from './layers/kv-prefix';
 import type { Linear } from './layers/linear';
 import { type ParamMap, requireTensor } from './params';
+
+type Work = Promise<Dispatch | Dispatch[]>;
 
 export class LlamaModel implements DecoderModel {
   private ropeTable?: Tensor;
@@ -75,6 +87,7 @@ export class LlamaModel implements DecoderModel {
     inputs: StepInputs,
     adaptation: Adaptation,
     backward: boolean,
+    options: FamilyPlanOptions = {},
   ): Promise<FamilyPlan> {
     const c = this.config;
     const { B, T } = inputs;
@@ -85,17 +98,20 @@ export class LlamaModel implements DecoderModel {
     const invFreq = this.ropeTable;
     const heads = (x: Tensor, n: number) => reshapeTensor(x, [B, T, n, c.D]);
     const cache = inputs.cache;
+    const ctx = { runtime, N, training: backward };
+    // Prefix tuning: P learned keys and values before each sequence's own, in every layer (kv-prefix.ts).
+    const prefix = prefixOf(inputs, adaptation, { B, layers: c.L, kvHeads: c.KV, headDim: c.D }, ctx);
+    const S = prefix.P + T;
     // Decoding attends over the cache, whose mask already hides the slots not yet filled.
     const attention = cache?.attend
       ? { causal: false, keyMask: cache.mask }
-      : { causal: true, keyMask: inputs.keyMask };
+      : { causal: true, keyMask: prefix.keyMask ?? inputs.keyMask };
     const positionOffsets = inputs.positionOffsets;
-    const ctx = { runtime, N, training: backward };
     // Norm weights that do not train still need somewhere for the kernel to put their gradient.
     const unusedNormGrad = t('unused norm gradient', [c.C]);
     const normGrad = (name: string) => adaptation.baseGrad(name) ?? unusedNormGrad;
 
-    const forward: Promise<Dispatch | Dispatch[]>[] = [];
+    const forward: Work[] = [];
     const hs: Tensor[] = [t('h0', [N, c.C])];
     forward.push(
       embedding(runtime, {
@@ -109,6 +125,7 @@ export class LlamaModel implements DecoderModel {
     const prompt =
       virtualTokens > 0 ? adaptation.embeddings?.({ B, T, virtualTokens, width: c.C }, ctx) : undefined;
     if (prompt) forward.push(prompt.forward(hs[0] as Tensor));
+    if (prefix.op) forward.push(prefix.op.prepare());
 
     // Scratch shared by every layer's backward.
     const dh = t('d residual', [N, c.C]);
@@ -126,10 +143,40 @@ export class LlamaModel implements DecoderModel {
       dx1: t('d attention input', [N, c.C]),
       dsub: t('d sublayer out', [N, c.C]),
       rowStats: t('attention row stats', [B, c.NH, T, 2]),
+      ...(prefix.op && backward
+        ? { dkAll: t('d k with prefix', [B, S, c.KV, c.D]), dvAll: t('d v with prefix', [B, S, c.KV, c.D]) }
+        : {}),
     };
     const o = t('projection out', [N, c.C]);
+    // What a layer's backward reads, kept from its forward; with gradient checkpointing one set serves
+    // every layer and each layer's forward runs again just before its backward.
+    const activations = (l: string) => ({
+      x1: t(`${l} x1`, [N, c.C]),
+      r1: t(`${l} rrms1`, [N]),
+      q: t(`${l} q`, [N, c.NH * c.D]),
+      k: t(`${l} k`, [N, c.KV * c.D]),
+      v: t(`${l} v`, [N, c.KV * c.D]),
+      qr: t(`${l} q rotated`, [N, c.NH * c.D]),
+      kr: t(`${l} k rotated`, [N, c.KV * c.D]),
+      att: t(`${l} attention`, [N, c.NH * c.D]),
+      lse: t(`${l} lse`, [B, c.NH, T]),
+      hm: t(`${l} h mid`, [N, c.C]),
+      x2: t(`${l} x2`, [N, c.C]),
+      r2: t(`${l} rrms2`, [N]),
+      gate: t(`${l} gate`, [N, c.F]),
+      up: t(`${l} up`, [N, c.F]),
+      act: t(`${l} act`, [N, c.F]),
+      ...(prefix.op
+        ? {
+            kAll: t(`${l} k with prefix`, [B, S, c.KV, c.D]),
+            vAll: t(`${l} v with prefix`, [B, S, c.KV, c.D]),
+          }
+        : {}),
+    });
+    const checkpointing = backward && Boolean(options.gradientCheckpointing);
+    const recomputed = checkpointing ? activations('recomputed layer') : undefined;
 
-    const layerBackwards: Promise<Dispatch | Dispatch[]>[][] = [];
+    const layerBackwards: Work[][] = [];
     for (let i = 0; i < c.L; i++) {
       const sites = this.layerSites(i);
       const op = {
@@ -152,46 +199,47 @@ export class LlamaModel implements DecoderModel {
         postNorm: requireTensor(this.params, `${p}.post_attention_layernorm.weight`),
       };
       const h = hs[i] as Tensor;
-      const s = {
-        x1: t(`L${i} x1`, [N, c.C]),
-        r1: t(`L${i} rrms1`, [N]),
-        q: t(`L${i} q`, [N, c.NH * c.D]),
-        k: t(`L${i} k`, [N, c.KV * c.D]),
-        v: t(`L${i} v`, [N, c.KV * c.D]),
-        qr: t(`L${i} q rotated`, [N, c.NH * c.D]),
-        kr: t(`L${i} k rotated`, [N, c.KV * c.D]),
-        att: t(`L${i} attention`, [N, c.NH * c.D]),
-        lse: t(`L${i} lse`, [B, c.NH, T]),
-        hm: t(`L${i} h mid`, [N, c.C]),
-        x2: t(`L${i} x2`, [N, c.C]),
-        r2: t(`L${i} rrms2`, [N]),
-        gate: t(`L${i} gate`, [N, c.F]),
-        up: t(`L${i} up`, [N, c.F]),
-        act: t(`L${i} act`, [N, c.F]),
-      };
+      const s = recomputed ?? activations(`L${i}`);
       const hNext = t(`h${i + 1}`, [N, c.C]);
       hs.push(hNext);
       const cached = cache ? { k: cache.k[i] as Tensor, v: cache.v[i] as Tensor } : undefined;
+      const prefixed =
+        prefix.op && s.kAll && s.vAll
+          ? {
+              prefix: prefix.op,
+              P: prefix.P,
+              layer: i,
+              k: heads(s.kr, c.KV),
+              v: heads(s.v, c.KV),
+              kAll: s.kAll,
+              vAll: s.vAll,
+            }
+          : undefined;
       const attIo = {
         q: heads(s.qr, c.NH),
-        k: cache?.attend && cached ? cached.k : heads(s.kr, c.KV),
-        v: cache?.attend && cached ? cached.v : heads(s.v, c.KV),
+        k: cache?.attend && cached ? cached.k : (prefixed?.kAll ?? heads(s.kr, c.KV)),
+        v: cache?.attend && cached ? cached.v : (prefixed?.vAll ?? heads(s.v, c.KV)),
         out: heads(s.att, c.NH),
         lse: s.lse,
       };
-      forward.push(
+      // The layer's forward; run again before its backward under checkpointing (without the cache
+      // writes, which only generation makes, and without the residual output, which is kept).
+      const layerForward = (again: boolean): Work[] => [
         rmsNormForward(runtime, { x: h, weight: w.inputNorm, y: s.x1, rrms: s.r1, eps: c.normEps }),
         op.q.forward(s.x1, s.q),
         op.k.forward(s.x1, s.k),
         op.v.forward(s.x1, s.v),
         rope(runtime, { x: heads(s.q, c.NH), out: heads(s.qr, c.NH), invFreq, positionOffsets }),
         rope(runtime, { x: heads(s.k, c.KV), out: heads(s.kr, c.KV), invFreq, positionOffsets }),
-        ...(cached
+        ...(cached && !again
           ? [
               kvAppend(runtime, { src: heads(s.kr, c.KV), cache: cached.k, offsets: positionOffsets }),
               kvAppend(runtime, { src: heads(s.v, c.KV), cache: cached.v, offsets: positionOffsets }),
+              // Generation with a prefix: the cache starts with it.
+              ...(prefix.op && !cache?.attend ? [prefix.op.write(i, cached.k, cached.v)] : []),
             ]
           : []),
+        ...(prefixed && !cache?.attend ? [prefixedKeyValuesForward(runtime, prefixed)] : []),
         attentionForward(runtime, attIo, attention),
         op.o.forward(s.att, rawAttention),
         ...(afterAttention ? [afterAttention.forward(rawAttention, o)] : []),
@@ -202,11 +250,13 @@ export class LlamaModel implements DecoderModel {
         swiglu(runtime, { gate: s.gate, up: s.up, out: s.act }),
         op.down.forward(s.act, rawFfn),
         ...(afterFfn ? [afterFfn.forward(rawFfn, o)] : []),
-        add(runtime, { a: s.hm, b: o, out: hNext }),
-      );
+        ...(again ? [] : [add(runtime, { a: s.hm, b: o, out: hNext })]),
+      ];
+      forward.push(...layerForward(false));
       if (!backward) continue;
       const d = scratch;
       layerBackwards.push([
+        ...(checkpointing ? layerForward(true) : []),
         ...(afterFfn ? [afterFfn.backward({ x: rawFfn, dy: dh, dx: d.dsub })] : []),
         op.down.backward({ x: s.act, dy: afterFfn ? d.dsub : dh, dx: d.dact }),
         swigluBackward(runtime, { gate: s.gate, up: s.up, dh: d.dact, dgate: d.dgate, dup: d.dup }),
@@ -230,13 +280,36 @@ export class LlamaModel implements DecoderModel {
             dOut: heads(d.datt, c.NH),
             rowStats: d.rowStats,
             dq: heads(d.dqr, c.NH),
-            dk: heads(d.dkr, c.KV),
-            dv: heads(d.dv, c.KV),
+            dk: d.dkAll ?? heads(d.dkr, c.KV),
+            dv: d.dvAll ?? heads(d.dv, c.KV),
           },
           attention,
         ),
-        rope(runtime, { x: heads(d.dqr, c.NH), out: heads(d.dq, c.NH), invFreq, backward: true }),
-        rope(runtime, { x: heads(d.dkr, c.KV), out: heads(d.dk, c.KV), invFreq, backward: true }),
+        ...(prefixed && d.dkAll && d.dvAll
+          ? [
+              prefixedKeyValuesBackward(runtime, prefixed, {
+                dkAll: d.dkAll,
+                dvAll: d.dvAll,
+                dk: heads(d.dkr, c.KV),
+                dv: heads(d.dv, c.KV),
+              }),
+            ]
+          : []),
+        // At the forward's positions (P.. with a prefix).
+        rope(runtime, {
+          x: heads(d.dqr, c.NH),
+          out: heads(d.dq, c.NH),
+          invFreq,
+          positionOffsets,
+          backward: true,
+        }),
+        rope(runtime, {
+          x: heads(d.dkr, c.KV),
+          out: heads(d.dk, c.KV),
+          invFreq,
+          positionOffsets,
+          backward: true,
+        }),
         op.q.backward({ x: s.x1, dy: d.dq, dx: d.dx1 }),
         op.k.backward({ x: s.x1, dy: d.dk, dx: d.dx1, accumulateDx: true }),
         op.v.backward({ x: s.x1, dy: d.dv, dx: d.dx1, accumulateDx: true }),
@@ -258,7 +331,7 @@ export class LlamaModel implements DecoderModel {
     const finalNorm = requireTensor(this.params, 'model.norm.weight');
     const hLast = hs[c.L] as Tensor;
     forward.push(rmsNormForward(runtime, { x: hLast, weight: finalNorm, y: xf, rrms: rf, eps: c.normEps }));
-    const backwardWork: Promise<Dispatch | Dispatch[]>[] = [];
+    const backwardWork: Work[] = [];
     if (backward) {
       backwardWork.push(
         rmsNormBackward(runtime, {
@@ -271,6 +344,7 @@ export class LlamaModel implements DecoderModel {
         }),
       );
       for (let i = c.L - 1; i >= 0; i--) backwardWork.push(...(layerBackwards[i] ?? []));
+      if (prefix.op) backwardWork.push(prefix.op.finish());
       if (prompt) backwardWork.push(prompt.backward(dh));
       const embeddingGrad = adaptation.baseGrad('model.embed_tokens.weight');
       if (embeddingGrad) {

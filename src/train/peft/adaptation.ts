@@ -81,8 +81,47 @@ export interface EmbeddingOp {
   backward(dh0: Tensor): Promise<Dispatch[]>;
 }
 
+/** Prefix tuning: every layer's learned keys and values, for steps of B sequences. */
+export interface KeyValuePrefixSite {
+  B: number;
+  /** L, KV and D of the model. */
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/**
+ * Prefix tuning's op. Keys and values are [B, S, KV, D] with the prefix in rows [0, P) of every sequence
+ * (the model puts its own after them); dk and dv are their gradients.
+ */
+export interface KeyValuePrefixOp {
+  /** First in the forward pass: computes every layer's prefix (the reparameterisation MLP, if any). */
+  prepare(): Promise<Dispatch[]>;
+  /** Writes layer `layer`'s prefix over rows [0, P) of each sequence of k and v. */
+  write(layer: number, k: Tensor, v: Tensor): Promise<Dispatch[]>;
+  /** Takes layer `layer`'s prefix gradient, summed over the batch, from rows [0, P) of dk and dv. */
+  backward(layer: number, dk: Tensor, dv: Tensor): Promise<Dispatch[]>;
+  /** Last in the backward pass: the gradients of whatever trains (through the MLP, if any). */
+  finish(): Promise<Dispatch[]>;
+}
+
+/**
+ * What a method reads of the model it adapts, decoder or encoder: its linear layers, and the config
+ * fields its defaults come from (`Config`, the family alone unless a method needs more).
+ */
+export interface AdaptableModel<Config = { readonly family: string }> {
+  readonly config: Config;
+  linearSites(): LinearSite[];
+}
+
 export interface Adaptation {
   readonly method: string;
+  /**
+   * Prefix tuning: this many learned key/value pairs sit before every sequence's own in every layer.
+   * DecoderStep then starts the real tokens at position P and `keyValuePrefix` supplies the pairs.
+   */
+  readonly prefixTokens?: number;
+  keyValuePrefix?(site: KeyValuePrefixSite, ctx: PlanContext): KeyValuePrefixOp;
   /**
    * Prompt tuning: learned embeddings before every sequence. DecoderStep then runs each row with this
    * many placeholder tokens in front (attended, not scored) and `embeddings` fills them in.

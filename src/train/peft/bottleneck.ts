@@ -19,9 +19,8 @@ import { add } from '../../gpu/kernels/add/add';
 import { gelu, geluBackward } from '../../gpu/kernels/gelu/gelu';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
-import { type Random, seededRandom } from '../../gpu/testing/random';
-import type { DecoderModel } from '../models/decoder-step';
 import { type Linear, linearBackward, linearForward } from '../models/layers/linear';
+import { type Random, seededRandom } from '../seeded-random';
 import {
   type Adaptation,
   baseLinearOp,
@@ -85,7 +84,7 @@ export class BottleneckAdaptation implements Adaptation {
 
   constructor(
     runtime: Runtime,
-    model: DecoderModel,
+    model: { readonly config: { readonly C: number; readonly L: number; readonly architecture: string } },
     readonly options: BottleneckOptions,
     /** Starting tensors by format key (an imported adapter); Houlsby's initialisation otherwise. */
     initial?: ReadonlyMap<string, Float32Array>,

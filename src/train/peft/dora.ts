@@ -31,9 +31,9 @@ import {
 import { matmul } from '../../gpu/kernels/matmul/matmul';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
-import { seededRandom } from '../../gpu/testing/random';
-import type { DecoderModel } from '../models/decoder-step';
+import { seededRandom } from '../seeded-random';
 import {
+  type AdaptableModel,
   type Adaptation,
   baseLinearOp,
   type LinearBackwardIo,
@@ -75,7 +75,7 @@ export class DoraAdaptation implements Adaptation {
 
   constructor(
     runtime: Runtime,
-    model: DecoderModel,
+    model: AdaptableModel,
     readonly options: DoraOptions,
     initial?: Map<string, DoraStart>,
   ) {
@@ -117,7 +117,7 @@ export class DoraAdaptation implements Adaptation {
   /** A DoRA adaptation whose magnitudes are in place. */
   static async create(
     runtime: Runtime,
-    model: DecoderModel,
+    model: AdaptableModel,
     options: DoraOptions,
     initial?: Map<string, DoraStart>,
   ): Promise<DoraAdaptation> {

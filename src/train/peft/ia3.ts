@@ -18,10 +18,9 @@ import type { Dispatch } from '../../gpu/dispatch';
 import { scaleColumns, scaleColumnsBackward } from '../../gpu/kernels/scale-columns/scale-columns';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
-import type { DecoderConfig } from '../models/config';
-import type { DecoderModel } from '../models/decoder-step';
 import { linearBackward, linearForward } from '../models/layers/linear';
 import {
+  type AdaptableModel,
   type Adaptation,
   baseLinearOp,
   type LinearOp,
@@ -49,12 +48,12 @@ export interface Ia3Options {
 }
 
 /** The module path as transformers (and so PEFT) names it: GPT-2's sites lack "transformer.". */
-export function peftModulePath(config: DecoderConfig, sitePath: string): string {
+export function peftModulePath(config: { readonly family: string }, sitePath: string): string {
   return config.family === 'gpt2' ? `transformer.${sitePath}` : sitePath;
 }
 
 export function ia3Defaults(
-  config: DecoderConfig,
+  config: { readonly architecture: string },
   targetModules?: TargetModules,
 ): { targets: TargetModules; feedforward: string[] } {
   const peft = peftDefaultIa3Targets[peftModelType(config)];
@@ -85,7 +84,7 @@ export class Ia3Adaptation implements Adaptation {
 
   constructor(
     runtime: Runtime,
-    model: DecoderModel,
+    model: AdaptableModel<{ readonly family: string; readonly architecture: string }>,
     options: Ia3Options = {},
     /** Starting vectors by site path (an imported adapter); ones otherwise. */
     initial?: Map<string, Float32Array>,

@@ -10,9 +10,9 @@ import type { LoraLayer } from '../../gpu/kernels/lora-linear/lora-linear';
 import { loraLinearBackward, loraLinearForward } from '../../gpu/kernels/lora-linear/lora-linear';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
-import { seededRandom } from '../../gpu/testing/random';
-import type { DecoderModel } from '../models/decoder-step';
+import { seededRandom } from '../seeded-random';
 import {
+  type AdaptableModel,
   type Adaptation,
   baseLinearOp,
   type LinearOp,
@@ -49,7 +49,7 @@ export class LoraAdaptation implements Adaptation {
 
   constructor(
     runtime: Runtime,
-    model: DecoderModel,
+    model: AdaptableModel,
     readonly options: LoraOptions,
     /** Starting weights by site path (an imported adapter); fresh PEFT initialisation otherwise. */
     initial?: Map<string, { a: Float32Array; b: Float32Array }>,

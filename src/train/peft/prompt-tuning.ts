@@ -16,9 +16,12 @@
 import { rowBlockCopy, rowBlockCopyBackward } from '../../gpu/kernels/row-block-copy/row-block-copy';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
-import { seededRandom } from '../../gpu/testing/random';
-import { type DecoderModel, embeddingName } from '../models/decoder-step';
-import { requireTensor } from '../models/params';
+import { type EncoderConfig, isEncoderConfig } from '../models/bert-config';
+import { embeddingNames } from '../models/bert-weights';
+import type { DecoderConfig } from '../models/config';
+import { embeddingName } from '../models/decoder-step';
+import { type ParamMap, requireTensor } from '../models/params';
+import { seededRandom } from '../seeded-random';
 import {
   type Adaptation,
   baseLinearOp,
@@ -59,7 +62,7 @@ export function promptInitIds(tokenIds: readonly number[], P: number): number[] 
 }
 
 /** N(0, 1) values by Box–Muller over a seeded uniform source. */
-function standardNormal(count: number, seed: number): Float32Array {
+export function standardNormal(count: number, seed: number): Float32Array {
   const random = seededRandom(seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
@@ -80,7 +83,8 @@ export class PromptTuningAdaptation implements Adaptation {
 
   constructor(
     runtime: Runtime,
-    model: DecoderModel,
+    /** A decoder, or an encoder classifier (PEFT's SEQ_CLS prompt tuning). */
+    model: { readonly config: DecoderConfig | EncoderConfig; readonly params: ParamMap },
     readonly options: PromptTuningOptions,
     /** Starting embeddings [P·C] (an imported adapter); PEFT's initialisation otherwise. */
     initial?: Float32Array,
@@ -89,7 +93,9 @@ export class PromptTuningAdaptation implements Adaptation {
     const { C, V } = model.config;
     if (!(Number.isInteger(P) && P > 0))
       throw new PromptTuningError(`num_virtual_tokens must be a positive integer, got ${P}.`);
-    if (model.config.positions === 'learned' && P >= model.config.P) {
+    const c = model.config;
+    // Encoders' positions are learned; RoPE decoders have no position table to run out of.
+    if ((isEncoderConfig(c) || c.positions === 'learned') && P >= model.config.P) {
       throw new PromptTuningError(
         `${P} virtual tokens leave no room in ${model.config.architecture}'s ${model.config.P} positions.`,
       );
@@ -117,7 +123,10 @@ export class PromptTuningAdaptation implements Adaptation {
       const bad = ids.find((id) => !(Number.isInteger(id) && id >= 0 && id < V));
       if (bad !== undefined)
         throw new PromptTuningError(`Init token id ${bad} is outside the vocabulary of ${V}.`);
-      const table = requireTensor(model.params, embeddingName(model.config));
+      const table = requireTensor(
+        model.params,
+        isEncoderConfig(c) ? embeddingNames(c).word : embeddingName(c),
+      );
       const encoder = runtime.device.createCommandEncoder({ label: 'prompt embeddings from text' });
       for (const [p, id] of ids.entries())
         encoder.copyBufferToBuffer(table.buffer, id * C * 4, this.prompt.buffer, p * C * 4, C * 4);

@@ -4,12 +4,11 @@
  * the decoder (never the LM head). PEFT's defaults for LoRA are q_proj and v_proj (Llama, Qwen2) and
  * c_attn (GPT-2).
  */
-import type { DecoderConfig } from '../models/config';
 import type { LinearSite } from './adaptation';
 
 export type TargetModules = string[] | 'all-linear';
 
-export function defaultLoraTargets(config: DecoderConfig): string[] {
+export function defaultLoraTargets(config: { readonly family: string }): string[] {
   return config.family === 'gpt2' ? ['c_attn'] : ['q_proj', 'v_proj'];
 }
 

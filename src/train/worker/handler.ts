@@ -1,25 +1,50 @@
 /**
  * The training worker's message handler, with `post` injected so it runs under test without a worker.
- * Several runs share the one GPU device with fair turns: the scheduler takes one step of each active
- * run in turn, so SFT and LoRA advance side by side instead of one after the other.
+ * Several runs share the one GPU device with fair turns: the scheduler takes one step of each running
+ * run in turn, so SFT and LoRA advance side by side instead of one after the other. A paused run keeps
+ * its place (model, optimizer state, data position) and is skipped until resumed; a stopped run ends at
+ * its next turn and still exports what it learned. Ended runs keep their models for the playground,
+ * whose tokens take device turns between training steps, until the page releases them: a released run
+ * gives its GPU memory back and is forgotten (a kept adapter is opened again from its files instead).
  */
 import type { Runtime } from '../../gpu/runtime';
+import { type DeviceTurns, deviceTurns } from './device-turns';
 import type { StepProgress, WorkerMessage, WorkerRequest } from './protocol';
 import type { OpenedRun } from './run-engine';
 import type { RunSpec } from './run-spec';
+import { GenerationError, type TextSource } from './text-source';
 
 export interface HandlerDeps {
   post(message: WorkerMessage): void;
   runtime(): Promise<Runtime>;
   openRun(runtime: Runtime, spec: RunSpec, signal: AbortSignal): Promise<OpenedRun>;
+  openBase?(runtime: Runtime, modelFiles: Record<string, Uint8Array>, modelName: string): Promise<TextSource>;
+  openAdapter?(
+    runtime: Runtime,
+    modelFiles: Record<string, Uint8Array>,
+    modelName: string,
+    adapterFiles: Record<string, Uint8Array>,
+  ): Promise<TextSource>;
   now(): number;
 }
 
-interface ActiveRun {
+export class UnknownRunError extends Error {
+  override readonly name = 'UnknownRunError';
+}
+
+export class RunStillActiveError extends Error {
+  override readonly name = 'RunStillActiveError';
+}
+
+interface Run {
   runId: string;
   opened: OpenedRun;
   abort: AbortController;
-  started: number;
+  state: 'running' | 'paused' | 'ended';
+  checkpointEvery: number;
+  /** Training time so far, pauses excluded, and when the current stretch began. */
+  trainedMs: number;
+  since: number;
 }
 
 const errorOf = (error: unknown) => {
@@ -28,19 +53,25 @@ const errorOf = (error: unknown) => {
 };
 
 export function createHandler(deps: HandlerDeps) {
-  const active: ActiveRun[] = [];
-  let turning = false;
+  const runs = new Map<string, Run>();
+  /** Running runs in turn order. */
+  const queue: Run[] = [];
+  const turns: DeviceTurns = deviceTurns();
+  const sources = new Map<string, Promise<TextSource>>();
+  /** Runs whose memory was given back, so a late request gets a clear answer. */
+  const released = new Set<string>();
+  let scheduling = false;
 
-  async function turn(run: ActiveRun): Promise<boolean> {
+  const elapsed = (run: Run) => run.trainedMs + (run.state === 'running' ? deps.now() - run.since : 0);
+
+  async function turn(run: Run): Promise<boolean> {
     try {
-      const next = await run.opened.events.next();
+      const next = await turns(() => run.opened.events.next());
       if (next.done) {
-        deps.post({
-          kind: 'run-finished',
-          runId: run.runId,
-          files: await run.opened.export(),
-          stopped: run.abort.signal.aborted,
-        });
+        run.trainedMs = elapsed(run);
+        run.state = 'ended';
+        const files = await turns(() => run.opened.export());
+        deps.post({ kind: 'run-finished', runId: run.runId, files, stopped: run.abort.signal.aborted });
         return false;
       }
       const event = next.value;
@@ -59,29 +90,103 @@ export function createHandler(deps: HandlerDeps) {
           peakGpuBytes: event.peakGpuBytes,
           trainableParams: event.trainableParams,
           totalParams: event.totalParams,
-          elapsedMs: deps.now() - run.started,
+          elapsedMs: elapsed(run),
         };
         deps.post({ kind: 'progress', runId: run.runId, progress });
+        if (
+          run.checkpointEvery > 0 &&
+          event.step % run.checkpointEvery === 0 &&
+          event.step < progress.totalSteps
+        ) {
+          const checkpoint = await turns(() => run.opened.checkpoint());
+          deps.post({ kind: 'checkpoint', runId: run.runId, step: event.step, checkpoint });
+        }
       }
       return true;
     } catch (error) {
+      run.state = 'ended';
       deps.post({ kind: 'error', runId: run.runId, ...errorOf(error) });
       return false;
     }
   }
 
-  /** Round-robin over the active runs until none is left. */
+  /** Round-robin over the running runs until none is left running. */
   async function schedule(): Promise<void> {
-    if (turning) return;
-    turning = true;
+    if (scheduling) return;
+    scheduling = true;
     try {
-      while (active.length > 0) {
-        const run = active.shift() as ActiveRun;
-        if (await turn(run)) active.push(run);
+      for (let run = queue.shift(); run; run = queue.shift()) {
+        if (run.state !== 'running') continue;
+        if ((await turn(run)) && run.state === 'running') queue.push(run);
       }
     } finally {
-      turning = false;
+      scheduling = false;
     }
+  }
+
+  const find = (runId: string) => {
+    const run = runs.get(runId);
+    if (!run && released.has(runId))
+      throw new GenerationError(
+        `Run ${runId} gave its GPU memory back when it left the comparison; try its adapter from the adapter library instead.`,
+      );
+    if (!run) throw new UnknownRunError(`There is no run ${runId} in this training worker.`);
+    return run;
+  };
+
+  async function source(request: Extract<WorkerRequest, { kind: 'generate' }>): Promise<TextSource> {
+    const target = request.target;
+    if (target.kind === 'run') {
+      const run = find(target.runId);
+      if (run.state !== 'ended')
+        throw new GenerationError('This run is still training: stop it or let it finish, then try it.');
+      return run.opened.text();
+    }
+    // Base models and adapters open once (in a device turn) and stay for the next prompt.
+    const key = target.kind === 'base' ? `base:${target.modelName}` : `adapter:${target.key}`;
+    // The runtime first: two prompts that arrive together then find the one opening.
+    const runtime = await deps.runtime();
+    let opened = sources.get(key);
+    if (!opened) {
+      const { openBase, openAdapter } = deps;
+      if (target.kind === 'base') {
+        if (!openBase) throw new GenerationError('This worker cannot open base models.');
+        opened = turns(() => openBase(runtime, target.modelFiles, target.modelName));
+      } else {
+        if (!openAdapter) throw new GenerationError('This worker cannot open adapters.');
+        opened = turns(() => openAdapter(runtime, target.modelFiles, target.modelName, target.adapterFiles));
+      }
+      sources.set(key, opened);
+      opened.catch(() => sources.delete(key));
+    }
+    return opened;
+  }
+
+  async function generate(request: Extract<WorkerRequest, { kind: 'generate' }>): Promise<void> {
+    const started = deps.now();
+    const text = await source(request);
+    const prompt = text.promptIds(request.prompt);
+    const stream = text.tokens(prompt.ids, request.settings);
+    const ids: number[] = [];
+    let sofar = '';
+    for (;;) {
+      // One token per device turn, so training steps go on between tokens.
+      const next = await turns(() => stream.next());
+      if (next.done) break;
+      ids.push(next.value);
+      const now = text.decode(ids);
+      deps.post({ kind: 'token', requestId: request.id, text: now, delta: now.slice(sofar.length) });
+      sofar = now;
+    }
+    deps.post({
+      kind: 'generated',
+      id: request.id,
+      text: sofar,
+      tokens: ids.length,
+      promptTokens: prompt.ids.length,
+      templated: prompt.templated,
+      elapsedMs: deps.now() - started,
+    });
   }
 
   return async function handle(request: WorkerRequest): Promise<void> {
@@ -105,15 +210,80 @@ export function createHandler(deps: HandlerDeps) {
             trainableParams: counts.trainable,
             totalParams: counts.total,
           });
-          active.push({ runId: request.runId, opened, abort, started: deps.now() });
+          const run: Run = {
+            runId: request.runId,
+            opened,
+            abort,
+            state: 'running',
+            checkpointEvery: request.spec.checkpointEvery ?? 0,
+            trainedMs: request.spec.elapsedMsBefore ?? 0,
+            since: deps.now(),
+          };
+          runs.set(request.runId, run);
+          queue.push(run);
           void schedule();
           return;
         }
+        case 'pause-run': {
+          const run = find(request.runId);
+          if (run.state === 'running') {
+            run.trainedMs = elapsed(run);
+            run.state = 'paused';
+          }
+          deps.post({ kind: 'run-paused', id: request.id, runId: request.runId });
+          return;
+        }
+        case 'resume-run': {
+          const run = find(request.runId);
+          if (run.state === 'paused') {
+            run.state = 'running';
+            run.since = deps.now();
+            if (!queue.includes(run)) queue.push(run);
+            void schedule();
+          }
+          deps.post({ kind: 'run-resumed', id: request.id, runId: request.runId });
+          return;
+        }
         case 'stop-run': {
-          active.find((run) => run.runId === request.runId)?.abort.abort();
+          const run = runs.get(request.runId);
+          if (run && run.state !== 'ended') {
+            run.abort.abort();
+            // A paused run ends too: its next turn sees the abort and exports what it learned.
+            if (run.state === 'paused') {
+              run.state = 'running';
+              run.since = deps.now();
+              if (!queue.includes(run)) queue.push(run);
+              void schedule();
+            }
+          }
           deps.post({ kind: 'run-stopped', id: request.id, runId: request.runId });
           return;
         }
+        case 'release-run': {
+          const run = runs.get(request.runId);
+          let freedBytes = 0;
+          if (run) {
+            if (run.state !== 'ended')
+              throw new RunStillActiveError(
+                `Run ${request.runId} is still training: stop it first, then remove it.`,
+              );
+            runs.delete(request.runId);
+            released.add(request.runId);
+            // In a device turn, so no token of the run's generator is being made while its buffers go.
+            const runtime = await deps.runtime();
+            freedBytes = await turns(async () => {
+              const freed = run.opened.release();
+              // With nothing training, the pool of reusable buffers goes back to the GPU as well.
+              if (![...runs.values()].some((r) => r.state !== 'ended')) runtime.arena?.trim();
+              return freed;
+            });
+          }
+          deps.post({ kind: 'run-released', id: request.id, runId: request.runId, freedBytes });
+          return;
+        }
+        case 'generate':
+          await generate(request);
+          return;
       }
     } catch (error) {
       deps.post({

@@ -1,70 +1,112 @@
 /**
- * One training run from a RunSpec: opens the model from its files, builds the method, trains, and
- * exports the result (a PEFT adapter folder for LoRA, a Hugging Face model folder for full fine-tuning).
+ * One training run from a RunSpec: opens the model from its files, builds the method's adaptation,
+ * tokenizes the examples with the model's tokenizer, trains, and exports the result (a PEFT adapter
+ * folder for every PEFT method, a Hugging Face model folder for full fine-tuning). After training the
+ * run still holds its model, so the playground can generate with it. Base models open the same way.
  * The same engine serves the worker and in-thread use; it never touches the DOM.
  */
 import type { Runtime } from '../../gpu/runtime';
-import { tokenizeText } from '../data/text-batches';
-import { hfFolderFiles, modelTensors } from '../export/hf-folder';
-import { loraAdapterFiles } from '../export/lora-adapter';
-import { openModelBundle } from '../io/model-bundle';
+import { batchLength } from '../batches';
+import type { CheckpointState } from '../checkpoint-state';
+import { type ModelBundle, openModelBundle } from '../io/model-bundle';
 import { filesFromMemory } from '../io/model-files';
 import { createDecoderModel } from '../models/create-model';
-import { FullFineTuning } from '../peft/full';
-import { LoraAdaptation } from '../peft/lora';
+import { checkRunMemory } from '../plan/check-run';
 import { type TrainEvent, Trainer } from '../trainer';
+import { adaptationFromFiles, createAdaptation, trainedFiles } from './methods';
+import { loadRunData, runExamples } from './run-data';
+import { runMemory } from './run-memory';
 import type { RunSpec } from './run-spec';
+import { type TextSource, textSource } from './text-source';
 
 export interface OpenedRun {
-  trainer: Trainer;
+  trainer: Pick<Trainer, 'totalSteps' | 'parameterCounts'>;
   events: AsyncGenerator<TrainEvent>;
   /** The trained result as files; call after the events end. */
   export(): Promise<Record<string, Uint8Array>>;
+  /** The trained model, for the playground. */
+  text(): TextSource;
+  /** The run's state between steps, to resume from after a lost device. */
+  checkpoint(): Promise<CheckpointState>;
+  /**
+   * Gives the run's GPU memory back (model, adaptation, optimizer state, generator); returns the bytes
+   * freed. The run cannot train, export or generate afterwards.
+   */
+  release(): number;
 }
 
-export async function openRun(runtime: Runtime, spec: RunSpec, signal: AbortSignal): Promise<OpenedRun> {
-  const source = filesFromMemory(spec.modelFiles, spec.modelName);
-  const bundle = await openModelBundle(source);
+async function openModel<Prepared = undefined>(
+  runtime: Runtime,
+  modelFiles: Record<string, Uint8Array>,
+  modelName: string,
+  /** Runs with the model's config and tokenizer, before any weight is uploaded. */
+  beforeUpload?: (bundle: ModelBundle) => Prepared,
+) {
+  const source = filesFromMemory(modelFiles, modelName);
+  const bundle: ModelBundle = await openModelBundle(source);
+  const prepared = beforeUpload?.(bundle);
   const model = await createDecoderModel(runtime, bundle.checkpoint);
-  const eos = bundle.generation.eosTokenIds[0];
-  const examples = (texts: string[]) =>
-    texts.map((text) => ({
-      ids: tokenizeText((t) => bundle.tokenizer.encode(t), text, eos, spec.train.seqLen).ids,
-    }));
-  const m = spec.method;
-  const adaptation =
-    m.method === 'full'
-      ? new FullFineTuning(runtime, model)
-      : new LoraAdaptation(runtime, model, {
-          r: m.r,
-          alpha: m.alpha,
-          dropout: m.dropout,
-          ...(m.targetModules ? { targetModules: m.targetModules } : {}),
-          useRslora: m.useRslora ?? false,
-          seed: spec.train.seed,
-        });
-  const trainer = new Trainer(
-    runtime,
-    model,
-    adaptation,
-    spec.train,
-    examples(spec.trainTexts),
-    examples(spec.validationTexts),
-  );
-  return {
-    trainer,
-    events: trainer.run(signal),
-    async export() {
-      if (adaptation instanceof LoraAdaptation) {
-        const written = await loraAdapterFiles(runtime, model, adaptation, spec.modelName);
-        return Object.fromEntries(
-          Object.entries(written).map(([name, content]) => [
-            name,
-            typeof content === 'string' ? new TextEncoder().encode(content) : content,
-          ]),
-        );
-      }
-      return hfFolderFiles(source, await modelTensors(runtime, model.params));
-    },
-  };
+  return { source, bundle, model, prepared };
+}
+
+export async function openRun(shared: Runtime, given: RunSpec, signal: AbortSignal): Promise<OpenedRun> {
+  // A dataset file is read here, in the worker, so its examples never pass through the page.
+  const spec = await loadRunData(given);
+  // Every buffer of this run is tracked, so a finished run can give its memory back.
+  const memory = runMemory(shared);
+  const runtime = memory.runtime;
+  try {
+    // A run that will not fit is refused here, with what to change, before its weights reach the GPU.
+    const opened = await openModel(runtime, spec.modelFiles, spec.modelName, (bundle) => {
+      const examples = runExamples(spec, bundle.tokenizer, bundle.generation.eosTokenIds[0]);
+      checkRunMemory(bundle.checkpoint.config, spec.method, spec.train, {
+        T: batchLength([...examples.train, ...examples.validation], spec.train.seqLen),
+        evaluation: examples.validation.length > 0,
+        limits: runtime.device.limits,
+      });
+      return examples;
+    });
+    const { source, bundle, model } = opened;
+    const examples = opened.prepared as ReturnType<typeof runExamples>;
+    const adaptation = await createAdaptation(runtime, model, spec.method, spec.train.seed);
+    const trainer = new Trainer(runtime, model, adaptation, spec.train, examples.train, examples.validation);
+    if (spec.resumeFrom) trainer.resume(spec.resumeFrom);
+    let text: TextSource | undefined;
+    return {
+      trainer,
+      events: trainer.run(signal),
+      checkpoint: () => trainer.checkpoint(),
+      export: () => trainedFiles(runtime, model, adaptation, source, spec.modelName),
+      text: () => {
+        text ??= textSource(runtime, model, bundle, adaptation);
+        return text;
+      },
+      release: () => memory.release(),
+    };
+  } catch (error) {
+    // A refused or failed opening leaves nothing behind on the GPU.
+    memory.release();
+    throw error;
+  }
+}
+
+/** A base model as loaded, for the playground's reference column. */
+export async function openBaseModel(
+  runtime: Runtime,
+  modelFiles: Record<string, Uint8Array>,
+  modelName: string,
+): Promise<TextSource> {
+  const { bundle, model } = await openModel(runtime, modelFiles, modelName);
+  return textSource(runtime, model, bundle);
+}
+
+/** A base model with a kept adapter on it, for the playground (adapters from the library). */
+export async function openAdapterModel(
+  runtime: Runtime,
+  modelFiles: Record<string, Uint8Array>,
+  modelName: string,
+  adapterFiles: Record<string, Uint8Array>,
+): Promise<TextSource> {
+  const { bundle, model } = await openModel(runtime, modelFiles, modelName);
+  return textSource(runtime, model, bundle, adaptationFromFiles(runtime, model, adapterFiles));
 }

@@ -1,10 +1,21 @@
 /**
- * What the app talks to: one small interface over a training engine (the "Trainer" of the studio),
- * with a worker proxy for the app and an in-thread implementation for tests. Replies are matched to
- * requests by id; events go to every listener.
+ * What the app talks to: `StudioTrainer`, the one small interface over the training engine (the
+ * studio's "Trainer"), with a worker proxy for the app (`workerTrainer`) and an in-thread
+ * implementation for tests (`MessageClient` wired straight to `createHandler`). Replies are matched to
+ * requests by id; run events go to every listener; generated tokens go to the request's own callback.
+ * (The CLI and tests drive src/train/trainer.ts's `Trainer` class directly; this is its message face.)
  */
 import type { AdapterReport } from '../../gpu/device/adapter-report';
-import type { ReplyTo, WorkerEvent, WorkerMessage, WorkerRequest } from './protocol';
+import type {
+  GeneratedReply,
+  GenerateTarget,
+  GenerationSettings,
+  PromptInput,
+  ReplyTo,
+  WorkerEvent,
+  WorkerMessage,
+  WorkerRequest,
+} from './protocol';
 import type { RunSpec } from './run-spec';
 
 export interface RunStarted {
@@ -13,13 +24,32 @@ export interface RunStarted {
   totalParams: number;
 }
 
-export interface TrainingClient {
+export type Generated = Omit<GeneratedReply, 'kind' | 'id'>;
+
+/** Run events: everything but generated tokens, which go to their request's callback. */
+export type RunEvent = Exclude<WorkerEvent, { kind: 'token' }>;
+
+export interface StudioTrainer {
   probe(): Promise<AdapterReport>;
   startRun(runId: string, spec: RunSpec): Promise<RunStarted>;
+  pauseRun(runId: string): Promise<void>;
+  resumeRun(runId: string): Promise<void>;
   stopRun(runId: string): Promise<void>;
-  onEvent(listener: (event: WorkerEvent) => void): () => void;
+  /** Gives an ended run's GPU memory back; resolves to the bytes freed. */
+  releaseRun(runId: string): Promise<number>;
+  /** Streams text from a finished run or a base model; `onText` gets the whole text so far per token. */
+  generate(
+    target: GenerateTarget,
+    prompt: PromptInput,
+    settings: GenerationSettings,
+    onText?: (text: string) => void,
+  ): Promise<Generated>;
+  onEvent(listener: (event: RunEvent) => void): () => void;
   dispose(): void;
 }
+
+/** The first slice's name for the same interface. */
+export type TrainingClient = StudioTrainer;
 
 export class WorkerError extends Error {
   constructor(
@@ -33,10 +63,11 @@ export class WorkerError extends Error {
 type Pending = { resolve(reply: WorkerMessage): void; reject(error: Error): void };
 
 /** Matches replies to requests and fans events out; the transport is given. */
-export class MessageClient implements TrainingClient {
+export class MessageClient implements StudioTrainer {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Set<(event: WorkerEvent) => void>();
+  private readonly listeners = new Set<(event: RunEvent) => void>();
+  private readonly textListeners = new Map<number, (text: string) => void>();
 
   constructor(
     private readonly send: (request: WorkerRequest, transfer: Transferable[]) => void,
@@ -45,10 +76,15 @@ export class MessageClient implements TrainingClient {
 
   /** Feed every message from the engine here. */
   receive(message: WorkerMessage): void {
+    if (message.kind === 'token') {
+      this.textListeners.get(message.requestId)?.(message.text);
+      return;
+    }
     const id = 'id' in message ? message.id : undefined;
     const waiting = id === undefined ? undefined : this.pending.get(id);
     if (waiting && id !== undefined) {
       this.pending.delete(id);
+      this.textListeners.delete(id);
       if (message.kind === 'error') waiting.reject(new WorkerError(message.name, message.message));
       else waiting.resolve(message);
       return;
@@ -57,6 +93,7 @@ export class MessageClient implements TrainingClient {
       message.kind === 'progress' ||
       message.kind === 'eval' ||
       message.kind === 'run-finished' ||
+      message.kind === 'checkpoint' ||
       message.kind === 'error'
     ) {
       for (const listener of this.listeners) listener(message);
@@ -84,11 +121,45 @@ export class MessageClient implements TrainingClient {
     return { totalSteps, trainableParams, totalParams };
   }
 
+  async pauseRun(runId: string): Promise<void> {
+    await this.request({ kind: 'pause-run', id: this.nextId++, runId });
+  }
+
+  async resumeRun(runId: string): Promise<void> {
+    await this.request({ kind: 'resume-run', id: this.nextId++, runId });
+  }
+
   async stopRun(runId: string): Promise<void> {
     await this.request({ kind: 'stop-run', id: this.nextId++, runId });
   }
 
-  onEvent(listener: (event: WorkerEvent) => void): () => void {
+  async releaseRun(runId: string): Promise<number> {
+    return (await this.request({ kind: 'release-run', id: this.nextId++, runId })).freedBytes;
+  }
+
+  async generate(
+    target: GenerateTarget,
+    prompt: PromptInput,
+    settings: GenerationSettings,
+    onText?: (text: string) => void,
+  ): Promise<Generated> {
+    const id = this.nextId++;
+    if (onText) this.textListeners.set(id, onText);
+    const {
+      kind: _kind,
+      id: _id,
+      ...generated
+    } = await this.request({
+      kind: 'generate',
+      id,
+      target,
+      prompt,
+      settings,
+    });
+    return generated;
+  }
+
+  onEvent(listener: (event: RunEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -96,12 +167,13 @@ export class MessageClient implements TrainingClient {
   dispose(): void {
     for (const waiting of this.pending.values()) waiting.reject(new Error('The training engine was closed.'));
     this.pending.clear();
+    this.textListeners.clear();
     this.close();
   }
 }
 
 /** The app's trainer: everything runs in a dedicated worker, so the page never blocks. */
-export function workerTrainer(worker: Worker): TrainingClient {
+export function workerTrainer(worker: Worker): StudioTrainer {
   const client = new MessageClient(
     (request, transfer) => worker.postMessage(request, transfer),
     () => worker.terminate(),

@@ -6,7 +6,7 @@ import { acquireDevice } from '../../gpu/device/acquire-device';
 import { createRuntime, type Runtime } from '../../gpu/runtime';
 import { createHandler } from './handler';
 import type { WorkerMessage, WorkerRequest } from './protocol';
-import { openRun } from './run-engine';
+import { openAdapterModel, openBaseModel, openRun } from './run-engine';
 
 let runtime: Promise<Runtime> | undefined;
 
@@ -20,13 +20,20 @@ const handle = createHandler({
   post,
   runtime: () => {
     runtime ??= acquireDevice({ label: 'training worker' }).then((gpu) => {
-      // A lost device ends every run with a message that says what to do.
-      void gpu.lost.then((lost) => lost && post({ kind: 'error', name: lost.name, message: lost.message }));
+      // A lost device ends every run with a message that says what to do (the page marks them
+      // interrupted and offers to resume from their last checkpoint); the next request opens a new device.
+      void gpu.lost.then((lost) => {
+        if (!lost) return;
+        runtime = undefined;
+        post({ kind: 'error', name: lost.name, message: lost.message });
+      });
       return createRuntime(gpu);
     });
     return runtime;
   },
   openRun,
+  openBase: openBaseModel,
+  openAdapter: openAdapterModel,
   now: () => performance.now(),
 });
 

@@ -1,7 +1,7 @@
 /**
  * Float64 references for the bottleneck-adapter activations, forward and backward side by side:
  * relu (PyTorch's gradient 0 at x = 0), silu x·σ(x), and exact GELU x·Φ(x) with Φ(x) = ½·erfc(−x/√2)
- * (nn.GELU(approximate="none"), HF "gelu"). JavaScript has no erf, so erfc is computed here: the
+ * (nn.GELU(approximate="none"), HF "gelu"), and tanh (Math.tanh). JavaScript has no erf, so erfc is computed here: the
  * all-positive series erf(z) = (2/√π)·e^(−z²)·Σ 2ⁿz^(2n+1)/(1·3···(2n+1)) below z = 2.5, and above it the
  * continued fraction erfc(z) = e^(−z²)/√π · 1/(z + ½/(z + 1/(z + (3/2)/(z + ...)))) (Abramowitz & Stegun
  * 7.1.6 and 7.1.14), each good to ~1e-13 relative or better.
@@ -43,6 +43,8 @@ export function activationRef(kind: ActivationKind, x: Float64Array): Float64Arr
       return x.map((v) => v * sigmoid(v));
     case 'gelu':
       return x.map((v) => v * normalCdf(v));
+    case 'tanh':
+      return x.map((v) => Math.tanh(v));
   }
 }
 
@@ -57,6 +59,8 @@ export function activationBackwardRef(kind: ActivationKind, x: Float64Array, dy:
       }
       case 'gelu':
         return normalCdf(v) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
+      case 'tanh':
+        return 1 - Math.tanh(v) ** 2;
     }
   };
   return x.map((v, i) => (dy[i] as number) * slope(v));

@@ -63,7 +63,7 @@ describe('activation launchers', () => {
           x,
           out: createTensor(runtime.arena, 'z', [24]),
         }),
-      ).rejects.toThrow(/unknown activation "gelu_new"; use one of relu, silu, gelu/);
+      ).rejects.toThrow(/unknown activation "gelu_new"; use one of relu, silu, gelu, tanh/);
     } finally {
       releaseTensor(runtime.arena, x);
       releaseTensor(runtime.arena, y);

@@ -1,6 +1,6 @@
 /**
  * Launchers for the element-wise activations of bottleneck adapters (activation.wgsl): relu, silu and
- * exact (erf) gelu, forward and backward. GPT-2's tanh GELU (`gelu_new`) is kernels/gelu/. Element-wise
+ * exact (erf) gelu, forward and backward; and tanh, for prefix tuning's reparameterisation MLP. GPT-2's tanh GELU (`gelu_new`) is kernels/gelu/. Element-wise
  * over any shape, e.g. [N, m] bottleneck activations; outputs must not alias inputs.
  * Safe for every finite input: no exp overflow, so no NaN or Inf at ±30 or ±3e38.
  * Cost per element: forward ≤ ~25 FLOPs and one exp (gelu; relu 1 FLOP), fewest bytes 8 (read x,
@@ -21,8 +21,8 @@ const activationKernel: KernelDefinition = {
 
 const workgroupSize = 256;
 
-/** relu; silu = x·σ(x); gelu = exact GELU, x·Φ(x) (nn.GELU(), HF "gelu"). */
-export const activationKinds = ['relu', 'silu', 'gelu'] as const;
+/** relu; silu = x·σ(x); gelu = exact GELU, x·Φ(x) (nn.GELU(), HF "gelu"); tanh (prefix tuning's MLP). */
+export const activationKinds = ['relu', 'silu', 'gelu', 'tanh'] as const;
 export type ActivationKind = (typeof activationKinds)[number];
 
 export interface ActivationArgs {

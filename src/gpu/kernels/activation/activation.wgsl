@@ -3,6 +3,8 @@
 //   KIND 1, silu:  y = x·σ(x)                    dx = dy·(σ + x·σ·(1 − σ))
 //   KIND 2, gelu:  y = x·Φ(x), Φ(x) = ½·erfc(−x/√2), the exact (erf) GELU of nn.GELU() / HF "gelu"
 //                                                dx = dy·(Φ(x) + x·φ(x)),  φ(x) = exp(−x²/2)/√(2π)
+//   KIND 3, tanh:  y = tanh(x)                   dx = dy·(1 − tanh²(x))    (prefix tuning's MLP)
+//                  from e = exp(−2|x|) ≤ 1: tanh|x| = (1 − e)/(1 + e), so no overflow at any finite x.
 // (GPT-2's tanh GELU, HF "gelu_new", is kernels/gelu.) WGSL has no erf: erfc comes from the Chebyshev
 // fit of Numerical Recipes' erfcc (relative error below 1.2e-7 for every z ≥ 0), taken at |x|/√2 so
 // that both tails keep their relative accuracy: Φ = ½·erfc(|x|/√2) for x < 0, 1 − that for x ≥ 0.
@@ -58,7 +60,15 @@ fn sigmoid(z: vec4<f32>) -> Sigmoid {
   return Sigmoid(select(e * r, r, positive), select(r, e * r, positive));
 }
 
+fn tanh_stable(z: vec4<f32>) -> vec4<f32> {
+  let e = exp(-2.0 * abs(z));
+  return sign(z) * (1.0 - e) / (1.0 + e);
+}
+
 fn forward_value(xv: vec4<f32>) -> vec4<f32> {
+  if (KIND == 3u) {
+    return tanh_stable(xv);
+  }
   if (KIND == 0u) {
     return max(xv, vec4<f32>(0.0));
   }
@@ -72,6 +82,10 @@ fn forward_value(xv: vec4<f32>) -> vec4<f32> {
 }
 
 fn backward_slope(xv: vec4<f32>) -> vec4<f32> {
+  if (KIND == 3u) {
+    let y = tanh_stable(xv);
+    return 1.0 - y * y;
+  }
   if (KIND == 0u) {
     return select(vec4<f32>(0.0), vec4<f32>(1.0), xv > vec4<f32>(0.0));
   }

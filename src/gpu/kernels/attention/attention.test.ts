@@ -9,8 +9,10 @@ import { type AttentionRefSpec, attentionBackwardRef, attentionForwardRef } from
 interface Case {
   B: number;
   T: number;
-  /** Key length; defaults to T. */
+  /** Key length; defaults to T (plus the prefix). */
   S?: number;
+  /** Prefix tuning: this many keys before the T own ones, visible to every query and never padded. */
+  prefix?: number;
   NH: number;
   KVH: number;
   D: number;
@@ -27,10 +29,13 @@ interface Case {
 function keyMaskOf(c: Case, S: number): Float32Array | undefined {
   if (!c.padded) return undefined;
   const mask = new Float32Array(c.B * S).fill(1);
-  const valid = Math.ceil(S / 2);
-  for (let s = 0; s < S; s++) {
-    const hidden = c.padded === 'right' ? s >= valid : s < S - valid;
-    if (hidden) mask[(c.B - 1) * S + s] = 0;
+  // The padding falls among the own keys, after any prefix.
+  const P = c.prefix ?? 0;
+  const own = S - P;
+  const valid = Math.ceil(own / 2);
+  for (let s = 0; s < own; s++) {
+    const hidden = c.padded === 'right' ? s >= valid : s < own - valid;
+    if (hidden) mask[(c.B - 1) * S + P + s] = 0;
   }
   return mask;
 }
@@ -51,7 +56,7 @@ function tolerances(c: Case) {
 }
 
 async function checkAttention(c: Case) {
-  const S = c.S ?? c.T;
+  const S = c.S ?? c.T + (c.prefix ?? 0);
   const random = seededRandom(c.B * 1009 + c.T * 101 + S * 31 + c.NH * 7 + c.D);
   const qShape = [c.B, c.T, c.NH, c.D];
   const kvShape = [c.B, S, c.KVH, c.D];
@@ -150,6 +155,15 @@ describe('attention forward and backward', () => {
     // Fully hidden queries give zeros; the mask comes as u32 this time.
     { B: 2, T: 19, NH: 4, KVH: 2, D: 16, causal: true, padded: 'left', u32Mask: true },
   ])('with a key padding mask at %j', async (c) => {
+    await checkAttention(c);
+  });
+
+  // Prefix tuning's attention: S = P + T keys, the causal diagonal shifted by P, so every query sees the
+  // whole prefix; the padded row hides only its own padding.
+  it.each<Case>([
+    { B: 2, T: 11, prefix: 3, NH: 4, KVH: 2, D: 8, causal: true, padded: 'right' },
+    { B: 1, T: 17, prefix: 20, NH: 3, KVH: 1, D: 13, causal: true }, // a prefix longer than a block
+  ])('with a key/value prefix at %j', async (c) => {
     await checkAttention(c);
   });
 

@@ -85,6 +85,29 @@ function withPrompt(tokens: tf.Tensor, prompt?: tf.Tensor): tf.Tensor {
   return tf.concat([tf.stack(Array(B).fill(prompt)), tokens], 1);
 }
 
+/**
+ * Prefix tuning (PEFT's get_prompt and PeftModelForCausalLM.forward): past_key_values from
+ * prompt_embeddings [P, L·2·W] viewed as [P, L·2, H, W/H] and permuted to [L·2, H, P, W/H]; entry 2l is
+ * layer l's keys, 2l + 1 its values, H the key/value heads. They act as a filled KV cache: used as they
+ * are (no RoPE), visible to every query, and the real tokens take positions P...
+ */
+function prefixPair(
+  prefix: tf.Tensor,
+  c: DecoderConfig,
+  layer: number,
+  heads: number,
+  B: number,
+): [tf.Tensor, tf.Tensor] {
+  const P = prefix.shape[0] as number;
+  const view = prefix.reshape([P, c.L * 2, heads, -1]);
+  // [B, H, P, Dh], the layout of the model's own keys after `heads`.
+  const pick = (j: number) => {
+    const one = view.slice([0, j, 0, 0], [P, 1, heads, -1]).reshape([P, heads, -1]).transpose([1, 0, 2]);
+    return tf.stack(Array(B).fill(one));
+  };
+  return [pick(2 * layer), pick(2 * layer + 1)];
+}
+
 function promptRows(rows: number[][], P: number, fill: number): number[][] {
   return P === 0 ? rows : rows.map((row) => [...Array(P).fill(fill), ...row]);
 }
@@ -113,12 +136,12 @@ function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Te
     .add(b);
 }
 
-/** HF `rotate_half` RoPE on [B, NH, T, D]. */
-function rope(x: tf.Tensor, c: DecoderConfig, T: number): tf.Tensor {
+/** HF `rotate_half` RoPE on [B, NH, T, D], at positions offset .. offset + T − 1. */
+function rope(x: tf.Tensor, c: DecoderConfig, T: number, offset = 0): tf.Tensor {
   const D = c.D;
   const invFreq = Array.from({ length: D / 2 }, (_, i) => 1 / c.ropeTheta ** ((2 * i) / D));
   const angles: number[][] = [];
-  for (let t = 0; t < T; t++) {
+  for (let t = offset; t < offset + T; t++) {
     const row = invFreq.map((f) => t * f);
     angles.push([...row, ...row]);
   }
@@ -147,18 +170,23 @@ function linear(
   return b ? out.add(b) : out;
 }
 
-/** Attention over [B, NH, T, D] q and [B, KV, T, D] k, v with causal and key-padding masks. */
+/**
+ * Attention over [B, NH, T, D] q and [B, KV, S, D] k, v with causal and key-padding masks [B, S]; with
+ * S > T the first S − T keys are a cache (a prefix) that every query sees.
+ */
 function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, c: DecoderConfig, mask: number[][]): tf.Tensor {
   const [B, , T] = q.shape as number[];
-  const groups = c.NH / c.KV;
+  const S = k.shape[2] as number;
+  const groups = c.NH / (k.shape[1] as number);
   // repeat_kv: each key/value head serves `groups` consecutive query heads.
-  const kr =
-    groups === 1 ? k : tf.stack(Array(groups).fill(k), 2).reshape([B as number, c.NH, T as number, c.D]);
-  const vr =
-    groups === 1 ? v : tf.stack(Array(groups).fill(v), 2).reshape([B as number, c.NH, T as number, c.D]);
+  const kr = groups === 1 ? k : tf.stack(Array(groups).fill(k), 2).reshape([B as number, c.NH, S, c.D]);
+  const vr = groups === 1 ? v : tf.stack(Array(groups).fill(v), 2).reshape([B as number, c.NH, S, c.D]);
   const scores = tf.matMul(q, kr, false, true).mul(1 / Math.sqrt(c.D));
+  const shift = S - (T as number);
   const bias: number[][][][] = mask.map((row) => [
-    Array.from({ length: T as number }, (_, t) => row.map((valid, s) => (s <= t && valid ? 0 : -1e9))),
+    Array.from({ length: T as number }, (_, t) =>
+      row.map((valid, s) => (s <= t + shift && valid ? 0 : -1e9)),
+    ),
   ]);
   const probs = tf.softmax(scores.add(tf.tensor4d(bias)), -1);
   return tf.matMul(probs, vr);
@@ -182,10 +210,20 @@ export function logitsOf(
   ia3?: Ia3Vectors,
   adapters?: BottleneckAdapters,
   prompt?: tf.Tensor,
+  prefix?: tf.Tensor,
 ): tf.Tensor {
   const params = ia3 ? withIa3(c, p, ia3) : p;
   const P = prompt?.shape[0] ?? 0;
   const mask = promptRows(batch.attentionMask, P, 1);
+  const KP = prefix?.shape[0] ?? 0;
+  const keyMask = promptRows(mask, KP, 1);
+  const B = batch.ids.length;
+  // The layer's keys and values with the prefix in front, [B, H, KP + T, D].
+  const withPrefix = (k: tf.Tensor, v: tf.Tensor, layer: number, heads: number): [tf.Tensor, tf.Tensor] => {
+    if (!prefix) return [k, v];
+    const [pk, pv] = prefixPair(prefix, c, layer, heads, B);
+    return [tf.concat([pk, k], 2), tf.concat([pv, v], 2)];
+  };
   const adapt = (h: tf.Tensor, layer: number, position: 'attention' | 'ffn') =>
     withAdapter(h, adapters?.get(`${layer}.${position}`));
   const get = (name: string) => {
@@ -198,7 +236,7 @@ export function logitsOf(
   const T = P + (batch.ids[0]?.length ?? 0);
   if (c.family === 'gpt2') {
     let h = withPrompt(tf.gather(get('wte.weight'), ids), prompt).add(
-      get('wpe.weight').slice([0, 0], [T, c.C]),
+      get('wpe.weight').slice([KP, 0], [T, c.C]),
     );
     for (let i = 0; i < c.L; i++) {
       const l = `h.${i}`;
@@ -211,7 +249,8 @@ export function logitsOf(
         lora.get(`${l}.attn.c_attn`),
       );
       const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const o = mergeHeads(attention(heads(q, c.NH, c.D), heads(k, c.NH, c.D), heads(v, c.NH, c.D), c, mask));
+      const [kp, vp] = withPrefix(heads(k, c.NH, c.D), heads(v, c.NH, c.D), i, c.NH);
+      const o = mergeHeads(attention(heads(q, c.NH, c.D), kp, vp, c, keyMask));
       h = h.add(
         adapt(
           linear(
@@ -267,6 +306,7 @@ export function logitsOf(
       ),
       c,
       T,
+      KP,
     );
     const k = rope(
       heads(
@@ -281,6 +321,7 @@ export function logitsOf(
       ),
       c,
       T,
+      KP,
     );
     const v = heads(
       linear(
@@ -292,7 +333,8 @@ export function logitsOf(
       c.KV,
       c.D,
     );
-    const o = mergeHeads(attention(q, k, v, c, mask));
+    const [kp, vp] = withPrefix(k, v, i, c.KV);
+    const o = mergeHeads(attention(q, kp, vp, c, keyMask));
     h = h.add(
       adapt(
         linear(
@@ -344,8 +386,9 @@ export function lossOf(
   ia3?: Ia3Vectors,
   adapters?: BottleneckAdapters,
   prompt?: tf.Tensor,
+  prefix?: tf.Tensor,
 ): tf.Scalar {
-  const logits = logitsOf(c, p, batch, lora, ia3, adapters, prompt);
+  const logits = logitsOf(c, p, batch, lora, ia3, adapters, prompt, prefix);
   const [B, T, V] = logits.shape as number[];
   const shifted = logits
     .slice([0, 0, 0], [B as number, (T as number) - 1, V as number])

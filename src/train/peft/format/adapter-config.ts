@@ -88,8 +88,11 @@ export interface PrefixTuningAdapterConfig extends PeftConfigBase {
   numAttentionHeads: number;
   numLayers: number;
   encoderHiddenSize: number;
-  /** Always false: with a projection the trainable tensors are an MLP, not the prefix itself. */
-  prefixProjection: false;
+  /**
+   * Trained through PEFT's MLP reparameterisation. The saved prompt_embeddings are still the prefix
+   * itself (the MLP's output, as PEFT saves it), which PEFT loads for inference.
+   */
+  prefixProjection: boolean;
 }
 
 export type AdapterConfig =
@@ -227,6 +230,9 @@ export function promptTuningAdapterConfig(
 
 export interface PrefixTuningOptions extends CommonOptions {
   numVirtualTokens: number;
+  prefixProjection?: boolean;
+  /** The MLP's hidden width; token_dim when absent, as PEFT fills it. */
+  encoderHiddenSize?: number;
 }
 
 export function prefixTuningAdapterConfig(
@@ -242,8 +248,9 @@ export function prefixTuningAdapterConfig(
     numTransformerSubmodules: 1,
     numAttentionHeads,
     numLayers: model.L,
-    encoderHiddenSize: tokenDim,
-    prefixProjection: false,
+    encoderHiddenSize:
+      o.encoderHiddenSize === undefined ? tokenDim : positiveInt(o.encoderHiddenSize, 'encoder_hidden_size'),
+    prefixProjection: o.prefixProjection ?? false,
   };
 }
 

@@ -26,7 +26,7 @@ import { AdapterModelMismatchError, UnsupportedAdapterFeatureError } from './err
 export type PeftModelType = 'llama' | 'qwen2' | 'gpt2';
 
 /** transformers' model_type, which PEFT keys its default-target tables by. */
-export function peftModelType(model: DecoderConfig): PeftModelType {
+export function peftModelType(model: { readonly architecture: string }): PeftModelType {
   if (model.architecture === 'GPT2LMHeadModel') return 'gpt2';
   return model.architecture === 'Qwen2ForCausalLM' ? 'qwen2' : 'llama';
 }

@@ -71,7 +71,10 @@ function orderedPositions(positions: readonly unknown[]): BottleneckPosition[] {
   return bottleneckPositions.filter((p) => positions.includes(p));
 }
 
-export function bottleneckAdapterConfig(model: DecoderConfig, o: BottleneckOptions): BottleneckAdapterConfig {
+export function bottleneckAdapterConfig(
+  model: { readonly C: number; readonly L: number; readonly architecture: string },
+  o: BottleneckOptions,
+): BottleneckAdapterConfig {
   const bottleneckSize = Math.floor(model.C / o.reductionFactor);
   if (!(Number.isFinite(o.reductionFactor) && o.reductionFactor > 0 && bottleneckSize >= 1)) {
     throw new AdapterConfigError(

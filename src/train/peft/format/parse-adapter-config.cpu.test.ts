@@ -118,9 +118,14 @@ describe('parseAdapterConfig', () => {
     expect(() => parseAdapterConfig({ ...prompt, prompt_tuning_init: 'ZEROS' })).toThrow(AdapterConfigError);
     expect(() => parseAdapterConfig({ ...prompt, num_virtual_tokens: null })).toThrow(/num_virtual_tokens/);
     const prefix = JSON.parse(adapterConfigJson(prefixTuningAdapterConfig(llama, { numVirtualTokens: 2 })));
-    expect(() => parseAdapterConfig({ ...prefix, prefix_projection: true })).toThrow(
-      UnsupportedAdapterFeatureError,
+    // A projected prefix is saved as the MLP's output, so it reads like any other.
+    expect(parseAdapterConfig({ ...prefix, prefix_projection: true, encoder_hidden_size: 24 })).toMatchObject(
+      {
+        prefixProjection: true,
+        encoderHiddenSize: 24,
+      },
     );
+    expect(() => parseAdapterConfig({ ...prefix, prefix_projection: 'yes' })).toThrow(AdapterConfigError);
     expect(() => parseAdapterConfig({ ...prefix, num_transformer_submodules: 2 })).toThrow(/encoder-decoder/);
     expect(() => parseAdapterConfig({ ...prefix, token_dim: 15 })).toThrow(
       /not a multiple of num_attention_heads/,

@@ -43,8 +43,6 @@ const reasons: Record<string, string> = {
   layers_to_transform: 'adapting only some layers is not supported.',
   layers_pattern: 'adapting only some layers is not supported.',
   lora_bias: 'a bias on lora_B is not supported.',
-  prefix_projection:
-    'with a projection the prefix is an MLP output that PEFT can only use for inference; Whetstone trains and reads the prefix itself (prefix_projection false).',
 };
 
 function unwrap(value: PythonJson | undefined): unknown {
@@ -257,13 +255,8 @@ function readPromptTuning(raw: Json): PromptTuningAdapterConfig {
 
 function readPrefixTuning(raw: Json): PrefixTuningAdapterConfig {
   const f = new FieldReader(raw, prefixTuningFields);
-  if (f.value('prefix_projection') !== false) {
-    throw new UnsupportedAdapterFeatureError(
-      'prefix_projection',
-      raw.prefix_projection,
-      reasons.prefix_projection as string,
-    );
-  }
+  // With a projection PEFT still saves the prefix itself (the MLP's output), so it reads the same way.
+  const prefixProjection = f.bool('prefix_projection');
   const base = promptLearning(f);
   const encoder = f.value('encoder_hidden_size');
   const config: PrefixTuningAdapterConfig = {
@@ -271,7 +264,7 @@ function readPrefixTuning(raw: Json): PrefixTuningAdapterConfig {
     ...base,
     // PEFT fills a missing encoder_hidden_size with token_dim; without a projection it is unused.
     encoderHiddenSize: encoder === null ? base.tokenDim : f.int('encoder_hidden_size'),
-    prefixProjection: false,
+    prefixProjection,
   };
   if (config.tokenDim % config.numAttentionHeads !== 0) {
     throw new AdapterConfigError(

@@ -23,13 +23,19 @@
  * number of KV heads and each prefix head serves its group of query heads, like the model's own K/V.
  * GPT-2 keeps token_dim = C and H = NH. encoder_hidden_size defaults to token_dim.
  */
+import { type EncoderConfig, isEncoderConfig } from '../../models/bert-config';
 import type { DecoderConfig } from '../../models/config';
 
 export const promptEmbeddingsKey = 'prompt_embeddings';
 
 /** token_dim and num_attention_heads as PEFT fills them for prefix tuning on this model. */
-export function prefixDims(model: DecoderConfig): { tokenDim: number; numAttentionHeads: number } {
-  if (model.family === 'gpt2') return { tokenDim: model.C, numAttentionHeads: model.NH };
+export function prefixDims(model: DecoderConfig | EncoderConfig): {
+  tokenDim: number;
+  numAttentionHeads: number;
+} {
+  // Encoders (BERT, RoBERTa) have as many key/value heads as query heads, as GPT-2.
+  if (isEncoderConfig(model) || model.family === 'gpt2')
+    return { tokenDim: model.C, numAttentionHeads: model.NH };
   return { tokenDim: model.KV * model.D, numAttentionHeads: model.KV };
 }
 

@@ -1,0 +1,368 @@
+// The exported job, checked through a real Python: train.py compiles for every method PEFT supports,
+// and the values in its settings block and in the accelerate configs are the run's; the adapter config PEFT
+// will save imports back through parseAdapterConfig. Expected values are
+// written out here from the run config (not taken from the exporter), so a drift in either fails.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../data/load-dataset';
+import { tinyConfigJson } from '../fixtures/tiny-models';
+import { type DecoderConfig, parseModelConfig } from '../models/config';
+import {
+  type AdapterConfig,
+  adapterConfigFields,
+  adapterConfigJson,
+  ia3AdapterConfig,
+  loraAdapterConfig,
+  parseAdapterConfig,
+  prefixTuningAdapterConfig,
+  promptTuningAdapterConfig,
+} from '../peft/format/adapter-config';
+import { ia3Fields, loraFields, prefixTuningFields, promptTuningFields } from '../peft/format/peft-fields';
+import { pythonJsonDumps } from '../peft/format/python-json';
+import { ExportJobError, exportJob, jobFiles, parseRunConfig, type RunConfig } from './index';
+import { pinnedPackages } from './requirements';
+import {
+  noPythonReason,
+  peftJsonFromScript,
+  pyCompile,
+  python3Available,
+  pythonSettings,
+  pythonYaml,
+  pyyamlAvailable,
+  writeTemp,
+} from './testing/python';
+
+const tiny = (family: 'llama' | 'qwen2' | 'gpt2'): DecoderConfig =>
+  parseModelConfig(tinyConfigJson({ family }, 300, 1, 2));
+
+const chatRows = Array.from({ length: 12 }, (_, i) =>
+  JSON.stringify({
+    messages: [
+      { role: 'user', content: `question ${i}` },
+      { role: 'assistant', content: `answer ${i}` },
+    ],
+  }),
+).join('\n');
+const chatBytes = new TextEncoder().encode(chatRows);
+
+/** Distinct, non-default values everywhere, so a setting that is dropped or swapped shows. */
+const training = {
+  optimizer: 'adamw',
+  lr: 3.7e-4,
+  betas: [0.85, 0.98],
+  eps: 1e-7,
+  weightDecay: 0.03,
+  maxGradNorm: 0.7,
+  schedule: 'cosine',
+  warmupSteps: 7,
+  steps: 123,
+  batchSize: 3,
+  gradAccum: 5,
+  seqLen: 48,
+  seed: 1234,
+  shuffle: false,
+  evalEvery: 11,
+  gradientCheckpointing: true,
+};
+
+function runWith(method: Record<string, unknown>, overrides: Record<string, unknown> = {}): RunConfig {
+  return parseRunConfig({
+    model: { id: 'HuggingFaceTB/SmolLM2-135M-Instruct' },
+    method,
+    training: { ...training, ...overrides },
+    data: { file: 'chat.jsonl', validationFraction: 0.25, maskPrompt: true, packing: true },
+  });
+}
+
+async function exportedFolder(run: RunConfig, model: DecoderConfig) {
+  const files = await exportJob({ run, model, dataset: { name: 'chat.jsonl', bytes: chatBytes } });
+  return { files, dir: writeTemp(files) };
+}
+
+/** The adapter config Whetstone writes for each method, built here straight from the PEFT builders. */
+const peftCases: {
+  name: string;
+  method: Record<string, unknown>;
+  className: string;
+  expected: (m: DecoderConfig) => AdapterConfig;
+  defaults: typeof loraFields;
+}[] = [
+  {
+    name: 'LoRA',
+    method: { method: 'lora', r: 6, alpha: 12, dropout: 0.05, targetModules: ['v_proj', 'c_proj'] },
+    className: 'LoraConfig',
+    // v_proj selects on Llama, c_proj (attention and MLP output) on GPT-2.
+    expected: (m) =>
+      loraAdapterConfig(m, { r: 6, alpha: 12, dropout: 0.05, targetModules: ['v_proj', 'c_proj'] }),
+    defaults: loraFields,
+  },
+  {
+    name: 'rsLoRA on all linear layers',
+    method: { method: 'lora', r: 4, alpha: 2.5, useRslora: true, targetModules: 'all-linear' },
+    className: 'LoraConfig',
+    expected: (m) => loraAdapterConfig(m, { r: 4, alpha: 2.5, useRslora: true, targetModules: 'all-linear' }),
+    defaults: loraFields,
+  },
+  {
+    name: 'DoRA',
+    method: { method: 'dora', r: 8, alpha: 16 },
+    className: 'LoraConfig',
+    expected: (m) => loraAdapterConfig(m, { r: 8, alpha: 16, useDora: true }),
+    defaults: loraFields,
+  },
+  {
+    name: 'IA3',
+    method: { method: 'ia3' },
+    className: 'IA3Config',
+    expected: (m) => ia3AdapterConfig(m),
+    defaults: ia3Fields,
+  },
+  {
+    name: 'IA3 on all linear layers',
+    method: { method: 'ia3', targetModules: 'all-linear' },
+    className: 'IA3Config',
+    expected: (m) => ia3AdapterConfig(m, { targetModules: 'all-linear' }),
+    defaults: ia3Fields,
+  },
+  {
+    name: 'prompt tuning',
+    method: { method: 'prompt', numVirtualTokens: 13 },
+    className: 'PromptTuningConfig',
+    expected: (m) => promptTuningAdapterConfig(m, { numVirtualTokens: 13 }),
+    defaults: promptTuningFields,
+  },
+  {
+    name: 'prefix tuning',
+    method: { method: 'prefix', numVirtualTokens: 9 },
+    className: 'PrefixTuningConfig',
+    expected: (m) => prefixTuningAdapterConfig(m, { numVirtualTokens: 9 }),
+    defaults: prefixTuningFields,
+  },
+  {
+    name: 'prefix tuning with a projection',
+    method: { method: 'prefix', numVirtualTokens: 5, prefixProjection: true, encoderHiddenSize: 24 },
+    className: 'PrefixTuningConfig',
+    expected: (m) =>
+      prefixTuningAdapterConfig(m, { numVirtualTokens: 5, prefixProjection: true, encoderHiddenSize: 24 }),
+    defaults: prefixTuningFields,
+  },
+];
+
+/** What SFT_KWARGS must hold for `training` above (chat rows, packing, a validation split). */
+const expectedSft = {
+  learning_rate: 3.7e-4,
+  optim: 'adamw_torch',
+  adam_beta1: 0.85,
+  adam_beta2: 0.98,
+  adam_epsilon: 1e-7,
+  weight_decay: 0.03,
+  max_grad_norm: 0.7,
+  lr_scheduler_type: 'cosine',
+  warmup_steps: 7,
+  max_steps: 123,
+  per_device_train_batch_size: 3,
+  per_device_eval_batch_size: 3,
+  gradient_accumulation_steps: 5,
+  max_length: 48,
+  truncation_mode: 'keep_start',
+  packing: true,
+  packing_strategy: 'wrapped',
+  completion_only_loss: false,
+  seed: 1234,
+  data_seed: 1234,
+  train_sampling_strategy: 'sequential',
+  gradient_checkpointing: true,
+  eval_strategy: 'steps',
+  eval_steps: 11,
+  logging_steps: 1,
+};
+
+describe.skipIf(!python3Available)(
+  `export-job: train.py through python3 (skipped only if ${noPythonReason})`,
+  () => {
+    for (const family of ['llama', 'gpt2'] as const) {
+      for (const c of peftCases) {
+        it(`${c.name} on ${family}: compiles; its PEFT config is Whetstone's, and PEFT's save imports back`, async () => {
+          const model = tiny(family);
+          const run = runWith({ ...c.method });
+          const { dir } = await exportedFolder(run, model);
+          const script = join(dir, 'train.py');
+          const compiled = pyCompile(script);
+          expect(compiled.stderr).toBe('');
+          expect(compiled.status).toBe(0);
+
+          const settings = pythonSettings(script);
+          expect(settings.MODEL_ID).toBe('HuggingFaceTB/SmolLM2-135M-Instruct');
+          expect(settings.PEFT_CLASS).toBe(c.className);
+          expect(settings.SFT_KWARGS).toEqual(expectedSft);
+          expect(settings.DATA).toEqual({
+            train_file: 'dataset/train.jsonl',
+            validation_file: 'dataset/validation.jsonl',
+            shape: 'conversation',
+            mask_prompt: true,
+            packing: true,
+          });
+
+          // PEFT's defaults + train.py's kwargs + what PEFT fills in itself, dumped as PEFT dumps them,
+          // must be adapter_config.json byte for byte (floats keep their ".0": typed as PEFT types them).
+          const expected = { ...c.expected(model), baseModelNameOrPath: run.model.id };
+          const fields = adapterConfigFields(expected);
+          const filledByPeft = {
+            ...c.defaults,
+            auto_mapping: null,
+            inference_mode: true,
+            peft_type: fields.peft_type ?? null,
+            peft_version: fields.peft_version ?? null,
+          };
+          expect(peftJsonFromScript(script, pythonJsonDumps(filledByPeft))).toBe(adapterConfigJson(expected));
+          // What the pinned PEFT saves after training (its own version recorded) imports back as that config.
+          const saved = peftJsonFromScript(
+            script,
+            pythonJsonDumps({ ...filledByPeft, peft_version: pinnedPackages.peft ?? null }),
+          );
+          expect(parseAdapterConfig(saved)).toEqual({ ...expected, peftVersion: pinnedPackages.peft });
+        });
+      }
+    }
+
+    it('full fine-tuning: compiles, with no PEFT config', async () => {
+      const { dir } = await exportedFolder(runWith({ method: 'full' }), tiny('qwen2'));
+      expect(pyCompile(join(dir, 'train.py')).status).toBe(0);
+      const settings = pythonSettings(join(dir, 'train.py'));
+      expect(settings.PEFT_CLASS).toBeNull();
+      expect(settings.PEFT_KWARGS).toBeNull();
+      expect(settings.METHOD).toBe('full');
+    });
+
+    it('maps SGD, a constant schedule, epochs and shuffling as HF names them', async () => {
+      const run = runWith(
+        { method: 'lora', r: 2, alpha: 4 },
+        { optimizer: 'sgd', schedule: 'constant', steps: undefined, epochs: 3, shuffle: true, evalEvery: 0 },
+      );
+      const { dir } = await exportedFolder(run, tiny('llama'));
+      const sft = pythonSettings(join(dir, 'train.py')).SFT_KWARGS as Record<string, unknown>;
+      expect(sft.optim).toBe('sgd');
+      // HF's plain "constant" ignores warmup; Whetstone's constant schedule warms up first.
+      expect(sft.lr_scheduler_type).toBe('constant_with_warmup');
+      expect(sft.num_train_epochs).toBe(3);
+      expect(sft).not.toHaveProperty('max_steps');
+      expect(sft.train_sampling_strategy).toBe('random');
+      expect(sft.eval_strategy).toBe('no');
+    });
+
+    it('prompt-completion data masks the prompt through completion_only_loss, as the run says', async () => {
+      const rows = Array.from({ length: 6 }, (_, i) =>
+        JSON.stringify({ prompt: `p${i}`, completion: ` c${i}` }),
+      );
+      const bytes = new TextEncoder().encode(rows.join('\n'));
+      for (const maskPrompt of [true, false]) {
+        const run = parseRunConfig({
+          model: { id: 'gpt2' },
+          method: { method: 'lora' },
+          data: { file: 'pc.jsonl', maskPrompt },
+        });
+        const files = await exportJob({ run, model: tiny('gpt2'), dataset: { name: 'pc.jsonl', bytes } });
+        const dir = writeTemp(files);
+        const settings = pythonSettings(join(dir, 'train.py'));
+        expect((settings.SFT_KWARGS as Record<string, unknown>).completion_only_loss).toBe(maskPrompt);
+        expect((settings.DATA as Record<string, unknown>).shape).toBe('prompt-completion');
+        expect((settings.DATA as Record<string, unknown>).validation_file).toBeNull();
+      }
+    });
+  },
+);
+
+describe('export-job: accelerate configs', () => {
+  const check = (yaml: Record<string, unknown>, expected: { distributed: string; processes: number }) => {
+    expect(yaml.distributed_type).toBe(expected.distributed);
+    expect(yaml.num_processes).toBe(expected.processes);
+    expect(yaml.num_machines).toBe(1);
+    expect(yaml.mixed_precision).toBe('bf16');
+  };
+
+  it.skipIf(!pyyamlAvailable)(
+    'parse with PyYAML and carry the run’s accumulation, clipping and layer class',
+    async () => {
+      const { dir } = await exportedFolder(runWith({ method: 'lora' }), tiny('qwen2'));
+      const read = (name: string) => pythonYaml(join(dir, 'accelerate', name)) as Record<string, unknown>;
+      check(read('single_gpu.yaml'), { distributed: 'NO', processes: 1 });
+      for (const [name, stage] of [
+        ['deepspeed_zero2.yaml', 2],
+        ['deepspeed_zero3.yaml', 3],
+      ] as const) {
+        const yaml = read(name);
+        check(yaml, { distributed: 'DEEPSPEED', processes: 8 });
+        expect(yaml.deepspeed_config).toMatchObject({
+          zero_stage: stage,
+          gradient_accumulation_steps: training.gradAccum,
+          gradient_clipping: training.maxGradNorm,
+          zero3_init_flag: stage === 3,
+        });
+      }
+      const fsdp = read('fsdp.yaml');
+      check(fsdp, { distributed: 'FSDP', processes: 8 });
+      expect(fsdp.fsdp_config).toMatchObject({
+        fsdp_transformer_layer_cls_to_wrap: 'Qwen2DecoderLayer',
+        fsdp_auto_wrap_policy: 'TRANSFORMER_BASED_WRAP',
+        fsdp_version: 2,
+      });
+    },
+  );
+
+  it('hold the key lines, whatever YAML reader there is', async () => {
+    const { files } = await exportedFolder(runWith({ method: 'lora' }), tiny('gpt2'));
+    const zero2 = files['accelerate/deepspeed_zero2.yaml'] ?? '';
+    expect(zero2).toMatch(/^distributed_type: "DEEPSPEED"$/m);
+    expect(zero2).toMatch(/^ {2}gradient_accumulation_steps: 5$/m);
+    expect(zero2).toMatch(/^ {2}gradient_clipping: 0\.7$/m);
+    expect(zero2).toMatch(/^ {2}zero_stage: 2$/m);
+    expect(files['accelerate/fsdp.yaml']).toMatch(/^ {2}fsdp_transformer_layer_cls_to_wrap: "GPT2Block"$/m);
+    expect(files['accelerate/single_gpu.yaml']).toMatch(/^num_processes: 1$/m);
+  });
+});
+
+describe('export-job: what it writes and what it refuses', () => {
+  it('writes every file, with pinned requirements', async () => {
+    const { files } = await exportedFolder(runWith({ method: 'lora' }), tiny('llama'));
+    expect(Object.keys(files).sort()).toEqual([
+      'README.md',
+      'accelerate/deepspeed_zero2.yaml',
+      'accelerate/deepspeed_zero3.yaml',
+      'accelerate/fsdp.yaml',
+      'accelerate/single_gpu.yaml',
+      'dataset/train.jsonl',
+      'dataset/validation.jsonl',
+      'requirements.txt',
+      'run-config.json',
+      'train.py',
+    ]);
+    const pins = (files['requirements.txt'] ?? '').split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(pins.every((l) => /^[a-z]+==\d+\.\d+\.\d+$/.test(l))).toBe(true);
+    expect(pins.map((l) => l.split('==')[0]).sort()).toEqual(
+      ['accelerate', 'datasets', 'deepspeed', 'peft', 'torch', 'transformers', 'trl'].sort(),
+    );
+    expect(pins).toContain(`trl==${pinnedPackages.trl}`);
+    expect(parseRunConfig(JSON.parse(files['run-config.json'] ?? ''))).toEqual(runWith({ method: 'lora' }));
+    expect(files['README.md']).toContain('accelerate launch --config_file accelerate/deepspeed_zero3.yaml');
+  });
+
+  it('refuses bottleneck adapters, saying PEFT has none', async () => {
+    const run = runWith({ method: 'adapter', reductionFactor: 8 });
+    await expect(
+      exportJob({ run, model: tiny('llama'), dataset: { name: 'chat.jsonl', bytes: chatBytes } }),
+    ).rejects.toThrow(ExportJobError);
+    const loaded = await loadDataset('chat.jsonl', chatBytes);
+    expect(() => jobFiles(run, tiny('llama'), loaded)).toThrow(/PEFT has no bottleneck adapter method/);
+  });
+
+  it('asks for the validation file the run names', async () => {
+    const run = parseRunConfig({
+      model: { id: 'm' },
+      method: { method: 'lora' },
+      data: { file: 'chat.jsonl', validationFile: 'valid.jsonl' },
+    });
+    await expect(
+      exportJob({ run, model: tiny('llama'), dataset: { name: 'chat.jsonl', bytes: chatBytes } }),
+    ).rejects.toThrow(/valid\.jsonl/);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * A Whetstone run as a folder that runs with `accelerate launch train.py` on machines with GPUs:
+ *   train.py                   generated from the run (train-script.ts)
+ *   dataset/train.jsonl        the examples and split the browser run trained on (job-dataset.ts)
+ *   dataset/validation.jsonl   (only when there is a validation set)
+ *   accelerate/*.yaml          one GPU, DeepSpeed ZeRO-2 and ZeRO-3, FSDP (accelerate-configs.ts)
+ *   requirements.txt           pinned versions (requirements.ts)
+ *   README.md                  how to run it and what to bring back (readme.ts)
+ *   run-config.json            the run config, defaults filled in
+ * `exportJob` is a plain function from the run config, the model's config and the dataset bytes to a
+ * map of path → text, so the CLI writes it to a folder and the app zips or downloads it. A run it cannot
+ * express (bottleneck adapters, classification data) is an ExportJobError that says why.
+ */
+import { type LoadedDataset, loadDataset } from '../data/load-dataset';
+import type { DecoderConfig } from '../models/config';
+import { accelerateConfigs } from './accelerate-configs';
+import { ExportJobError } from './errors';
+import { jobDataset } from './job-dataset';
+import { jobPeftConfig } from './peft-config';
+import { readmeMd } from './readme';
+import { requirementsTxt } from './requirements';
+import { type RunConfig, runConfigJson } from './run-config';
+import { sftKwargs } from './sft-config';
+import { trainFile, trainScript, validationFile } from './train-script';
+
+/** Relative path → file text. */
+export type JobFiles = Record<string, string>;
+
+export interface DatasetBytes {
+  /** The file's name: its extension helps detect the format. */
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface ExportJobInput {
+  run: RunConfig;
+  /** The base model's config (parseModelConfig of its config.json). */
+  model: DecoderConfig;
+  dataset: DatasetBytes;
+  /** Required when run.data.validationFile is set. */
+  validation?: DatasetBytes;
+}
+
+/** The job's files from datasets already loaded (loadDataset with the run's data options). */
+export function jobFiles(
+  run: RunConfig,
+  model: DecoderConfig,
+  dataset: LoadedDataset,
+  validation?: LoadedDataset,
+): JobFiles {
+  const peft = jobPeftConfig(run, model); // refuses methods PEFT lacks before any other work
+  const data = jobDataset(dataset, validation, {
+    validationFraction: run.data.validationFraction,
+    seed: run.training.seed,
+  });
+  const hasValidation = data.validation.length > 0;
+  const sft = sftKwargs({ training: run.training, data: run.data, shape: data.shape, hasValidation });
+  return {
+    'train.py': trainScript({ run, peft, sft, shape: data.shape, hasValidation }),
+    [trainFile]: data.trainJsonl,
+    ...(hasValidation ? { [validationFile]: data.validationJsonl } : {}),
+    ...accelerateConfigs(model, run.training),
+    'requirements.txt': requirementsTxt(),
+    'README.md': readmeMd({ run, peft, dataset: data }),
+    'run-config.json': runConfigJson(run),
+  };
+}
+
+/** Loads a dataset file with the run's data options, as the browser run loaded it. */
+export function loadRunDataset(run: RunConfig, file: DatasetBytes): Promise<LoadedDataset> {
+  const d = run.data;
+  return loadDataset(file.name, file.bytes, {
+    ...(d.format ? { format: d.format } : {}),
+    ...(d.textMode ? { textMode: d.textMode } : {}),
+    ...(d.schema ? { schema: d.schema } : {}),
+    skipBadRows: d.skipBadRows,
+  });
+}
+
+export async function exportJob(input: ExportJobInput): Promise<JobFiles> {
+  const { run } = input;
+  jobPeftConfig(run, input.model);
+  if (run.data.validationFile && !input.validation)
+    throw new ExportJobError(
+      `The run validates on ${run.data.validationFile}; hand in that file's bytes too (or drop validationFile).`,
+    );
+  const dataset = await loadRunDataset(run, input.dataset);
+  const validation = input.validation && (await loadRunDataset(run, input.validation));
+  return jobFiles(run, input.model, dataset, validation);
+}

@@ -1,0 +1,121 @@
+// Run configs: defaults filled from the engine's own, and every mistake a RunConfigError that names
+// the field.
+import { describe, expect, it } from 'vitest';
+import { defaultTrainConfig } from '../train-config';
+import { RunConfigError } from './errors';
+import { parseRunConfig, parseRunConfigJson } from './parse-run-config';
+import { runConfigJson } from './run-config';
+
+const minimal = { model: { id: 'gpt2' }, method: { method: 'lora' }, data: { file: 'd.jsonl' } };
+
+const errorOf = (raw: unknown): RunConfigError => {
+  try {
+    parseRunConfig(raw);
+  } catch (error) {
+    if (error instanceof RunConfigError) return error;
+    throw error;
+  }
+  throw new Error('parsed without an error');
+};
+
+describe('parseRunConfig', () => {
+  it('fills defaults from TrainConfig, the CLI methods and the data loader', () => {
+    const run = parseRunConfig(minimal);
+    expect(run.training).toEqual(defaultTrainConfig);
+    expect(run.method).toEqual({
+      method: 'lora',
+      r: 8,
+      alpha: 8,
+      dropout: 0,
+      useRslora: false,
+      useDora: false,
+    });
+    expect(run.data).toEqual({
+      file: 'd.jsonl',
+      skipBadRows: false,
+      maskPrompt: true,
+      packing: false,
+      validationFraction: 0,
+    });
+    expect(run.model).toEqual({ id: 'gpt2', revision: null });
+  });
+
+  it('reads every method, "dora" as LoRA with DoRA', () => {
+    const method = (m: Record<string, unknown>) => parseRunConfig({ ...minimal, method: m }).method;
+    expect(method({ method: 'dora', r: 4, alpha: 8, targetModules: 'all-linear' })).toEqual({
+      method: 'lora',
+      r: 4,
+      alpha: 8,
+      dropout: 0,
+      targetModules: 'all-linear',
+      useRslora: false,
+      useDora: true,
+    });
+    expect(method({ method: 'ia3', feedforwardModules: ['down_proj'] })).toEqual({
+      method: 'ia3',
+      feedforwardModules: ['down_proj'],
+    });
+    expect(method({ method: 'prompt' })).toEqual({ method: 'prompt', numVirtualTokens: 20 });
+    expect(method({ method: 'prefix', prefixProjection: true, encoderHiddenSize: 64 })).toEqual({
+      method: 'prefix',
+      numVirtualTokens: 20,
+      prefixProjection: true,
+      encoderHiddenSize: 64,
+    });
+    expect(method({ method: 'adapter' })).toEqual({ method: 'adapter', reductionFactor: 16 });
+    expect(method({ method: 'full' })).toEqual({ method: 'full' });
+  });
+
+  it('names the field of each mistake', () => {
+    const cases: [unknown, string, RegExp][] = [
+      [{ ...minimal, training: { lr: -1 } }, 'training.lr', /positive/],
+      [{ ...minimal, training: { learningRate: 1e-3 } }, 'training.learningRate', /not a field/],
+      [{ ...minimal, training: { steps: 10, epochs: 2 } }, 'training.steps', /not both/],
+      [{ ...minimal, training: { batchSize: 2.5 } }, 'training.batchSize', /whole number/],
+      [{ ...minimal, training: { betas: [0.9] } }, 'training.betas', /two numbers/],
+      [{ ...minimal, training: { schedule: 'step' } }, 'training.schedule', /constant, linear, cosine/],
+      [{ ...minimal, method: { method: 'lora', r: 0 } }, 'method.r', /at least 1/],
+      [{ ...minimal, method: { method: 'lora', dropout: 1 } }, 'method.dropout', /\[0, 1\)/],
+      [{ ...minimal, method: { method: 'dora', useDora: false } }, 'method.useDora', /dora/],
+      [
+        { ...minimal, method: { method: 'prefix', encoderHiddenSize: 8 } },
+        'method.encoderHiddenSize',
+        /prefixProjection/,
+      ],
+      [{ ...minimal, method: { method: 'bitfit' } }, 'method.method', /one of/],
+      [{ ...minimal, method: { method: 'ia3', targetModules: [] } }, 'method.targetModules', /non-empty/],
+      [{ ...minimal, data: {} }, 'data.file', /required/],
+      [{ ...minimal, data: { file: 'd', validationFraction: 1 } }, 'data.validationFraction', /\[0, 1\)/],
+      [
+        { ...minimal, data: { file: 'd', validationFraction: 0.1, validationFile: 'v' } },
+        'data.validationFraction',
+        /not both/,
+      ],
+      [
+        { ...minimal, data: { file: 'd', schema: { kind: 'chat', columns: { text: 'x' } } } },
+        'data.schema.columns.text',
+        /no such field/,
+      ],
+      [{ ...minimal, model: {} }, 'model.id', /required/],
+      [{ ...minimal, extra: 1 }, 'extra', /not a field/],
+    ];
+    for (const [raw, field, message] of cases) {
+      const error = errorOf(raw);
+      expect(error.field, JSON.stringify(raw)).toBe(field);
+      expect(error.message).toMatch(message);
+      expect(error.message).toContain(`"${field}"`);
+    }
+  });
+
+  it('reads JSON text, and names a syntax error', () => {
+    expect(parseRunConfigJson(JSON.stringify(minimal)).model.id).toBe('gpt2');
+    expect(() => parseRunConfigJson('{"model":', 'run.json')).toThrow(/run\.json is not valid JSON/);
+  });
+
+  it('writes a config that reads back the same, steps and epochs alike', () => {
+    for (const training of [{ steps: 40 }, { epochs: 3 }]) {
+      const run = parseRunConfig({ ...minimal, training });
+      expect(parseRunConfigJson(runConfigJson(run))).toEqual(run);
+    }
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * README.md of an exported job: what the folder is, how to run it on one GPU, several GPUs and a
+ * cluster, what the job does differently from the browser (said plainly), and what to bring back.
+ */
+import type { JobDataset } from './job-dataset';
+import type { JobPeftConfig } from './peft-config';
+import type { RunConfig } from './run-config';
+
+export interface ReadmeInput {
+  run: RunConfig;
+  peft: JobPeftConfig | null;
+  dataset: Pick<JobDataset, 'shape' | 'train' | 'validation'>;
+}
+
+export function readmeMd({ run, peft, dataset }: ReadmeInput): string {
+  const t = run.training;
+  const length = t.steps === undefined ? `${t.epochs} epoch(s)` : `${t.steps} steps`;
+  const result = peft
+    ? `\`output/final/\`: a PEFT adapter folder (\`adapter_config.json\`, \`adapter_model.safetensors\`)`
+    : '`output/final/`: a Hugging Face model folder (config.json, model.safetensors, tokenizer files)';
+  const bringBack = peft
+    ? `Bring back \`output/final/\`. Whetstone imports it into the adapters library (or on the command line:
+\`whetstone eval --model ${run.model.id} --adapter output/final --data valid.jsonl\`), where it is evaluated
+on the same validation split and compared with runs trained in the browser.`
+    : `Bring back \`output/final/\`. Whetstone opens it as a model folder (\`whetstone eval --model output/final ...\`).`;
+  return `# ${run.model.id}: ${run.method.method} fine-tuning, exported from Whetstone
+
+This folder runs the same experiment as the browser run, on GPUs, with Hugging Face TRL (\`SFTTrainer\`),
+PEFT and accelerate: the same model, method and PEFT config, optimizer, schedule, batch size, gradient
+accumulation, sequence length, prompt masking, seed, and the same examples split the same way
+(${dataset.train.length} training and ${dataset.validation.length} validation examples, ${dataset.shape} rows).
+It trains for ${length}.
+
+| file | what it is |
+| --- | --- |
+| \`train.py\` | the training script; its settings block at the top holds the run's hyperparameters |
+| \`dataset/train.jsonl\`, \`dataset/validation.jsonl\` | the examples, in TRL's dataset formats |
+| \`accelerate/*.yaml\` | one GPU; DeepSpeed ZeRO-2; DeepSpeed ZeRO-3; FSDP |
+| \`requirements.txt\` | pinned versions of torch, transformers, datasets, peft, trl, accelerate, deepspeed |
+| \`run-config.json\` | the Whetstone run config this folder was made from |
+
+## On one machine
+
+\`\`\`sh
+python3 -m venv .venv && . .venv/bin/activate
+pip install -r requirements.txt   # for another CUDA, install torch first from its index, then the rest
+accelerate launch --config_file accelerate/single_gpu.yaml train.py
+\`\`\`
+
+Several GPUs in one machine (here 4): DeepSpeed ZeRO-2 for models that fit on one GPU, ZeRO-3 or FSDP for
+models that do not:
+
+\`\`\`sh
+accelerate launch --config_file accelerate/deepspeed_zero2.yaml --num_processes 4 train.py
+accelerate launch --config_file accelerate/deepspeed_zero3.yaml --num_processes 4 train.py
+accelerate launch --config_file accelerate/fsdp.yaml --num_processes 4 train.py
+\`\`\`
+
+\`train.py --model PATH\` loads the model from a local folder instead of \`${run.model.id}\` (needed when
+that is not a hub repo id); \`--output-dir DIR\` moves the output; \`--fp32\` trains in float32 as the
+browser did (by default the matmuls run in bf16 where the GPU supports it; with the multi-GPU configs,
+set \`mixed_precision: "no"\` in the YAML too).
+
+## On a cluster
+
+Run the same command on every machine, with the machine's rank and the address of machine 0. With N
+machines of G GPUs each:
+
+\`\`\`sh
+accelerate launch --config_file accelerate/deepspeed_zero3.yaml \\
+  --num_machines N --num_processes $((N * G)) --machine_rank RANK \\
+  --main_process_ip HOST_OF_RANK_0 --main_process_port 29500 train.py
+\`\`\`
+
+Under Slurm, one task per node: \`RANK=$SLURM_NODEID\`, and HOST_OF_RANK_0 is the first host of
+\`scontrol show hostnames $SLURM_JOB_NODELIST\`. Every machine needs this folder and the model.
+
+## What differs from the browser run
+
+- Batch size is per GPU: on G GPUs each optimizer step sees G times the examples. To keep the browser
+  run's batch, divide \`gradient_accumulation_steps\` in \`SFT_KWARGS\` (and in the DeepSpeed YAML) by G.
+- The same seed drives a different random generator (PyTorch's), so examples are visited in another
+  order; dropout and initialisation draw other numbers too. Expect close, not identical, losses.
+- TRL drops examples that truncation leaves with no trained token; Whetstone keeps them (they add nothing
+  to the loss either way).
+- With weight decay above 0, transformers also decays DoRA's magnitude vectors; Whetstone decays only
+  tensors of two or more dimensions.
+
+## What to bring back
+
+${result}. ${bringBack}
+`;
+}

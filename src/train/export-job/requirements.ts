@@ -1,0 +1,22 @@
+/**
+ * requirements.txt of an exported job: exact pins, so the job runs the same next year. One set of
+ * releases that go together (late 2026): TRL 1.16 needs transformers >= 4.56.2, accelerate >= 1.4 and
+ * datasets >= 4.7; PEFT 0.21 reads the adapter_config.json format Whetstone writes (PEFT 0.20's, whose
+ * fields it keeps); DeepSpeed only for the ZeRO configs. torch's wheel must suit the machine's CUDA:
+ * README.md says how to pick another.
+ */
+
+export const pinnedPackages: Readonly<Record<string, string>> = {
+  torch: '2.15.0',
+  transformers: '5.23.0',
+  datasets: '5.2.0',
+  accelerate: '1.15.0',
+  peft: '0.21.2',
+  trl: '1.16.0',
+  deepspeed: '0.19.8',
+};
+
+export function requirementsTxt(): string {
+  const lines = Object.entries(pinnedPackages).map(([name, version]) => `${name}==${version}`);
+  return `# Pinned by whetstone export-job. deepspeed is needed only for accelerate/deepspeed_*.yaml.\n${lines.join('\n')}\n`;
+}

@@ -1,0 +1,104 @@
+/**
+ * The memory planner: from a model config alone (no GPU), the bytes a training run will hold on the
+ * GPU at its peak, by component, and the largest single buffer. It lists the buffers the trainer will
+ * allocate (model weights, the method's parameters and gradients, optimizer state, the planned step's
+ * activations, logits and scratch, the per-dispatch uniforms and the loss read-back) as the code
+ * allocates them, so it tracks the arena's measured peak (plan.node.test.ts holds it within 10%).
+ *
+ * Contract: `planMemory(config, method, step)` → MemoryPlan; `plan.fits(limits)` says whether it fits a
+ * device's per-buffer limits and a total budget, and if not, what to change. Everything here is an
+ * estimate until measured; the UI must say so.
+ */
+import type { DecoderConfig } from '../models/config';
+import { expectedWeights } from '../models/weight-shapes';
+import { type FitResult, fitOf, type MemoryLimits } from './fit';
+import { Ledger, type LedgerEntry, type MemoryComponent, memoryComponents } from './ledger';
+import { type MethodSettings, type StepSettings, validatePlanSettings } from './method-settings';
+import { methodParameters, methodStepBuffers } from './method-tensors';
+import { stepBuffers, stepDispatches, stepShape } from './step-tensors';
+
+export interface MemoryPlan {
+  /** Bytes by component; they sum to totalBytes. */
+  components: Record<MemoryComponent, number>;
+  totalBytes: number;
+  /** The one buffer that must fit in maxStorageBufferBindingSize and maxBufferSize. */
+  largestBuffer: { label: string; bytes: number; component: MemoryComponent };
+  /** Activations kept for the backward, with and without gradient checkpointing (the plan uses one). */
+  activationBytes: { withCheckpointing: number; withoutCheckpointing: number };
+  parameters: { total: number; trainable: number };
+  /** Rows per step after prompt tuning's virtual tokens: the N of [N, V] logits. */
+  rows: number;
+  settings: { method: MethodSettings; step: StepSettings };
+  fits(limits: MemoryLimits): FitResult;
+}
+
+/** Uniform buffers per dispatch: most are 16 bytes, the attention's and optimizer's up to 128. */
+const uniformBytesPerDispatch = 24;
+
+function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings, checkpointing: boolean) {
+  const ledger = new Ledger();
+  const B = step.batchSize;
+  const shape = stepShape(method, B, step.seqLen);
+  const N = B * shape.T;
+  for (const [name, dims] of expectedWeights(c)) ledger.tensor('weights', name, dims);
+  const { trainable } = methodParameters(c, method, ledger);
+  const ia3Scratch = new Set<string>();
+  stepBuffers(c, method, shape, true, checkpointing, ledger);
+  methodStepBuffers(c, method, N, true, ledger, ia3Scratch);
+  const dispatches = stepDispatches(c, method, true, checkpointing) + 3 * trainable.length;
+  if ((step.gradAccum ?? 1) > 1)
+    for (const dims of trainable) ledger.tensor('gradients', 'accumulated grad', dims);
+
+  // GpuOptimizer: the step uniform, the clip state, grad-norm partials and (AdamW) m and v.
+  ledger.bytes('optimizer', 'optimizer step', 16);
+  ledger.tensor('optimizer', 'clip state', [4]);
+  const groups = trainable.reduce(
+    (n, dims) => n + Math.min(512, Math.max(1, Math.ceil(dims.reduce((a, b) => a * b, 1) / 4096))),
+    0,
+  );
+  ledger.tensor('optimizer', 'grad norm partials', [groups]);
+  if ((step.optimizer ?? 'adamw') === 'adamw')
+    for (const dims of trainable) ledger.tensor('optimizer', 'exp_avg and exp_avg_sq', dims, 2);
+
+  if (step.evaluation) {
+    stepBuffers(c, method, shape, false, false, ledger);
+    methodStepBuffers(c, method, N, false, ledger, ia3Scratch);
+  }
+  const evalDispatches = step.evaluation ? stepDispatches(c, method, false, false) : 0;
+  ledger.bytes('workspace', 'dispatch uniforms', uniformBytesPerDispatch * (dispatches + evalDispatches));
+  // The loss rows come back through a staging buffer while everything above is live.
+  ledger.tensor('workspace', 'loss read-back staging', [N]);
+  return { ledger, trainable, N };
+}
+
+export function planMemory(config: DecoderConfig, method: MethodSettings, step: StepSettings): MemoryPlan {
+  validatePlanSettings(method, step);
+  const checkpointing = Boolean(step.gradientCheckpointing);
+  const { ledger, trainable, N } = ledgerFor(config, method, step, checkpointing);
+  const other = ledgerFor(config, method, step, !checkpointing).ledger;
+  const activations = ledger.total('activations');
+  const components = Object.fromEntries(memoryComponents.map((k) => [k, ledger.total(k)])) as Record<
+    MemoryComponent,
+    number
+  >;
+  const largest: LedgerEntry = ledger.largest();
+  const total = [...expectedWeights(config).values()].reduce((n, d) => n + d.reduce((a, b) => a * b, 1), 0);
+  const trainableCount = trainable.reduce((n, d) => n + d.reduce((a, b) => a * b, 1), 0);
+  const plan: MemoryPlan = {
+    components,
+    totalBytes: ledger.total(),
+    largestBuffer: { label: largest.label, bytes: largest.bytes, component: largest.component },
+    activationBytes: checkpointing
+      ? { withCheckpointing: activations, withoutCheckpointing: other.total('activations') }
+      : { withCheckpointing: other.total('activations'), withoutCheckpointing: activations },
+    parameters: {
+      // Full fine-tuning trains the base weights; every other method adds its own.
+      total: method.method === 'full' ? total : total + trainableCount,
+      trainable: trainableCount,
+    },
+    rows: N,
+    settings: { method, step },
+    fits: (limits) => fitOf(plan, limits),
+  };
+  return plan;
+}
