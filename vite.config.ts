@@ -18,6 +18,8 @@ export default defineConfig({
       'idb-keyval',
       'papaparse',
       'hyparquet',
+      'uplot',
+      'fflate',
     ],
   },
 });

@@ -1,6 +1,6 @@
 /**
  * The adapter screen, end to end: what it shows must be what WebGPU itself reports in the same page
- * (so nothing is hard-coded), and without WebGPU it must say so and say which browser to use.
+ * (so nothing is hard-coded). Without WebGPU, see studio-edges.spec.ts.
  */
 import { expect, type Page, test } from '@playwright/test';
 
@@ -52,25 +52,4 @@ test('shows the adapter WebGPU reports', async ({ page }, testInfo) => {
     fullPage: true,
   });
   await testInfo.attach('adapter-panel', { body: screenshot, contentType: 'image/png' });
-});
-
-test('says WebGPU is missing and names the browsers to use', async ({ page }, testInfo) => {
-  // Removes WebGPU before any app script runs, as in a browser that has none.
-  await page.addInitScript(() =>
-    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }),
-  );
-  await page.goto('/');
-  expect(await page.evaluate(() => navigator.gpu)).toBeUndefined();
-
-  const error = page.getByTestId('webgpu-error');
-  await expect(error).toBeVisible();
-  await expect(error.getByRole('heading')).toHaveText('WebGPU is not available');
-  await expect(error.getByTestId('webgpu-error-message')).toContainText('Chrome');
-  await expect(page.getByTestId('adapter-panel')).toHaveCount(0);
-
-  const screenshot = await page.screenshot({
-    path: testInfo.outputPath('webgpu-missing.png'),
-    fullPage: true,
-  });
-  await testInfo.attach('webgpu-missing', { body: screenshot, contentType: 'image/png' });
 });

@@ -3,6 +3,9 @@
  * Every figure in one report comes from one run; ratios are taken within a case, never across runs.
  */
 import type { AdapterReport } from '../gpu/device/adapter-report';
+import { kernelBenchLines } from './kernels/kernel-report';
+import type { KernelReport } from './kernels/run-kernels';
+import { type MemoryFigure, memoryLines } from './memory-figure';
 import type { CaseResult } from './run-case';
 
 export interface SkippedCase {
@@ -12,7 +15,8 @@ export interface SkippedCase {
 }
 
 export interface BenchReport {
-  schema: 1;
+  /** 2 adds kernels and memory; a schema 1 file (before them) still renders. */
+  schema: 1 | 2;
   startedAt: string;
   finishedAt: string;
   /** Says what the numbers are worth: "software (SwiftShader, CPU)" or the GPU's name. */
@@ -24,6 +28,10 @@ export interface BenchReport {
   tolerances: { logits: number; firstLoss: number; trajectory: number };
   cases: CaseResult[];
   skipped: SkippedCase[];
+  /** Kernel microbenchmarks; null when skipped (--no-kernels). */
+  kernels?: KernelReport | null;
+  /** LoRA's measured peak saving against full SFT's, beside the planner's prediction, per shape. */
+  memory?: MemoryFigure[];
   /** Uncaptured WebGPU errors during the run; any at all makes the run a failure. */
   gpuErrors: string[];
 }
@@ -131,9 +139,18 @@ export function formatReport(report: BenchReport): string {
   ];
   const kernels = kernelLines(report.cases);
   if (kernels.length > 0) lines.push('Slowest kernels (probed step, summed GPU time):', ...kernels);
+  const memory = memoryLines(report.memory ?? []);
+  if (memory.length > 0) lines.push('', ...memory);
+  if (report.kernels) lines.push('', ...kernelBenchLines(report.kernels));
   for (const s of report.skipped) lines.push(`skipped ${s.shape} ${s.method}: ${s.reason}`);
   for (const e of report.gpuErrors) lines.push(`GPU ERROR (the run is not valid): ${e}`);
   return lines.join('\n');
+}
+
+/** Lines as a Markdown code block (4-space indent), then a blank line; nothing for no lines. */
+function indented(lines: string[]): string[] {
+  if (lines.length === 0) return [];
+  return [...lines.flatMap((l) => l.split('\n')).map((l) => `    ${l}`), ''];
 }
 
 /** The report as Markdown (bench/results/latest.md): the table and a bar chart of the speed-ups. */
@@ -169,6 +186,8 @@ export function markdownReport(report: BenchReport): string {
     '',
     ...kernelLines(report.cases).map((l) => `    ${l}`),
     '',
+    ...indented(memoryLines(report.memory ?? [])),
+    ...indented(report.kernels ? kernelBenchLines(report.kernels) : []),
     ...report.skipped.map((s) => `- skipped ${s.shape} ${s.method}: ${s.reason}`),
     ...report.gpuErrors.map((e) => `- GPU ERROR (the run is not valid): ${e}`),
     '',

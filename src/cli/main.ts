@@ -4,12 +4,18 @@
  * Exit codes: 0 done, 1 failed (the message says why), 2 a usage error.
  */
 import { parseArgs } from 'node:util';
+import { runBenchCommand } from './bench';
+import { runData } from './data';
 import { runEval } from './eval';
+import { runEvalClassifier } from './eval-classifier';
+import { runExportJob } from './export-job';
 import { runGenerate } from './generate';
 import { runInfo } from './info';
 import { runMakeTinyModel } from './make-tiny-model';
 import { runMerge } from './merge';
-import { runTrain } from './train';
+import { runPlan } from './plan';
+import { resumeArgs, runTrain } from './train';
+import { runTrainClassifier } from './train-classifier';
 import { CliUsageError } from './usage-error';
 
 const usage = `Usage: whetstone <command> [options]
@@ -20,21 +26,60 @@ Commands:
   generate --model DIR [--adapter DIR] --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
            [--seed S] [--json]
       Continue the prompt. --temperature 0 is greedy. --json prints {"text", "token_ids"}.
-  eval --model DIR [--adapter DIR] --data FILE.jsonl [--seq-len N] [--batch-size N] [--json]
-      Mean next-token loss over the file's {"text": ...} lines: {"loss", "tokens", "perplexity"}.
-  train --model DIR --data FILE.jsonl --method full|lora|dora|ia3|prompt|adapter --out DIR [--validation FILE]
+  data --data FILE [--model DIR|REPO] [--seq-len N] [DATA FLAGS] [--json]
+      What was read: format, schema, columns, rows, bad rows (with lines), examples, label counts, and
+      with --model token lengths (min/mean/median/p95/max) and how many --seq-len would truncate.
+  eval --model DIR [--adapter DIR] --data FILE [--seq-len N] [--batch-size N] [DATA FLAGS] [--json]
+      Mean next-token loss over the file's trained tokens: {"loss", "tokens", "perplexity", ...}.
+  train --model DIR --data FILE --method full|lora|dora|ia3|prefix|prompt|adapter --out DIR [--validation FILE]
         [--init-adapter DIR]
         [--optimizer adamw|sgd] [--lr X] [--lr-schedule constant|linear|cosine] [--warmup-steps N]
         [--steps N | --epochs N] [--batch-size N] [--grad-accum N] [--seq-len N] [--max-grad-norm X]
         [--weight-decay X] [--seed S] [--no-shuffle] [--lora-r R] [--lora-alpha A] [--lora-dropout P]
         [--target-modules a,b|all-linear] [--use-rslora] [--num-virtual-tokens N] [--reduction-factor N]
-        [--eval-every N] [--json]
-      Fine-tune; write a PEFT adapter folder (lora, dora, ia3, prompt), Whetstone's bottleneck adapter
-      folder (adapter) or a Hugging Face model folder (full) to --out. Prefix tuning is not available yet.
+        [--prefix-projection] [--encoder-hidden-size N] [--grad-checkpointing] [--memory-budget SIZE]
+        [--eval-every N] [--validation-fraction X] [--packing] [--checkpoint-every N] [--checkpoint-dir DIR]
+        [--resume [DIR]] [DATA FLAGS] [--json]
+      Fine-tune; write a PEFT adapter folder (lora, dora, ia3, prefix, prompt), Whetstone's bottleneck
+      adapter folder (adapter) or a Hugging Face model folder (full) to --out. --grad-checkpointing
+      recomputes each layer's activations in the backward pass: less GPU memory, about a third more time.
+      --checkpoint-every N saves the run every N steps to --checkpoint-dir (default <out>-checkpoints);
+      --resume [DIR] continues from the latest checkpoint there (same flags), as if never stopped.
+  plan --model DIR|CONFIG --method M [--batch-size N] [--seq-len N] [--grad-checkpointing] [--lora-r R]
+       [--target-modules a,b|all-linear] [--optimizer adamw|sgd] [--memory-budget SIZE] [--max-buffer-size SIZE] [--json]
+      The run's GPU memory plan (an estimate) from config.json alone, by component, and whether it fits
+      --memory-budget (default 4GiB) and the per-buffer limit (WebGPU's default 128 MiB, or --max-buffer-size).
+  train --task classification --model DIR --data FILE --method full|lora|dora|ia3|prompt|prefix|bottleneck
+        --out DIR [--validation FILE | --validation-fraction X] [--epochs N] [--batch-size N] [--seq-len N]
+        [--lr X] [--warmup-steps N] [--weight-decay X] [--seed S] [--lora-r R] [--lora-alpha A]
+        [--lora-dropout P] [--target-modules a,b] [--num-virtual-tokens N] [--prefix-projection]
+        [--reduction-factor N] [--hidden-dropout P] [DATA FLAGS] [--json]
+      Fine-tune a BERT, DistilBERT or RoBERTa classifier on a classification or sentence-pair file (MRPC's
+      TSV as it is); accuracy, F1 and the confusion matrix on the validation split after every epoch.
+      Writes a Hugging Face folder (full), a PEFT SEQ_CLS adapter folder with the classifier as
+      modules_to_save (lora, dora, ia3, prompt, prefix), or Whetstone's bottleneck adapter folder.
+  eval --task classification --model DIR [--adapter DIR] --data FILE [--seq-len N] [--batch-size N] [--json]
+      {"loss", "accuracy", "f1", ...} of an encoder classifier on a labelled file.
   merge --model DIR --adapter DIR --out DIR
-      Merge a LoRA adapter into the base weights and write a Hugging Face model folder.
+      Merge a LoRA, DoRA or IA3 adapter into the base weights and write a Hugging Face model folder
+      (prompt, prefix and bottleneck adapters cannot be merged; load them with --adapter).
+  bench [--json] [--cases shape:method,...] [--shapes a,b] [--methods a,b] [--gpu] [--no-kernels | --kernels-only]
+        [--warmup N] [--steps N] [--no-kernel-times] [--out DIR] [--render FILE [--markdown]]
+      Whetstone's training step against tfjs-backend-webgpu on the same device (checked, then timed), kernel
+      GFLOP/s against the measured matmul ceiling, and LoRA's memory saving against the planner's. --gpu adds
+      SmolLM2-135M's shape and full-size kernels. --out DIR saves the report (npm run bench: bench/results).
   make-tiny-model --family llama|qwen2|gpt2 --out DIR [--seed S]
       Write a tiny random-init model in Hugging Face layout, to try the commands above.
+
+DATA FLAGS (data, eval, train): any of JSONL, JSON, CSV, TSV, Parquet or plain text, schema detected.
+  [--schema text|prompt-completion|alpaca|chat|sharegpt|classification|sentence-pair] [--columns field=col,...]
+  [--format jsonl|json|csv|tsv|parquet|text] [--text-mode blocks|lines|whole] [--skip-bad-rows]
+  [--max-line-mib N] [--no-mask-prompt]
+  Chat and instruction rows go through the model's chat template; only completions and assistant turns
+  are trained unless --no-mask-prompt.
+  export-job --run-config FILE --out DIR [--model DIR] [--json]
+      Write a run (a run config JSON) as a TRL + PEFT job for accelerate: train.py, dataset/ (the same split),
+      accelerate configs (one GPU, DeepSpeed ZeRO-2/3, FSDP), pinned requirements.txt and a README.
 `;
 
 const stringFlags = [
@@ -66,13 +111,37 @@ const stringFlags = [
   'lora-r',
   'lora-alpha',
   'lora-dropout',
+  'hidden-dropout',
   'target-modules',
   'num-virtual-tokens',
   'reduction-factor',
   'eval-every',
+  'schema',
+  'columns',
+  'format',
+  'text-mode',
+  'max-line-mib',
+  'validation-fraction',
+  'encoder-hidden-size',
+  'run-config',
+  'task',
+  'memory-budget',
+  'max-buffer-size',
+  'checkpoint-every',
+  'checkpoint-dir',
 ] as const;
 
-const booleanFlags = ['json', 'no-shuffle', 'use-rslora'] as const;
+const booleanFlags = [
+  'json',
+  'no-shuffle',
+  'use-rslora',
+  'prefix-projection',
+  'grad-checkpointing',
+  'skip-bad-rows',
+  'packing',
+  'no-mask-prompt',
+  'resume',
+] as const;
 
 type Flags = Partial<Record<(typeof stringFlags)[number], string>> &
   Partial<Record<(typeof booleanFlags)[number], boolean>>;
@@ -95,14 +164,26 @@ async function main(argv: string[]): Promise<number> {
       return runInfo({ json: flagsOf(rest).json === true });
     case 'generate':
       return runGenerate(flagsOf(rest));
-    case 'eval':
-      return runEval(flagsOf(rest));
-    case 'train':
-      return runTrain(flagsOf(rest));
+    case 'data':
+      return runData(flagsOf(rest));
+    case 'eval': {
+      const flags = flagsOf(rest);
+      return flags.task === 'classification' ? runEvalClassifier(flags) : runEval(flags);
+    }
+    case 'train': {
+      const flags = flagsOf(resumeArgs(rest));
+      return flags.task === 'classification' ? runTrainClassifier(flags) : runTrain(flags);
+    }
+    case 'plan':
+      return runPlan(flagsOf(rest));
+    case 'bench':
+      return runBenchCommand(rest);
     case 'merge':
       return runMerge(flagsOf(rest));
     case 'make-tiny-model':
       return runMakeTinyModel(flagsOf(rest));
+    case 'export-job':
+      return runExportJob(flagsOf(rest));
     case undefined:
     case 'help':
     case '--help':

@@ -14,6 +14,7 @@ if (!root) throw new Error('index.html has no #root element to mount Whetstone i
 // Started here rather than in an effect: StrictMode runs effects twice, which would open two devices.
 void useAppStore.getState().probeGpu();
 void useAppStore.getState().loadHistory();
+void useAppStore.getState().loadAdapters();
 guardLeavingDuringRuns();
 
 createRoot(root).render(

@@ -1,9 +1,11 @@
 /**
- * The models the studio offers. For now only the built-in offline model: a tiny Llama with seeded random
- * weights, made by the project's own fixture code, so the whole studio works with no network. Hub models
- * join this list later. Files are made on demand (once) and handed to the worker as bytes.
+ * The models the studio can train: the built-in offline model (a tiny Llama with seeded random weights,
+ * made by the project's own fixture code, so the whole studio works with no network) and every model
+ * loaded this session (downloaded from the hub or picked from a folder; models-slice.ts registers them).
+ * Files are held as bytes and handed to the worker. The curated hub list is curated-models.ts.
  */
 import { tinyModelFiles } from '../../train/fixtures/tiny-models';
+import { type DecoderConfig, parseModelConfig } from '../../train/models/config';
 
 export interface StudioModel {
   id: string;
@@ -51,8 +53,30 @@ export const builtinTinyLlama: StudioModel = {
   files: tinyLlamaFiles,
 };
 
+/** The built-in model first, then loaded models in the order they were registered. */
 export const studioModels: StudioModel[] = [builtinTinyLlama];
+
+/** Adds (or replaces, by id) a loaded model, so every screen's `findModel` sees it. */
+export function registerModel(model: StudioModel): void {
+  const at = studioModels.findIndex((m) => m.id === model.id);
+  if (at >= 0) studioModels[at] = model;
+  else studioModels.push(model);
+}
 
 export function findModel(id: string): StudioModel | undefined {
   return studioModels.find((model) => model.id === id);
+}
+
+const configs = new WeakMap<StudioModel, DecoderConfig>();
+
+/** The model's parsed config.json (throws the config parser's named errors). */
+export function configOf(model: StudioModel): DecoderConfig {
+  let config = configs.get(model);
+  if (!config) {
+    const bytes = model.files()['config.json'];
+    if (!bytes) throw new Error(`${model.label} has no config.json.`);
+    config = parseModelConfig(JSON.parse(new TextDecoder().decode(bytes)));
+    configs.set(model, config);
+  }
+  return config;
 }

@@ -1,8 +1,10 @@
 /**
  * The history slice: runs kept in the archive (IndexedDB in the app), so a reload shows past comparisons
- * with their curves. The runs slice hands every run that ends to `rememberRun`.
+ * with their curves. The runs slice hands every run that ends to `rememberRun`, and every checkpointed
+ * run still training to `keepInterruptible`, so a closed tab leaves it in the history as interrupted.
  */
 import type { StateCreator } from 'zustand';
+import type { CheckpointStore } from '../storage/checkpoint-store';
 import type { RunArchive } from './run-archive';
 import type { RunRecord } from './run-record';
 
@@ -15,12 +17,21 @@ export interface HistorySlice {
   history: HistoryState;
   loadHistory(): Promise<void>;
   rememberRun(record: RunRecord): Promise<void>;
+  /**
+   * Keeps a run still training on disk only, as it would be found if the tab closed now: 'interrupted'
+   * at its latest checkpoint. The live comparison shows it meanwhile; `rememberRun` replaces it at the end.
+   */
+  keepInterruptible(record: RunRecord): Promise<void>;
   forgetRun(id: string): Promise<void>;
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export function createHistorySlice(archive: RunArchive): StateCreator<HistorySlice, [], [], HistorySlice> {
+export function createHistorySlice(
+  archive: RunArchive,
+  /** A forgotten run's kept checkpoint goes too, so storage is not held for a run no one can see. */
+  checkpoints?: Pick<CheckpointStore, 'remove'>,
+): StateCreator<HistorySlice, [], [], HistorySlice> {
   return (set) => {
     const failed = (error: unknown) =>
       set((s) => ({
@@ -51,10 +62,18 @@ export function createHistorySlice(archive: RunArchive): StateCreator<HistorySli
           failed(error);
         }
       },
+      keepInterruptible: async (record) => {
+        try {
+          await archive.save(record);
+        } catch (error) {
+          failed(error);
+        }
+      },
       forgetRun: async (id) => {
         set((s) => ({ history: { ...s.history, runs: s.history.runs.filter((r) => r.id !== id) } }));
         try {
           await archive.remove(id);
+          await checkpoints?.remove(id);
         } catch (error) {
           failed(error);
         }

@@ -5,10 +5,12 @@
  */
 
 import type { TrainConfig } from '../../train/train-config';
-import type { StepProgress, WorkerEvent } from '../../train/worker/protocol';
+import type { StepProgress } from '../../train/worker/protocol';
 import type { MethodSpec } from '../../train/worker/run-spec';
+import type { RunEvent } from '../../train/worker/training-client';
 
-export type RunStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'failed';
+/** 'interrupted': the GPU device was lost mid-run (the tab slept, the driver reset). */
+export type RunStatus = 'starting' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
 export interface RunSettings {
   modelId: string;
@@ -54,20 +56,26 @@ export interface RunRecord {
   error: RunError | null;
   /** Names and sizes of the files the run produced (the bytes themselves are not persisted). */
   outputs: { name: string; bytes: number }[];
+  /** The step of the latest checkpoint the worker sent (the checkpoint itself is in the runs slice). */
+  checkpointStep?: number;
 }
 
-export const isActive = (status: RunStatus) => status === 'starting' || status === 'running';
+/** Still in the worker and not ended (a paused run is active: it holds its place and its memory). */
+export const isActive = (status: RunStatus) =>
+  status === 'starting' || status === 'running' || status === 'paused';
 
 export function lastProgress(record: RunRecord): StepProgress | undefined {
   return record.history[record.history.length - 1];
 }
 
 /** The record after one event of its run; events of other runs leave it as it is. */
-export function applyEvent(record: RunRecord, event: WorkerEvent): RunRecord {
+export function applyEvent(record: RunRecord, event: RunEvent): RunRecord {
   if (event.kind === 'error') {
     if (event.runId !== undefined && event.runId !== record.id) return record;
     if (!isActive(record.status)) return record;
-    return { ...record, status: 'failed', error: { name: event.name, message: event.message } };
+    // A lost device is not the run's fault: it can go on from its last checkpoint.
+    const status = event.name === 'GpuDeviceLostError' ? 'interrupted' : 'failed';
+    return { ...record, status, error: { name: event.name, message: event.message } };
   }
   if (event.runId !== record.id) return record;
   switch (event.kind) {
@@ -85,6 +93,8 @@ export function applyEvent(record: RunRecord, event: WorkerEvent): RunRecord {
       const elapsedMs = atStep?.elapsedMs ?? lastProgress(record)?.elapsedMs ?? 0;
       return { ...record, evals: [...record.evals, { step: event.step, loss: event.loss, elapsedMs }] };
     }
+    case 'checkpoint':
+      return { ...record, checkpointStep: event.step };
     case 'run-finished':
       return {
         ...record,

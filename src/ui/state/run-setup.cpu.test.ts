@@ -30,8 +30,9 @@ describe('planning runs from the setup', () => {
       r: 8,
       alpha: 16,
       dropout: 0.05,
-      targetModules: ['q_proj', 'v_proj'],
     });
+    // No targets named: the engine applies PEFT's default for the architecture (c_attn on GPT-2).
+    expect(lora?.spec.method).not.toHaveProperty('targetModules');
     expect(sft?.spec.train).toEqual(lora?.spec.train);
     expect(sft?.spec.train).toMatchObject({ steps: 3, lr: 0.01, batchSize: 4, seqLen: 64 });
     expect(sft?.spec.trainTexts).toEqual(['one', 'two', 'three', 'four']);

@@ -4,13 +4,15 @@
  * worker) or into errors by field. Defaults live here once; presets override them.
  */
 import { defaultTrainConfig, type TrainConfig, validateTrainConfig } from '../../train/train-config';
-import type { MethodSpec, RunSpec } from '../../train/worker/run-spec';
+import type { LoraSpec, MethodName, MethodSpec, RunSpec } from '../../train/worker/run-spec';
 import type { StudioModel } from '../models/model-catalogue';
+import type { TrainingDataset } from './dataset-slice';
 import { splitValidation } from './read-dataset';
 import type { RunSettings } from './run-record';
 
-export type MethodPreset = 'full' | 'lora';
-export type LoraTargets = 'q_proj,v_proj' | 'all-linear';
+export type MethodPreset = MethodName;
+/** 'peft-default': PEFT's targets for the architecture (q_proj, v_proj for Llama and Qwen2; c_attn for GPT-2). */
+export type LoraTargets = 'peft-default' | 'all-linear';
 
 export interface SetupFields {
   steps: string;
@@ -21,6 +23,10 @@ export interface SetupFields {
   loraR: string;
   loraAlpha: string;
   loraDropout: string;
+  /** Prompt and prefix tuning. */
+  numVirtualTokens: string;
+  /** Bottleneck adapters: width C / reduction factor. */
+  reductionFactor: string;
 }
 
 export type SetupField = keyof SetupFields;
@@ -29,6 +35,8 @@ export interface RunSetup {
   modelId: string;
   preset: MethodPreset;
   loraTargets: LoraTargets;
+  /** rsLoRA scaling (alpha / sqrt r) for LoRA and DoRA. */
+  useRslora: boolean;
   fields: SetupFields;
 }
 
@@ -42,14 +50,15 @@ export const studioTrainDefaults: TrainConfig = {
   evalEvery: 10,
 };
 
-/** LoRA as most recipes start it: PEFT's default targets (q_proj, v_proj), alpha = 2r, light dropout. */
-export const loraDefaults = { r: 8, alpha: 16, dropout: 0.05, targets: 'q_proj,v_proj' as LoraTargets };
+/** LoRA as most recipes start it: PEFT's default targets, alpha = 2r, light dropout. */
+export const loraDefaults = { r: 8, alpha: 16, dropout: 0.05, targets: 'peft-default' as LoraTargets };
 
 export function defaultRunSetup(modelId: string): RunSetup {
   return {
     modelId,
     preset: 'lora',
     loraTargets: loraDefaults.targets,
+    useRslora: false,
     fields: {
       steps: String(studioTrainDefaults.steps),
       batchSize: String(studioTrainDefaults.batchSize),
@@ -59,6 +68,8 @@ export function defaultRunSetup(modelId: string): RunSetup {
       loraR: String(loraDefaults.r),
       loraAlpha: String(loraDefaults.alpha),
       loraDropout: String(loraDefaults.dropout),
+      numVirtualTokens: '8',
+      reductionFactor: '8',
     },
   };
 }
@@ -67,7 +78,9 @@ export type FieldErrors = Partial<Record<SetupField, string>>;
 
 interface ReadSetup {
   train: TrainConfig;
-  lora: Extract<MethodSpec, { method: 'lora' }>;
+  lora: LoraSpec;
+  /** The chosen preset's method. */
+  chosen: MethodSpec;
 }
 
 function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: ReadSetup } | FieldFailure {
@@ -95,6 +108,12 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
   const r = number('loraR', wholeAtLeast(1));
   const alpha = number('loraAlpha', (n) => (n > 0 ? null : 'Alpha must be above 0.'));
   const dropout = number('loraDropout', (n) => (n >= 0 && n < 1 ? null : 'Dropout lies in [0, 1).'));
+  const virtualTokens =
+    setup.preset === 'prompt' || setup.preset === 'prefix' ? number('numVirtualTokens', wholeAtLeast(1)) : 0;
+  const reductionFactor =
+    setup.preset === 'adapter'
+      ? number('reductionFactor', (n) => (n > 0 ? null : 'The reduction factor must be above 0.'))
+      : 0;
   if (Object.keys(errors).length > 0) return { ok: false, errors, message: 'Fix the highlighted settings.' };
 
   const train = { ...studioTrainDefaults, steps, batchSize, lr, seqLen, evalEvery };
@@ -103,12 +122,66 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
   } catch (error) {
     return { ok: false, errors, message: error instanceof Error ? error.message : String(error) };
   }
-  const targetModules = setup.loraTargets === 'all-linear' ? 'all-linear' : ['q_proj', 'v_proj'];
-  return { ok: true, value: { train, lora: { method: 'lora', r, alpha, dropout, targetModules } } };
+  const lora: LoraSpec = {
+    method: 'lora',
+    r,
+    alpha,
+    dropout,
+    // Left out, the engine takes PEFT's default targets for the model's architecture.
+    ...(setup.loraTargets === 'all-linear' ? { targetModules: 'all-linear' as const } : {}),
+    ...(setup.useRslora ? { useRslora: true } : {}),
+  };
+  const chosen: MethodSpec =
+    setup.preset === 'lora' || setup.preset === 'dora'
+      ? { ...lora, method: setup.preset }
+      : setup.preset === 'prompt' || setup.preset === 'prefix'
+        ? { method: setup.preset, numVirtualTokens: virtualTokens }
+        : setup.preset === 'adapter'
+          ? { method: 'adapter', reductionFactor }
+          : { method: setup.preset };
+  return { ok: true, value: { train, lora, chosen } };
 }
 
 export function methodLabel(method: MethodSpec): string {
-  return method.method === 'full' ? 'Full SFT' : `LoRA r${method.r}`;
+  switch (method.method) {
+    case 'full':
+      return 'Full SFT';
+    case 'lora':
+      return `${method.useRslora ? 'rsLoRA' : 'LoRA'} r${method.r}`;
+    case 'dora':
+      return `DoRA r${method.r}`;
+    case 'ia3':
+      return 'IA3';
+    case 'prompt':
+      return `Prompt tuning (${method.numVirtualTokens} tokens)`;
+    case 'prefix':
+      return `Prefix tuning (${method.numVirtualTokens} tokens)`;
+    case 'adapter':
+      return `Adapters (÷${method.reductionFactor})`;
+  }
+}
+
+/** The method's settings in a line, for run cards and the history. */
+export function methodDetails(method: MethodSpec): string {
+  switch (method.method) {
+    case 'full':
+      return 'all weights trained';
+    case 'lora':
+    case 'dora': {
+      const targets =
+        method.targetModules === 'all-linear'
+          ? 'all-linear'
+          : (method.targetModules?.join(', ') ?? "PEFT's default");
+      return `r ${method.r}, alpha ${method.alpha}${method.useRslora ? ' (rsLoRA)' : ''}, dropout ${method.dropout}, targets ${targets}`;
+    }
+    case 'ia3':
+      return "learned scales on PEFT's default targets";
+    case 'prompt':
+    case 'prefix':
+      return `${method.numVirtualTokens} virtual tokens`;
+    case 'adapter':
+      return `bottleneck width = hidden size ÷ ${method.reductionFactor}`;
+  }
 }
 
 export interface RunPlan {
@@ -125,23 +198,77 @@ interface FieldFailure {
 
 export type RunPlanning = { ok: true; plans: RunPlan[] } | FieldFailure;
 
+/**
+ * Steps between checkpoints: often enough that a lost device or a closed tab costs little (a quarter of
+ * a short run at most), rarely enough for full fine-tuning, whose checkpoint holds the whole model three
+ * times (weights and both AdamW moments) and goes to browser storage each time.
+ */
+export function checkpointInterval(method: MethodSpec, steps: number): number {
+  const most = method.method === 'full' ? 100 : 20;
+  return Math.max(1, Math.min(most, Math.ceil(steps / 4)));
+}
+
+/** The share of a dataset file's examples held out for validation (seeded, as the CLI's --validation-fraction). */
+export const studioValidationFraction = 0.1;
+
+interface PlannedData {
+  spec: Pick<RunSpec, 'trainTexts' | 'validationTexts' | 'data'>;
+  counts: Pick<RunSettings, 'trainExamples' | 'validationExamples' | 'validationHeldOut'>;
+}
+
+/**
+ * Pasted texts split here (the last tenth held out); a library file goes to the worker as it is, with
+ * the person's read settings, and is split there with the run's seed. Its counts are the examples
+ * before tokenization (plain text read whole becomes rows of the sequence length in the worker).
+ */
+function plannedData(data: string[] | TrainingDataset): PlannedData | null {
+  const given: TrainingDataset = Array.isArray(data) ? { kind: 'texts', texts: data } : data;
+  if (given.kind === 'texts') {
+    if (given.texts.length === 0) return null;
+    const split = splitValidation(given.texts);
+    return {
+      spec: { trainTexts: split.train, validationTexts: split.validation },
+      counts: {
+        trainExamples: split.train.length,
+        validationExamples: split.validation.length,
+        validationHeldOut: split.heldOut,
+      },
+    };
+  }
+  if (given.examples === 0) return null;
+  const n = given.examples;
+  // splitTrainValidation's sizes: ceil(fraction × n), and at least one example left to train on.
+  const held =
+    given.settings.textMode === 'whole' ? 0 : Math.min(Math.ceil(studioValidationFraction * n), n - 1);
+  const { schema, skipBadRows, textMode } = given.settings;
+  return {
+    spec: {
+      data: {
+        file: { blob: given.file, fileName: given.fileName, ...(schema ? { schema } : {}), skipBadRows },
+        ...(textMode ? { textMode } : {}),
+        validationFraction: studioValidationFraction,
+        maskPrompt: true,
+        packing: false,
+      },
+    },
+    counts: { trainExamples: n - held, validationExamples: held, validationHeldOut: held > 0 },
+  };
+}
+
 /** One run of the chosen preset, or "SFT vs LoRA": two runs with the same training settings. */
 export function planRuns(
   kind: 'single' | 'sft-vs-lora',
   setup: RunSetup,
   model: StudioModel,
-  texts: string[],
+  /** Pasted texts (or the dataset as training takes it: texts, or a library file read in the worker). */
+  data: string[] | TrainingDataset,
 ): RunPlanning {
-  if (texts.length === 0)
-    return { ok: false, errors: {}, message: 'Add a dataset first: paste or drop text.' };
+  const planned = plannedData(data);
+  if (!planned) return { ok: false, errors: {}, message: 'Add a dataset first: paste or drop text.' };
   const read = readSetup(setup, model);
   if (!read.ok) return read;
-  const { train, lora } = read.value;
-  const methods: MethodSpec[] =
-    kind === 'sft-vs-lora'
-      ? [{ method: 'full' }, lora]
-      : [setup.preset === 'full' ? { method: 'full' } : lora];
-  const split = splitValidation(texts);
+  const { train, lora, chosen } = read.value;
+  const methods: MethodSpec[] = kind === 'sft-vs-lora' ? [{ method: 'full' }, lora] : [chosen];
   const modelFiles = model.files();
   const plans = methods.map((method) => ({
     label: methodLabel(method),
@@ -150,17 +277,15 @@ export function planRuns(
       modelLabel: model.label,
       method,
       train,
-      trainExamples: split.train.length,
-      validationExamples: split.validation.length,
-      validationHeldOut: split.heldOut,
+      ...planned.counts,
     },
     spec: {
       modelFiles,
       modelName: model.modelName,
       method,
       train,
-      trainTexts: split.train,
-      validationTexts: split.validation,
+      ...planned.spec,
+      checkpointEvery: checkpointInterval(method, train.steps ?? studioTrainDefaults.steps ?? 30),
     },
   }));
   return { ok: true, plans };

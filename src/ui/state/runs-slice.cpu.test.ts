@@ -1,31 +1,52 @@
-import { describe, expect, it } from 'vitest';
+import 'fake-indexeddb/auto';
+import { createStore as idbCreateStore } from 'idb-keyval';
+import { describe, expect, it, vi } from 'vitest';
 import { createStore } from 'zustand/vanilla';
+import type { CheckpointState } from '../../train/checkpoint-state';
 import { defaultTrainConfig } from '../../train/train-config';
-import type { StepProgress, WorkerEvent } from '../../train/worker/protocol';
+import type { StepProgress } from '../../train/worker/protocol';
 import type { RunSpec } from '../../train/worker/run-spec';
-import { type TrainingClient, WorkerError } from '../../train/worker/training-client';
+import { type RunEvent, type StudioTrainer, WorkerError } from '../../train/worker/training-client';
+import { checkpointStore } from '../storage/checkpoint-store';
 import { createHistorySlice, type HistorySlice } from './history-slice';
 import { memoryRunArchive } from './run-archive';
 import type { RunRecord } from './run-record';
 import type { RunPlan } from './run-setup';
-import { createRunsSlice, type RunsSlice } from './runs-slice';
+import { createRunsSlice, type RunsDeps, type RunsSlice } from './runs-slice';
 
 /** A training client that records requests and lets the test emit the worker's events. */
 function fakeClient(failStart?: string) {
-  let listener: (event: WorkerEvent) => void = () => {};
+  let listener: (event: RunEvent) => void = () => {};
   const started: string[] = [];
   const stopped: string[] = [];
-  const client: TrainingClient = {
+  const paused: string[] = [];
+  const released: string[] = [];
+  const specs: RunSpec[] = [];
+  const client: StudioTrainer = {
     probe: async () => {
       throw new Error('not used');
     },
-    startRun: async (runId) => {
+    startRun: async (runId, spec) => {
       if (failStart) throw new WorkerError('ModelTooLargeError', failStart);
       started.push(runId);
+      specs.push(spec);
       return { totalSteps: 2, trainableParams: 10, totalParams: 100 };
     },
     stopRun: async (runId) => {
       stopped.push(runId);
+    },
+    releaseRun: async (runId) => {
+      released.push(runId);
+      return 100;
+    },
+    pauseRun: async (runId) => {
+      paused.push(runId);
+    },
+    resumeRun: async (runId) => {
+      paused.splice(paused.indexOf(runId), 1);
+    },
+    generate: async () => {
+      throw new Error('not used');
     },
     onEvent: (l) => {
       listener = l;
@@ -33,7 +54,7 @@ function fakeClient(failStart?: string) {
     },
     dispose: () => {},
   };
-  return { client, started, stopped, emit: (event: WorkerEvent) => listener(event) };
+  return { client, started, stopped, paused, released, specs, emit: (event: RunEvent) => listener(event) };
 }
 
 const progress = (step: number, loss: number): StepProgress => ({
@@ -74,12 +95,13 @@ const plan = (label: string): RunPlan => {
   return { label, settings, spec };
 };
 
-function setUp(failStart?: string) {
+function setUp(failStart?: string, extra: Partial<RunsDeps> = {}, archive = memoryRunArchive()) {
   const fake = fakeClient(failStart);
-  const archive = memoryRunArchive();
   let n = 0;
   const store = createStore<RunsSlice & HistorySlice>()((...a) => ({
-    ...createRunsSlice({ trainer: () => fake.client, newId: () => `id${++n}`, now: () => 1000 })(...a),
+    ...createRunsSlice({ trainer: () => fake.client, newId: () => `id${++n}`, now: () => 1000, ...extra })(
+      ...a,
+    ),
     ...createHistorySlice(archive)(...a),
   }));
   return { store, archive, ...fake };
@@ -168,5 +190,153 @@ describe('runs slice', () => {
     expect(store.getState().stopping).toEqual({});
     store.getState().clearEndedRuns();
     expect(store.getState().runOrder).toEqual([b]);
+  });
+
+  it('pauses and resumes a running run through the worker, and ignores runs not running', async () => {
+    const { store, paused } = setUp();
+    const [a] = await store.getState().startRuns([plan('A')]);
+    const id = a as string;
+    expect(store.getState().runs[id]?.status).toBe('running');
+    await store.getState().pauseRun(id);
+    expect(paused).toEqual([id]);
+    expect(store.getState().runs[id]?.status).toBe('paused');
+    // Pausing again asks nothing more of the worker.
+    await store.getState().pauseRun(id);
+    expect(paused).toEqual([id]);
+    await store.getState().resumeRun(id);
+    expect(paused).toEqual([]);
+    expect(store.getState().runs[id]?.status).toBe('running');
+  });
+
+  it('marks active runs interrupted, not failed, when the GPU device is lost', async () => {
+    const { store, emit } = setUp();
+    const [a] = await store.getState().startRuns([plan('A')]);
+    emit({ kind: 'error', name: 'GpuDeviceLostError', message: 'The GPU device was lost.' });
+    expect(store.getState().runs[a as string]).toMatchObject({
+      status: 'interrupted',
+      error: { name: 'GpuDeviceLostError' },
+    });
+  });
+
+  it('resumes an interrupted run from its last checkpoint, keeping the curve up to it', async () => {
+    const { store, emit, started, specs } = setUp();
+    const [a] = await store.getState().startRuns([plan('A')]);
+    const id = a as string;
+    emit({ kind: 'progress', runId: id, progress: progress(1, 2) });
+    const checkpoint = { position: { step: 1, epoch: 0, queue: [] }, method: 'full' } as never;
+    emit({ kind: 'checkpoint', runId: id, step: 1, checkpoint });
+    emit({ kind: 'progress', runId: id, progress: progress(2, 1.5) });
+    emit({ kind: 'error', name: 'GpuDeviceLostError', message: 'lost' });
+    expect(store.getState().runs[id]).toMatchObject({ status: 'interrupted', checkpointStep: 1 });
+    await store.getState().resumeInterrupted(id);
+    expect(started).toEqual([id, id]);
+    expect(specs[0]?.resumeFrom).toBeUndefined();
+    expect(specs[1]?.resumeFrom).toBe(checkpoint);
+    const record = store.getState().runs[id];
+    expect(record?.status).toBe('running');
+    expect(record?.history.map((p) => p.step)).toEqual([1]);
+    expect(record?.error).toBeNull();
+  });
+
+  it('gives ended runs their GPU memory back when they leave the comparison', async () => {
+    const { store, emit, released } = setUp();
+    const [a, b] = await store.getState().startRuns([plan('Full SFT'), plan('LoRA r8')]);
+    emit({ kind: 'run-finished', runId: a as string, files: {}, stopped: false });
+    // Still training: not released, and it stays on the comparison.
+    const [c] = await store.getState().startRuns([plan('DoRA')]);
+    expect(released).toEqual([a]);
+    expect(store.getState().runOrder).toEqual([b, c]);
+    emit({ kind: 'run-finished', runId: b as string, files: {}, stopped: true });
+    store.getState().clearEndedRuns();
+    expect(released).toEqual([a, b]);
+    expect(store.getState().runOrder).toEqual([c]);
+    expect(await store.getState().releaseRun(c as string)).toBe(0);
+    // Ended runs are still in the history.
+    expect(store.getState().history.runs.map((r) => r.id)).toEqual([a, b]);
+  });
+
+  it('keeps checkpoints across a reload and resumes from them, the time axis going on', async () => {
+    const checkpoints = checkpointStore({
+      store: idbCreateStore(`runs-checkpoints-${Math.random()}`, 'checkpoints'),
+      storage: { estimate: async () => ({ usage: 0, quota: 1e9 }) },
+    });
+    const archive = memoryRunArchive();
+    const modelFiles = { 'config.json': new Uint8Array([1, 2]) };
+    const before = setUp(undefined, { checkpoints }, archive);
+    const [id] = await before.store.getState().startRuns([plan('LoRA r8')]);
+    const runId = id as string;
+    const state = (step: number): CheckpointState => ({
+      position: { step, epoch: 0, queue: [] },
+      config: defaultTrainConfig,
+      method: 'full',
+      tensors: new Map([['param:w', { shape: [2], data: new Float32Array([step, -step]) }]]),
+    });
+    before.emit({ kind: 'progress', runId, progress: progress(1, 5.5) });
+    before.emit({ kind: 'checkpoint', runId, step: 1, checkpoint: state(1) });
+    before.emit({ kind: 'progress', runId, progress: progress(2, 5.2) });
+    before.emit({ kind: 'checkpoint', runId, step: 2, checkpoint: state(2) });
+    before.emit({ kind: 'progress', runId, progress: progress(3, 5.0) });
+    await vi.waitFor(async () => expect((await checkpoints.load(runId))?.step).toBe(2));
+    await vi.waitFor(async () => expect((await archive.list())[0]?.checkpointStep).toBe(2));
+    const onDisk = (await archive.list())[0];
+    expect(onDisk).toMatchObject({ status: 'interrupted', checkpointStep: 2 });
+    expect(onDisk?.history.map((p) => p.step)).toEqual([1, 2]);
+    // The live run is not shown in the history while it trains.
+    expect(before.store.getState().history.runs).toEqual([]);
+    expect((await checkpoints.load(runId))?.spec).not.toHaveProperty('modelFiles');
+
+    // The tab closes; a new page finds the run interrupted in the history and resumes it.
+    const after = setUp(
+      undefined,
+      { checkpoints, modelFiles: (m) => (m === 'm' ? modelFiles : undefined) },
+      archive,
+    );
+    await after.store.getState().loadHistory();
+    expect(after.store.getState().history.runs.map((r) => [r.id, r.status])).toEqual([
+      [runId, 'interrupted'],
+    ]);
+    await after.store.getState().resumeStoredRun(runId);
+    expect(after.started).toEqual([runId]);
+    const resumed = after.specs[0] as RunSpec;
+    expect(resumed.modelFiles).toBe(modelFiles);
+    expect(resumed.resumeFrom?.position.step).toBe(2);
+    expect([...(resumed.resumeFrom?.tensors.get('param:w')?.data ?? [])]).toEqual([2, -2]);
+    expect(resumed.elapsedMsBefore).toBe(20);
+    expect(after.store.getState().runs[runId]).toMatchObject({ status: 'running' });
+    expect(after.store.getState().runs[runId]?.history.map((p) => p.step)).toEqual([1, 2]);
+    after.emit({ kind: 'progress', runId, progress: { ...progress(3, 4.9), elapsedMs: 35 } });
+    after.emit({ kind: 'run-finished', runId, files: {}, stopped: false });
+    await vi.waitFor(async () => expect((await archive.list())[0]?.status).toBe('finished'));
+    expect((await archive.list())[0]?.history.map((p) => p.elapsedMs)).toEqual([10, 20, 35]);
+    await vi.waitFor(async () => expect(await checkpoints.load(runId)).toBeUndefined());
+  });
+
+  it('says why a stored run cannot resume: no model files in this page', async () => {
+    const checkpoints = checkpointStore({
+      store: idbCreateStore(`runs-checkpoints-${Math.random()}`, 'checkpoints'),
+      storage: {},
+    });
+    const archive = memoryRunArchive();
+    const before = setUp(undefined, { checkpoints }, archive);
+    const [id] = await before.store.getState().startRuns([plan('LoRA r8')]);
+    const runId = id as string;
+    before.emit({ kind: 'progress', runId, progress: progress(1, 5.5) });
+    before.emit({
+      kind: 'checkpoint',
+      runId,
+      step: 1,
+      checkpoint: {
+        position: { step: 1, epoch: 0, queue: [] },
+        config: defaultTrainConfig,
+        method: 'full',
+        tensors: new Map(),
+      },
+    });
+    await vi.waitFor(async () => expect((await archive.list())[0]?.status).toBe('interrupted'));
+    const after = setUp(undefined, { checkpoints, modelFiles: () => undefined }, archive);
+    await after.store.getState().loadHistory();
+    await after.store.getState().resumeStoredRun(runId);
+    expect(after.started).toEqual([]);
+    expect(after.store.getState().checkpointProblems[runId]).toMatch(/Load M again in the model picker/);
   });
 });

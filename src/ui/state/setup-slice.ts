@@ -1,8 +1,10 @@
 /**
  * The run setup slice: the chosen model, the method preset and the typed settings. The form's values
- * are kept as typed; `planRuns` (run-setup.ts) reads and checks them when a run starts.
+ * are kept as typed; `planRuns` (run-setup.ts) reads and checks them when a run starts. The memory
+ * budget (GiB, typed) is what runs are planned against (TrainConfig.memoryBudgetBytes).
  */
 import type { StateCreator } from 'zustand';
+import { defaultMemoryBudgetBytes } from '../../train/plan/index';
 import { builtinTinyLlama } from '../models/model-catalogue';
 import {
   defaultRunSetup,
@@ -14,17 +16,24 @@ import {
 
 export interface SetupSlice {
   setup: RunSetup;
+  /** GiB as typed; model-estimates.ts `memoryBudgetBytes` reads it. */
+  memoryBudget: string;
+  setMemoryBudget(value: string): void;
   setModel(modelId: string): void;
   setPreset(preset: MethodPreset): void;
   setLoraTargets(targets: LoraTargets): void;
+  setUseRslora(useRslora: boolean): void;
   setField(field: SetupField, value: string): void;
 }
 
 export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (set) => ({
   setup: defaultRunSetup(builtinTinyLlama.id),
+  memoryBudget: String(defaultMemoryBudgetBytes / 2 ** 30),
+  setMemoryBudget: (memoryBudget) => set({ memoryBudget }),
   setModel: (modelId) => set((s) => ({ setup: { ...s.setup, modelId } })),
   setPreset: (preset) => set((s) => ({ setup: { ...s.setup, preset } })),
   setLoraTargets: (loraTargets) => set((s) => ({ setup: { ...s.setup, loraTargets } })),
+  setUseRslora: (useRslora) => set((s) => ({ setup: { ...s.setup, useRslora } })),
   setField: (field, value) =>
     set((s) => ({ setup: { ...s.setup, fields: { ...s.setup.fields, [field]: value } } })),
 });

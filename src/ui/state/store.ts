@@ -3,16 +3,35 @@
  * Here the slices get their real dependencies: the GPU probe, the training worker and IndexedDB.
  */
 import { create } from 'zustand';
-import { probeGpu } from '../../train/gpu-info';
+import { browserModelCache } from '../../train/io/browser-model-cache';
+import { downloadModel } from '../../train/io/hub';
 import { workerTrainer } from '../../train/worker/training-client';
+import { findModel } from '../models/model-catalogue';
+import { browserCheckpointStore } from '../storage/checkpoint-store';
+import { browserStorageAccess } from '../storage/storage-quota';
+import { probeGpuInWorker } from '../workers/gpu-probe-client';
+import { idbAdapterStore } from './adapter-store';
+import { type AdaptersSlice, createAdaptersSlice } from './adapters-slice';
 import { createDatasetSlice, type DatasetSlice } from './dataset-slice';
 import { createGpuSlice, type GpuSlice } from './gpu-slice';
 import { createHistorySlice, type HistorySlice } from './history-slice';
+import { createModelsSlice, type HubDownloader, type ModelsSlice } from './models-slice';
+import { createPlaygroundSlice, type PlaygroundSlice } from './playground-slice';
 import { idbRunArchive } from './run-archive';
 import { createRunsSlice, type RunsSlice } from './runs-slice';
 import { createSetupSlice, type SetupSlice } from './setup-slice';
 
-export type AppState = GpuSlice & DatasetSlice & SetupSlice & RunsSlice & HistorySlice;
+export type AppState = GpuSlice &
+  DatasetSlice &
+  SetupSlice &
+  ModelsSlice &
+  RunsSlice &
+  HistorySlice &
+  PlaygroundSlice &
+  AdaptersSlice;
+
+/** Checkpoints that outlive the tab; the history forgets a run's checkpoint with the run. */
+const checkpoints = browserCheckpointStore(browserStorageAccess());
 
 /** One worker, one GPU device, every run: the worker interleaves the runs' steps with fair turns. */
 const trainingWorker = () =>
@@ -23,12 +42,25 @@ const trainingWorker = () =>
     }),
   );
 
+/** Hub downloads go through the Cache Storage model cache, so a model downloads once per browser. */
+const hubDownload: HubDownloader = async (repo, options) =>
+  downloadModel(repo, { cache: await browserModelCache(), ...options });
+
 export const useAppStore = create<AppState>()((...args) => ({
-  ...createGpuSlice(probeGpu)(...args),
+  ...createGpuSlice(probeGpuInWorker)(...args),
   ...createDatasetSlice(...args),
   ...createSetupSlice(...args),
-  ...createRunsSlice({ trainer: trainingWorker, newId: () => crypto.randomUUID(), now: () => Date.now() })(
+  ...createModelsSlice(hubDownload)(...args),
+  ...createRunsSlice({
+    trainer: trainingWorker,
+    newId: () => crypto.randomUUID(),
+    now: () => Date.now(),
+    checkpoints,
+    modelFiles: (modelId) => findModel(modelId)?.files(),
+  })(...args),
+  ...createHistorySlice(idbRunArchive(), checkpoints)(...args),
+  ...createPlaygroundSlice(...args),
+  ...createAdaptersSlice({ store: idbAdapterStore, newId: () => crypto.randomUUID(), now: () => Date.now() })(
     ...args,
   ),
-  ...createHistorySlice(idbRunArchive())(...args),
 }));

@@ -1,12 +1,11 @@
 /**
- * The adapter screen: what WebGPU reports about this machine's GPU, or why there is none.
+ * The adapter screen: what WebGPU reports about this machine's GPU (App.tsx explains when there is none).
  * It reads the GPU slice only; the probe itself is started once, in `main.tsx`.
  */
 import { useAppStore } from '../../state/store';
 import { AdapterIdentity } from './AdapterIdentity';
 import { FeatureList } from './FeatureList';
 import { LimitsTable } from './LimitsTable';
-import { WebGpuError } from './WebGpuError';
 
 export function AdapterPanel() {
   const gpu = useAppStore((state) => state.gpu);
@@ -17,7 +16,8 @@ export function AdapterPanel() {
       </section>
     );
   }
-  if (gpu.status === 'unavailable') return <WebGpuError error={gpu.error} />;
+  // The app shows the explanation page above every screen instead.
+  if (gpu.status === 'unavailable') return null;
   return (
     <section className="panel" data-testid="adapter-panel" aria-labelledby="adapter-heading">
       <h2 id="adapter-heading">Your GPU</h2>

@@ -14,6 +14,26 @@ export function WebGpuError({ error }: { error: GpuProbeError }) {
       <p className="muted">
         <code>{error.name}</code>
       </p>
+      <h3>Where WebGPU works</h3>
+      <ul data-testid="webgpu-browsers">
+        <li>
+          Chrome and Edge 113 or later on Windows, macOS and ChromeOS; on Linux, Chrome with{' '}
+          <code>chrome://flags/#enable-unsafe-webgpu</code> and <code>--enable-features=Vulkan</code>.
+        </li>
+        <li>Safari 26 or later on macOS and iOS.</li>
+        <li>
+          Firefox 141 or later on Windows; on other systems set <code>dom.webgpu.enabled</code> in{' '}
+          <code>about:config</code>.
+        </li>
+        <li>
+          Check that hardware acceleration is on in the browser's settings, and that the GPU is not
+          blocklisted (<code>chrome://gpu</code>).
+        </li>
+      </ul>
+      <p className="muted">
+        You can still prepare a dataset and look through past runs and adapters; training and the playground
+        need WebGPU.
+      </p>
     </section>
   );
 }

@@ -4,6 +4,7 @@
  */
 import { downloadRun } from '../../download/run-download';
 import { isActive, lastProgress, type RunRecord, type RunStatus } from '../../state/run-record';
+import { methodDetails } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
 import { formatBytes } from './format-metric';
 import { MetricsTable } from './MetricsTable';
@@ -11,25 +12,26 @@ import { MetricsTable } from './MetricsTable';
 const statusText: Record<RunStatus, string> = {
   starting: 'Starting…',
   running: 'Training',
+  paused: 'Paused',
+  interrupted: 'Interrupted',
   finished: 'Finished',
   stopped: 'Stopped',
   failed: 'Failed',
 };
 
 export function methodSummary(record: RunRecord): string {
-  const m = record.settings.method;
   const t = record.settings.train;
-  const method =
-    m.method === 'full'
-      ? 'all weights trained'
-      : `r ${m.r}, alpha ${m.alpha}, dropout ${m.dropout}, targets ${m.targetModules === 'all-linear' ? 'all-linear' : (m.targetModules ?? ['q_proj', 'v_proj']).join(', ')}`;
-  return `${method} · batch ${t.batchSize} × ${t.seqLen} tokens · lr ${t.lr}`;
+  return `${methodDetails(record.settings.method)} · batch ${t.batchSize} × ${t.seqLen} tokens · lr ${t.lr}`;
 }
 
 export function RunCard({ record }: { record: RunRecord }) {
   const files = useAppStore((s) => s.runFiles[record.id]);
   const stopping = useAppStore((s) => Boolean(s.stopping[record.id]));
   const stopRun = useAppStore((s) => s.stopRun);
+  const pauseRun = useAppStore((s) => s.pauseRun);
+  const resumeRun = useAppStore((s) => s.resumeRun);
+  const resumeInterrupted = useAppStore((s) => s.resumeInterrupted);
+  const checkpointProblem = useAppStore((s) => s.checkpointProblems[record.id]);
   const step = lastProgress(record)?.step ?? 0;
   const headingId = `run-${record.id}-heading`;
   const outputBytes = record.outputs.reduce((n, o) => n + o.bytes, 0);
@@ -68,9 +70,39 @@ export function RunCard({ record }: { record: RunRecord }) {
           <span data-testid="run-error-message">{record.error.message}</span>
         </div>
       )}
+      {checkpointProblem && (
+        <p className="field-error" role="alert" data-testid="checkpoint-problem">
+          The latest checkpoint could not be kept in this browser (an earlier one, if any, still is):{' '}
+          {checkpointProblem}
+        </p>
+      )}
       <div className="run-actions">
+        {record.status === 'running' && (
+          <button type="button" data-testid="pause-run" onClick={() => void pauseRun(record.id)}>
+            Pause
+          </button>
+        )}
+        {record.status === 'paused' && (
+          <button type="button" data-testid="resume-run" onClick={() => void resumeRun(record.id)}>
+            Resume
+          </button>
+        )}
+        {record.status === 'interrupted' && (
+          <button
+            type="button"
+            data-testid="resume-interrupted"
+            onClick={() => void resumeInterrupted(record.id)}
+          >
+            {record.checkpointStep ? `Resume from step ${record.checkpointStep}` : 'Start again'}
+          </button>
+        )}
         {isActive(record.status) && (
-          <button type="button" onClick={() => void stopRun(record.id)} disabled={stopping}>
+          <button
+            type="button"
+            data-testid="stop-run"
+            onClick={() => void stopRun(record.id)}
+            disabled={stopping}
+          >
             Stop
           </button>
         )}
@@ -82,7 +114,7 @@ export function RunCard({ record }: { record: RunRecord }) {
             onClick={() => downloadRun(record, files)}
             title={record.outputs.map((o) => `${o.name} (${formatBytes(o.bytes)})`).join('\n')}
           >
-            Download {record.settings.method.method === 'lora' ? 'adapter' : 'model'} (.tar,{' '}
+            Download {record.settings.method.method === 'full' ? 'model' : 'adapter'} (.tar,{' '}
             {formatBytes(outputBytes)})
           </button>
         )}

@@ -24,6 +24,8 @@ export function HistoryPanel() {
   const history = useAppStore((s) => s.history);
   const live = useAppStore((s) => s.runs);
   const forgetRun = useAppStore((s) => s.forgetRun);
+  const resumeStoredRun = useAppStore((s) => s.resumeStoredRun);
+  const checkpointProblems = useAppStore((s) => s.checkpointProblems);
   const [xAxis, setXAxis] = useState<XAxis>('step');
   const [logScale, setLogScale] = useState(false);
   const past = groups(history.runs.filter((run) => !(run.id in live)));
@@ -71,6 +73,32 @@ export function HistoryPanel() {
                   testId="history-chart"
                 />
                 <RunSummaryTable runs={group} caption="As measured" />
+                {group
+                  .filter((run) => run.status === 'interrupted')
+                  .map((run) => (
+                    <p
+                      key={run.id}
+                      className="history-interrupted"
+                      data-testid="history-interrupted"
+                      data-run-id={run.id}
+                    >
+                      {run.label} was interrupted{run.error ? `: ${run.error.message}` : '.'}{' '}
+                      {run.checkpointStep ? (
+                        <button
+                          type="button"
+                          data-testid="history-resume"
+                          onClick={() => void resumeStoredRun(run.id)}
+                        >
+                          Resume from step {run.checkpointStep}
+                        </button>
+                      ) : null}
+                      {checkpointProblems[run.id] && (
+                        <span className="field-error" role="alert">
+                          {checkpointProblems[run.id]}
+                        </span>
+                      )}
+                    </p>
+                  ))}
                 <button type="button" onClick={() => group.forEach((run) => void forgetRun(run.id))}>
                   Forget this comparison
                 </button>

@@ -3,47 +3,80 @@
  * actions: "Start" for one run of the chosen preset, "SFT vs LoRA" for two runs with matched settings.
  * Settings are read and checked on start; errors show under their fields.
  */
-import { useState } from 'react';
-import { findModel } from '../../models/model-catalogue';
-import { datasetTexts } from '../../state/dataset-slice';
+import { useMemo, useState } from 'react';
+import { configOf, findModel } from '../../models/model-catalogue';
+import { estimateMethod, limitsFor, memoryBudgetBytes } from '../../models/model-estimates';
+import { trainingDataOf } from '../../state/dataset-slice';
 import { type FieldErrors, type LoraTargets, type MethodPreset, planRuns } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
+import { MemoryPlanView, refusalOf } from './MemoryPlanView';
 import { ModelPicker } from './ModelPicker';
+import { RunAtScaleButton } from './RunAtScaleButton';
 import { SettingField } from './SettingField';
 
 const presets: [MethodPreset, string, string][] = [
   ['full', 'Full SFT', 'Trains every weight.'],
   ['lora', 'LoRA', 'Trains small low-rank matrices beside the chosen layers.'],
+  ['dora', 'DoRA', "LoRA's direction plus a trained magnitude per output."],
+  ['ia3', 'IA3', 'Trains one scale per feature of keys, values and the feed-forward.'],
+  ['prefix', 'Prefix', 'Trains key/value pairs that every layer attends to first.'],
+  ['prompt', 'Prompt', 'Trains a few virtual token embeddings before each sequence.'],
+  ['adapter', 'Adapters', 'Trains small bottleneck layers after attention and feed-forward.'],
 ];
 
 export function RunSetupPanel() {
   const setup = useAppStore((s) => s.setup);
   const dataset = useAppStore((s) => s.dataset);
   const gpuUnavailable = useAppStore((s) => s.gpu.status === 'unavailable');
-  const { setPreset, setLoraTargets, startRuns } = useAppStore.getState();
+  const { setPreset, setLoraTargets, setUseRslora, startRuns } = useAppStore.getState();
   const [errors, setErrors] = useState<FieldErrors>({});
   const [problem, setProblem] = useState<string | null>(null);
   const model = findModel(setup.modelId);
+  const gpu = useAppStore((s) => s.gpu);
+  const budgetText = useAppStore((s) => s.memoryBudget);
+  const setMemoryBudget = useAppStore((s) => s.setMemoryBudget);
+  const budgetBytes = memoryBudgetBytes(budgetText);
+  const limits = useMemo(() => limitsFor(gpu, budgetBytes), [gpu, budgetBytes]);
+  const config = useMemo(() => (model ? configOf(model) : undefined), [model]);
+  // A method the planner cannot plan for this model shows no plan here; the worker reports why on start.
+  const estimateOf = (method: MethodPreset) => {
+    try {
+      return config ? estimateMethod(config, setup, method, limits) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const chosenEstimate = estimateOf(setup.preset);
 
   const start = (kind: 'single' | 'sft-vs-lora') => {
     if (!model) return setProblem('Choose a model.');
     if (!dataset.reading.ok) return setProblem(`Fix line ${dataset.reading.line} of the dataset first.`);
-    const planning = planRuns(kind, setup, model, datasetTexts(dataset));
+    const planning = planRuns(kind, setup, model, trainingDataOf(dataset));
     if (!planning.ok) {
       setErrors(planning.errors);
       setProblem(planning.message);
       return;
     }
     setErrors({});
+    // Refused here, before the worker sees it; the worker checks again with the real row length.
+    for (const plan of planning.plans) {
+      const estimate = estimateOf(plan.settings.method.method);
+      const refusal = estimate && refusalOf(plan.label, estimate);
+      if (refusal) return setProblem(refusal);
+    }
     setProblem(null);
-    void startRuns(planning.plans);
+    const withBudget = planning.plans.map((plan) => {
+      const train = { ...plan.spec.train, memoryBudgetBytes: budgetBytes };
+      return { ...plan, settings: { ...plan.settings, train }, spec: { ...plan.spec, train } };
+    });
+    void startRuns(withBudget);
   };
 
   const presetLabel = presets.find(([p]) => p === setup.preset)?.[1] ?? '';
   return (
     <section className="panel" aria-labelledby="setup-heading" data-testid="setup-panel">
       <h2 id="setup-heading">Run setup</h2>
-      <ModelPicker />
+      <ModelPicker limits={limits} />
       <fieldset className="presets">
         <legend>Method</legend>
         {presets.map(([value, label, hint]) => (
@@ -61,8 +94,25 @@ export function RunSetupPanel() {
           </label>
         ))}
       </fieldset>
+      {(setup.preset === 'prompt' || setup.preset === 'prefix') && (
+        <fieldset className="settings">
+          <legend>{setup.preset === 'prompt' ? 'Prompt tuning' : 'Prefix tuning'}</legend>
+          <SettingField field="numVirtualTokens" label="Virtual tokens" error={errors.numVirtualTokens} />
+        </fieldset>
+      )}
+      {setup.preset === 'adapter' && (
+        <fieldset className="settings">
+          <legend>Bottleneck adapters</legend>
+          <SettingField
+            field="reductionFactor"
+            label="Reduction factor"
+            hint="Bottleneck width = hidden size ÷ this."
+            error={errors.reductionFactor}
+          />
+        </fieldset>
+      )}
       <fieldset className="settings">
-        <legend>LoRA (used by every LoRA run)</legend>
+        <legend>LoRA and DoRA (used by every LoRA run)</legend>
         <SettingField field="loraR" label="Rank r" error={errors.loraR} />
         <SettingField field="loraAlpha" label="Alpha" hint="Scale is alpha / r." error={errors.loraAlpha} />
         <SettingField field="loraDropout" label="Dropout" error={errors.loraDropout} />
@@ -73,10 +123,19 @@ export function RunSetupPanel() {
             value={setup.loraTargets}
             onChange={(event) => setLoraTargets(event.target.value as LoraTargets)}
           >
-            <option value="q_proj,v_proj">q_proj, v_proj</option>
+            <option value="peft-default">PEFT default (q_proj, v_proj; c_attn on GPT-2)</option>
             <option value="all-linear">all-linear</option>
           </select>
         </div>
+        <label className="setting checkbox-setting">
+          <input
+            type="checkbox"
+            checked={setup.useRslora}
+            onChange={(event) => setUseRslora(event.target.checked)}
+            data-testid="setting-rslora"
+          />{' '}
+          rsLoRA scaling (alpha / √r)
+        </label>
       </fieldset>
       <fieldset className="settings">
         <legend>Training (the same for every run)</legend>
@@ -96,6 +155,25 @@ export function RunSetupPanel() {
           error={errors.evalEvery}
         />
       </fieldset>
+      <fieldset className="settings">
+        <legend>Memory</legend>
+        <div className="setting">
+          <label htmlFor="setting-memoryBudget">Memory budget (GiB)</label>
+          <input
+            id="setting-memoryBudget"
+            data-testid="setting-memoryBudget"
+            type="text"
+            inputMode="decimal"
+            value={budgetText}
+            onChange={(event) => setMemoryBudget(event.target.value)}
+            aria-describedby="setting-memoryBudget-hint"
+          />
+          <small id="setting-memoryBudget-hint" className="muted">
+            WebGPU does not report a GPU's memory; runs are planned against this.
+          </small>
+        </div>
+      </fieldset>
+      {chosenEstimate && <MemoryPlanView estimate={chosenEstimate} limits={limits} />}
       <div className="actions">
         <button
           type="button"
@@ -114,6 +192,7 @@ export function RunSetupPanel() {
         >
           Start {presetLabel}
         </button>
+        <RunAtScaleButton />
         {gpuUnavailable && <span className="muted">Training needs WebGPU; see the GPU panel.</span>}
       </div>
       {problem && (

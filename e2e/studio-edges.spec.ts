@@ -1,0 +1,80 @@
+/**
+ * The studio's edges, end to end: without WebGPU the page explains where it works and the rest opens; a
+ * malformed JSONL row is named by its line and a dropped file is read; a run that will not fit is refused with
+ * the memory plan's reason and what to change. Screenshots are attached to each test.
+ */
+import { expect, test } from '@playwright/test';
+import { sentences, snap } from './studio-helpers';
+
+test('without WebGPU the page explains where it works, and the rest still opens', async ({
+  page,
+}, testInfo) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await page.goto('/');
+  const error = page.getByTestId('webgpu-error');
+  await expect(error).toBeVisible();
+  await expect(error.getByRole('heading', { level: 2 })).toHaveText('WebGPU is not available');
+  await expect(page.getByTestId('webgpu-browsers')).toContainText('Chrome');
+  await expect(page.getByTestId('start-compare')).toBeDisabled();
+  // The tabs work from the keyboard: arrows move between them.
+  await page.getByTestId('tab-studio').focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.getByTestId('tab-adapters')).toBeFocused();
+  await expect(page.getByTestId('tab-adapters')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('adapter-library')).toBeVisible();
+  await expect(page.getByTestId('studio')).toBeHidden();
+  await snap(page, testInfo, 'no-webgpu');
+});
+
+test('a malformed JSONL row is named by its line; a dropped file is read and previewed', async ({
+  page,
+}, testInfo) => {
+  await page.goto('/');
+  const text = page.getByTestId('dataset-text');
+  await text.fill('{"text": "first"}\n{"text": "second"}\n{"text": third}\n{"text": "fourth"}');
+  const error = page.getByTestId('dataset-error');
+  await expect(error).toHaveAttribute('data-line', '3');
+  await expect(error).toHaveText('Line 3: not valid JSON: {"text": third}');
+  await page.getByTestId('start-compare').click();
+  await expect(page.getByTestId('setup-problem')).toHaveText('Fix line 3 of the dataset first.');
+  await expect(page.getByTestId('run-card')).toHaveCount(0);
+  await expect(page.getByTestId('dataset-count')).toHaveCount(0);
+  await snap(page, testInfo, 'dataset-malformed-line');
+
+  // A real drop event carrying a file, as a browser makes one.
+  const lines = ['{"text": "dropped one"}', '{"text": "dropped two"}', '{"text": "dropped three"}'];
+  const dataTransfer = await page.evaluateHandle((content) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([content], 'dropped.jsonl', { type: 'application/jsonl' }));
+    return transfer;
+  }, lines.join('\n'));
+  const zone = page.getByTestId('drop-zone');
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  await zone.dispatchEvent('drop', { dataTransfer });
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', '3');
+  await expect(page.getByTestId('dataset-count')).toContainText('dropped.jsonl');
+  await expect(page.getByTestId('preview-row')).toHaveCount(3);
+  await expect(page.getByTestId('preview-row').nth(1)).toContainText('dropped two');
+  // A dropped file goes to the library, not into the paste box.
+  await expect(page.getByTestId('library-entry')).toHaveCount(1);
+  await snap(page, testInfo, 'dataset-dropped');
+});
+
+test('a run that will not fit is refused before it starts, with what to change', async ({
+  page,
+}, testInfo) => {
+  await page.goto('/');
+  await page.getByTestId('dataset-text').fill(sentences.join('\n'));
+  // A batch this large needs logits far beyond any GPU's per-buffer limit: the memory plan refuses it.
+  await page.getByTestId('setting-batchSize').fill('1000000');
+  await page.getByRole('radio', { name: /Full SFT/ }).check();
+  await expect(page.getByTestId('plan-fit')).toHaveText('does not fit ✗');
+  await page.getByTestId('start-single').click();
+  const problem = page.getByTestId('setup-problem');
+  await expect(problem).toContainText('will not fit, so it was not started');
+  await expect(problem).toContainText('lower the batch size (1000000 now)');
+  await expect(page.getByTestId('run-card')).toHaveCount(0);
+  await snap(page, testInfo, 'run-refused');
+});

@@ -1,0 +1,133 @@
+/**
+ * Shared pieces of the studio's end-to-end tests (e2e/studio-*.spec.ts): recording what the training
+ * worker sends and the page's long tasks, loading the worker once before a test, screenshots, the sample
+ * sentences, and readers for what the page shows (run ids, the last loss, a safetensors header, how fast
+ * a tab answers).
+ */
+import { expect, type Locator, type Page, type TestInfo } from '@playwright/test';
+
+export interface RecordedProgress {
+  kind: 'progress';
+  runId: string;
+  progress: { step: number; loss: number };
+}
+
+declare global {
+  interface Window {
+    /** Progress, eval and checkpoint messages as the training worker sent them, before the app saw them. */
+    __workerEvents: { kind: string; runId?: string }[];
+    /** Main-thread tasks longer than 50 ms (the Long Tasks API), in ms. */
+    __longTasks: number[];
+  }
+}
+
+/** Records every worker message and every long main-thread task, before any app script runs. */
+export async function instrument(page: Page) {
+  await page.addInitScript(() => {
+    window.__workerEvents = [];
+    window.__longTasks = [];
+    const NativeWorker = window.Worker;
+    window.Worker = class extends NativeWorker {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, options);
+        this.addEventListener('message', (event: MessageEvent<{ kind: string; runId?: string }>) => {
+          if (
+            event.data.kind === 'progress' ||
+            event.data.kind === 'eval' ||
+            event.data.kind === 'checkpoint'
+          )
+            window.__workerEvents.push(event.data);
+        });
+      }
+    };
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+/**
+ * The dev server finds the dependencies only the training worker imports (the tokenizer and template
+ * packages) when the worker first loads, and may then reload the page to re-bundle them. Loading the
+ * worker once before the test proper keeps that reload out of the test. (Listing those packages in
+ * vite.config.ts `optimizeDeps.include`, as vitest.config.ts does, makes this a no-op.)
+ */
+export async function loadWorkerOnce(page: Page) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.goto('/');
+    try {
+      const reply = await page.evaluate(
+        () =>
+          new Promise<string>((resolve) => {
+            const worker = new Worker(new URL('/src/train/worker/training-worker.ts', location.href), {
+              type: 'module',
+            });
+            worker.onmessage = (event: MessageEvent<{ kind: string }>) => {
+              worker.terminate();
+              resolve(event.data.kind);
+            };
+            worker.onerror = (event) => resolve(`error: ${event.message}`);
+            worker.postMessage({ kind: 'probe', id: 1 });
+          }),
+      );
+      expect(reply).toBe('probe-result');
+      await page.waitForLoadState('networkidle');
+      return;
+    } catch (error) {
+      // The page was reloaded under the evaluation: try again on the re-bundled dependencies.
+      if (!String(error).includes('context was destroyed')) throw error;
+    }
+  }
+}
+
+export async function snap(page: Page, testInfo: TestInfo, name: string) {
+  const body = await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
+  await testInfo.attach(name, { body, contentType: 'image/png' });
+}
+
+export const sentences = [
+  'The quick brown fox jumps over the lazy dog.',
+  'A whetstone sharpens a blade with slow, even strokes.',
+  'Small models learn quickly when the text repeats itself.',
+  'Keep the stone wet and the angle low.',
+  'Ten strokes on one side, then ten on the other.',
+  'Watch the validation loss to know when to stop.',
+];
+
+/** The last loss the worker reported for a run. */
+export async function workerFinalLoss(page: Page, runId: string): Promise<number> {
+  const events = (await page.evaluate(() => window.__workerEvents)) as RecordedProgress[];
+  const mine = events.filter((e) => e.kind === 'progress' && e.runId === runId);
+  expect(mine.length).toBeGreaterThan(0);
+  return (mine[mine.length - 1] as RecordedProgress).progress.loss;
+}
+
+export async function runIds(cards: Locator): Promise<string[]> {
+  const ids: string[] = [];
+  for (const card of await cards.all()) ids.push((await card.getAttribute('data-run-id')) as string);
+  return ids;
+}
+
+/** The safetensors header (8-byte little-endian length, then JSON). */
+export function safetensorsHeader(bytes: Uint8Array): Record<string, unknown> {
+  const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+}
+
+/** Clicks a tab in the page and measures, in the page, until its screen is shown and painted. */
+export async function tabAnswerMs(page: Page, tab: string): Promise<number> {
+  return page.evaluate(
+    (id) =>
+      new Promise<number>((resolve) => {
+        const started = performance.now();
+        (document.querySelector(`[data-testid="tab-${id}"]`) as HTMLButtonElement).click();
+        const check = () => {
+          if (!(document.getElementById(`screen-${id}`) as HTMLElement).hidden)
+            requestAnimationFrame(() => resolve(performance.now() - started));
+          else requestAnimationFrame(check);
+        };
+        check();
+      }),
+    tab,
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * Whetstone's matmul kernel (src/gpu/kernels/matmul) on one shape: random inputs, NaN-poisoned output,
+ * one run whose output is checked (spot-check.ts), then the timed runs. Returns GFLOP/s, or the failed
+ * check and no time.
+ */
+import { releaseDispatches, submitDispatches } from '../../gpu/dispatch';
+import { matmul } from '../../gpu/kernels/matmul/matmul';
+import type { Runtime } from '../../gpu/runtime';
+import { downloadTensor, releaseTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
+import { randomArray, seededRandom } from '../../gpu/testing/random';
+import { type MatmulShape, matmulFlops } from './kernel-shapes';
+import { type SpotCheck, spotCheck } from './spot-check';
+import { gflops, timeDispatches } from './time-dispatches';
+
+export interface KernelTiming {
+  name: string;
+  flops: number;
+  check: SpotCheck;
+  ms?: number;
+  reps?: number;
+  gflops?: number;
+}
+
+export interface TimingBudget {
+  targetMs: number;
+  maxReps: number;
+  samples: number;
+}
+
+/** The float64 value of out[m, n] = Σ_k A[m,k]·B[k,n] (+ scale·Σ_r U[m,r]·V[n,r]). */
+function matmulElement(s: MatmulShape, a: Float32Array, b: Float32Array, u: Float32Array, v: Float32Array) {
+  return (index: number) => {
+    const m = Math.floor(index / s.N);
+    const n = index % s.N;
+    let sum = 0;
+    for (let k = 0; k < s.K; k++) {
+      const bv = s.transB ? b[n * s.K + k] : b[k * s.N + n];
+      sum += (a[m * s.K + k] as number) * (bv as number);
+    }
+    for (let r = 0; r < s.R; r++) sum += (u[m * s.R + r] as number) * (v[n * s.R + r] as number);
+    return sum;
+  };
+}
+
+export async function benchMatmul(
+  runtime: Runtime,
+  s: MatmulShape,
+  budget: TimingBudget,
+): Promise<KernelTiming> {
+  const random = seededRandom(s.M * 31 + s.N * 7 + s.K + s.R);
+  const a = randomArray(random, s.M * s.K);
+  const b = randomArray(random, s.K * s.N);
+  const u = randomArray(random, s.M * s.R);
+  const v = randomArray(random, s.N * s.R);
+  const tensors: Tensor[] = [];
+  const upload = (label: string, shape: number[], data: Float32Array) => {
+    const t = uploadTensor(runtime.arena, label, shape, data);
+    tensors.push(t);
+    return t;
+  };
+  const aT = upload('A', [s.M, s.K], a);
+  const bT = upload('B', s.transB ? [s.N, s.K] : [s.K, s.N], b);
+  const out = upload('out', [s.M, s.N], new Float32Array(s.M * s.N).fill(Number.NaN));
+  const lowRank =
+    s.R > 0
+      ? { u: upload('U', [s.M, s.R], u), v: upload('V', [s.N, s.R], v), vLayout: 'nr' as const, scale: 1 }
+      : undefined;
+  const dispatch = await matmul(runtime, { a: aT, b: bT, out, transB: s.transB, lowRank, label: s.name });
+  try {
+    submitDispatches(runtime, [dispatch], `check ${s.name}`);
+    const got = await downloadTensor(runtime.arena, out);
+    const terms = s.K + s.R;
+    // f32 sums of `terms` products of values in [-1, 1]: rounding grows at most ~terms·2⁻²⁴ per element.
+    const check = spotCheck(s.name, got, budget.samples, random, matmulElement(s, a, b, u, v), {
+      atol: 1e-5 + 1e-6 * terms,
+      rtol: 1e-5,
+    });
+    const flops = matmulFlops(s);
+    if (!check.passed) return { name: s.name, flops, check };
+    const { msPerRep, reps } = await timeDispatches(runtime, [dispatch], budget);
+    return { name: s.name, flops, check, ms: msPerRep, reps, gflops: gflops(flops, msPerRep) };
+  } finally {
+    releaseDispatches(runtime, [dispatch]);
+    for (const t of tensors) releaseTensor(runtime.arena, t);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The curated hub models the picker offers, each with the shape fields of its hub config.json, so their
+ * size, download size and memory plan are known before anything is downloaded (and offline).
+ *
+ * Sources of the config values (only the fields that change a weight's shape, plus the dtype the weights
+ * are stored in; parseModelConfig reads them as it reads the downloaded config.json):
+ * - GPT-2: /work/shared/hf-fixtures/gpt2/config.json (byte-exact copy of openai-community/gpt2).
+ * - distilgpt2: the GPT-2 config with n_layer 6 (distilbert/distilgpt2 config.json on the hub).
+ * - Qwen2.5-0.5B-Instruct: hf-fixtures/qwen2.5-0.5b-instruct/not-exact/config.json (a re-save; the
+ *   shape fields equal the hub's). The hub stores bf16 weights.
+ * - TinyLlama-1.1B-Chat-v1.0: hf-fixtures/tinyllama-1.1b-chat-v1.0/not-exact/config.json (a re-save;
+ *   shape fields equal the hub's). The hub stores bf16 weights.
+ * - SmolLM2-135M(-Instruct), SmolLM2-360M-Instruct: the values of the hub config.json files of
+ *   HuggingFaceTB/SmolLM2-135M and HuggingFaceTB/SmolLM2-360M-Instruct (no copy in hf-fixtures).
+ * BERT-base (classification) is left out: the studio trains causal LMs; classification is CLI only for now.
+ */
+
+export type WeightDtype = 'float32' | 'bfloat16';
+
+export interface CuratedModel {
+  /** The hub repo id. */
+  repo: string;
+  label: string;
+  description: string;
+  /** The config.json shape fields (enough for parseModelConfig). */
+  config: Record<string, unknown>;
+  /** The dtype of the hub's model.safetensors: the download is about parameters × its size. */
+  dtype: WeightDtype;
+  /** The published parameter count (model card / `model.num_parameters()`); the tests hold the planner to it. */
+  publishedParameters: number;
+}
+
+const smolLm2_135M = {
+  architectures: ['LlamaForCausalLM'],
+  hidden_size: 576,
+  intermediate_size: 1536,
+  num_hidden_layers: 30,
+  num_attention_heads: 9,
+  num_key_value_heads: 3,
+  vocab_size: 49152,
+  max_position_embeddings: 8192,
+  rope_theta: 100000,
+  rms_norm_eps: 1e-5,
+  tie_word_embeddings: true,
+};
+
+const gpt2 = {
+  architectures: ['GPT2LMHeadModel'],
+  model_type: 'gpt2',
+  n_embd: 768,
+  n_head: 12,
+  n_layer: 12,
+  n_positions: 1024,
+  n_ctx: 1024,
+  vocab_size: 50257,
+  layer_norm_epsilon: 1e-5,
+  activation_function: 'gelu_new',
+};
+
+export const curatedModels: CuratedModel[] = [
+  {
+    repo: 'HuggingFaceTB/SmolLM2-135M',
+    label: 'SmolLM2-135M',
+    description: 'A small Llama-style base model; quick to fine-tune.',
+    config: smolLm2_135M,
+    dtype: 'bfloat16',
+    publishedParameters: 134_515_008,
+  },
+  {
+    repo: 'HuggingFaceTB/SmolLM2-135M-Instruct',
+    label: 'SmolLM2-135M-Instruct',
+    description: 'SmolLM2-135M tuned to follow instructions (chat template).',
+    config: smolLm2_135M,
+    dtype: 'bfloat16',
+    publishedParameters: 134_515_008,
+  },
+  {
+    repo: 'HuggingFaceTB/SmolLM2-360M-Instruct',
+    label: 'SmolLM2-360M-Instruct',
+    description: 'The 360M SmolLM2, instruction-tuned.',
+    config: {
+      ...smolLm2_135M,
+      hidden_size: 960,
+      intermediate_size: 2560,
+      num_hidden_layers: 32,
+      num_attention_heads: 15,
+      num_key_value_heads: 5,
+    },
+    dtype: 'bfloat16',
+    publishedParameters: 361_821_120,
+  },
+  {
+    repo: 'Qwen/Qwen2.5-0.5B-Instruct',
+    label: 'Qwen2.5-0.5B-Instruct',
+    description: 'Qwen2.5 half-billion instruct model; ChatML template, large vocabulary.',
+    config: {
+      architectures: ['Qwen2ForCausalLM'],
+      hidden_size: 896,
+      intermediate_size: 4864,
+      num_hidden_layers: 24,
+      num_attention_heads: 14,
+      num_key_value_heads: 2,
+      vocab_size: 151936,
+      max_position_embeddings: 32768,
+      rope_theta: 1000000,
+      rms_norm_eps: 1e-6,
+      tie_word_embeddings: true,
+    },
+    dtype: 'bfloat16',
+    publishedParameters: 494_032_768,
+  },
+  {
+    repo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0',
+    label: 'TinyLlama-1.1B-Chat',
+    description: 'A 1.1B Llama-2-style chat model; near the top of what a tab can train.',
+    config: {
+      architectures: ['LlamaForCausalLM'],
+      hidden_size: 2048,
+      intermediate_size: 5632,
+      num_hidden_layers: 22,
+      num_attention_heads: 32,
+      num_key_value_heads: 4,
+      vocab_size: 32000,
+      max_position_embeddings: 2048,
+      rope_theta: 10000,
+      rms_norm_eps: 1e-5,
+      tie_word_embeddings: false,
+    },
+    dtype: 'bfloat16',
+    publishedParameters: 1_100_048_384,
+  },
+  {
+    repo: 'openai-community/gpt2',
+    label: 'GPT-2',
+    description: 'The 124M GPT-2 base model (learned positions, LayerNorm, GELU).',
+    config: gpt2,
+    dtype: 'float32',
+    publishedParameters: 124_439_808,
+  },
+  {
+    repo: 'distilbert/distilgpt2',
+    label: 'distilgpt2',
+    description: 'GPT-2 distilled to 6 layers.',
+    config: { ...gpt2, n_layer: 6 },
+    dtype: 'float32',
+    publishedParameters: 81_912_576,
+  },
+];
+
+export const dtypeBytes: Record<WeightDtype, number> = { float32: 4, bfloat16: 2 };

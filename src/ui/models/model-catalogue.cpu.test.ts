@@ -1,0 +1,121 @@
+/**
+ * The picker's numbers: each curated model's parameter count (computed by the planner from its config
+ * shape fields) equals the published count; the shape fields equal the hub config.json copies in
+ * /work/shared/hf-fixtures where one exists; download sizes and per-method estimates follow from them.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../../train/models/config';
+import { defaultRunSetup } from '../state/run-setup';
+import { curatedModels } from './curated-models';
+import { builtinTinyLlama, configOf } from './model-catalogue';
+import {
+  downloadEstimateBytes,
+  estimateAllMethods,
+  estimateMethod,
+  limitsFor,
+  memoryBudgetBytes,
+  modelParameters,
+  webGpuDefaultLimits,
+} from './model-estimates';
+
+const byLabel = (label: string) => {
+  const model = curatedModels.find((m) => m.label === label);
+  if (!model) throw new Error(`no curated ${label}`);
+  return model;
+};
+const paramsOf = (label: string) => modelParameters(parseModelConfig(byLabel(label).config));
+
+describe('curated model catalogue', () => {
+  it('computes the published parameter counts from the config shapes', () => {
+    expect(paramsOf('SmolLM2-135M')).toBe(134_515_008);
+    expect(paramsOf('SmolLM2-135M-Instruct')).toBe(134_515_008);
+    expect(paramsOf('SmolLM2-360M-Instruct')).toBe(361_821_120);
+    expect(paramsOf('GPT-2')).toBe(124_439_808);
+    expect(paramsOf('distilgpt2')).toBe(81_912_576);
+    expect(paramsOf('Qwen2.5-0.5B-Instruct')).toBe(494_032_768);
+    expect(paramsOf('TinyLlama-1.1B-Chat')).toBe(1_100_048_384);
+    for (const m of curatedModels)
+      expect(modelParameters(parseModelConfig(m.config)), m.label).toBe(m.publishedParameters);
+  });
+
+  const fixtures: [string, string][] = [
+    ['GPT-2', '/work/shared/hf-fixtures/gpt2/config.json'],
+    ['Qwen2.5-0.5B-Instruct', '/work/shared/hf-fixtures/qwen2.5-0.5b-instruct/not-exact/config.json'],
+    ['TinyLlama-1.1B-Chat', '/work/shared/hf-fixtures/tinyllama-1.1b-chat-v1.0/not-exact/config.json'],
+  ];
+  it.skipIf(!existsSync('/work/shared/hf-fixtures'))(
+    'holds the same shapes as the hub config.json copies in hf-fixtures',
+    () => {
+      for (const [label, path] of fixtures) {
+        const hub = parseModelConfig(JSON.parse(readFileSync(path, 'utf8')));
+        const ours = parseModelConfig(byLabel(label).config);
+        for (const key of ['V', 'C', 'L', 'NH', 'KV', 'D', 'F', 'P', 'tieWordEmbeddings', 'qkvBias'] as const)
+          expect(ours[key], `${label} ${key}`).toBe(hub[key]);
+        expect(modelParameters(ours)).toBe(modelParameters(hub));
+      }
+    },
+  );
+
+  it('estimates the download as parameters × the stored dtype size', () => {
+    expect(downloadEstimateBytes(paramsOf('SmolLM2-135M'), byLabel('SmolLM2-135M').dtype)).toBe(
+      2 * 134_515_008,
+    );
+    expect(downloadEstimateBytes(paramsOf('GPT-2'), byLabel('GPT-2').dtype)).toBe(4 * 124_439_808);
+  });
+});
+
+describe('per-method estimates against limits', () => {
+  const setup = defaultRunSetup(builtinTinyLlama.id);
+  const limits = limitsFor({ status: 'probing', report: null, error: null }, memoryBudgetBytes('4'));
+
+  it('falls back to the WebGPU default limits until the adapter reports, and reads the budget in GiB', () => {
+    expect(limits).toMatchObject({
+      source: 'defaults',
+      ...webGpuDefaultLimits,
+      memoryBudgetBytes: 4 * 2 ** 30,
+    });
+    expect(memoryBudgetBytes('0.5')).toBe(2 ** 29);
+    expect(memoryBudgetBytes('1e-')).toBe(4 * 2 ** 30); // half-typed: the planner's default
+  });
+
+  it('fits the built-in model with every method, and refuses TinyLlama full fine-tuning in 4 GiB', () => {
+    const builtin = estimateAllMethods(configOf(builtinTinyLlama), setup, limits);
+    expect(builtin.map((e) => e.method)).toEqual([
+      'full',
+      'lora',
+      'dora',
+      'ia3',
+      'prefix',
+      'prompt',
+      'adapter',
+    ]);
+    expect(builtin.every((e) => 'fit' in e && e.fit.fits)).toBe(true);
+    // GPT-2 has no q_proj: LoRA is planned on its PEFT default target (c_attn) instead of failing.
+    const gpt2 = estimateAllMethods(parseModelConfig(byLabel('GPT-2').config), setup, limits);
+    expect(gpt2.every((e) => 'fit' in e)).toBe(true);
+    const tinyLlama = parseModelConfig(byLabel('TinyLlama-1.1B-Chat').config);
+    const full = estimateMethod(tinyLlama, setup, 'full', limits);
+    expect(full.fit.fits).toBe(false);
+    // Weights alone are 4.4 GB in fp32, over the 4 GiB budget; the embedding is over 128 MiB per buffer.
+    expect(full.plan.components.weights).toBeGreaterThanOrEqual(4 * 1_100_048_384);
+    expect(full.fit.problems.join(' ')).toMatch(/budget/);
+    expect(full.fit.problems.join(' ')).toMatch(/per buffer/);
+  });
+
+  it('updates the plan as the setup changes: rank → trainable count, batch → activations', () => {
+    const c = configOf(builtinTinyLlama);
+    const at = (fields: Partial<typeof setup.fields>, method: 'lora' | 'full' = 'lora') =>
+      estimateMethod(c, { ...setup, fields: { ...setup.fields, ...fields } }, method, limits).plan;
+    // LoRA on q_proj and v_proj: per layer r·(C + C) for q and r·(C + KV·D) for v.
+    const loraCount = (r: number) => c.L * (r * (c.C + c.NH * c.D) + r * (c.C + c.KV * c.D));
+    expect(at({ loraR: '4' }).parameters.trainable).toBe(loraCount(4));
+    expect(at({ loraR: '16' }).parameters.trainable).toBe(loraCount(16));
+    const small = at({ batchSize: '1' }, 'full');
+    const large = at({ batchSize: '4' }, 'full');
+    expect(large.components.activations).toBeGreaterThan(small.components.activations);
+    expect(large.components.weights).toBe(small.components.weights);
+    // While a field is half-typed the plan keeps the default instead of failing.
+    expect(at({ loraR: '' }).parameters.trainable).toBe(loraCount(8));
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Estimates for the model picker and the run setup, from a model's config alone (no GPU, no download):
+ * parameter count, download size, and the memory plan of each method at the setup's batch and sequence
+ * length against this GPU's limits. All come from the planner (src/train/plan), whose numbers are
+ * estimates until a run measures them; the UI labels them so.
+ */
+import type { DecoderConfig } from '../../train/models/config';
+import {
+  defaultMemoryBudgetBytes,
+  type FitResult,
+  type MemoryLimits,
+  type MemoryPlan,
+  type MethodName,
+  type MethodSettings,
+  methodNames,
+  planMemory,
+} from '../../train/plan/index';
+import type { GpuState } from '../state/gpu-slice';
+import type { RunSetup } from '../state/run-setup';
+import { dtypeBytes, type WeightDtype } from './curated-models';
+
+/** The base model's parameters (the planner's count of its weights). */
+export function modelParameters(config: DecoderConfig): number {
+  return planMemory(config, { method: 'full' }, { batchSize: 1, seqLen: 1 }).parameters.total;
+}
+
+/** The safetensors download, estimated as parameters × the stored dtype's size (the header is small). */
+export function downloadEstimateBytes(parameters: number, dtype: WeightDtype): number {
+  return parameters * dtypeBytes[dtype];
+}
+
+/**
+ * WebGPU's default limits (the spec's): what a page gets before the adapter is known or without one.
+ * maxBufferSize 256 MiB, maxStorageBufferBindingSize 128 MiB.
+ */
+export const webGpuDefaultLimits = { maxBufferSize: 2 ** 28, maxStorageBufferBindingSize: 2 ** 27 };
+
+export interface LimitsInUse extends MemoryLimits {
+  /** 'adapter' when read from this GPU's adapter, 'defaults' when WebGPU's default limits stand in. */
+  source: 'adapter' | 'defaults';
+}
+
+/** The per-buffer limits from the GPU probe (or the WebGPU defaults) plus the memory budget. */
+export function limitsFor(gpu: GpuState, memoryBudgetBytes: number): LimitsInUse {
+  const reported = gpu.status === 'ready' ? gpu.report.limits : undefined;
+  const maxBufferSize = reported?.maxBufferSize;
+  const maxBinding = reported?.maxStorageBufferBindingSize;
+  if (maxBufferSize && maxBinding)
+    return { source: 'adapter', maxBufferSize, maxStorageBufferBindingSize: maxBinding, memoryBudgetBytes };
+  return { source: 'defaults', ...webGpuDefaultLimits, memoryBudgetBytes };
+}
+
+/** The memory budget field (GiB, typed text) in bytes; the planner's default when it is not a positive number. */
+export function memoryBudgetBytes(typed: string): number {
+  const gib = Number(typed.trim());
+  return Number.isFinite(gib) && gib > 0 ? Math.round(gib * 2 ** 30) : defaultMemoryBudgetBytes;
+}
+
+/** A setup field read leniently: while the person is typing, an unfinished value falls back to `fallback`. */
+function wholeField(setup: RunSetup, field: keyof RunSetup['fields'], fallback: number): number {
+  const n = Number(setup.fields[field].trim());
+  return Number.isInteger(n) && n >= 1 ? n : fallback;
+}
+
+/** Each method's planner settings as the setup would run it. */
+export function methodSettingsFor(setup: RunSetup, method: MethodName): MethodSettings {
+  switch (method) {
+    case 'full':
+    case 'ia3':
+      return { method };
+    case 'lora':
+    case 'dora':
+      // q_proj, v_proj is PEFT's default for Llama-family models; leaving it out lets the planner use
+      // each architecture's default (c_attn for GPT-2), as PEFT would.
+      return {
+        method,
+        r: wholeField(setup, 'loraR', 8),
+        ...(setup.loraTargets === 'all-linear' ? { targetModules: 'all-linear' as const } : {}),
+      };
+    case 'prompt':
+    case 'prefix':
+      return { method, numVirtualTokens: wholeField(setup, 'numVirtualTokens', 8) };
+    case 'adapter': {
+      const factor = Number(setup.fields.reductionFactor.trim());
+      return { method, reductionFactor: Number.isFinite(factor) && factor > 0 ? factor : 8 };
+    }
+  }
+}
+
+export interface MethodEstimate {
+  method: MethodName;
+  plan: MemoryPlan;
+  fit: FitResult;
+}
+
+/** A method the planner cannot plan for this model (e.g. targets it lacks), with the planner's reason. */
+export interface MethodEstimateError {
+  method: MethodName;
+  error: string;
+}
+
+/** The plan of one method at the setup's batch size and sequence length (capped at the model's positions). */
+export function estimateMethod(
+  config: DecoderConfig,
+  setup: RunSetup,
+  method: MethodName,
+  limits: MemoryLimits,
+): MethodEstimate {
+  const seqLen = Math.min(wholeField(setup, 'seqLen', 64), config.P);
+  const plan = planMemory(config, methodSettingsFor(setup, method), {
+    batchSize: wholeField(setup, 'batchSize', 1),
+    seqLen,
+    // The studio always holds out a validation set, so the worker plans an evaluation step too.
+    evaluation: true,
+  });
+  return { method, plan, fit: plan.fits(limits) };
+}
+
+export function estimateAllMethods(
+  config: DecoderConfig,
+  setup: RunSetup,
+  limits: MemoryLimits,
+): (MethodEstimate | MethodEstimateError)[] {
+  return methodNames.map((method) => {
+    try {
+      return estimateMethod(config, setup, method, limits);
+    } catch (error) {
+      return { method, error: error instanceof Error ? error.message : String(error) };
+    }
+  });
+}
+
+/** "134.5M" style counts for the picker. */
+export function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}

@@ -1,0 +1,150 @@
+/**
+ * The curated models (and the built-in one) side by side: parameters, download size and, for each
+ * method, the planner's memory estimate at the current batch size and sequence length, marked as
+ * fitting this GPU's limits and the memory budget or not. Every number here is an estimate and says so.
+ */
+import { useMemo } from 'react';
+import { parseModelConfig } from '../../../train/models/config';
+import { formatBytes, type MemoryLimits, type MethodName } from '../../../train/plan/index';
+import { curatedModels } from '../../models/curated-models';
+import { builtinTinyLlama, configOf } from '../../models/model-catalogue';
+import {
+  downloadEstimateBytes,
+  estimateAllMethods,
+  formatCount,
+  type MethodEstimate,
+  type MethodEstimateError,
+  modelParameters,
+} from '../../models/model-estimates';
+import type { RunSetup } from '../../state/run-setup';
+import { useAppStore } from '../../state/store';
+
+export const methodColumns: [MethodName, string][] = [
+  ['full', 'Full'],
+  ['lora', 'LoRA'],
+  ['dora', 'DoRA'],
+  ['ia3', 'IA3'],
+  ['prefix', 'Prefix'],
+  ['prompt', 'Prompt'],
+  ['adapter', 'Adapters'],
+];
+
+interface Row {
+  id: string;
+  label: string;
+  parameters: number;
+  download: string;
+  estimates: (MethodEstimate | MethodEstimateError)[];
+}
+
+function rows(setup: RunSetup, limits: MemoryLimits): Row[] {
+  const builtin = configOf(builtinTinyLlama);
+  const builtinRow: Row = {
+    id: builtinTinyLlama.id,
+    label: 'Built-in tiny Llama (offline)',
+    parameters: modelParameters(builtin),
+    download: 'none (built in)',
+    estimates: estimateAllMethods(builtin, setup, limits),
+  };
+  return [
+    builtinRow,
+    ...curatedModels.map((m) => {
+      const config = parseModelConfig(m.config);
+      const parameters = modelParameters(config);
+      return {
+        id: m.repo,
+        label: m.label,
+        parameters,
+        download: `${formatBytes(downloadEstimateBytes(parameters, m.dtype))} (estimate, ${m.dtype} safetensors)`,
+        estimates: estimateAllMethods(config, setup, limits),
+      };
+    }),
+  ];
+}
+
+function FitCell({ estimate }: { estimate: MethodEstimate | MethodEstimateError }) {
+  if ('error' in estimate)
+    return (
+      <td data-testid={`estimate-${estimate.method}`} data-fits="unknown" title={estimate.error}>
+        n/a
+      </td>
+    );
+  const fits = estimate.fit.fits;
+  const why = fits ? 'fits' : `does not fit: ${estimate.fit.problems.join('; ')}`;
+  return (
+    <td
+      className={fits ? 'fit-yes' : 'fit-no'}
+      data-testid={`estimate-${estimate.method}`}
+      data-fits={fits}
+      title={`Estimate: ${formatBytes(estimate.plan.totalBytes)}; ${why}`}
+    >
+      {formatBytes(estimate.plan.totalBytes)} <span aria-hidden="true">{fits ? '✓' : '✗'}</span>
+      <span className="visually-hidden">{fits ? 'fits' : 'does not fit'}</span>
+    </td>
+  );
+}
+
+export function ModelCatalogueTable({ limits }: { limits: MemoryLimits }) {
+  const setup = useAppStore((s) => s.setup);
+  const loadedIds = useAppStore((s) => s.models.loadedIds);
+  const download = useAppStore((s) => s.models.download);
+  const { downloadHubModel, setModel } = useAppStore.getState();
+  const table = useMemo(() => rows(setup, limits), [setup, limits]);
+  const busy = download?.status === 'listing' || download?.status === 'downloading';
+  return (
+    <div className="catalogue-scroll">
+      <table className="model-catalogue" data-testid="model-catalogue">
+        <caption>
+          Models. Memory is the planner's estimate at batch {setup.fields.batchSize}, sequence{' '}
+          {setup.fields.seqLen} (✓ fits this GPU's limits and the budget, ✗ does not).
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Model</th>
+            <th scope="col">Parameters</th>
+            <th scope="col">Download</th>
+            {methodColumns.map(([method, label]) => (
+              <th scope="col" key={method}>
+                {label} <small className="muted">est.</small>
+              </th>
+            ))}
+            <th scope="col">
+              <span className="visually-hidden">Action</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {table.map((row) => {
+            const ready = row.id === builtinTinyLlama.id || loadedIds.includes(row.id);
+            return (
+              <tr key={row.id} data-testid="catalogue-row" data-model-id={row.id}>
+                <th scope="row">{row.label}</th>
+                <td data-testid="model-parameters">{formatCount(row.parameters)}</td>
+                <td>{row.download}</td>
+                {row.estimates.map((e) => (
+                  <FitCell key={e.method} estimate={e} />
+                ))}
+                <td>
+                  {ready ? (
+                    <button type="button" onClick={() => setModel(row.id)} aria-label={`Use ${row.label}`}>
+                      Use
+                    </button>
+                  ) : (
+                    <button
+                      type="button"
+                      disabled={busy}
+                      onClick={() => void downloadHubModel(row.id)}
+                      aria-label={`Download ${row.label}`}
+                    >
+                      Download
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

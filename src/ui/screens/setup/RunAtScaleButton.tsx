@@ -1,0 +1,78 @@
+/**
+ * "Run at scale…": downloads the current setup as a TRL + PEFT job folder (a zip: train.py, dataset/,
+ * accelerate configs, requirements, README) for `accelerate launch train.py` on machines with GPUs.
+ * Methods PEFT lacks (bottleneck adapters) keep the button off, with the reason beside it.
+ */
+import { useState } from 'react';
+import { saveBytes } from '../../download/save-bytes';
+import { configOf, findModel } from '../../models/model-catalogue';
+import { trainingDataOf } from '../../state/dataset-slice';
+import { planRuns } from '../../state/run-setup';
+import { useAppStore } from '../../state/store';
+import { exportUnavailableReason, scaleJobZip } from './run-at-scale';
+
+export function RunAtScaleButton() {
+  const preset = useAppStore((s) => s.setup.preset);
+  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const unavailable = exportUnavailableReason(preset);
+
+  const exportRun = async () => {
+    const { setup, dataset } = useAppStore.getState();
+    const model = findModel(setup.modelId);
+    if (!model) return setMessage({ error: true, text: 'Choose a model first.' });
+    const data = trainingDataOf(dataset);
+    const planning = planRuns('single', setup, model, data);
+    if (!planning.ok) return setMessage({ error: true, text: planning.message });
+    const plan = planning.plans[0];
+    if (!plan) return;
+    setBusy(true);
+    try {
+      const zip = await scaleJobZip({
+        modelName: model.modelName,
+        model: configOf(model),
+        method: plan.settings.method,
+        train: plan.settings.train,
+        data,
+      });
+      const name = `whetstone-job-${plan.settings.method.method}.zip`;
+      saveBytes(name, zip, 'application/zip');
+      setMessage({
+        error: false,
+        text: `Saved ${name}: unzip it on a GPU machine and run accelerate launch train.py (see its README).`,
+      });
+    } catch (error) {
+      setMessage({ error: true, text: error instanceof Error ? error.message : String(error) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <span className="run-at-scale">
+      <button
+        type="button"
+        data-testid="run-at-scale"
+        disabled={Boolean(unavailable) || busy}
+        aria-describedby={unavailable ? 'run-at-scale-why' : undefined}
+        onClick={() => void exportRun()}
+      >
+        Run at scale…
+      </button>
+      {unavailable && (
+        <small id="run-at-scale-why" className="muted" data-testid="run-at-scale-why">
+          {unavailable}
+        </small>
+      )}
+      {message && (
+        <small
+          className={message.error ? 'field-error' : 'muted'}
+          role="status"
+          data-testid="run-at-scale-status"
+        >
+          {message.text}
+        </small>
+      )}
+    </span>
+  );
+}

@@ -1,0 +1,118 @@
+/**
+ * "Run at scale…": the current setup as a run config (issue 9) and the TRL + PEFT job folder that
+ * exportJob writes for it, zipped with fflate for download. The job trains and validates on exactly the
+ * examples the browser run would: pasted texts go in as the studio splits them (training rows, then the
+ * held-out rows as a separate validation file); a library file goes in as its bytes with the same read
+ * settings and validation fraction, which exportJob splits with the same seeded split the worker uses.
+ */
+import { strToU8, zipSync } from 'fflate';
+import { exportJob, type JobMethod, type RunConfig } from '../../../train/export-job/index';
+import type { DecoderConfig } from '../../../train/models/config';
+import type { TrainConfig } from '../../../train/train-config';
+import type { MethodSpec } from '../../../train/worker/run-spec';
+import type { TrainingDataset } from '../../state/dataset-slice';
+import { splitValidation } from '../../state/read-dataset';
+import { studioValidationFraction } from '../../state/run-setup';
+
+/** Why a method cannot be exported, or null when PEFT has it. */
+export function exportUnavailableReason(method: MethodSpec['method']): string | null {
+  return method === 'adapter'
+    ? 'Bottleneck adapters are not a PEFT method, so TRL + PEFT cannot run them; choose LoRA, DoRA, IA3, prefix, prompt or full fine-tuning to export.'
+    : null;
+}
+
+export function jobMethodOf(method: MethodSpec): JobMethod {
+  switch (method.method) {
+    case 'full':
+      return { method: 'full' };
+    case 'lora':
+    case 'dora':
+      return {
+        method: 'lora',
+        r: method.r,
+        alpha: method.alpha,
+        dropout: method.dropout,
+        ...(method.targetModules ? { targetModules: method.targetModules } : {}),
+        useRslora: Boolean(method.useRslora),
+        useDora: method.method === 'dora',
+      };
+    case 'ia3':
+      return { method: 'ia3', ...(method.targetModules ? { targetModules: method.targetModules } : {}) };
+    case 'prompt':
+      return { method: 'prompt', numVirtualTokens: method.numVirtualTokens };
+    case 'prefix':
+      return {
+        method: 'prefix',
+        numVirtualTokens: method.numVirtualTokens,
+        prefixProjection: Boolean(method.prefixProjection),
+        ...(method.encoderHiddenSize ? { encoderHiddenSize: method.encoderHiddenSize } : {}),
+      };
+    case 'adapter':
+      return { method: 'adapter', reductionFactor: method.reductionFactor };
+  }
+}
+
+const jsonl = (texts: string[]) => strToU8(`${texts.map((text) => JSON.stringify({ text })).join('\n')}\n`);
+
+export interface ScaleJobInput {
+  modelName: string;
+  model: DecoderConfig;
+  method: MethodSpec;
+  train: TrainConfig;
+  data: TrainingDataset;
+}
+
+const baseData = { skipBadRows: false, maskPrompt: true, packing: false, validationFraction: 0 };
+
+/** The run config and the dataset bytes exportJob reads. */
+async function jobInput(input: ScaleJobInput) {
+  const common = { id: input.modelName, revision: null };
+  const method = jobMethodOf(input.method);
+  if (input.data.kind === 'texts') {
+    const split = splitValidation(input.data.texts);
+    // With fewer than 4 rows the studio validates on the training rows; the job then has no split.
+    const run: RunConfig = {
+      model: common,
+      method,
+      training: input.train,
+      data: {
+        ...baseData,
+        file: 'train.jsonl',
+        format: 'jsonl',
+        ...(split.heldOut ? { validationFile: 'validation.jsonl' } : {}),
+      },
+    };
+    return {
+      run,
+      dataset: { name: 'train.jsonl', bytes: jsonl(split.train) },
+      ...(split.heldOut ? { validation: { name: 'validation.jsonl', bytes: jsonl(split.validation) } } : {}),
+    };
+  }
+  const { file, fileName, settings, format } = input.data;
+  const run: RunConfig = {
+    model: common,
+    method,
+    training: input.train,
+    data: {
+      ...baseData,
+      file: fileName,
+      format,
+      ...(settings.schema ? { schema: settings.schema } : {}),
+      ...(settings.textMode ? { textMode: settings.textMode } : {}),
+      skipBadRows: settings.skipBadRows,
+      validationFraction: settings.textMode === 'whole' ? 0 : studioValidationFraction,
+    },
+  };
+  return { run, dataset: { name: fileName, bytes: new Uint8Array(await file.arrayBuffer()) } };
+}
+
+/** The run config the job is made from (also written into the zip as run-config.json). */
+export async function runConfigFor(input: ScaleJobInput): Promise<RunConfig> {
+  return (await jobInput(input)).run;
+}
+
+/** The job folder as a zip (path → bytes), ready for saveBytes. */
+export async function scaleJobZip(input: ScaleJobInput): Promise<Uint8Array> {
+  const files = await exportJob({ ...(await jobInput(input)), model: input.model });
+  return zipSync(Object.fromEntries(Object.entries(files).map(([path, text]) => [path, strToU8(text)])));
+}
