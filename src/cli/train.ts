@@ -17,12 +17,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkResumable, trainingDataFingerprint } from '../train/checkpoint-resume';
-import { bottleneckAdapterFiles } from '../train/export/bottleneck-adapter';
-import { hfFolderFiles, modelTensors } from '../train/export/hf-folder';
-import { ia3AdapterFiles } from '../train/export/ia3-adapter';
-import { loraAdapterFiles } from '../train/export/lora-adapter';
-import { prefixAdapterFiles } from '../train/export/prefix-adapter';
-import { promptAdapterFiles } from '../train/export/prompt-adapter';
+import { trainedFiles } from '../train/export/trained-files';
 import { readLatestCheckpoint, writeCheckpointFolder } from '../train/io/checkpoint-folder';
 import { BottleneckAdaptation } from '../train/peft/bottleneck';
 import { DoraAdaptation } from '../train/peft/dora';
@@ -299,42 +294,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       );
     }
   }
-  const written =
-    adaptation instanceof LoraAdaptation || adaptation instanceof DoraAdaptation
-      ? await loraAdapterFiles(
-          runtime,
-          model,
-          adaptation,
-          typeof flags.model === 'string' ? flags.model : null,
-        )
-      : adaptation instanceof Ia3Adaptation
-        ? await ia3AdapterFiles(
-            runtime,
-            model,
-            adaptation,
-            typeof flags.model === 'string' ? flags.model : null,
-          )
-        : adaptation instanceof BottleneckAdaptation
-          ? await bottleneckAdapterFiles(
-              runtime,
-              model,
-              adaptation,
-              typeof flags.model === 'string' ? flags.model : null,
-            )
-          : adaptation instanceof PromptTuningAdaptation
-            ? await promptAdapterFiles(
-                runtime,
-                model,
-                adaptation,
-                typeof flags.model === 'string' ? flags.model : null,
-              )
-            : adaptation instanceof PrefixTuningAdaptation
-              ? await prefixAdapterFiles(
-                  model,
-                  adaptation,
-                  typeof flags.model === 'string' ? flags.model : null,
-                )
-              : await hfFolderFiles(files, await modelTensors(runtime, model.params));
+  const baseModelName = typeof flags.model === 'string' ? flags.model : null;
+  const written = await trainedFiles(runtime, model, adaptation, files, baseModelName);
   mkdirSync(flags.out, { recursive: true });
   for (const [name, content] of Object.entries(written)) writeFileSync(join(flags.out, name), content);
   const summary = {

@@ -4,17 +4,11 @@
  * a Hugging Face model folder for full fine-tuning. The same choices as the CLI's `train` command.
  */
 import type { Runtime } from '../../gpu/runtime';
-import {
-  bottleneckAdapterFiles,
-  bottleneckFromAdapter,
-  isBottleneckAdapter,
-} from '../export/bottleneck-adapter';
-import { hfFolderFiles, modelTensors } from '../export/hf-folder';
-import { ia3AdapterFiles, ia3FromAdapter, isIa3Adapter } from '../export/ia3-adapter';
-import { loraAdapterFiles, loraFromAdapter } from '../export/lora-adapter';
-import { isPrefixTuningAdapter, prefixAdapterFiles, prefixTuningFromAdapter } from '../export/prefix-adapter';
-import { isPromptTuningAdapter, promptAdapterFiles, promptTuningFromAdapter } from '../export/prompt-adapter';
-import type { ModelFiles } from '../io/model-files';
+import { bottleneckFromAdapter, isBottleneckAdapter } from '../export/bottleneck-adapter';
+import { ia3FromAdapter, isIa3Adapter } from '../export/ia3-adapter';
+import { loraFromAdapter } from '../export/lora-adapter';
+import { isPrefixTuningAdapter, prefixTuningFromAdapter } from '../export/prefix-adapter';
+import { isPromptTuningAdapter, promptTuningFromAdapter } from '../export/prompt-adapter';
 import type { DecoderModel } from '../models/decoder-step';
 import type { Adaptation } from '../peft/adaptation';
 import { BottleneckAdaptation } from '../peft/bottleneck';
@@ -25,6 +19,8 @@ import { LoraAdaptation } from '../peft/lora';
 import { PrefixTuningAdaptation } from '../peft/prefix-tuning';
 import { PromptTuningAdaptation } from '../peft/prompt-tuning';
 import type { MethodSpec } from './run-spec';
+
+export { trainedFiles } from '../export/trained-files';
 
 export class MethodSpecError extends Error {
   override readonly name = 'MethodSpecError';
@@ -81,36 +77,8 @@ export async function createAdaptation(
   }
 }
 
-const asBytes = (files: Record<string, string | Uint8Array>): Record<string, Uint8Array> =>
-  Object.fromEntries(
-    Object.entries(files).map(([name, content]) => [
-      name,
-      typeof content === 'string' ? new TextEncoder().encode(content) : content,
-    ]),
-  );
-
 /** True when the run's result is a PEFT adapter folder rather than a whole model. */
 export const isPeftMethod = (spec: MethodSpec) => spec.method !== 'full';
-
-export async function trainedFiles(
-  runtime: Runtime,
-  model: DecoderModel,
-  adaptation: Adaptation,
-  source: ModelFiles,
-  modelName: string,
-): Promise<Record<string, Uint8Array>> {
-  if (adaptation instanceof LoraAdaptation || adaptation instanceof DoraAdaptation)
-    return asBytes(await loraAdapterFiles(runtime, model, adaptation, modelName));
-  if (adaptation instanceof Ia3Adaptation)
-    return asBytes(await ia3AdapterFiles(runtime, model, adaptation, modelName));
-  if (adaptation instanceof BottleneckAdaptation)
-    return asBytes(await bottleneckAdapterFiles(runtime, model, adaptation, modelName));
-  if (adaptation instanceof PromptTuningAdaptation)
-    return asBytes(await promptAdapterFiles(runtime, model, adaptation, modelName));
-  if (adaptation instanceof PrefixTuningAdaptation)
-    return asBytes(await prefixAdapterFiles(model, adaptation, modelName));
-  return hfFolderFiles(source, await modelTensors(runtime, model.params));
-}
 
 /** A saved adapter folder (PEFT's, or Whetstone's bottleneck format) on its base model, by its type. */
 export function adaptationFromFiles(
