@@ -1,8 +1,13 @@
 /**
  * Encodes classification inputs exactly as a Hugging Face tokenizer does: tokenizer(a) or
  * tokenizer(a, b) through the tokenizer's own post-processor (BERT: [CLS] a [SEP] b [SEP] with token
- * types 0…0 1…1; RoBERTa: <s> a </s></s> b </s>, all type 0), truncated "longest_first" to maxLength as
- * transformers' default truncation=True does, and padded on the right into [B, T] batches.
+ * types 0…0 1…1; RoBERTa: <s> a </s></s> b </s> over byte-level BPE pieces, all type 0), truncated
+ * "longest_first" to maxLength as transformers' default truncation=True does with a fast tokenizer
+ * (tokenizers' truncate_encodings: `longestFirstLengths`), and padded on the right into [B, T] batches.
+ *
+ * RoBERTa's types: the Rust RobertaProcessing sets every type id to 0 (and RobertaTokenizer's
+ * create_token_type_ids_from_sequences gives zeros; the model has type_vocab_size 1), while
+ * @huggingface/tokenizers' JS RobertaProcessing marks the second text 1, so they are zeroed here.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { ClassificationBatch } from './classifier-step';
@@ -20,6 +25,8 @@ export class PairEncoder {
   private readonly tokenizer: Tokenizer;
   /** Special tokens the template adds to a single text and to a pair. */
   private readonly added: { single: number; pair: number };
+  /** The post-processor is RobertaProcessing: every token type is 0. */
+  private readonly typesAllZero: boolean;
   readonly padId: number;
 
   constructor(tokenizerJson: unknown, config: object = {}) {
@@ -33,6 +40,7 @@ export class PairEncoder {
       this.tokenizer.encode(a, { text_pair: b ?? null }).ids.length -
       this.tokenizer.encode(a, { text_pair: b ?? null, add_special_tokens: false }).ids.length;
     this.added = { single: count('a'), pair: count('a', 'b') };
+    this.typesAllZero = usesRobertaProcessing(tokenizerJson);
     const padToken = typeof tokenizerConfig.pad_token === 'string' ? tokenizerConfig.pad_token : undefined;
     this.padId =
       (padToken ? this.tokenizer.token_to_id(padToken) : undefined) ??
@@ -51,20 +59,23 @@ export class PairEncoder {
       throw new PairEncodingError(
         `maxLength ${maxLength} leaves no room for text beside the special tokens.`,
       );
-    // longest_first: remove one token at a time from the end of the longer sequence.
-    while (first.length + (second?.length ?? 0) > budget) {
-      if (second && second.length > first.length) second = second.slice(0, -1);
-      else first = first.slice(0, -1);
+    if (second) {
+      const [n1, n2] = longestFirstLengths(first.length, second.length, budget);
+      first = first.slice(0, n1);
+      second = second.slice(0, n2);
+    } else {
+      first = first.slice(0, budget);
     }
     // Nothing cut: the post-processor's own output. Otherwise the cut pieces go through the same
     // template (re-encoding decoded pieces could split them differently).
     const full = this.tokenizer.encode(a, { text_pair: b ?? null, return_token_type_ids: true });
-    if (
+    const encoded =
       first.length + (second?.length ?? 0) ===
       full.ids.length - (second ? this.added.pair : this.added.single)
-    )
-      return { ids: full.ids, tokenTypes: full.token_type_ids };
-    return this.joinTruncated(first, second);
+        ? { ids: full.ids, tokenTypes: full.token_type_ids }
+        : this.joinTruncated(first, second);
+    if (this.typesAllZero) encoded.tokenTypes = encoded.tokenTypes.map(() => 0);
+    return encoded;
   }
 
   /** The template applied to already-truncated pieces: found by encoding a marker pair and splicing. */
@@ -113,4 +124,34 @@ export class PairEncoder {
       labels,
     };
   }
+}
+
+/**
+ * How many pieces of each text longest_first keeps within `budget` (maxLength less the special tokens),
+ * as tokenizers' truncate_encodings decides it: with n1 ≤ n2, the longer text is cut to
+ * max(n1, budget − n1), and when both must be cut the shorter keeps ⌊budget/2⌋ and the longer the rest
+ * (a tie gives the extra token to the second text).
+ */
+export function longestFirstLengths(first: number, second: number, budget: number): [number, number] {
+  if (first + second <= budget) return [first, second];
+  const swap = first > second;
+  let n1 = swap ? second : first;
+  let n2 = n1 > budget ? n1 : Math.max(n1, budget - n1);
+  if (n1 + n2 > budget) {
+    n1 = Math.floor(budget / 2);
+    n2 = n1 + (budget % 2);
+  }
+  const [keepFirst, keepSecond] = swap ? [n2, n1] : [n1, n2];
+  return [Math.min(first, keepFirst), Math.min(second, keepSecond)];
+}
+
+/** Whether tokenizer.json's post-processor is (or, in a Sequence, contains) RobertaProcessing. */
+function usesRobertaProcessing(tokenizerJson: unknown): boolean {
+  const isRoberta = (p: unknown): boolean => {
+    if (!p || typeof p !== 'object') return false;
+    const processor = p as { type?: unknown; processors?: unknown };
+    if (processor.type === 'RobertaProcessing') return true;
+    return Array.isArray(processor.processors) && processor.processors.some(isRoberta);
+  };
+  return isRoberta((tokenizerJson as { post_processor?: unknown } | null)?.post_processor);
 }

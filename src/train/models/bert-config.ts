@@ -80,8 +80,8 @@ export interface EncoderDropoutConfig {
    */
   classifier: number;
   /**
-   * attention_probs_dropout_prob / attention_dropout: read, but not applied: the attention probabilities
-   * live only inside the fused attention kernel, which has no dropout.
+   * On the attention probabilities (attention_probs_dropout_prob, DistilBERT attention_dropout; 0.1),
+   * drawn inside the attention kernels, which recompute the mask in their backward.
    */
   attentionProbs: number;
 }

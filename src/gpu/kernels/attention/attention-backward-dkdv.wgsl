@@ -2,7 +2,8 @@
 // block, walk every query head that shares its key/value head and every query block that can see it,
 // recompute P and dS as the dQ kernel does, and accumulate
 //   dV = Pᵀ·dOut      dK = scale · dSᵀ·Q
-// Needs attention-common.wgsl prepended.
+// Needs attention-common.wgsl prepended. With DROPOUT, dV = (P ∘ Z)ᵀ·dOut and dP = Z ∘ (dOut·vᵀ), Z
+// recomputed by dropout_factor exactly as the forward drew it.
 //
 // One workgroup per (batch, key/value head, block of BLOCK keys), grid [⌈S/BLOCK⌉, KVH, B]. The sum over
 // the NH/KVH query heads and all queries runs in one thread per element, in a fixed order: deterministic,
@@ -17,6 +18,7 @@
 @group(0) @binding(6) var<storage, read> stats: array<f32>; // [B, NH, T, 2]: (lse·log2 e, Δ)
 @group(0) @binding(7) var<storage, read_write> dk: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dv: array<f32>;
+@group(0) @binding(9) var<uniform> rng: vec4<u32>;
 
 var<workgroup> qTile: array<f32, TILE>; // [query][column of the chunk]
 var<workgroup> dOutTile: array<f32, TILE>; // [query][column]
@@ -102,8 +104,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 
       let visible = queryValid && keyOk[lane] != 0u && causal_ok(query, k0 + lane);
       let p = select(0.0, exp2(s * params.scaleLog2e - lse2), visible);
-      pTile[row * BLOCK + lane] = p;
-      dsTile[row * BLOCK + lane] = p * (dp - delta);
+      let z = dropout_factor(batch, head, query, k0 + lane);
+      pTile[row * BLOCK + lane] = p * z;
+      dsTile[row * BLOCK + lane] = p * (dp * z - delta);
 
       for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
         let slot = d0 / BLOCK;

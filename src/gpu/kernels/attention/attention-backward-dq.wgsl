@@ -1,7 +1,8 @@
 // Attention backward, dQ (FlashAttention-2, Dao 2023, split as in its Triton kernels so no atomics are
 // needed): for each query block, walk the key blocks, recompute
 //   P = exp2(q·kᵀ·scale·log2 e − lse·log2 e)   dP = dOut·vᵀ   dS = P ∘ (dP − Δ)
-// and accumulate dQ = scale · dS·K. Needs attention-common.wgsl prepended.
+// and accumulate dQ = scale · dS·K. Needs attention-common.wgsl prepended. With DROPOUT the forward used
+// P ∘ Z, so dP = Z ∘ (dOut·vᵀ), Z recomputed by dropout_factor.
 //
 // One workgroup per (batch, head, block of BLOCK queries), grid [⌈T/BLOCK⌉, NH, B]; each dQ element is
 // summed by one thread in key order, so the result is deterministic. Thread (row, lane) holds its share
@@ -14,6 +15,7 @@
 @group(0) @binding(5) var<storage, read> dOut: array<f32>;
 @group(0) @binding(6) var<storage, read> stats: array<f32>; // [B, NH, T, 2]: (lse·log2 e, Δ)
 @group(0) @binding(7) var<storage, read_write> dq: array<f32>;
+@group(0) @binding(8) var<uniform> rng: vec4<u32>;
 
 var<workgroup> qTile: array<f32, TILE>; // [query][column of the chunk]
 var<workgroup> dOutTile: array<f32, TILE>; // [query][column]
@@ -100,7 +102,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 
     let visible = queryValid && keyOk[lane] != 0u && causal_ok(query, k0 + lane);
     let p = select(0.0, exp2(s * params.scaleLog2e - lse2), visible);
-    dsTile[row * BLOCK + lane] = p * (dp - delta);
+    let z = dropout_factor(batch, head, query, k0 + lane);
+    dsTile[row * BLOCK + lane] = p * (dp * z - delta);
 
     for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
       let slot = d0 / BLOCK;

@@ -12,11 +12,20 @@
 // lane and lane + BLOCK; over the whole head it owns columns BLOCK·slot + lane, slot < SLOTS, which is how
 // a thread's share of a row (its registers) maps onto the tiles. Workgroup memory stays under the 16 KiB
 // every WebGPU device has, for any D ≤ MAX_HEAD_DIM.
+//
+// Attention-probability dropout (DROPOUT; HF's attention_probs_dropout_prob, applied to softmax(S) before
+// it multiplies V): the normalised P is multiplied by dropout_factor, 0 or 1/(1 − p), a counter-based hash
+// of (rng seed and step, params.dropStream, index ((b·NH + h)·T + t)·S + s into the [B, NH, T, S]
+// probability matrix), dropout-hash.wgsl's, which must be prepended. The backward kernels recompute the
+// same factor, so no mask is stored. lse stays that of the undropped row, and Δ = rowsum(dOut ∘ out)
+// still equals Σ_s P·dP with dP = Z ∘ (dOut·vᵀ). Each kernel declares `rng` (vec4<u32> uniform: seed,
+// step) at its own binding; with DROPOUT off the factor is the constant 1 and nothing reads it.
 
 override HEAD_DIM: u32 = 64u;
 override CAUSAL: bool = false;
 // 0: no key mask; 1: u32 or i32 entries, nonzero = visible; 2: f32 entries, ≠ 0.0 = visible.
 override KEY_MASK: u32 = 0u;
+override DROPOUT: bool = false;
 
 struct Params {
   T: u32,
@@ -26,13 +35,14 @@ struct Params {
   group: u32,
   // S − T: how far the causal diagonal is shifted.
   causalShift: i32,
-  _pad0: u32,
-  _pad1: u32,
+  // Attention dropout: the hash stream of this site, round(p·2^32) and 1/(1 − p) (unused with DROPOUT off).
+  dropStream: u32,
+  dropThreshold: u32,
   scale: f32,
   // scale·log2(e): scores in log2 units, so the softmax runs on exp2.
   scaleLog2e: f32,
-  _pad2: f32,
-  _pad3: f32,
+  dropScale: f32,
+  _pad0: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -92,4 +102,15 @@ fn query_start(k0: u32) -> u32 {
     return 0u;
   }
   return u32(clamp(i32(k0) - params.causalShift, 0, i32(params.T)));
+}
+
+// What P[batch, head, query, key] is multiplied by: 0 (dropped) or 1/(1 − p) (kept); 1 with DROPOUT off.
+// Out-of-range queries or keys get some factor too; their P is 0, so it never matters.
+fn dropout_factor(batch: u32, head: u32, query: u32, key: u32) -> f32 {
+  if (!DROPOUT) {
+    return 1.0;
+  }
+  let index = ((batch * params.NH + head) * params.T + query) * params.S + key;
+  let keep = dropout_keep(rng, params.dropStream, index, params.dropThreshold);
+  return select(0.0, params.dropScale, keep);
 }

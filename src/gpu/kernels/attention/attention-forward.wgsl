@@ -6,18 +6,21 @@
 // blocks with an online softmax: a running row max m and sum l, the output rescaled by exp2(m_old − m_new)
 // whenever the max grows, so the T x S score matrix is never stored. Thread (row, lane) keeps its share of
 // the query row (pre-scaled by scale·log2 e) and of the output row in registers; K and V chunks pass
-// through workgroup memory. A query with no visible key writes out = 0, lse = 0.
+// through workgroup memory. A query with no visible key writes out = 0, lse = 0. With DROPOUT, the row sum
+// l takes the undropped probabilities and the output the dropped ones, so out = (P ∘ Z)·V.
 
 @group(0) @binding(2) var<storage, read> q: array<f32>;
 @group(0) @binding(3) var<storage, read> k: array<f32>;
 @group(0) @binding(4) var<storage, read> v: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> lse: array<f32>;
+@group(0) @binding(7) var<uniform> rng: vec4<u32>;
 
 var<workgroup> qTile: array<f32, TILE>; // [query][column of the chunk]
 var<workgroup> kvTile: array<f32, TILE>; // [key][column]: a chunk of K, later of V
 var<workgroup> scores: array<f32, 256>; // [query][key], hidden ones at NEG_BIG: for the row max
 var<workgroup> probs: array<f32, 256>; // [query][key]
+var<workgroup> dropFactors: array<f32, 256>; // [query][key]: dropout_factor, with DROPOUT only
 var<workgroup> keyOk: array<u32, BLOCK>;
 
 fn load_kv_chunk(from_v: bool, batch: u32, kvHead: u32, k0: u32, d0: u32, row: u32, lane: u32) {
@@ -95,6 +98,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let alpha = exp2(m - mNew);
     m = mNew;
     probs[row * BLOCK + lane] = select(0.0, exp2(s - mNew), visible);
+    if (DROPOUT) {
+      dropFactors[row * BLOCK + lane] = dropout_factor(batch, head, query, k0 + lane);
+    }
     l *= alpha;
     for (var slot = 0u; slot < SLOTS; slot++) {
       acc[slot] *= alpha;
@@ -112,7 +118,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       var a0 = acc[slot];
       var a1 = acc[slot + 1u];
       for (var j = 0u; j < BLOCK; j++) {
-        let p = probs[row * BLOCK + j];
+        var p = probs[row * BLOCK + j];
+        if (DROPOUT) {
+          p *= dropFactors[row * BLOCK + j];
+        }
         a0 += p * kvTile[j * CHUNK_STRIDE + lane];
         a1 += p * kvTile[j * CHUNK_STRIDE + lane + BLOCK];
       }

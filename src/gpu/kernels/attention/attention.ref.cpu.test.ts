@@ -4,6 +4,7 @@ import { seededRandom } from '../../testing/random';
 import {
   type AttentionRefSpec,
   attentionBackwardRef,
+  attentionDropoutFactor,
   attentionForwardRef,
   attentionScale,
 } from './attention.ref';
@@ -27,6 +28,21 @@ const cases: { name: string; spec: AttentionRefSpec }[] = [
       D: 2,
       causal: true,
       keyMask: Float64Array.from([1, 1, 1, 1, 0, 0, 1, 1]),
+    },
+  },
+  {
+    // A fixed mask makes dropout a linear map on P: the gradients still follow finite differences.
+    name: 'bidirectional, padded, attention dropout p = 0.4',
+    spec: {
+      B: 2,
+      T: 3,
+      S: 3,
+      NH: 2,
+      KVH: 1,
+      D: 2,
+      causal: false,
+      keyMask: Float64Array.from([1, 1, 1, 1, 1, 0]),
+      dropout: { p: 0.4, key: { seed: 5, step: 2, stream: 1 } },
     },
   },
 ];
@@ -80,6 +96,30 @@ describe('attention reference forward', () => {
     expect(lse[0]).toBe(0);
     expect(lse[1]).toBeCloseTo(0, 12);
     expect(lse[2]).toBeCloseTo(Math.log(2), 12);
+  });
+
+  it('drops about p of the probabilities, scales the rest by 1/(1 − p), and is 1 without dropout', () => {
+    const spec: AttentionRefSpec = { B: 2, T: 30, S: 30, NH: 3, KVH: 1, D: 1, causal: false };
+    const drop = { ...spec, dropout: { p: 0.25, key: { seed: 9, step: 4, stream: 2 } } };
+    const factors: number[] = [];
+    for (let b = 0; b < 2; b++)
+      for (let h = 0; h < 3; h++)
+        for (let t = 0; t < 30; t++)
+          for (let s = 0; s < 30; s++) {
+            expect(attentionDropoutFactor(spec, b, h, t, s)).toBe(1);
+            factors.push(attentionDropoutFactor(drop, b, h, t, s));
+          }
+    const dropped = factors.filter((z) => z === 0).length / factors.length;
+    expect(dropped).toBeGreaterThan(0.22);
+    expect(dropped).toBeLessThan(0.28);
+    expect(factors.every((z) => z === 0 || z === 1 / 0.75)).toBe(true);
+    // Another step draws another mask.
+    const next = { ...spec, dropout: { p: 0.25, key: { seed: 9, step: 5, stream: 2 } } };
+    let differ = 0;
+    for (let t = 0; t < 30; t++)
+      for (let s = 0; s < 30; s++)
+        if (attentionDropoutFactor(next, 0, 0, t, s) !== attentionDropoutFactor(drop, 0, 0, t, s)) differ++;
+    expect(differ).toBeGreaterThan(100);
   });
 
   it('uses 1/√D unless a scale is given', () => {

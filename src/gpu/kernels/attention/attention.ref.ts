@@ -7,7 +7,10 @@
  * Query head h reads key/value head ⌊h / (NH/KVH)⌋. Key s is visible to query t when keyMask[b, s] ≠ 0
  * (if given) and, when causal, s ≤ t + (S − T). A query with no visible key gives out = 0, lse = 0 and
  * zero gradients. lse is the natural-log log-sum-exp of the row's scaled, visible scores.
+ * Attention dropout (spec.dropout): out = (P ∘ Z)·V with Z[b, h, t, s] = 0 or 1/(1 − p) from
+ * dropout.ref.ts's port of the kernels' hash, keyed by the [B, NH, T, S] index; lse is the undropped row's.
  */
+import { type DropoutKey, dropoutKeep, dropoutScale, dropoutThreshold } from '../dropout/dropout.ref';
 
 export interface AttentionRefSpec {
   B: number;
@@ -21,6 +24,17 @@ export interface AttentionRefSpec {
   keyMask?: Float64Array;
   /** Defaults to 1/√D. */
   scale?: number;
+  /** Attention-probability dropout: probability p, the mask drawn from key (seed, step, stream). */
+  dropout?: { p: number; key: DropoutKey };
+}
+
+/** Z[b, h, t, s]: what the probability is multiplied by, 0 or 1/(1 − p); 1 without dropout. */
+export function attentionDropoutFactor(spec: AttentionRefSpec, b: number, h: number, t: number, s: number) {
+  const drop = spec.dropout;
+  if (!drop || drop.p <= 0) return 1;
+  const index = ((b * spec.NH + h) * spec.T + t) * spec.S + s;
+  // The kernels index in u32 arithmetic: wrap the same way.
+  return dropoutKeep(drop.key, index >>> 0, dropoutThreshold(drop.p)) ? dropoutScale(drop.p) : 0;
 }
 
 export function attentionScale(spec: { D: number; scale?: number }): number {
@@ -79,7 +93,7 @@ export function attentionForwardRef(
         const row = softmaxRow(q, k, spec, b, t, h);
         lse[(b * NH + h) * T + t] = row.lse;
         for (let s = 0; s < S; s++) {
-          const p = row.p[s] as number;
+          const p = (row.p[s] as number) * attentionDropoutFactor(spec, b, h, t, s);
           for (let d = 0; d < D; d++) {
             const o = qIndex(spec, b, t, h) + d;
             out[o] = (out[o] as number) + p * (v[kvIndex(spec, b, s, h) + d] as number);
@@ -94,7 +108,8 @@ export function attentionForwardRef(
 /**
  * Gradients of out for an upstream dOut, by the chain rule through each softmax row:
  * dP = dOut·Vᵀ, dZ = P ∘ (dP − Σ_s P·dP) (the softmax Jacobian), dQ = scale·dZ·K, dK = scale·dZᵀ·Q,
- * dV = Pᵀ·dOut; dK and dV of a key/value head sum over the query heads that share it.
+ * dV = Pᵀ·dOut; dK and dV of a key/value head sum over the query heads that share it. With dropout the
+ * forward used P ∘ Z: dP = Z ∘ (dOut·Vᵀ) and dV = (P ∘ Z)ᵀ·dOut.
  */
 export function attentionBackwardRef(
   q: Float64Array,
@@ -119,17 +134,19 @@ export function attentionBackwardRef(
           let sum = 0;
           for (let d = 0; d < D; d++)
             sum += (dOut[qi + d] as number) * (v[kvIndex(spec, b, s, h) + d] as number);
-          dp[s] = sum;
-          pDotDp += (p[s] as number) * sum;
+          const z = attentionDropoutFactor(spec, b, h, t, s);
+          dp[s] = z * sum;
+          pDotDp += (p[s] as number) * z * sum;
         }
         for (let s = 0; s < S; s++) {
           const ps = p[s] as number;
           const dz = ps * ((dp[s] as number) - pDotDp);
+          const kept = ps * attentionDropoutFactor(spec, b, h, t, s);
           const ki = kvIndex(spec, b, s, h);
           for (let d = 0; d < D; d++) {
             dq[qi + d] = (dq[qi + d] as number) + scale * dz * (k[ki + d] as number);
             dk[ki + d] = (dk[ki + d] as number) + scale * dz * (q[qi + d] as number);
-            dv[ki + d] = (dv[ki + d] as number) + ps * (dOut[qi + d] as number);
+            dv[ki + d] = (dv[ki + d] as number) + kept * (dOut[qi + d] as number);
           }
         }
       }

@@ -3,7 +3,8 @@ import { createTensor, releaseTensor, type Tensor, uploadTensor } from '../../te
 import { checkKernel } from '../../testing/check-kernel';
 import { randomArray, seededRandom } from '../../testing/random';
 import { testRuntime } from '../../testing/test-runtime';
-import { attentionBackward, attentionForward } from './attention';
+import { createRngState } from '../dropout/rng-state';
+import { type AttentionDropout, attentionBackward, attentionForward } from './attention';
 import { type AttentionRefSpec, attentionBackwardRef, attentionForwardRef } from './attention.ref';
 
 interface Case {
@@ -24,7 +25,11 @@ interface Case {
   scale?: number;
   /** Inputs are uniform in [-range, range). */
   range?: number;
+  /** Attention-probability dropout with this p, mask key dropoutKey. */
+  dropout?: number;
 }
+
+const dropoutKey = { seed: 1234, step: 7, stream: 3 };
 
 function keyMaskOf(c: Case, S: number): Float32Array | undefined {
   if (!c.padded) return undefined;
@@ -74,9 +79,11 @@ async function checkAttention(c: Case) {
   const spec: AttentionRefSpec = { B: c.B, T: c.T, S, NH: c.NH, KVH: c.KVH, D: c.D, causal: c.causal };
   if (mask) spec.keyMask = Float64Array.from(mask);
   if (c.scale !== undefined) spec.scale = c.scale;
+  if (c.dropout !== undefined) spec.dropout = { p: c.dropout, key: dropoutKey };
   const tol = tolerances(c);
   const runtime = await testRuntime();
   const extra: Tensor[] = [];
+  const rngBuffers: GPUBuffer[] = [];
   try {
     await checkKernel(runtime, {
       name: `attention ${JSON.stringify(c)}`,
@@ -95,7 +102,14 @@ async function checkAttention(c: Case) {
           keyMask = uploadTensor(rt.arena, 'keyMask (u32)', [c.B, S], Uint32Array.from(mask));
           extra.push(keyMask);
         }
-        const options = { causal: c.causal, keyMask, scale: c.scale };
+        let dropout: AttentionDropout | undefined;
+        if (c.dropout !== undefined) {
+          const rng = createRngState(rt, dropoutKey.seed, 'attention dropout rng');
+          rng.setStep(dropoutKey.step);
+          rngBuffers.push(rng.buffer);
+          dropout = { p: c.dropout, rng, stream: dropoutKey.stream };
+        }
+        const options = { causal: c.causal, keyMask, scale: c.scale, dropout };
         const io = { q: t.q!, k: t.k!, v: t.v!, out: t.out!, lse: t.lse! };
         return [
           await attentionForward(rt, io, options),
@@ -126,6 +140,7 @@ async function checkAttention(c: Case) {
     });
   } finally {
     for (const t of extra) releaseTensor(runtime.arena, t);
+    for (const buffer of rngBuffers) runtime.arena.release(buffer);
   }
 }
 
@@ -167,6 +182,15 @@ describe('attention forward and backward', () => {
     await checkAttention(c);
   });
 
+  // Attention-probability dropout: the kernels' recomputed mask against the reference's port of the hash
+  // (a wrong index, stream or step, or a mask the backward draws differently, fails every output).
+  it.each<Case>([
+    { B: 2, T: 19, NH: 4, KVH: 2, D: 13, causal: false, padded: 'right', dropout: 0.3 }, // an encoder batch
+    { B: 1, T: 5, S: 21, NH: 2, KVH: 1, D: 8, causal: true, dropout: 0.5 }, // S ≠ T, causal
+  ])('with attention dropout at %j', async (c) => {
+    await checkAttention(c);
+  });
+
   it('stays finite when scores reach the hundreds (the online softmax subtracts the max)', async () => {
     await checkAttention({ B: 1, T: 33, NH: 2, KVH: 1, D: 16, causal: true, range: 8 });
   });
@@ -184,6 +208,14 @@ describe('attention forward and backward', () => {
     await expect(attentionForward(runtime, { ...io, k: k3, v: k3 }, { causal: true })).rejects.toThrow(
       /head dim D = 160 is unsupported; the kernels take 1 ≤ D ≤ 128/,
     );
-    for (const t of [q, k, k3, io.lse]) releaseTensor(runtime.arena, t);
+    const rng = createRngState(runtime, 1, 'attention dropout rng');
+    const q2 = make('q2', [1, 4, 2, 8]);
+    const k2 = make('k2', [1, 4, 1, 8]);
+    const valid = { q: q2, k: k2, v: k2, out: q2, lse: make('lse2', [1, 2, 4]) };
+    await expect(
+      attentionForward(runtime, valid, { causal: true, dropout: { p: 1, rng, stream: 0 } }),
+    ).rejects.toThrow(/dropout probability must be in \[0, 1\), got 1/);
+    runtime.arena.release(rng.buffer);
+    for (const t of [q, k, k3, io.lse, q2, k2, valid.lse]) releaseTensor(runtime.arena, t);
   });
 });

@@ -14,15 +14,24 @@
  * Forward, 1 dispatch: out, lse. Backward, 3 dispatches: rowStats, then dQ (one workgroup per query
  * block, walking key blocks) and dK/dV (one per key block, walking the query heads of its group and their
  * query blocks); every sum runs in one thread in a fixed order, so gradients are deterministic.
+ * Attention-probability dropout (options.dropout, as HF's attention_probs_dropout_prob in training): the
+ * normalised P is multiplied by a counter-based mask, 0 or 1/(1 − p), hashed from (rng seed and step,
+ * stream, [B, NH, T, S] index) with dropout-hash.wgsl's hash (attention.ref.ts mirrors it); both backward
+ * kernels recompute it, so nothing is stored. Without it (or at p = 0) the kernels compile with
+ * DROPOUT = false and run exactly as without the option.
  * Cost (without causal skipping, which roughly halves it): forward 4·B·NH·T·S·D FLOPs, fewest bytes
  * 4·(2·|q| + 2·|k| + |lse|); backward 14·B·NH·T·S·D FLOPs (S and dP are recomputed in both gradient
- * kernels; 10 is the floor), fewest bytes 4·(4·|q| + 4·|k| + |lse|).
+ * kernels; 10 is the floor), fewest bytes 4·(4·|q| + 4·|k| + |lse|). Dropout adds no bytes, only the
+ * hash (~15 integer ops) per score in each of the three tiled kernels.
  */
 import { ceilDiv, createUniform, type Dispatch, makeDispatch } from '../../dispatch';
 import { grid1d } from '../../grid';
 import type { KernelDefinition, OverrideConstants } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import type { Tensor } from '../../tensor';
+import { dropoutScale, dropoutThreshold } from '../dropout/dropout.ref';
+import hashWgsl from '../dropout/dropout-hash.wgsl?raw';
+import type { RngState } from '../dropout/rng-state';
 import dkdvWgsl from './attention-backward-dkdv.wgsl?raw';
 import dqWgsl from './attention-backward-dq.wgsl?raw';
 import commonWgsl from './attention-common.wgsl?raw';
@@ -35,9 +44,9 @@ export const attentionMaxHeadDim = 128;
 
 const attentionForwardKernel: KernelDefinition = {
   name: 'attention-forward',
-  wgsl: `${commonWgsl}\n${forwardWgsl}`,
-  // params, keyMask, q, k, v, out, lse
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'write', 'write'],
+  wgsl: `${hashWgsl}\n${commonWgsl}\n${forwardWgsl}`,
+  // params, keyMask, q, k, v, out, lse, rng
+  bindings: ['uniform', 'read', 'read', 'read', 'read', 'write', 'write', 'uniform'],
 };
 
 const attentionRowStatsKernel: KernelDefinition = {
@@ -49,16 +58,16 @@ const attentionRowStatsKernel: KernelDefinition = {
 
 const attentionDqKernel: KernelDefinition = {
   name: 'attention-backward-dq',
-  wgsl: `${commonWgsl}\n${dqWgsl}`,
-  // params, keyMask, q, k, v, dOut, rowStats, dq
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write'],
+  wgsl: `${hashWgsl}\n${commonWgsl}\n${dqWgsl}`,
+  // params, keyMask, q, k, v, dOut, rowStats, dq, rng
+  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', 'uniform'],
 };
 
 const attentionDkdvKernel: KernelDefinition = {
   name: 'attention-backward-dkdv',
-  wgsl: `${commonWgsl}\n${dkdvWgsl}`,
-  // params, keyMask, q, k, v, dOut, rowStats, dk, dv
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', 'write'],
+  wgsl: `${hashWgsl}\n${commonWgsl}\n${dkdvWgsl}`,
+  // params, keyMask, q, k, v, dOut, rowStats, dk, dv, rng
+  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', 'write', 'uniform'],
 };
 
 export interface AttentionOptions {
@@ -67,7 +76,19 @@ export interface AttentionOptions {
   keyMask?: Tensor;
   /** Multiplies q·k; defaults to 1/√D. */
   scale?: number;
+  /**
+   * Drop attention probabilities with probability p (training only); the backward must get the same
+   * rng (seed and step unchanged), stream and p as the forward. Off when absent or p = 0.
+   */
+  dropout?: AttentionDropout;
   label?: string;
+}
+
+export interface AttentionDropout {
+  p: number;
+  rng: RngState;
+  /** Distinguishes this dropout site from the step's others (dropout.ts's streams). */
+  stream: number;
 }
 
 export interface AttentionForwardIo {
@@ -127,6 +148,8 @@ function resolveShape(io: AttentionForwardIo, options: AttentionOptions): Attent
   expectShape(options, io.out, [B, T, NH, D], 'out');
   expectShape(options, io.lse, [B, NH, T], 'lse');
   if (options.keyMask) expectShape(options, options.keyMask, [B, S], 'keyMask');
+  const p = options.dropout?.p ?? 0;
+  if (!(p >= 0 && p < 1)) fail(options, `dropout probability must be in [0, 1), got ${p}`, [q]);
   return { B, T, S, NH, KVH, D };
 }
 
@@ -136,14 +159,26 @@ function tiledConstants(shape: AttentionShape, options: AttentionOptions): Overr
     HEAD_DIM: shape.D,
     CAUSAL: options.causal,
     KEY_MASK: mask ? (mask.dtype === 'f32' ? 2 : 1) : 0,
+    DROPOUT: dropoutOn(options),
   };
 }
+
+const dropoutOn = (options: AttentionOptions) => (options.dropout?.p ?? 0) > 0;
+
+/** The rng uniform the kernels read; a placeholder when dropout is off (the kernels never read it then). */
+const rngBuffer = (runtime: Runtime, options: AttentionOptions) =>
+  dropoutOn(options) && options.dropout ? options.dropout.rng.buffer : runtime.placeholder.uniform;
 
 function tiledUniform(runtime: Runtime, shape: AttentionShape, options: AttentionOptions): GPUBuffer {
   const scale = options.scale ?? 1 / Math.sqrt(shape.D);
   const data = new ArrayBuffer(48);
   new Uint32Array(data, 0, 5).set([shape.T, shape.S, shape.NH, shape.KVH, shape.NH / shape.KVH]);
   new Int32Array(data, 20, 1)[0] = shape.S - shape.T;
+  const drop = options.dropout;
+  if (drop && dropoutOn(options)) {
+    new Uint32Array(data, 24, 2).set([drop.stream >>> 0, dropoutThreshold(drop.p)]);
+    new Float32Array(data, 40, 1)[0] = dropoutScale(drop.p);
+  }
   new Float32Array(data, 32, 2).set([scale, scale * Math.LOG2E]);
   return createUniform(runtime, 'uniforms', data);
 }
@@ -166,6 +201,7 @@ export async function attentionForward(
       io.v.buffer,
       io.out.buffer,
       io.lse.buffer,
+      rngBuffer(runtime, options),
     ],
     workgroups: [ceilDiv(shape.T, attentionBlock), shape.NH, shape.B],
     label: options.label ?? `attention forward ${io.q.label}`,
@@ -214,6 +250,7 @@ export async function attentionBackward(
         io.dOut.buffer,
         io.rowStats.buffer,
         io.dq.buffer,
+        rngBuffer(runtime, options),
       ],
       workgroups: [ceilDiv(T, attentionBlock), NH, B],
       label: `${label}: dq`,
@@ -232,6 +269,7 @@ export async function attentionBackward(
         io.rowStats.buffer,
         io.dk.buffer,
         io.dv.buffer,
+        rngBuffer(runtime, options),
       ],
       workgroups: [ceilDiv(shape.S, attentionBlock), shape.KVH, B],
       label: `${label}: dk, dv`,

@@ -2,7 +2,7 @@
  * The independent reference for encoder classifiers: Hugging Face's published semantics for
  * BertForSequenceClassification (modeling_bert.py), DistilBertForSequenceClassification
  * (modeling_distilbert.py) and RobertaForSequenceClassification (modeling_roberta.py), in eval mode (no
- * dropout), written directly in tfjs ops and differentiated by tfjs autograd on its CPU backend. It
+ * dropout; attention-probability dropout only when its masks are given explicitly), written directly in tfjs ops and differentiated by tfjs autograd on its CPU backend. It
  * shares nothing with the GPU model: the weight names are spelled out here, the attention mask is HF's
  * additive extended mask, RoBERTa's position ids are a cumulative sum. Used only by tests, as the oracle
  * for logits, loss and every parameter's gradient, with any of the PEFT methods' deltas (EncoderAdapters).
@@ -54,6 +54,14 @@ export interface EncoderAdapters {
    * the mask; positions offset by past_key_values_length P (RoBERTa: (cumsum(mask) + P)·mask + pad).
    */
   prefix?: tf.Tensor;
+}
+
+export interface ReferenceOptions {
+  /**
+   * Attention-probability dropout as training applies it: per layer, a [B, NH, T, S] factor (0 or
+   * 1/(1 − p)) multiplying softmax(scores) before it meets V, as nn.Dropout on attention_probs does.
+   */
+  attentionDropout?: tf.Tensor[];
 }
 
 export interface EncoderBatch {
@@ -201,6 +209,7 @@ export function encoderLogits(
   p: Params,
   batch: EncoderBatch,
   deltas: LoraDeltas | EncoderAdapters = new Map(),
+  options: ReferenceOptions = {},
 ) {
   const lora: EncoderAdapters = deltas instanceof Map ? { lora: deltas } : deltas;
   const B = batch.ids.length;
@@ -245,7 +254,10 @@ export function encoderLogits(
       v = tf.concat([pv, v], 2);
     }
     const scores = tf.matMul(q, k, false, true).div(Math.sqrt(c.D)).add(keyBias);
-    const context = tf.matMul(tf.softmax(scores, -1), v).transpose([0, 2, 1, 3]).reshape([B, T, c.C]);
+    let probs = tf.softmax(scores, -1);
+    const drop = options.attentionDropout?.[i];
+    if (drop) probs = probs.mul(drop);
+    const context = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([B, T, c.C]);
     const attOut = withBottleneck(linear(p, m.o, context, lora), lora, `${i}.attention`);
     const h1 = layerNorm(p, m.norm1, attOut.add(x), c.normEps);
     const ffn = withBottleneck(
@@ -271,18 +283,24 @@ export function encoderLoss(
   p: Params,
   batch: EncoderBatch,
   lora: LoraDeltas | EncoderAdapters = new Map(),
+  options: ReferenceOptions = {},
 ) {
-  const logits = encoderLogits(c, p, batch, lora);
+  const logits = encoderLogits(c, p, batch, lora, options);
   const logProbs = tf.logSoftmax(logits, -1);
   const picked = logProbs.mul(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), c.K));
   return picked.sum().neg().div(batch.labels.length) as tf.Scalar;
 }
 
 /** The loss and the gradient of every parameter in `p` (tf.Variables). */
-export function encoderLossAndGradients(c: EncoderConfig, p: Params, batch: EncoderBatch) {
+export function encoderLossAndGradients(
+  c: EncoderConfig,
+  p: Params,
+  batch: EncoderBatch,
+  options: ReferenceOptions = {},
+) {
   const names = [...p.keys()];
   const { value, grads } = tf.variableGrads(
-    () => encoderLoss(c, p, batch),
+    () => encoderLoss(c, p, batch, new Map(), options),
     names.map((n) => p.get(n) as tf.Variable),
   );
   return {
