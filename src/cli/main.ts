@@ -53,7 +53,7 @@ Commands:
         --out DIR [--validation FILE | --validation-fraction X] [--epochs N] [--batch-size N] [--seq-len N]
         [--lr X] [--warmup-steps N] [--weight-decay X] [--seed S] [--lora-r R] [--lora-alpha A]
         [--lora-dropout P] [--target-modules a,b] [--num-virtual-tokens N] [--prefix-projection]
-        [--reduction-factor N] [--hidden-dropout P] [DATA FLAGS] [--json]
+        [--reduction-factor N] [--hidden-dropout P] [--attention-dropout P] [DATA FLAGS] [--json]
       Fine-tune a BERT, DistilBERT or RoBERTa classifier on a classification or sentence-pair file (MRPC's
       TSV as it is); accuracy, F1 and the confusion matrix on the validation split after every epoch.
       Writes a Hugging Face folder (full), a PEFT SEQ_CLS adapter folder with the classifier as
@@ -112,6 +112,7 @@ const stringFlags = [
   'lora-alpha',
   'lora-dropout',
   'hidden-dropout',
+  'attention-dropout',
   'target-modules',
   'num-virtual-tokens',
   'reduction-factor',

@@ -9,22 +9,25 @@
  * Defaults follow HF's run_glue: --seq-len 128, --batch-size 32, --epochs 3, --lr 2e-5 (PEFT methods:
  * defaultLearningRate),
  * linear decay, AdamW, clipping at 1. Training applies the model's dropout as HF's Trainer does
- * (hidden_dropout_prob and the classifier's; --hidden-dropout P sets both, 0 turns it off); attention-
- * probability dropout is not implemented.
+ * (hidden_dropout_prob and the classifier's; --hidden-dropout P sets both, 0 turns them off), and
+ * attention-probability dropout (attention_probs_dropout_prob, inside the attention kernels;
+ * --attention-dropout P sets it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireDevice } from '../gpu/device/acquire-device';
-import { createRuntime, type Runtime } from '../gpu/runtime';
-import { downloadTensor } from '../gpu/tensor';
-import { classificationLabelSet, encodeClassificationData } from '../train/classify/classification-data';
+import { createRuntime } from '../gpu/runtime';
+import { classificationLabelSet } from '../train/classify/classification-data';
+import {
+  ClassifierFilesError,
+  classifierFolder,
+  pairEncoderFor as sharedPairEncoderFor,
+} from '../train/classify/classifier-folder';
+import { encodeClassificationSplit } from '../train/classify/classifier-run-data';
 import { ClassifierTrainer, type EvaluationResult } from '../train/classify/classifier-trainer';
-import { PairEncoder } from '../train/classify/pair-encoder';
-import type { Label } from '../train/data/labels';
-import { splitTrainValidation } from '../train/data/split';
-import { type ModelFiles, readJson, readText } from '../train/io/model-files';
-import { writeSafetensors } from '../train/io/safetensors';
-import { createEncoderModel, type EncoderModel, maxEncoderTokens } from '../train/models/bert';
+import type { PairEncoder } from '../train/classify/pair-encoder';
+import type { ModelFiles } from '../train/io/model-files';
+import { createEncoderModel, maxEncoderTokens } from '../train/models/bert';
 import { openEncoderCheckpoint } from '../train/models/bert-checkpoint';
 import { classifierMethodFromFlags, classifierMethods, defaultLearningRate } from './classifier-method';
 import { readDatasetsFromFlags } from './dataset-flags';
@@ -34,16 +37,14 @@ import { CliUsageError } from './usage-error';
 
 export type ClassifierFlags = Partial<Record<string, string | boolean>>;
 
-const tokenizerFiles = ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json'];
-
-/** The model's tokenizer as a pair encoder. */
+/** The model's tokenizer as a pair encoder; a folder without tokenizer.json is a usage error here. */
 export async function pairEncoderFor(files: ModelFiles): Promise<PairEncoder> {
-  if (!files.has('tokenizer.json'))
-    throw new CliUsageError(
-      `${files.source} has no tokenizer.json; Whetstone reads fast-tokenizer files only.`,
-    );
-  const config = files.has('tokenizer_config.json') ? await readJson(files, 'tokenizer_config.json') : {};
-  return new PairEncoder(await readJson(files, 'tokenizer.json'), config as object);
+  try {
+    return await sharedPairEncoderFor(files);
+  } catch (error) {
+    if (error instanceof ClassifierFilesError) throw new CliUsageError(error.message);
+    throw error;
+  }
 }
 
 /** Opens --model as an encoder classifier with `numLabels` classes (a fresh head if the checkpoint has none). */
@@ -66,29 +67,6 @@ export function metricsReport(result: EvaluationResult): Record<string, unknown>
     confusion_matrix: result.confusion,
     rows: result.count,
   };
-}
-
-/** A Hugging Face folder of the fine-tuned classifier: config.json with the label set, weights, tokenizer. */
-async function classifierFolder(runtime: Runtime, model: EncoderModel, files: ModelFiles, labelSet: Label[]) {
-  const config = (await readJson(files, 'config.json')) as Record<string, unknown>;
-  const family = model.config.family;
-  const architecture =
-    family === 'bert'
-      ? 'BertForSequenceClassification'
-      : family === 'roberta'
-        ? 'RobertaForSequenceClassification'
-        : 'DistilBertForSequenceClassification';
-  const id2label = Object.fromEntries(labelSet.map((label, i) => [String(i), String(label)]));
-  const label2id = Object.fromEntries(labelSet.map((label, i) => [String(label), i]));
-  const tensors = [];
-  for (const [name, param] of model.params)
-    tensors.push({ name, shape: [...param.shape], data: await downloadTensor(runtime.arena, param) });
-  const out: Record<string, Uint8Array | string> = {
-    'config.json': JSON.stringify({ ...config, architectures: [architecture], id2label, label2id }, null, 2),
-    'model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
-  };
-  for (const name of tokenizerFiles) if (files.has(name)) out[name] = await readText(files, name);
-  return out;
 }
 
 export async function runTrainClassifier(flags: ClassifierFlags): Promise<number> {
@@ -122,20 +100,20 @@ export async function runTrainClassifier(flags: ClassifierFlags): Promise<number
     throw new CliUsageError(
       `--seq-len ${seqLen} passes the ${maxEncoderTokens(model.config)} tokens this model's positions hold.`,
     );
-  const train = encodeClassificationData(read.dataset, encoder, { maxLength: seqLen, labelSet, skipBadRows });
-  let trainExamples = train.examples;
-  let validation = read.validationDataset
-    ? encodeClassificationData(read.validationDataset, encoder, {
-        maxLength: seqLen,
-        labelSet: train.labelSet,
-        skipBadRows,
-      }).examples
-    : [];
-  if (!read.validationDataset && read.validationFraction > 0) {
-    const split = splitTrainValidation(trainExamples, { validationFraction: read.validationFraction, seed });
-    trainExamples = split.train;
-    validation = split.validation;
-  }
+  // The studio's classification runs encode and split with the same function.
+  const train = encodeClassificationSplit(
+    {
+      dataset: read.dataset,
+      ...(read.validationDataset ? { validationDataset: read.validationDataset } : {}),
+      labelSet,
+      validationFraction: read.validationFraction,
+      skipBadRows,
+    },
+    encoder,
+    { maxLength: seqLen, seed },
+  );
+  const trainExamples = train.train;
+  const validation = train.validation;
   if (train.truncated > 0)
     process.stderr.write(`whetstone: ${train.truncated} examples were truncated to ${seqLen} tokens.\n`);
   if (checkpoint.initialised.length > 0)
@@ -143,10 +121,14 @@ export async function runTrainClassifier(flags: ClassifierFlags): Promise<number
       `whetstone: the classification head was initialised fresh (${checkpoint.initialised.join(', ')}).\n`,
     );
 
-  const T = Math.max(...[...trainExamples, ...validation].map((e) => e.ids.length));
+  const T = train.T;
   if (flags['hidden-dropout'] !== undefined) {
     const p = numberFlag(flags['hidden-dropout'], 'hidden-dropout', 0.1, (n) => n >= 0 && n < 1);
     Object.assign(model.config.dropout, { hidden: p, classifier: p });
+  }
+  if (flags['attention-dropout'] !== undefined) {
+    const p = numberFlag(flags['attention-dropout'], 'attention-dropout', 0.1, (n) => n >= 0 && n < 1);
+    model.config.dropout.attentionProbs = p;
   }
   const trained = await classifierMethodFromFlags(
     runtime,

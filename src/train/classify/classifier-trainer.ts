@@ -41,6 +41,8 @@ export interface ClassifierTrainOptions {
   schedule?: ScheduleKind;
   /** Fraction of the updates spent warming up (HF warmup_ratio). */
   warmupRatio?: number;
+  /** Updates spent warming up (HF warmup_steps); when given, it replaces warmupRatio. */
+  warmupSteps?: number;
   seed?: number;
   /** The pad token id of the tokenizer. */
   padId: number;
@@ -127,6 +129,19 @@ export class ClassifierEvaluator {
     );
     return { loss: lossSum / examples.length, ...metrics };
   }
+
+  /** The logits [n, K] of `examples` (no dropout), in their order; labels are not read. */
+  async logits(examples: ClassificationExample[]): Promise<Float32Array> {
+    const { B, T, padId } = this.shape;
+    const K = this.model.config.K;
+    const out = new Float32Array(examples.length * K);
+    for (let start = 0; start < examples.length; start += B) {
+      const chunk = examples.slice(start, start + B).map((e) => ({ ...e, label: 0 }));
+      this.step.run(padBatch(chunk, B, T, padId), { normalizeBy: chunk.length });
+      out.set((await this.step.readLogits()).subarray(0, chunk.length * K), start * K);
+    }
+    return out;
+  }
 }
 
 function checkShape(model: EncoderModel, B: number, T: number): void {
@@ -141,6 +156,8 @@ function checkShape(model: EncoderModel, B: number, T: number): void {
 
 export class ClassifierTrainer {
   private updates = 0;
+  /** The scheduled learning rate of the last update. */
+  private lastLr = 0;
 
   private constructor(
     readonly model: EncoderModel,
@@ -195,13 +212,14 @@ export class ClassifierTrainer {
     (this.adaptation as Partial<{ setStep(step: number): void }>).setStep?.(this.updates);
     this.trainStep.setStep(this.updates);
     this.trainStep.run(batch, { normalizeBy: examples.length });
-    const warmupSteps = Math.floor((this.options.warmupRatio ?? 0) * totalSteps);
+    const warmupSteps = this.options.warmupSteps ?? Math.floor((this.options.warmupRatio ?? 0) * totalSteps);
     const multiplier = learningRateMultiplier(this.options.schedule ?? 'linear', this.updates, {
       warmupSteps,
       totalSteps,
     });
     this.updates += 1;
-    this.optimizer.setStep(this.updates, this.optimizer.hyper.lr * multiplier);
+    this.lastLr = this.optimizer.hyper.lr * multiplier;
+    this.optimizer.setStep(this.updates, this.lastLr);
     this.optimizerStep.replay();
     const rows = await this.trainStep.rowLosses();
     return rows.slice(0, examples.length).reduce((a, b) => a + b, 0) / examples.length;
@@ -240,5 +258,20 @@ export class ClassifierTrainer {
   /** Loss (mean over examples), accuracy, F1 and the confusion matrix, with the current weights. */
   evaluate(examples: ClassificationExample[]): Promise<EvaluationResult> {
     return this.evaluator.evaluate(examples);
+  }
+
+  /** The logits [n, K] of `examples` with the current weights (no dropout). */
+  logits(examples: ClassificationExample[]): Promise<Float32Array> {
+    return this.evaluator.logits(examples);
+  }
+
+  /** The learning rate the last update used (after warmup and decay). */
+  get learningRate(): number {
+    return this.lastLr;
+  }
+
+  /** The last update's global gradient norm before clipping, downloaded. */
+  gradNorm(): Promise<number> {
+    return this.optimizer.readGradNorm();
   }
 }

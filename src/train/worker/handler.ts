@@ -8,7 +8,10 @@
  * gives its GPU memory back and is forgotten (a kept adapter is opened again from its files instead).
  */
 import type { Runtime } from '../../gpu/runtime';
+import { isEncoderClassifierFiles, TaskMismatchError } from '../classify/classifier-target';
+import { classifyRequests, type OpenClassifier } from './classify-requests';
 import { type DeviceTurns, deviceTurns } from './device-turns';
+import { EvaluationError, type ScoringModel, scoreOnSplit } from './evaluate-target';
 import type { StepProgress, WorkerMessage, WorkerRequest } from './protocol';
 import type { OpenedRun } from './run-engine';
 import type { RunSpec } from './run-spec';
@@ -25,6 +28,18 @@ export interface HandlerDeps {
     modelName: string,
     adapterFiles: Record<string, Uint8Array>,
   ): Promise<TextSource>;
+  /** A base model, or one with a kept adapter on it, to score on a run's validation split. */
+  openScoring?(
+    runtime: Runtime,
+    modelFiles: Record<string, Uint8Array>,
+    modelName: string,
+    adapterFiles?: Record<string, Uint8Array>,
+  ): Promise<ScoringModel & { release(): number }>;
+  /**
+   * An encoder classifier (a base model, or one with a kept adapter on it), to classify with or score;
+   * absent: classifier-model.ts's openClassifierModel.
+   */
+  openClassifier?: OpenClassifier;
   now(): number;
 }
 
@@ -76,7 +91,15 @@ export function createHandler(deps: HandlerDeps) {
       }
       const event = next.value;
       if (event.kind === 'eval') {
-        deps.post({ kind: 'eval', runId: run.runId, step: event.step, loss: event.loss });
+        deps.post({
+          kind: 'eval',
+          runId: run.runId,
+          step: event.step,
+          loss: event.loss,
+          ...('classification' in event && event.classification
+            ? { classification: event.classification }
+            : {}),
+        });
       } else {
         const progress: StepProgress = {
           step: event.step,
@@ -134,6 +157,15 @@ export function createHandler(deps: HandlerDeps) {
     return run;
   };
 
+  // classify requests, and evaluate requests on a classification run's split (classify-requests.ts).
+  const { classify, evaluateClassifier } = classifyRequests({
+    ...deps,
+    find,
+    turns,
+    stillTraining: (what) =>
+      new RunStillActiveError(`This run is still training: stop it or let it finish, then ${what} it.`),
+  });
+
   async function source(request: Extract<WorkerRequest, { kind: 'generate' }>): Promise<TextSource> {
     const target = request.target;
     if (target.kind === 'run') {
@@ -142,6 +174,10 @@ export function createHandler(deps: HandlerDeps) {
         throw new GenerationError('This run is still training: stop it or let it finish, then try it.');
       return run.opened.text();
     }
+    if (isEncoderClassifierFiles(target.modelFiles))
+      throw new TaskMismatchError(
+        `${target.modelName} is an encoder classifier: it gives class probabilities, not text. Use classify instead of generate.`,
+      );
     // Base models and adapters open once (in a device turn) and stay for the next prompt.
     const key = target.kind === 'base' ? `base:${target.modelName}` : `adapter:${target.key}`;
     // The runtime first: two prompts that arrive together then find the one opening.
@@ -189,6 +225,48 @@ export function createHandler(deps: HandlerDeps) {
     });
   }
 
+  /**
+   * A run's validation loss for a model that did not train on it. A run of this worker is scored as it
+   * stands; a base model or a kept adapter is opened for this request and given back after, in turns.
+   */
+  async function evaluate(request: Extract<WorkerRequest, { kind: 'evaluate' }>): Promise<void> {
+    if (request.data.spec.task === 'classification') return evaluateClassifier(request);
+    const { target, data } = request;
+    let score: Awaited<ReturnType<typeof scoreOnSplit>>;
+    if (target.kind === 'run') {
+      const run = find(target.runId);
+      if (run.state !== 'ended')
+        throw new EvaluationError('This run is still training: stop it or let it finish, then score it.');
+      const scoring = run.opened.scoring?.();
+      if (!scoring) throw new EvaluationError(`Run ${target.runId} cannot be scored in this worker.`);
+      score = await scoreOnSplit(scoring, data, turns);
+    } else {
+      const { openScoring } = deps;
+      if (!openScoring) throw new EvaluationError('This worker cannot open models to score them.');
+      const runtime = await deps.runtime();
+      const opened = await turns(() =>
+        openScoring(
+          runtime,
+          target.modelFiles,
+          target.modelName,
+          target.kind === 'adapter' ? target.adapterFiles : undefined,
+        ),
+      );
+      try {
+        score = await scoreOnSplit(opened, data, turns);
+      } finally {
+        await turns(async () => opened.release());
+      }
+    }
+    deps.post({
+      kind: 'evaluated',
+      id: request.id,
+      runId: data.runId,
+      loss: score.loss,
+      examples: score.examples,
+    });
+  }
+
   return async function handle(request: WorkerRequest): Promise<void> {
     try {
       switch (request.kind) {
@@ -215,7 +293,8 @@ export function createHandler(deps: HandlerDeps) {
             opened,
             abort,
             state: 'running',
-            checkpointEvery: request.spec.checkpointEvery ?? 0,
+            // Classification runs cannot checkpoint yet (ClassifierCheckpointError), so none is asked of them.
+            checkpointEvery: request.spec.task === 'classification' ? 0 : (request.spec.checkpointEvery ?? 0),
             trainedMs: request.spec.elapsedMsBefore ?? 0,
             since: deps.now(),
           };
@@ -283,6 +362,12 @@ export function createHandler(deps: HandlerDeps) {
         }
         case 'generate':
           await generate(request);
+          return;
+        case 'evaluate':
+          await evaluate(request);
+          return;
+        case 'classify':
+          await classify(request);
           return;
       }
     } catch (error) {

@@ -60,6 +60,36 @@ export type GenerateTarget =
       adapterFiles: Record<string, Uint8Array>;
     };
 
+/** Accuracy, F1 and the confusion matrix of a classification run's validation split at one evaluation. */
+export interface ClassificationScores {
+  accuracy: number;
+  /** Binary F1 of class 1 for two classes, macro F1 for more (sklearn's definitions). */
+  f1: number;
+  f1Kind: 'binary' | 'macro';
+  /** matrix[truth][prediction], in the order of `labels`. */
+  confusion: number[][];
+  /** The class names, in class-id order. */
+  labels: string[];
+  /** Validation rows scored. */
+  count: number;
+}
+
+/** What the playground classifies: one text, or a sentence pair. */
+export interface ClassifyInput {
+  text: string;
+  pair?: string;
+}
+
+/**
+ * The validation split of a run, rebuilt from the run's own spec (same file, schema, seed, fraction,
+ * sequence length and masking), so an imported adapter is scored on exactly the rows the run held out.
+ */
+export interface EvaluationData {
+  /** The run this split belongs to (for the reply and the compare view). */
+  runId: string;
+  spec: Pick<RunSpec, 'modelName' | 'train' | 'data' | 'trainTexts' | 'validationTexts' | 'task'>;
+}
+
 export type WorkerRequest =
   | { kind: 'probe'; id: number }
   | { kind: 'start-run'; id: number; runId: string; spec: RunSpec }
@@ -74,7 +104,11 @@ export type WorkerRequest =
       target: GenerateTarget;
       prompt: PromptInput;
       settings: GenerationSettings;
-    };
+    }
+  /** Class probabilities of one text or pair from a classification run or a kept classifier adapter. */
+  | { kind: 'classify'; id: number; target: GenerateTarget; input: ClassifyInput }
+  /** Scores a model (a run, a base model, or a kept adapter) on a run's validation split. */
+  | { kind: 'evaluate'; id: number; target: GenerateTarget; data: EvaluationData };
 
 export interface RunStartedReply {
   kind: 'run-started';
@@ -106,6 +140,27 @@ export interface GeneratedReply {
   elapsedMs: number;
 }
 
+export interface ClassifiedReply {
+  kind: 'classified';
+  id: number;
+  /** Class names in class-id order, and the softmax probability of each. */
+  labels: string[];
+  probabilities: number[];
+  /** Milliseconds from the request to the reply, measured in the worker. */
+  elapsedMs: number;
+}
+
+export interface EvaluatedReply {
+  kind: 'evaluated';
+  id: number;
+  runId: string;
+  /** Mean validation loss (per target token for language models, per row for classifiers). */
+  loss: number;
+  /** Validation examples scored. */
+  examples: number;
+  classification?: ClassificationScores;
+}
+
 export type ReplyTo<R extends WorkerRequest> = R extends { kind: 'probe' }
   ? { kind: 'probe-result'; id: number; report: AdapterReport }
   : R extends { kind: 'start-run' }
@@ -118,13 +173,24 @@ export type ReplyTo<R extends WorkerRequest> = R extends { kind: 'probe' }
           ? GeneratedReply
           : R extends { kind: 'release-run' }
             ? RunReleasedReply
-            : { kind: 'run-stopped'; id: number; runId: string };
+            : R extends { kind: 'classify' }
+              ? ClassifiedReply
+              : R extends { kind: 'evaluate' }
+                ? EvaluatedReply
+                : { kind: 'run-stopped'; id: number; runId: string };
 
 export type WorkerReply = ReplyTo<WorkerRequest>;
 
 export type WorkerEvent =
   | { kind: 'progress'; runId: string; progress: StepProgress }
-  | { kind: 'eval'; runId: string; step: number; loss: number }
+  | {
+      kind: 'eval';
+      runId: string;
+      step: number;
+      loss: number;
+      /** Classification runs only: the validation split's accuracy, F1 and confusion matrix. */
+      classification?: ClassificationScores;
+    }
   | { kind: 'run-finished'; runId: string; files: Record<string, Uint8Array>; stopped: boolean }
   /** The run's state after `step`, sent every RunSpec.checkpointEvery steps. */
   | { kind: 'checkpoint'; runId: string; step: number; checkpoint: CheckpointState }

@@ -8,20 +8,28 @@
 import type { Runtime } from '../../gpu/runtime';
 import { batchLength } from '../batches';
 import type { CheckpointState } from '../checkpoint-state';
+import type { ClassifierScoring } from '../classify/classifier-model';
+import { openClassifierRun } from '../classify/classifier-run';
+import type { ClassProbabilities } from '../classify/classifier-target';
 import { type ModelBundle, openModelBundle } from '../io/model-bundle';
 import { filesFromMemory } from '../io/model-files';
 import { createDecoderModel } from '../models/create-model';
 import { checkRunMemory } from '../plan/check-run';
-import { type TrainEvent, Trainer } from '../trainer';
+import { type EvalEvent, type StepMetrics, Trainer } from '../trainer';
+import type { ScoringModel } from './evaluate-target';
 import { adaptationFromFiles, createAdaptation, trainedFiles } from './methods';
+import type { ClassificationScores, ClassifyInput } from './protocol';
 import { loadRunData, runExamples } from './run-data';
 import { runMemory } from './run-memory';
 import type { RunSpec } from './run-spec';
 import { type TextSource, textSource } from './text-source';
 
+/** A run's events: a classification run's eval events also carry accuracy, F1 and the confusion matrix. */
+export type EngineEvent = StepMetrics | (EvalEvent & { classification?: ClassificationScores });
+
 export interface OpenedRun {
   trainer: Pick<Trainer, 'totalSteps' | 'parameterCounts'>;
-  events: AsyncGenerator<TrainEvent>;
+  events: AsyncGenerator<EngineEvent>;
   /** The trained result as files; call after the events end. */
   export(): Promise<Record<string, Uint8Array>>;
   /** The trained model, for the playground. */
@@ -33,6 +41,12 @@ export interface OpenedRun {
    * freed. The run cannot train, export or generate afterwards.
    */
   release(): number;
+  /** The trained model as it stands, to score on a validation split (src/train/worker/evaluate-target.ts). */
+  scoring?(): ScoringModel;
+  /** Classification runs only: class probabilities of one text or pair (src/train/classify/classifier-run.ts). */
+  classify?(input: ClassifyInput): Promise<ClassProbabilities>;
+  /** Classification runs only: the trained classifier, to score on a run's validation split. */
+  classifierScoring?(): ClassifierScoring;
 }
 
 async function openModel<Prepared = undefined>(
@@ -50,6 +64,8 @@ async function openModel<Prepared = undefined>(
 }
 
 export async function openRun(shared: Runtime, given: RunSpec, signal: AbortSignal): Promise<OpenedRun> {
+  // Encoder classifiers have their own engine; it reads the dataset file itself.
+  if (given.task === 'classification') return openClassifierRun(shared, given, signal);
   // A dataset file is read here, in the worker, so its examples never pass through the page.
   const spec = await loadRunData(given);
   // Every buffer of this run is tracked, so a finished run can give its memory back.
@@ -82,6 +98,7 @@ export async function openRun(shared: Runtime, given: RunSpec, signal: AbortSign
         return text;
       },
       release: () => memory.release(),
+      scoring: () => ({ runtime, model, bundle, adaptation }),
     };
   } catch (error) {
     // A refused or failed opening leaves nothing behind on the GPU.
@@ -109,4 +126,26 @@ export async function openAdapterModel(
 ): Promise<TextSource> {
   const { bundle, model } = await openModel(runtime, modelFiles, modelName);
   return textSource(runtime, model, bundle, adaptationFromFiles(runtime, model, adapterFiles));
+}
+
+/**
+ * A base model, with a kept adapter on it when files are given, opened to be scored on a run's
+ * validation split; `release` gives back every buffer it holds (weights and the planned step).
+ */
+export async function openScoringModel(
+  shared: Runtime,
+  modelFiles: Record<string, Uint8Array>,
+  modelName: string,
+  adapterFiles?: Record<string, Uint8Array>,
+): Promise<ScoringModel & { release(): number }> {
+  const memory = runMemory(shared);
+  const runtime = memory.runtime;
+  try {
+    const { bundle, model } = await openModel(runtime, modelFiles, modelName);
+    const adaptation = adapterFiles ? adaptationFromFiles(runtime, model, adapterFiles) : undefined;
+    return { runtime, model, bundle, ...(adaptation ? { adaptation } : {}), release: () => memory.release() };
+  } catch (error) {
+    memory.release();
+    throw error;
+  }
 }

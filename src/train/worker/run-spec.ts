@@ -64,7 +64,15 @@ export interface RunDataSettings {
   packing?: boolean;
 }
 
+/**
+ * 'causal-lm' (the default): next-token training of a decoder. 'classification': an encoder (BERT,
+ * DistilBERT, RoBERTa) with a sequence-classification head, on a classification or sentence-pair file.
+ */
+export type RunTask = 'causal-lm' | 'classification';
+
 export interface RunSpec {
+  /** Absent: 'causal-lm'. */
+  task?: RunTask;
   /** Model files by name (config.json, model.safetensors, tokenizer.json, ...). */
   modelFiles: Record<string, Uint8Array>;
   /** Shown in saved adapters as base_model_name_or_path. */

@@ -7,6 +7,10 @@
  */
 import type { AdapterReport } from '../../gpu/device/adapter-report';
 import type {
+  ClassifiedReply,
+  ClassifyInput,
+  EvaluatedReply,
+  EvaluationData,
   GeneratedReply,
   GenerateTarget,
   GenerationSettings,
@@ -26,6 +30,11 @@ export interface RunStarted {
 
 export type Generated = Omit<GeneratedReply, 'kind' | 'id'>;
 
+export type Evaluated = Omit<EvaluatedReply, 'kind' | 'id'>;
+
+/** Class names in class-id order with the softmax probability of each, and the worker's time for it. */
+export type Classified = Omit<ClassifiedReply, 'kind' | 'id'>;
+
 /** Run events: everything but generated tokens, which go to their request's callback. */
 export type RunEvent = Exclude<WorkerEvent, { kind: 'token' }>;
 
@@ -44,6 +53,13 @@ export interface StudioTrainer {
     settings: GenerationSettings,
     onText?: (text: string) => void,
   ): Promise<Generated>;
+  /** Scores a run, a base model or a kept adapter on a run's validation split (rebuilt from its spec). */
+  evaluate(target: GenerateTarget, data: EvaluationData): Promise<Evaluated>;
+  /**
+   * Class probabilities of one text or pair from a finished classification run, a base encoder classifier
+   * or one with a kept adapter on it (opened once per key). A language model is refused (TaskMismatchError).
+   */
+  classify(target: GenerateTarget, input: ClassifyInput): Promise<Classified>;
   onEvent(listener: (event: RunEvent) => void): () => void;
   dispose(): void;
 }
@@ -157,6 +173,29 @@ export class MessageClient implements StudioTrainer {
       settings,
     });
     return generated;
+  }
+
+  async evaluate(target: GenerateTarget, data: EvaluationData): Promise<Evaluated> {
+    const {
+      kind: _kind,
+      id: _id,
+      ...evaluated
+    } = await this.request({
+      kind: 'evaluate',
+      id: this.nextId++,
+      target,
+      data,
+    });
+    return evaluated;
+  }
+
+  async classify(target: GenerateTarget, input: ClassifyInput): Promise<Classified> {
+    const {
+      kind: _kind,
+      id: _id,
+      ...classified
+    } = await this.request({ kind: 'classify', id: this.nextId++, target, input });
+    return classified;
   }
 
   onEvent(listener: (event: RunEvent) => void): () => void {

@@ -6,7 +6,7 @@ import { acquireDevice } from '../../gpu/device/acquire-device';
 import { createRuntime, type Runtime } from '../../gpu/runtime';
 import { createHandler } from './handler';
 import type { WorkerMessage, WorkerRequest } from './protocol';
-import { openAdapterModel, openBaseModel, openRun } from './run-engine';
+import { openAdapterModel, openBaseModel, openRun, openScoringModel } from './run-engine';
 
 let runtime: Promise<Runtime> | undefined;
 
@@ -34,6 +34,7 @@ const handle = createHandler({
   openRun,
   openBase: openBaseModel,
   openAdapter: openAdapterModel,
+  openScoring: openScoringModel,
   now: () => performance.now(),
 });
 
