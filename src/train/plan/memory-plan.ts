@@ -52,8 +52,9 @@ function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings,
   // GpuOptimizer: the step uniform, the clip state, grad-norm partials and (AdamW) m and v.
   ledger.bytes('optimizer', 'optimizer step', 16);
   ledger.tensor('optimizer', 'clip state', [4]);
+  // One partial per workgroup of grad-norm.ts (gradNormGroups: 32768 elements each, at most 512).
   const groups = trainable.reduce(
-    (n, dims) => n + Math.min(512, Math.max(1, Math.ceil(dims.reduce((a, b) => a * b, 1) / 4096))),
+    (n, dims) => n + Math.min(512, Math.max(1, Math.ceil(dims.reduce((a, b) => a * b, 1) / 32768))),
     0,
   );
   ledger.tensor('optimizer', 'grad norm partials', [groups]);

@@ -93,7 +93,7 @@ describe('real model shapes', () => {
     const lora = planMemory(smolLm2, { method: 'lora', r: 8 }, step);
     expect(full.parameters.trainable).toBe(134_515_008);
     expect(full.components.gradients).toBe(full.components.weights);
-    // m and v, plus the clip state, step uniform and grad-norm partials (one float per 4096 of a tensor).
+    // m and v, plus the clip state, step uniform and grad-norm partials (one float per 32768 of a tensor).
     expect(full.components.optimizer - 2 * full.components.weights).toBeGreaterThan(0);
     expect(full.components.optimizer - 2 * full.components.weights).toBeLessThan(256 * 1024);
     const sgd = planMemory(smolLm2, { method: 'full' }, { ...step, optimizer: 'sgd' });

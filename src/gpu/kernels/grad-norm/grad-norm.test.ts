@@ -10,9 +10,9 @@ import { clipStateRef, gradNormRef } from './grad-norm.ref';
 // f32 sums of squares folded in trees: relative error of a few ulps times log2(terms).
 const tol = { atol: 1e-6, rtol: 1e-5 };
 
-// Odd sizes around vec4 and workgroup boundaries, a 1-element tensor, and one past 4096 elements
+// Odd sizes around vec4 and workgroup boundaries, a 1-element tensor, and one past 32768 elements
 // (several workgroups per tensor).
-const oddSizes = [1, 3, 45 * 65, 7, 4097, 1000, 5, 33, 257, 1, 2, 130, 64, 9, 1023];
+const oddSizes = [1, 3, 45 * 65, 7, 32_771, 1000, 5, 33, 257, 1, 2, 130, 64, 9, 1023];
 
 interface Case {
   sizes: number[];
@@ -57,8 +57,8 @@ describe('global gradient norm and clip coefficient', () => {
   };
 
   it('over 15 tensors of odd sizes, without clipping (maxNorm above the norm)', async () => {
-    expect(norm(oddSizes)).toBeLessThan(100);
-    await checkGradNorm({ sizes: oddSizes, maxNorm: 100 });
+    expect(norm(oddSizes)).toBeLessThan(1000);
+    await checkGradNorm({ sizes: oddSizes, maxNorm: 1000 });
   });
 
   it('over 15 tensors of odd sizes, clipping (maxNorm below the norm)', async () => {
@@ -76,7 +76,7 @@ describe('global gradient norm and clip coefficient', () => {
     { sizes: Array.from({ length: gradNormSlots }, (_, i) => 11 + i), maxNorm: 1 },
     { sizes: Array.from({ length: gradNormSlots + 1 }, (_, i) => 11 + i), maxNorm: 1 },
     // Two workgroups per tensor at most: each thread strides through several vec4s.
-    { sizes: [4097 * 3 + 1, 5, 20_000], maxNorm: 10, maxGroupsPerTensor: 2 },
+    { sizes: [32_768 * 3 + 1, 5, 70_001], maxNorm: 10, maxGroupsPerTensor: 2 },
     { sizes: [45, 65, 1], maxNorm: 1e3, scale: 1e3 },
     { sizes: [45, 65, 1], maxNorm: 1e-4, scale: 1e-3 },
   ])('at %j', async (c) => {

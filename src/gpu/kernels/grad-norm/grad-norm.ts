@@ -17,8 +17,13 @@ import finishWgsl from './grad-norm-finish.wgsl?raw';
 
 /** Gradient tensors one partial pass reads: 7 reads and 1 write fill WebGPU's minimum of 8. */
 export const gradNormSlots = 7;
-/** Below this many elements per workgroup, a workgroup's fixed cost outweighs its loads. */
-const elementsPerGroup = 4096;
+/**
+ * Elements per workgroup: 128 per thread (32 vec4 loads), so the fold's fixed cost (its barriers and the
+ * partial written) is small next to the loads, as memory-bound reductions want on GPUs; an 8M-element
+ * tensor still spreads over 256 workgroups. (4096 spent most of the pass folding: 2.5× slower.)
+ * src/train/plan/memory-plan.ts counts the partials with the same rule.
+ */
+const elementsPerGroup = 32768;
 /** Workgroups per tensor: enough to fill a large GPU on one big tensor, few enough to fold in one pass. */
 export const defaultGradNormMaxGroups = 512;
 
