@@ -3,6 +3,7 @@
  * typed on the way to "1e-3"); `planRuns` reads it into run plans (settings plus a RunSpec for the
  * worker) or into errors by field. Defaults live here once; presets override them.
  */
+import type { Example } from '../../train/data/examples';
 import { defaultTrainConfig, type TrainConfig, validateTrainConfig } from '../../train/train-config';
 import type { LoraSpec, MethodName, MethodSpec, RunSpec } from '../../train/worker/run-spec';
 import type { StudioModel } from '../models/model-catalogue';
@@ -37,6 +38,10 @@ export interface RunSetup {
   loraTargets: LoraTargets;
   /** rsLoRA scaling (alpha / sqrt r) for LoRA and DoRA. */
   useRslora: boolean;
+  /** Train on the responses only (chat, prompt/completion); off is the CLI's --no-mask-prompt. */
+  maskPrompt: boolean;
+  /** Concatenate examples into full rows of the sequence length (the CLI's --packing). */
+  packing: boolean;
   fields: SetupFields;
 }
 
@@ -59,6 +64,8 @@ export function defaultRunSetup(modelId: string): RunSetup {
     preset: 'lora',
     loraTargets: loraDefaults.targets,
     useRslora: false,
+    maskPrompt: true,
+    packing: false,
     fields: {
       steps: String(studioTrainDefaults.steps),
       batchSize: String(studioTrainDefaults.batchSize),
@@ -221,13 +228,28 @@ interface PlannedData {
  * the person's read settings, and is split there with the run's seed. Its counts are the examples
  * before tokenization (plain text read whole becomes rows of the sequence length in the worker).
  */
-function plannedData(data: string[] | TrainingDataset): PlannedData | null {
+function plannedData(
+  data: string[] | TrainingDataset,
+  options: Pick<RunSetup, 'maskPrompt' | 'packing'>,
+): PlannedData | null {
   const given: TrainingDataset = Array.isArray(data) ? { kind: 'texts', texts: data } : data;
   if (given.kind === 'texts') {
     if (given.texts.length === 0) return null;
     const split = splitValidation(given.texts);
+    const asExamples = (texts: string[], from: number): Example[] =>
+      texts.map((text, i) => ({ kind: 'text', line: from + i + 1, text }));
     return {
-      spec: { trainTexts: split.train, validationTexts: split.validation },
+      // Packed pasted lines go through the data pipeline (which packs); otherwise each line is a row.
+      spec: options.packing
+        ? {
+            data: {
+              examples: asExamples(split.train, 0),
+              validationExamples: asExamples(split.validation, split.heldOut ? split.train.length : 0),
+              maskPrompt: options.maskPrompt,
+              packing: true,
+            },
+          }
+        : { trainTexts: split.train, validationTexts: split.validation },
       counts: {
         trainExamples: split.train.length,
         validationExamples: split.validation.length,
@@ -247,8 +269,8 @@ function plannedData(data: string[] | TrainingDataset): PlannedData | null {
         file: { blob: given.file, fileName: given.fileName, ...(schema ? { schema } : {}), skipBadRows },
         ...(textMode ? { textMode } : {}),
         validationFraction: studioValidationFraction,
-        maskPrompt: true,
-        packing: false,
+        maskPrompt: options.maskPrompt,
+        packing: options.packing,
       },
     },
     counts: { trainExamples: n - held, validationExamples: held, validationHeldOut: held > 0 },
@@ -263,7 +285,7 @@ export function planRuns(
   /** Pasted texts (or the dataset as training takes it: texts, or a library file read in the worker). */
   data: string[] | TrainingDataset,
 ): RunPlanning {
-  const planned = plannedData(data);
+  const planned = plannedData(data, setup);
   if (!planned) return { ok: false, errors: {}, message: 'Add a dataset first: paste or drop text.' };
   const read = readSetup(setup, model);
   if (!read.ok) return read;

@@ -48,6 +48,12 @@ function fakeClient(failStart?: string) {
     generate: async () => {
       throw new Error('not used');
     },
+    evaluate: async () => {
+      throw new Error('not used');
+    },
+    classify: async () => {
+      throw new Error('not used');
+    },
     onEvent: (l) => {
       listener = l;
       return () => {};

@@ -69,6 +69,8 @@ export interface RunsSlice {
   resumeRun(id: string): Promise<void>;
   /** The engine the runs live in (made on first use), for the playground. */
   studioTrainer(): StudioTrainer;
+  /** What a run of this session was started with (its validation split can be rebuilt from it). */
+  runSpec(id: string): RunSpec | undefined;
   /** Takes ended runs off the live comparison; they stay in the history. */
   clearEndedRuns(): void;
 }
@@ -390,6 +392,8 @@ export function createRunsSlice(deps: RunsDeps): StateCreator<Store, [], [], Run
       },
 
       studioTrainer: connect,
+
+      runSpec: (id) => specs.get(id),
 
       clearEndedRuns: () => {
         const s = get();

@@ -23,6 +23,8 @@ export interface SetupSlice {
   setPreset(preset: MethodPreset): void;
   setLoraTargets(targets: LoraTargets): void;
   setUseRslora(useRslora: boolean): void;
+  /** Prompt masking and packing of the training rows. */
+  setDataOption(option: 'maskPrompt' | 'packing', on: boolean): void;
   setField(field: SetupField, value: string): void;
 }
 
@@ -34,6 +36,7 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
   setPreset: (preset) => set((s) => ({ setup: { ...s.setup, preset } })),
   setLoraTargets: (loraTargets) => set((s) => ({ setup: { ...s.setup, loraTargets } })),
   setUseRslora: (useRslora) => set((s) => ({ setup: { ...s.setup, useRslora } })),
+  setDataOption: (option, on) => set((s) => ({ setup: { ...s.setup, [option]: on } })),
   setField: (field, value) =>
     set((s) => ({ setup: { ...s.setup, fields: { ...s.setup.fields, [field]: value } } })),
 });

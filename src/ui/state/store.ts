@@ -13,6 +13,8 @@ import { probeGpuInWorker } from '../workers/gpu-probe-client';
 import { idbAdapterStore } from './adapter-store';
 import { type AdaptersSlice, createAdaptersSlice } from './adapters-slice';
 import { createDatasetSlice, type DatasetSlice } from './dataset-slice';
+import { idbEvaluationStore } from './evaluation-store';
+import { createEvaluationsSlice, type EvaluationsSlice } from './evaluations-slice';
 import { createGpuSlice, type GpuSlice } from './gpu-slice';
 import { createHistorySlice, type HistorySlice } from './history-slice';
 import { createModelsSlice, type HubDownloader, type ModelsSlice } from './models-slice';
@@ -28,7 +30,8 @@ export type AppState = GpuSlice &
   RunsSlice &
   HistorySlice &
   PlaygroundSlice &
-  AdaptersSlice;
+  AdaptersSlice &
+  EvaluationsSlice;
 
 /** Checkpoints that outlive the tab; the history forgets a run's checkpoint with the run. */
 const checkpoints = browserCheckpointStore(browserStorageAccess());
@@ -63,4 +66,9 @@ export const useAppStore = create<AppState>()((...args) => ({
   ...createAdaptersSlice({ store: idbAdapterStore, newId: () => crypto.randomUUID(), now: () => Date.now() })(
     ...args,
   ),
+  ...createEvaluationsSlice({
+    store: idbEvaluationStore,
+    newId: () => crypto.randomUUID(),
+    now: () => Date.now(),
+  })(...args),
 }));

@@ -1,7 +1,7 @@
 /**
  * The adapter library: every kept adapter (from this browser's IndexedDB), newest first, with rename,
  * delete, download as a zipped PEFT folder with its model card, download merged into the base model
- * (LoRA only), and import of a PEFT adapter folder or zip.
+ * (LoRA only), import of a PEFT adapter folder or zip, and scoring an adapter on a run's validation split.
  */
 import { useState } from 'react';
 import { adapterZip, folderName } from '../../download/adapter-zip';
@@ -11,6 +11,7 @@ import { findModel } from '../../models/model-catalogue';
 import type { AdapterEntry } from '../../state/adapter-store';
 import { useAppStore } from '../../state/store';
 import { formatBytes, formatLoss } from '../compare/format-metric';
+import { EvaluateOnRun } from './EvaluateOnRun';
 
 const sizeOf = (entry: AdapterEntry) => Object.values(entry.files).reduce((n, f) => n + f.byteLength, 0);
 
@@ -80,6 +81,7 @@ function AdapterRow({ entry }: { entry: AdapterEntry }) {
           Delete
         </button>
       </div>
+      <EvaluateOnRun entry={entry} />
       {problem && (
         <p className="field-error" role="alert">
           {problem}
@@ -91,6 +93,7 @@ function AdapterRow({ entry }: { entry: AdapterEntry }) {
 
 export function AdapterLibraryScreen() {
   const adapters = useAppStore((s) => s.adapters);
+  const evaluationError = useAppStore((s) => s.evaluations.error);
   const importAdapter = useAppStore((s) => s.importAdapter);
   const pick = async (list: FileList | null) => {
     if (!list) return;
@@ -136,6 +139,11 @@ export function AdapterLibraryScreen() {
       {adapters.error && (
         <p className="field-error" role="alert" data-testid="adapters-error">
           {adapters.error}
+        </p>
+      )}
+      {evaluationError && (
+        <p className="field-error" role="alert" data-testid="adapter-evaluation-error">
+          {evaluationError}
         </p>
       )}
       {adapters.status === 'ready' && adapters.entries.length === 0 && (

@@ -8,6 +8,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { isActive, type RunRecord } from '../../state/run-record';
 import { useAppStore } from '../../state/store';
 import { ChartControls } from './ChartControls';
+import { ImportedAdapterEvaluations } from './ImportedAdapterEvaluations';
 import { LossChart, type XAxis } from './LossChart';
 import { RunCard } from './RunCard';
 import { RunSummaryTable } from './RunSummaryTable';
@@ -54,6 +55,7 @@ export function ComparePanel() {
           )}
         </>
       )}
+      <ImportedAdapterEvaluations />
     </section>
   );
 }

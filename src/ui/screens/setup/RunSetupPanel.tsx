@@ -9,6 +9,7 @@ import { estimateMethod, limitsFor, memoryBudgetBytes } from '../../models/model
 import { trainingDataOf } from '../../state/dataset-slice';
 import { type FieldErrors, type LoraTargets, type MethodPreset, planRuns } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
+import { DataOptionsFields } from './DataOptionsFields';
 import { MemoryPlanView, refusalOf } from './MemoryPlanView';
 import { ModelPicker } from './ModelPicker';
 import { RunAtScaleButton } from './RunAtScaleButton';
@@ -111,6 +112,7 @@ export function RunSetupPanel() {
           />
         </fieldset>
       )}
+      <DataOptionsFields />
       <fieldset className="settings">
         <legend>LoRA and DoRA (used by every LoRA run)</legend>
         <SettingField field="loraR" label="Rank r" error={errors.loraR} />

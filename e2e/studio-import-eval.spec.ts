@@ -1,0 +1,73 @@
+/**
+ * An adapter trained elsewhere, brought back and scored on a run's validation split (issue #9): a short
+ * LoRA run trains in the studio, its PEFT folder is downloaded and imported again under another name (as
+ * the folder of a TRL + PEFT job would be), and the imported adapter is evaluated on the run's split.
+ * Being the run's own weights, it must score the run's own final validation loss, as the worker
+ * measured it (recorded from the page's Worker), to the precision the compare view shows.
+ */
+import { copyFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { instrument, loadWorkerOnce, sentences, snap } from './studio-helpers';
+
+test('an imported PEFT adapter scores its run’s final validation loss on the run’s split', async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  await instrument(page);
+  await loadWorkerOnce(page);
+  await page.goto('/');
+  await page.getByTestId('dataset-text').fill(sentences.join('\n'));
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', String(sentences.length));
+  await page.getByTestId('setting-steps').fill('2');
+  await page.getByTestId('setting-evalEvery').fill('0');
+  await page.getByRole('radio', { name: /^LoRA/ }).check();
+  await page.getByTestId('start-single').click();
+  const card = page.getByTestId('run-card');
+  await expect(card).toHaveCount(1);
+  const runId = (await card.getAttribute('data-run-id')) as string;
+  await expect(card).toHaveAttribute('data-status', 'finished', { timeout: 120_000 });
+
+  // The run's own final validation loss, as the worker sent it.
+  const evals = (await page.evaluate(() => window.__workerEvents)).filter(
+    (e) => e.kind === 'eval' && e.runId === runId,
+  ) as unknown as { loss: number }[];
+  expect(evals.length).toBeGreaterThan(0);
+  const runLoss = (evals[evals.length - 1] as { loss: number }).loss;
+  expect(Number.isFinite(runLoss)).toBe(true);
+
+  // Download the kept adapter's PEFT folder and import it again as another job's folder.
+  await page.getByTestId('tab-adapters').click();
+  const kept = page.locator(`[data-testid="adapter-entry"][data-run-id="${runId}"]`);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    kept.getByTestId('download-adapter-zip').click(),
+  ]);
+  const downloaded = testInfo.outputPath('kept.zip');
+  await download.saveAs(downloaded);
+  const jobFolder = testInfo.outputPath('trl-job.zip');
+  copyFileSync(downloaded, jobFolder);
+  await page.getByTestId('import-adapter-zip').setInputFiles(jobFolder);
+  const imported = page.locator('[data-testid="adapter-entry"][data-run-id=""]');
+  await expect(imported).toHaveCount(1);
+  await expect(imported.getByTestId('adapter-name')).toHaveValue('trl-job');
+  const adapterId = (await imported.getAttribute('data-adapter-id')) as string;
+
+  await expect(imported.getByTestId('evaluate-run')).toHaveValue(runId);
+  await imported.getByTestId('evaluate-adapter').click();
+  await expect(imported.getByTestId('evaluate-result')).toBeVisible({ timeout: 60_000 });
+
+  // The compare view sets it beside the run: same loss as the run's own, to the shown precision.
+  await page.getByTestId('tab-studio').click();
+  const row = page.locator(`[data-testid="evaluation-row"][data-adapter-id="${adapterId}"]`);
+  await expect(row).toHaveAttribute('data-run-id', runId);
+  await expect(row.getByRole('rowheader')).toHaveText('imported: trl-job');
+  await expect(row.getByTestId('evaluation-loss')).toHaveText(runLoss.toFixed(4));
+  await expect(row.getByTestId('evaluation-run-loss')).toHaveText(runLoss.toFixed(4));
+  const measured = Number(await row.getByTestId('evaluation-loss').getAttribute('data-loss'));
+  expect(Math.abs(measured - runLoss)).toBeLessThan(1e-4);
+  // And the chart marks it at the run's final step, next to the run's own curve.
+  const chart = page.getByTestId(`evaluation-chart-${runId}`);
+  await expect(chart.getByTestId(`curve-${runId}`)).toHaveAttribute('data-eval-count', String(evals.length));
+  await expect(chart.locator('[data-testid^="curve-evaluation-"]')).toContainText('imported: trl-job');
+  await snap(page, testInfo, 'imported-adapter-evaluation');
+});

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { createStore } from 'zustand/vanilla';
+import { defaultTrainConfig } from '../../train/train-config';
+import type { EvaluationData, GenerateTarget, StepProgress } from '../../train/worker/protocol';
+import type { RunSpec } from '../../train/worker/run-spec';
+import type { RunEvent, StudioTrainer } from '../../train/worker/training-client';
+import type { AdapterEntry } from './adapter-store';
+import type { AdaptersSlice } from './adapters-slice';
+import { memoryEvaluationStore } from './evaluation-store';
+import { createEvaluationsSlice, type EvaluationsSlice, evaluableRuns } from './evaluations-slice';
+import { createHistorySlice, type HistorySlice } from './history-slice';
+import { memoryRunArchive } from './run-archive';
+import type { RunPlan } from './run-setup';
+import { createRunsSlice, type RunsSlice } from './runs-slice';
+
+/** A trainer whose `evaluate` records what it was asked and answers with a loss the test picks. */
+function fakeTrainer(loss: number) {
+  let listener: (event: RunEvent) => void = () => {};
+  const asked: { target: GenerateTarget; data: EvaluationData }[] = [];
+  const unused = async (): Promise<never> => {
+    throw new Error('not used');
+  };
+  const client: StudioTrainer = {
+    probe: unused,
+    startRun: async () => ({ totalSteps: 2, trainableParams: 10, totalParams: 100 }),
+    stopRun: async () => {},
+    releaseRun: async () => 0,
+    pauseRun: async () => {},
+    resumeRun: async () => {},
+    generate: unused,
+    classify: unused,
+    evaluate: async (target, data) => {
+      asked.push({ target, data });
+      return { runId: data.runId, loss, examples: data.spec.validationTexts?.length ?? 0 };
+    },
+    onEvent: (l) => {
+      listener = l;
+      return () => {};
+    },
+    dispose: () => {},
+  };
+  return { client, asked, emit: (event: RunEvent) => listener(event) };
+}
+
+const modelFiles = { 'config.json': new Uint8Array([1, 2, 3]) };
+const plan = (label: string, validationTexts: string[]): RunPlan => {
+  const train = { ...defaultTrainConfig, steps: 2 };
+  const method = { method: 'lora', r: 4, alpha: 8, dropout: 0 } as const;
+  const spec: RunSpec = {
+    modelFiles,
+    modelName: 'tiny',
+    method,
+    train,
+    trainTexts: ['a b c', 'd e f'],
+    validationTexts,
+  };
+  const settings = {
+    modelId: 'builtin-tiny',
+    modelLabel: 'Tiny',
+    method,
+    train,
+    trainExamples: 2,
+    validationExamples: validationTexts.length,
+    validationHeldOut: true,
+  };
+  return { label, settings, spec };
+};
+
+const progress = (step: number, loss: number): StepProgress => ({
+  step,
+  totalSteps: 2,
+  loss,
+  lr: 1e-3,
+  gradNorm: 0.5,
+  tokensPerSecond: 1000,
+  stepTimeMs: 10,
+  gpuBytes: 1024,
+  peakGpuBytes: 2048,
+  trainableParams: 10,
+  totalParams: 100,
+  elapsedMs: step * 10,
+});
+
+const adapter = (id: string, extra: Partial<AdapterEntry> = {}): AdapterEntry => ({
+  id,
+  name: `adapter ${id}`,
+  peftType: 'LORA',
+  method: 'lora',
+  baseModel: 'tiny',
+  createdAt: 1,
+  files: { 'adapter_config.json': new Uint8Array([7]) },
+  ...extra,
+});
+
+function setUp(loss: number, evaluations = memoryEvaluationStore()) {
+  const fake = fakeTrainer(loss);
+  let n = 0;
+  const store = createStore<RunsSlice & HistorySlice & EvaluationsSlice & Pick<AdaptersSlice, 'adapters'>>()(
+    (...a) => ({
+      ...createRunsSlice({ trainer: () => fake.client, newId: () => `run${++n}`, now: () => 1000 })(...a),
+      ...createHistorySlice(memoryRunArchive())(...a),
+      adapters: {
+        status: 'ready',
+        entries: [
+          adapter('imported'),
+          adapter('other-model', { modelId: 'builtin-other', baseModel: 'other' }),
+        ],
+        error: null,
+      },
+      ...createEvaluationsSlice({ store: () => evaluations, newId: () => `eval${++n}`, now: () => 2000 })(
+        ...a,
+      ),
+    }),
+  );
+  return { store, evaluations, ...fake };
+}
+
+describe('evaluations slice', () => {
+  it('scores an adapter on an ended run’s split, beside the run’s own final loss, and keeps it', async () => {
+    const { store, asked, emit, evaluations } = setUp(2.5);
+    const [held, none] = await store.getState().startRuns([plan('LoRA', ['g h i']), plan('No split', [])]);
+    const runId = held as string;
+    // Still training: nothing to score against yet.
+    expect(evaluableRuns(store.getState())).toEqual([]);
+    await store.getState().evaluateAdapter('imported', runId);
+    expect(store.getState().evaluations.error).toMatch(/^EvaluationSetupError: .*still training/);
+    expect(asked).toHaveLength(0);
+
+    for (const id of [runId, none as string]) {
+      emit({ kind: 'progress', runId: id, progress: progress(1, 3.1) });
+      emit({ kind: 'progress', runId: id, progress: progress(2, 2.9) });
+      emit({ kind: 'eval', runId: id, step: 2, loss: 2.75 });
+      emit({ kind: 'run-finished', runId: id, files: {}, stopped: false });
+    }
+    // The run without a validation split cannot be scored against.
+    expect(evaluableRuns(store.getState()).map((r) => r.id)).toEqual([runId]);
+
+    await store.getState().evaluateAdapter('imported', runId);
+    expect(store.getState().evaluations.error).toBeNull();
+    expect(store.getState().evaluations.pending).toEqual([]);
+    // The worker got the adapter on the run's own model files, and the run's split as its spec had it.
+    const { target, data } = asked[0] as (typeof asked)[number];
+    expect(target).toMatchObject({ kind: 'adapter', modelName: 'tiny', adapterFiles: adapter('x').files });
+    expect(target.kind === 'adapter' && target.modelFiles).toBe(modelFiles);
+    expect(data).toMatchObject({
+      runId,
+      spec: { validationTexts: ['g h i'], trainTexts: ['a b c', 'd e f'] },
+    });
+    expect(data.spec.train.steps).toBe(2);
+
+    const [entry] = store.getState().evaluations.entries;
+    expect(entry).toMatchObject({
+      adapterId: 'imported',
+      imported: true,
+      runId,
+      runLabel: 'LoRA',
+      runFinalStep: 2,
+      runFinalValLoss: 2.75,
+      loss: 2.5,
+      examples: 1,
+    });
+    expect(await evaluations.all()).toEqual([entry]);
+
+    // A new page reads the kept evaluation back.
+    const again = setUp(0, evaluations);
+    await again.store.getState().loadEvaluations();
+    expect(again.store.getState().evaluations.entries).toEqual([entry]);
+
+    // An adapter trained on another model is refused before the worker is asked.
+    await store.getState().evaluateAdapter('other-model', runId);
+    expect(store.getState().evaluations.error).toMatch(/^EvaluationSetupError: .*trained on other/);
+    expect(asked).toHaveLength(1);
+
+    await store.getState().forgetEvaluation(entry?.id as string);
+    expect(store.getState().evaluations.entries).toEqual([]);
+    expect(await evaluations.all()).toEqual([]);
+  });
+});

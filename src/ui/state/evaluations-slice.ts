@@ -1,0 +1,205 @@
+/**
+ * The evaluations slice: kept adapters (trained here or imported from a TRL + PEFT job) scored on a run's
+ * validation split, so the compare view can set an imported adapter's loss beside the run's own. The
+ * split is rebuilt in the worker from the run's spec (the runs slice keeps the spec of every run of this
+ * session), the adapter is opened on that run's base model, and the worker measures the loss with the
+ * Trainer's own evaluation. Each result is kept with the run's final numbers as they were, and persisted.
+ */
+import type { StateCreator } from 'zustand';
+import type { EvaluationData } from '../../train/worker/protocol';
+import type { AdaptersSlice } from './adapters-slice';
+import type { AdapterEvaluation, EvaluationStore } from './evaluation-store';
+import { isActive, lastProgress, type RunRecord } from './run-record';
+import type { RunsSlice } from './runs-slice';
+
+export class EvaluationSetupError extends Error {
+  override readonly name = 'EvaluationSetupError';
+}
+
+export interface EvaluationsState {
+  status: 'loading' | 'ready' | 'unavailable';
+  /** Newest first. */
+  entries: AdapterEvaluation[];
+  /** `${adapterId}|${runId}` of the evaluations under way. */
+  pending: string[];
+  error: string | null;
+}
+
+export interface EvaluationsSlice {
+  evaluations: EvaluationsState;
+  loadEvaluations(): Promise<void>;
+  /** Scores a kept adapter on an ended run's validation split; the result joins `entries`. */
+  evaluateAdapter(adapterId: string, runId: string): Promise<void>;
+  forgetEvaluation(id: string): Promise<void>;
+}
+
+export interface EvaluationsDeps {
+  store(): EvaluationStore;
+  newId(): string;
+  now(): number;
+}
+
+type Store = EvaluationsSlice &
+  Pick<RunsSlice, 'runs' | 'runOrder' | 'runSpec' | 'studioTrainer'> &
+  Pick<AdaptersSlice, 'adapters'>;
+
+export const pendingKey = (adapterId: string, runId: string) => `${adapterId}|${runId}`;
+
+/**
+ * The runs an adapter can be scored against: ended runs of this session whose spec is known (so the
+ * split can be rebuilt) and that held rows out for validation.
+ */
+export function evaluableRuns(state: Pick<RunsSlice, 'runs' | 'runOrder' | 'runSpec'>): RunRecord[] {
+  return state.runOrder
+    .map((id) => state.runs[id])
+    .filter(
+      (run): run is RunRecord =>
+        run !== undefined &&
+        !isActive(run.status) &&
+        run.settings.validationExamples > 0 &&
+        state.runSpec(run.id) !== undefined,
+    );
+}
+
+const newestFirst = (entries: AdapterEvaluation[]) => [...entries].sort((a, b) => b.createdAt - a.createdAt);
+const errorText = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+export function createEvaluationsSlice(deps: EvaluationsDeps): StateCreator<Store, [], [], EvaluationsSlice> {
+  return (set, get) => {
+    let store: EvaluationStore | undefined;
+    const open = () => {
+      store ??= deps.store();
+      return store;
+    };
+    let loading: Promise<void> | undefined;
+    const settle = (key: string) =>
+      set((s) => ({
+        evaluations: { ...s.evaluations, pending: s.evaluations.pending.filter((p) => p !== key) },
+      }));
+
+    return {
+      evaluations: { status: 'loading', entries: [], pending: [], error: null },
+
+      loadEvaluations: () => {
+        // Once per page: a second mount (React's StrictMode) finds the first read.
+        loading ??= (async () => {
+          try {
+            const kept = await open().all();
+            set((s) => ({
+              evaluations: {
+                ...s.evaluations,
+                status: 'ready',
+                // Evaluations made before the read finished stay.
+                entries: newestFirst([
+                  ...s.evaluations.entries,
+                  ...kept.filter((k) => !s.evaluations.entries.some((e) => e.id === k.id)),
+                ]),
+              },
+            }));
+          } catch (error) {
+            set((s) => ({
+              evaluations: {
+                ...s.evaluations,
+                status: 'unavailable',
+                error: `Evaluations cannot be kept in this browser (IndexedDB: ${error instanceof Error ? error.message : String(error)}).`,
+              },
+            }));
+          }
+        })();
+        return loading;
+      },
+
+      evaluateAdapter: async (adapterId, runId) => {
+        const key = pendingKey(adapterId, runId);
+        if (get().evaluations.pending.includes(key)) return;
+        set((s) => ({
+          evaluations: { ...s.evaluations, pending: [...s.evaluations.pending, key], error: null },
+        }));
+        try {
+          const state = get();
+          const entry = state.adapters.entries.find((e) => e.id === adapterId);
+          if (!entry) throw new EvaluationSetupError('That adapter is no longer in the library.');
+          const run = state.runs[runId];
+          const spec = state.runSpec(runId);
+          if (!run || !spec)
+            throw new EvaluationSetupError(
+              'That run is not in this session any more, so its validation split cannot be rebuilt; train it again (or choose a run of this session).',
+            );
+          if (isActive(run.status))
+            throw new EvaluationSetupError(
+              `Run "${run.label}" is still training; score against it once it ends.`,
+            );
+          if (entry.modelId !== undefined && entry.modelId !== run.settings.modelId)
+            throw new EvaluationSetupError(
+              `"${entry.name}" was trained on ${entry.baseModel ?? entry.modelId}, but run "${run.label}" trained ${run.settings.modelLabel}; an adapter is scored on the base model it was trained for.`,
+            );
+          const data: EvaluationData = {
+            runId,
+            spec: {
+              modelName: spec.modelName,
+              train: spec.train,
+              ...(spec.data ? { data: spec.data } : {}),
+              ...(spec.trainTexts ? { trainTexts: spec.trainTexts } : {}),
+              ...(spec.validationTexts ? { validationTexts: spec.validationTexts } : {}),
+              ...(spec.task ? { task: spec.task } : {}),
+            },
+          };
+          const result = await state.studioTrainer().evaluate(
+            {
+              kind: 'adapter',
+              key: `adapter:${entry.id}`,
+              modelName: spec.modelName,
+              modelFiles: spec.modelFiles,
+              adapterFiles: entry.files,
+            },
+            data,
+          );
+          const lastEval = run.evals[run.evals.length - 1];
+          const evaluation: AdapterEvaluation = {
+            id: deps.newId(),
+            adapterId,
+            adapterName: entry.name,
+            imported: entry.runId === undefined,
+            runId,
+            runLabel: run.label,
+            runColor: run.color,
+            runFinalStep: lastProgress(run)?.step ?? run.totalSteps,
+            ...(lastEval ? { runFinalValLoss: lastEval.loss } : {}),
+            loss: result.loss,
+            examples: result.examples,
+            createdAt: deps.now(),
+          };
+          set((s) => ({
+            evaluations: { ...s.evaluations, entries: newestFirst([evaluation, ...s.evaluations.entries]) },
+          }));
+          try {
+            await open().put(evaluation);
+          } catch (error) {
+            set((s) => ({
+              evaluations: {
+                ...s.evaluations,
+                error: `The evaluation is shown but not kept: ${errorText(error)}`,
+              },
+            }));
+          }
+        } catch (error) {
+          set((s) => ({ evaluations: { ...s.evaluations, error: errorText(error) } }));
+        } finally {
+          settle(key);
+        }
+      },
+
+      forgetEvaluation: async (id) => {
+        set((s) => ({
+          evaluations: { ...s.evaluations, entries: s.evaluations.entries.filter((e) => e.id !== id) },
+        }));
+        try {
+          await open().remove(id);
+        } catch (error) {
+          set((s) => ({ evaluations: { ...s.evaluations, error: errorText(error) } }));
+        }
+      },
+    };
+  };
+}
