@@ -2,8 +2,10 @@
  * An adapter trained elsewhere, brought back and scored on a run's validation split (issue #9): a short
  * LoRA run trains in the studio, its PEFT folder is downloaded and imported again under another name (as
  * the folder of a TRL + PEFT job would be), and the imported adapter is evaluated on the run's split.
- * Being the run's own weights, it must score the run's own final validation loss, as the worker
- * measured it (recorded from the page's Worker), to the precision the compare view shows.
+ * The import and the evaluation happen after a reload, as they would days later: the run is then only in
+ * the history, and its split is rebuilt from the spec kept when it started. Being the run's own weights,
+ * the adapter must score the run's own final validation loss, as the worker measured it (recorded from
+ * the page's Worker), to the precision the compare view shows.
  */
 import { copyFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
@@ -46,6 +48,12 @@ test('an imported PEFT adapter scores its run’s final validation loss on the r
   await download.saveAs(downloaded);
   const jobFolder = testInfo.outputPath('trl-job.zip');
   copyFileSync(downloaded, jobFolder);
+
+  // A new session: the run is in the history only.
+  await page.reload();
+  await expect(page.getByTestId('history-entry')).toHaveCount(1);
+  await expect(page.getByTestId('run-card')).toHaveCount(0);
+  await page.getByTestId('tab-adapters').click();
   await page.getByTestId('import-adapter-zip').setInputFiles(jobFolder);
   const imported = page.locator('[data-testid="adapter-entry"][data-run-id=""]');
   await expect(imported).toHaveCount(1);

@@ -32,6 +32,8 @@ import { type DatasetReading, readDataset } from './read-dataset';
 export interface AnalysisContext {
   tokenizer?: AnalysisTokenizer;
   maxLength?: number;
+  /** The setup's prompt-masking switch, so the preview shows the spans training will learn (default on). */
+  maskPrompt?: boolean;
 }
 
 interface PendingFile {
@@ -182,17 +184,22 @@ export function datasetSliceWith(deps: DatasetSliceDeps): StateCreator<DatasetSl
       });
       let analysis: DatasetAnalysis;
       try {
-        analysis = await deps
-          .analyzer()
-          .analyze(
-            { file, fileName, settings, tokenizer: context.tokenizer, maxLength: context.maxLength },
-            (p) => {
-              if (seq === workSeq)
-                patch({
-                  work: { status: 'working', fileName, phase: p.phase, done: p.done, total: p.total },
-                });
-            },
-          );
+        analysis = await deps.analyzer().analyze(
+          {
+            file,
+            fileName,
+            settings,
+            tokenizer: context.tokenizer,
+            maxLength: context.maxLength,
+            ...(context.maskPrompt === undefined ? {} : { maskPrompt: context.maskPrompt }),
+          },
+          (p) => {
+            if (seq === workSeq)
+              patch({
+                work: { status: 'working', fileName, phase: p.phase, done: p.done, total: p.total },
+              });
+          },
+        );
       } catch (error) {
         if (seq !== workSeq) return;
         const failure = failureOf(error);

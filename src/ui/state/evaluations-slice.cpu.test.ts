@@ -1,15 +1,20 @@
+import 'fake-indexeddb/auto';
+import { createStore as createIdbStore } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
 import { defaultTrainConfig } from '../../train/train-config';
 import type { EvaluationData, GenerateTarget, StepProgress } from '../../train/worker/protocol';
 import type { RunSpec } from '../../train/worker/run-spec';
 import type { RunEvent, StudioTrainer } from '../../train/worker/training-client';
+import { type RunSpecStore, runSpecStore } from '../storage/run-spec-store';
 import type { AdapterEntry } from './adapter-store';
 import type { AdaptersSlice } from './adapters-slice';
+import { historyChoices } from './evaluable-history';
 import { memoryEvaluationStore } from './evaluation-store';
 import { createEvaluationsSlice, type EvaluationsSlice, evaluableRuns } from './evaluations-slice';
 import { createHistorySlice, type HistorySlice } from './history-slice';
-import { memoryRunArchive } from './run-archive';
+import { keepRunSpecWith } from './keep-run-spec';
+import { memoryRunArchive, type RunArchive } from './run-archive';
 import type { RunPlan } from './run-setup';
 import { createRunsSlice, type RunsSlice } from './runs-slice';
 
@@ -92,13 +97,32 @@ const adapter = (id: string, extra: Partial<AdapterEntry> = {}): AdapterEntry =>
   ...extra,
 });
 
-function setUp(loss: number, evaluations = memoryEvaluationStore()) {
+/** Pages of one browser: `kept` shares the run archive and the kept specs between them. */
+function setUp(
+  loss: number,
+  evaluations = memoryEvaluationStore(),
+  kept?: { archive: RunArchive; specs: RunSpecStore },
+) {
   const fake = fakeTrainer(loss);
   let n = 0;
+  const specs = kept?.specs;
   const store = createStore<RunsSlice & HistorySlice & EvaluationsSlice & Pick<AdaptersSlice, 'adapters'>>()(
     (...a) => ({
-      ...createRunsSlice({ trainer: () => fake.client, newId: () => `run${++n}`, now: () => 1000 })(...a),
-      ...createHistorySlice(memoryRunArchive())(...a),
+      ...createRunsSlice({
+        trainer: () => fake.client,
+        newId: () => `run${++n}`,
+        now: () => 1000,
+        ...(specs
+          ? {
+              keepSpec: keepRunSpecWith(
+                () => specs,
+                () => null,
+                () => 1000,
+              ),
+            }
+          : {}),
+      })(...a),
+      ...createHistorySlice(kept?.archive ?? memoryRunArchive())(...a),
       adapters: {
         status: 'ready',
         entries: [
@@ -107,9 +131,17 @@ function setUp(loss: number, evaluations = memoryEvaluationStore()) {
         ],
         error: null,
       },
-      ...createEvaluationsSlice({ store: () => evaluations, newId: () => `eval${++n}`, now: () => 2000 })(
-        ...a,
-      ),
+      ...createEvaluationsSlice({
+        store: () => evaluations,
+        newId: () => `eval${++n}`,
+        now: () => 2000,
+        ...(specs
+          ? {
+              runSpecs: () => specs,
+              modelFiles: (id: string) => (id === 'builtin-tiny' ? modelFiles : undefined),
+            }
+          : {}),
+      })(...a),
     }),
   );
   return { store, evaluations, ...fake };
@@ -174,5 +206,50 @@ describe('evaluations slice', () => {
     await store.getState().forgetEvaluation(entry?.id as string);
     expect(store.getState().evaluations.entries).toEqual([]);
     expect(await evaluations.all()).toEqual([]);
+  });
+
+  it('scores an adapter on a run of an earlier session from its kept spec', async () => {
+    const kept = {
+      archive: memoryRunArchive(),
+      specs: runSpecStore(createIdbStore(`eval-specs-${Math.random()}`, 'specs')),
+    };
+    const first = setUp(2.5, memoryEvaluationStore(), kept);
+    const [runId] = await first.store.getState().startRuns([plan('LoRA', ['g h i', 'j k'])]);
+    first.emit({ kind: 'progress', runId: runId as string, progress: progress(2, 2.9) });
+    first.emit({ kind: 'eval', runId: runId as string, step: 2, loss: 2.75 });
+    first.emit({ kind: 'run-finished', runId: runId as string, files: {}, stopped: false });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect((await kept.specs.list()).map((k) => k.runId)).toEqual([runId]);
+
+    // A reload: no session runs, the run is in the history, its spec in the store.
+    const page = setUp(1.75, memoryEvaluationStore(), kept);
+    await page.store.getState().loadHistory();
+    await page.store.getState().loadEvaluations();
+    const state = page.store.getState();
+    expect(evaluableRuns(state)).toEqual([]);
+    const here = {
+      kept: state.evaluations.kept,
+      pastRuns: state.history.runs,
+      liveRuns: state.runs,
+      datasetIds: new Set<string>(),
+    };
+    expect(historyChoices(here, (id) => id === 'builtin-tiny')).toMatchObject([
+      { run: { id: runId }, availability: { ok: true } },
+    ]);
+    const missing = historyChoices(here, () => false)[0]?.availability;
+    expect(missing && !missing.ok ? missing.reason : '').toMatch(/not in this browser's cache/);
+
+    await page.store.getState().evaluateAdapter('imported', runId as string);
+    expect(page.store.getState().evaluations.error).toBeNull();
+    const { target, data } = page.asked[0] as (typeof page.asked)[number];
+    expect(target.kind === 'adapter' && target.modelFiles).toBe(modelFiles);
+    expect(data.spec).toMatchObject({ validationTexts: ['g h i', 'j k'], trainTexts: ['a b c', 'd e f'] });
+    expect(page.store.getState().evaluations.entries[0]).toMatchObject({
+      runId,
+      runLabel: 'LoRA',
+      runFinalValLoss: 2.75,
+      loss: 1.75,
+      examples: 2,
+    });
   });
 });

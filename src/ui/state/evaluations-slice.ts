@@ -7,8 +7,11 @@
  */
 import type { StateCreator } from 'zustand';
 import type { EvaluationData } from '../../train/worker/protocol';
+import type { RunSpec } from '../../train/worker/run-spec';
+import { type KeptRunSpec, type RunSpecStore, restoreSpec } from '../storage/run-spec-store';
 import type { AdaptersSlice } from './adapters-slice';
 import type { AdapterEvaluation, EvaluationStore } from './evaluation-store';
+import type { HistorySlice } from './history-slice';
 import { isActive, lastProgress, type RunRecord } from './run-record';
 import type { RunsSlice } from './runs-slice';
 
@@ -23,6 +26,8 @@ export interface EvaluationsState {
   /** `${adapterId}|${runId}` of the evaluations under way. */
   pending: string[];
   error: string | null;
+  /** Specs of runs kept past their session (read once per page), so history runs can be scored on. */
+  kept: KeptRunSpec[];
 }
 
 export interface EvaluationsSlice {
@@ -37,11 +42,18 @@ export interface EvaluationsDeps {
   store(): EvaluationStore;
   newId(): string;
   now(): number;
+  /** Where run specs outlive the session; absent (tests): only this session's runs can be scored on. */
+  runSpecs?(): RunSpecStore;
+  /** A studio model's files, or undefined when they are not in this browser. */
+  modelFiles?(modelId: string): Record<string, Uint8Array> | undefined;
+  /** A dataset-library file's bytes, or undefined when it was deleted. */
+  datasetFile?(datasetId: string): Promise<Blob | undefined>;
 }
 
 type Store = EvaluationsSlice &
   Pick<RunsSlice, 'runs' | 'runOrder' | 'runSpec' | 'studioTrainer'> &
-  Pick<AdaptersSlice, 'adapters'>;
+  Pick<AdaptersSlice, 'adapters'> &
+  Pick<HistorySlice, 'history'>;
 
 export const pendingKey = (adapterId: string, runId: string) => `${adapterId}|${runId}`;
 
@@ -78,12 +90,37 @@ export function createEvaluationsSlice(deps: EvaluationsDeps): StateCreator<Stor
         evaluations: { ...s.evaluations, pending: s.evaluations.pending.filter((p) => p !== key) },
       }));
 
+    /** A history run's spec, rebuilt from the kept spec, the model's files and the library file. */
+    const keptSpec = async (runId: string): Promise<RunSpec | undefined> => {
+      const kept = get().evaluations.kept.find((k) => k.runId === runId);
+      if (!kept) return undefined;
+      const modelFiles = deps.modelFiles?.(kept.modelId);
+      if (!modelFiles)
+        throw new EvaluationSetupError(
+          `Run "${kept.label}" trained ${kept.modelId}, which is not in this browser's cache; load it in the model picker, then evaluate again.`,
+        );
+      const file = kept.spec.data?.file;
+      const blob = file ? await deps.datasetFile?.(file.datasetId) : undefined;
+      if (file && !blob)
+        throw new EvaluationSetupError(
+          `Run "${kept.label}" trained on ${file.fileName}, which was deleted from the dataset library; its split cannot be rebuilt.`,
+        );
+      return restoreSpec(kept, modelFiles, blob);
+    };
+
     return {
-      evaluations: { status: 'loading', entries: [], pending: [], error: null },
+      evaluations: { status: 'loading', entries: [], pending: [], error: null, kept: [] },
 
       loadEvaluations: () => {
         // Once per page: a second mount (React's StrictMode) finds the first read.
         loading ??= (async () => {
+          try {
+            // Kept specs first and apart: without them only this session's runs are offered.
+            const kept = (await deps.runSpecs?.().list()) ?? [];
+            set((s) => ({ evaluations: { ...s.evaluations, kept } }));
+          } catch {
+            // IndexedDB refused: the picker offers this session's runs, as without a store.
+          }
           try {
             const kept = await open().all();
             set((s) => ({
@@ -120,11 +157,11 @@ export function createEvaluationsSlice(deps: EvaluationsDeps): StateCreator<Stor
           const state = get();
           const entry = state.adapters.entries.find((e) => e.id === adapterId);
           if (!entry) throw new EvaluationSetupError('That adapter is no longer in the library.');
-          const run = state.runs[runId];
-          const spec = state.runSpec(runId);
+          const run = state.runs[runId] ?? state.history.runs.find((r) => r.id === runId);
+          const spec = state.runSpec(runId) ?? (await keptSpec(runId));
           if (!run || !spec)
             throw new EvaluationSetupError(
-              'That run is not in this session any more, so its validation split cannot be rebuilt; train it again (or choose a run of this session).',
+              'That run is not in this session and its spec was not kept, so its validation split cannot be rebuilt; train it again (or choose another run).',
             );
           if (isActive(run.status))
             throw new EvaluationSetupError(

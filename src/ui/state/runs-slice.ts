@@ -16,6 +16,7 @@ import type { RunEvent, StudioTrainer } from '../../train/worker/training-client
 import type { CheckpointStore } from '../storage/checkpoint-store';
 import type { AdaptersSlice } from './adapters-slice';
 import type { HistorySlice } from './history-slice';
+import type { KeepRunSpec } from './keep-run-spec';
 import { applyEvent, isActive, type RunError, type RunRecord } from './run-record';
 import type { RunPlan } from './run-setup';
 
@@ -39,6 +40,8 @@ export interface RunsDeps {
   checkpoints?: CheckpointStore;
   /** A studio model's files by id (the built-in model, or a hub model loaded from the browser cache). */
   modelFiles?(modelId: string): Record<string, Uint8Array> | undefined;
+  /** Keeps each run's spec past its end (issue 9: evaluate imported adapters on its split later). */
+  keepSpec?: KeepRunSpec;
 }
 
 export class ResumeError extends Error {
@@ -260,6 +263,8 @@ export function createRunsSlice(deps: RunsDeps): StateCreator<Store, [], [], Run
           records.map(async (record, i) => {
             try {
               specs.set(record.id, (plans[i] as RunPlan).spec);
+              // Best effort: a spec that cannot be kept only loses later evaluation on this run.
+              deps.keepSpec?.(record, (plans[i] as RunPlan).spec).catch(() => undefined);
               const started = await trainer.startRun(record.id, (plans[i] as RunPlan).spec);
               update((runs) => {
                 const now = runs[record.id];

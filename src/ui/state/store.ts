@@ -8,15 +8,18 @@ import { downloadModel } from '../../train/io/hub';
 import { workerTrainer } from '../../train/worker/training-client';
 import { findModel } from '../models/model-catalogue';
 import { browserCheckpointStore } from '../storage/checkpoint-store';
+import { browserDatasetLibrary } from '../storage/dataset-library';
+import { browserRunSpecStore } from '../storage/run-spec-store';
 import { browserStorageAccess } from '../storage/storage-quota';
 import { probeGpuInWorker } from '../workers/gpu-probe-client';
 import { idbAdapterStore } from './adapter-store';
 import { type AdaptersSlice, createAdaptersSlice } from './adapters-slice';
-import { createDatasetSlice, type DatasetSlice } from './dataset-slice';
+import { createDatasetSlice, type DatasetSlice, type DatasetState } from './dataset-slice';
 import { idbEvaluationStore } from './evaluation-store';
 import { createEvaluationsSlice, type EvaluationsSlice } from './evaluations-slice';
 import { createGpuSlice, type GpuSlice } from './gpu-slice';
 import { createHistorySlice, type HistorySlice } from './history-slice';
+import { keepRunSpecWith } from './keep-run-spec';
 import { createModelsSlice, type HubDownloader, type ModelsSlice } from './models-slice';
 import { createPlaygroundSlice, type PlaygroundSlice } from './playground-slice';
 import { idbRunArchive } from './run-archive';
@@ -49,6 +52,21 @@ const trainingWorker = () =>
 const hubDownload: HubDownloader = async (repo, options) =>
   downloadModel(repo, { cache: await browserModelCache(), ...options });
 
+/** A studio model's files, or undefined when they are not in this browser (a hub model not downloaded). */
+export function modelFilesIfHere(modelId: string): Record<string, Uint8Array> | undefined {
+  try {
+    return findModel(modelId)?.files();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The library id of the file a run trains on (the dataset's current entry), to keep the run's spec by. */
+function libraryIdOf(blob: Blob): string | null {
+  const work: DatasetState['work'] = useAppStore.getState().dataset.work;
+  return work.status === 'ready' && work.file === blob ? work.entryId : null;
+}
+
 export const useAppStore = create<AppState>()((...args) => ({
   ...createGpuSlice(probeGpuInWorker)(...args),
   ...createDatasetSlice(...args),
@@ -60,8 +78,15 @@ export const useAppStore = create<AppState>()((...args) => ({
     now: () => Date.now(),
     checkpoints,
     modelFiles: (modelId) => findModel(modelId)?.files(),
+    keepSpec: keepRunSpecWith(browserRunSpecStore, libraryIdOf, () => Date.now()),
   })(...args),
-  ...createHistorySlice(idbRunArchive(), checkpoints)(...args),
+  // A forgotten run's checkpoint and kept spec go with it.
+  ...createHistorySlice(idbRunArchive(), {
+    remove: async (id) => {
+      await checkpoints.remove(id);
+      await browserRunSpecStore().remove(id);
+    },
+  })(...args),
   ...createPlaygroundSlice(...args),
   ...createAdaptersSlice({ store: idbAdapterStore, newId: () => crypto.randomUUID(), now: () => Date.now() })(
     ...args,
@@ -70,5 +95,11 @@ export const useAppStore = create<AppState>()((...args) => ({
     store: idbEvaluationStore,
     newId: () => crypto.randomUUID(),
     now: () => Date.now(),
+    runSpecs: browserRunSpecStore,
+    modelFiles: modelFilesIfHere,
+    datasetFile: (id) =>
+      browserDatasetLibrary(browserStorageAccess())
+        .file(id)
+        .catch(() => undefined),
   })(...args),
 }));

@@ -1,28 +1,67 @@
 /**
  * "Evaluate on a run's validation split" for one kept adapter: pick an ended run of this session (its
- * spec is known, so the worker can rebuild its split) and score the adapter there. The measured loss
+ * spec is in memory) or of an earlier session (its spec was kept in IndexedDB; offered when its dataset
+ * and model are still here, otherwise listed with why not) and score the adapter there. The measured loss
  * shows here and in the compare view beside the run's own final validation loss.
  */
-import { useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { AdapterEntry } from '../../state/adapter-store';
+import { historyChoices } from '../../state/evaluable-history';
 import { evaluableRuns, pendingKey } from '../../state/evaluations-slice';
-import { useAppStore } from '../../state/store';
+import { modelFilesIfHere, useAppStore } from '../../state/store';
 import { formatLoss } from '../compare/format-metric';
 
 export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
-  const runs = useAppStore(useShallow((s) => evaluableRuns(s)));
+  const sessionRuns = useAppStore(useShallow((s) => evaluableRuns(s)));
+  const kept = useAppStore((s) => s.evaluations.kept);
+  const past = useAppStore((s) => s.history.runs);
+  const live = useAppStore((s) => s.runs);
+  const libraryEntries = useAppStore((s) => s.dataset.library.entries);
+  const loadEvaluations = useAppStore((s) => s.loadEvaluations);
+  // Once per page (the slice keeps the first read): the kept specs of earlier sessions' runs.
+  useEffect(() => {
+    void loadEvaluations();
+  }, [loadEvaluations]);
+  const history = useMemo(
+    () =>
+      historyChoices(
+        {
+          kept,
+          pastRuns: past,
+          liveRuns: live,
+          datasetIds: new Set(libraryEntries.map((e) => e.id)),
+        },
+        (modelId) => modelFilesIfHere(modelId) !== undefined,
+      ),
+    [kept, past, live, libraryEntries],
+  );
+  const runs = [...sessionRuns, ...history.filter((c) => c.availability.ok).map((c) => c.run)];
+  const unavailable = history.flatMap((c) =>
+    c.availability.ok ? [] : [{ run: c.run, why: c.availability.reason }],
+  );
   const evaluateAdapter = useAppStore((s) => s.evaluateAdapter);
   const pending = useAppStore((s) => s.evaluations.pending);
   const latest = useAppStore((s) => s.evaluations.entries.find((e) => e.adapterId === entry.id));
   const [chosen, setChosen] = useState('');
   const runId = runs.some((r) => r.id === chosen) ? chosen : (runs[0]?.id ?? '');
+  const notOffered = unavailable.length > 0 && (
+    <ul className="muted small" data-testid="evaluate-unavailable">
+      {unavailable.map(({ run, why }) => (
+        <li key={run.id}>
+          {run.label}: not offered — {why}
+        </li>
+      ))}
+    </ul>
+  );
   if (runs.length === 0)
     return (
-      <p className="muted small" data-testid="evaluate-none">
-        To score this adapter on a run's validation split, finish a run with a validation split in this
-        session.
-      </p>
+      <div data-testid="evaluate-none">
+        <p className="muted small">
+          To score this adapter on a run's validation split, finish a run with a validation split.
+        </p>
+        {notOffered}
+      </div>
     );
   const busy = pending.includes(pendingKey(entry.id, runId));
   return (
@@ -48,6 +87,7 @@ export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
       >
         {busy ? 'Evaluating…' : 'Evaluate'}
       </button>
+      {notOffered}
       {latest && (
         <span className="muted small" data-testid="evaluate-result" data-loss={latest.loss}>
           validation loss {formatLoss(latest.loss)} on {latest.runLabel}'s split ({latest.examples} rows)

@@ -4,7 +4,7 @@
  * opened once, on mount; the dataset that was in use before a reload is read again, and read again
  * whenever the studio's model changes, so its token counts are always the chosen model's.
  */
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useAppStore } from '../../state/store';
 import { DatasetFileView } from './DatasetFileView';
 import { DatasetLibraryList } from './DatasetLibraryList';
@@ -38,6 +38,16 @@ export function DatasetPanel() {
     )
       void useAppStore.getState().rereadDataset({}, context);
   }, [modelId, measuredWith, source]);
+  // The preview marks the spans training learns: when the prompt-masking switch flips, read the file again.
+  const maskPrompt = context.maskPrompt;
+  const maskedWith = useRef(maskPrompt);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a flip of the switch re-reads; context follows it.
+  useEffect(() => {
+    if (maskedWith.current === maskPrompt) return;
+    maskedWith.current = maskPrompt;
+    if (source === 'library' && measuredWith !== undefined)
+      void useAppStore.getState().rereadDataset({}, context);
+  }, [maskPrompt]);
   return (
     <section className="panel" aria-labelledby="dataset-heading" data-testid="dataset-panel">
       <h2 id="dataset-heading">Dataset</h2>

@@ -7,5 +7,9 @@ import { analysisContextFor } from './analysis-context';
 export function useAnalysisContext(): AnalysisContext {
   const modelId = useAppStore((s) => s.setup.modelId);
   const seqLen = useAppStore((s) => s.setup.fields.seqLen);
-  return useMemo(() => analysisContextFor(modelId, seqLen), [modelId, seqLen]);
+  const maskPrompt = useAppStore((s) => s.setup.maskPrompt);
+  return useMemo(
+    () => ({ ...analysisContextFor(modelId, seqLen), maskPrompt }),
+    [modelId, seqLen, maskPrompt],
+  );
 }

@@ -34,6 +34,8 @@ export function RunAtScaleButton() {
         method: plan.settings.method,
         train: plan.settings.train,
         data,
+        maskPrompt: setup.maskPrompt,
+        packing: setup.packing,
       });
       const name = `whetstone-job-${plan.settings.method.method}.zip`;
       saveBytes(name, zip, 'application/zip');

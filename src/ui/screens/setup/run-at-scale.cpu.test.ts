@@ -11,6 +11,7 @@ import { studioTrainDefaults } from '../../state/run-setup';
 import { exportUnavailableReason, jobMethodOf, runConfigFor, scaleJobZip } from './run-at-scale';
 
 const texts = Array.from({ length: 12 }, (_, i) => `Row ${i}: the stone is wet, stroke ${i * 7}.`);
+const studioSwitches = { maskPrompt: true, packing: false };
 const dora = { method: 'dora' as const, r: 4, alpha: 8, dropout: 0.1, targetModules: ['q_proj', 'v_proj'] };
 
 describe('run at scale', () => {
@@ -22,6 +23,7 @@ describe('run at scale', () => {
         method: dora,
         train: studioTrainDefaults,
         data: { kind: 'texts', texts },
+        ...studioSwitches,
       }),
     );
     expect(Object.keys(zip)).toEqual(
@@ -58,6 +60,7 @@ describe('run at scale', () => {
         format: 'jsonl' as const,
         examples: 20,
       },
+      ...studioSwitches,
     };
     const run = await runConfigFor(input);
     expect(run.data).toMatchObject({ file: 'qa.jsonl', format: 'jsonl', validationFraction: 0.1 });
@@ -66,6 +69,25 @@ describe('run at scale', () => {
     // ceil(0.1 × 20) held out by the same seeded split the worker uses.
     expect(count('dataset/validation.jsonl')).toBe(2);
     expect(count('dataset/train.jsonl')).toBe(18);
+  });
+
+  it("carries the setup's prompt-masking and packing switches into the job", async () => {
+    for (const switches of [
+      { maskPrompt: false, packing: true },
+      { maskPrompt: true, packing: false },
+    ]) {
+      const input = {
+        modelName: 'm',
+        model: configOf(builtinTinyLlama),
+        method: { method: 'full' as const },
+        train: studioTrainDefaults,
+        data: { kind: 'texts' as const, texts },
+        ...switches,
+      };
+      expect((await runConfigFor(input)).data).toMatchObject(switches);
+      const settings = JSON.parse(strFromU8(unzipSync(await scaleJobZip(input))['run-config.json']!));
+      expect(settings.data).toMatchObject(switches);
+    }
   });
 
   it('keeps every method PEFT has and refuses bottleneck adapters with the reason', async () => {
@@ -82,6 +104,7 @@ describe('run at scale', () => {
       method: { method: 'adapter', reductionFactor: 8 },
       train: studioTrainDefaults,
       data: { kind: 'texts', texts },
+      ...studioSwitches,
     });
     expect(run.method).toEqual({ method: 'adapter', reductionFactor: 8 });
     await expect(
@@ -91,6 +114,7 @@ describe('run at scale', () => {
         method: { method: 'adapter', reductionFactor: 8 },
         train: studioTrainDefaults,
         data: { kind: 'texts', texts },
+        ...studioSwitches,
       }),
     ).rejects.toThrow(/adapter/i);
   });

@@ -60,14 +60,23 @@ export interface ScaleJobInput {
   method: MethodSpec;
   train: TrainConfig;
   data: TrainingDataset;
+  /** The setup's switches, so the job masks prompts and packs rows exactly as the browser run would. */
+  maskPrompt: boolean;
+  packing: boolean;
 }
 
-const baseData = { skipBadRows: false, maskPrompt: true, packing: false, validationFraction: 0 };
+const baseDataOf = (input: ScaleJobInput) => ({
+  skipBadRows: false,
+  maskPrompt: input.maskPrompt,
+  packing: input.packing,
+  validationFraction: 0,
+});
 
 /** The run config and the dataset bytes exportJob reads. */
 async function jobInput(input: ScaleJobInput) {
   const common = { id: input.modelName, revision: null };
   const method = jobMethodOf(input.method);
+  const baseData = baseDataOf(input);
   if (input.data.kind === 'texts') {
     const split = splitValidation(input.data.texts);
     // With fewer than 4 rows the studio validates on the training rows; the job then has no split.

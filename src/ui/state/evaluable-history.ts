@@ -1,0 +1,31 @@
+/**
+ * Runs from earlier sessions an adapter can be scored on (issue 9): ended history runs with a validation
+ * split whose spec was kept. Each comes with whether it can be rebuilt here, and if not, why (its dataset
+ * was deleted, or its model is not in this browser's cache), so the picker can say so instead of hiding it.
+ */
+import { type KeptRunSpec, type SpecAvailability, specAvailability } from '../storage/run-spec-store';
+import { isActive, type RunRecord } from './run-record';
+
+export interface HistoryChoice {
+  run: RunRecord;
+  availability: SpecAvailability;
+}
+
+export function historyChoices(
+  here: {
+    kept: readonly KeptRunSpec[];
+    pastRuns: readonly RunRecord[];
+    liveRuns: Readonly<Record<string, RunRecord>>;
+    /** Ids in the dataset library now. */
+    datasetIds: ReadonlySet<string>;
+  },
+  hasModel: (modelId: string) => boolean,
+): HistoryChoice[] {
+  return here.pastRuns.flatMap((run) => {
+    // A run of this session is offered from the session, with its spec in memory.
+    if (here.liveRuns[run.id] || isActive(run.status) || run.settings.validationExamples <= 0) return [];
+    const kept = here.kept.find((k) => k.runId === run.id);
+    if (!kept) return [];
+    return [{ run, availability: specAvailability(kept, { hasModel, datasetIds: here.datasetIds }) }];
+  });
+}
