@@ -3,7 +3,7 @@
 // will save imports back through parseAdapterConfig. Expected values are
 // written out here from the run config (not taken from the exporter), so a drift in either fails.
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../data/load-dataset';
 import { tinyConfigJson } from '../fixtures/tiny-models';
 import { type DecoderConfig, parseModelConfig } from '../models/config';
@@ -22,13 +22,14 @@ import { pythonJsonDumps } from '../peft/format/python-json';
 import { ExportJobError, exportJob, jobFiles, parseRunConfig, type RunConfig } from './index';
 import { pinnedPackages } from './requirements';
 import {
+  inspectScripts,
   noPythonReason,
-  peftJsonFromScript,
   pyCompile,
   python3Available,
   pythonSettings,
   pythonYaml,
   pyyamlAvailable,
+  type ScriptReport,
   writeTemp,
 } from './testing/python';
 
@@ -180,49 +181,77 @@ const expectedSft = {
 describe.skipIf(!python3Available)(
   `export-job: train.py through python3 (skipped only if ${noPythonReason})`,
   () => {
-    for (const family of ['llama', 'gpt2'] as const) {
-      for (const c of peftCases) {
-        it(`${c.name} on ${family}: compiles; its PEFT config is Whetstone's, and PEFT's save imports back`, async () => {
+    // Every method on both families is exported first and read by one Python process (py_compile, the
+    // settings, PEFT's dump of both configs): a Python start-up per check made this file slow.
+    const cases = (['llama', 'gpt2'] as const).flatMap((family) => peftCases.map((c) => ({ family, c })));
+    const reports = new Map<string, { run: RunConfig; model: DecoderConfig; report: ScriptReport }>();
+    /** PEFT's defaults + what PEFT fills in itself, with the peft_version PEFT records. */
+    const filledByPeft = (c: (typeof peftCases)[number], expected: AdapterConfig, peftVersion: unknown) => {
+      const fields = adapterConfigFields(expected);
+      return {
+        ...c.defaults,
+        auto_mapping: null,
+        inference_mode: true,
+        peft_type: fields.peft_type ?? null,
+        peft_version: peftVersion ?? null,
+      };
+    };
+    const expectedConfig = (c: (typeof peftCases)[number], model: DecoderConfig, run: RunConfig) => ({
+      ...c.expected(model),
+      baseModelNameOrPath: run.model.id,
+    });
+
+    beforeAll(async () => {
+      const jobs = await Promise.all(
+        cases.map(async ({ family, c }) => {
           const model = tiny(family);
           const run = runWith({ ...c.method });
           const { dir } = await exportedFolder(run, model);
-          const script = join(dir, 'train.py');
-          const compiled = pyCompile(script);
-          expect(compiled.stderr).toBe('');
-          expect(compiled.status).toBe(0);
+          const expected = expectedConfig(c, model, run);
+          const peftDefaults = [
+            pythonJsonDumps(filledByPeft(c, expected, adapterConfigFields(expected).peft_version)),
+            // What the pinned PEFT saves after training (its own version recorded).
+            pythonJsonDumps(filledByPeft(c, expected, pinnedPackages.peft)),
+          ];
+          return { key: `${c.name}/${family}`, run, model, path: join(dir, 'train.py'), peftDefaults };
+        }),
+      );
+      const inspected = inspectScripts(jobs);
+      jobs.forEach((job, i) => {
+        reports.set(job.key, { run: job.run, model: job.model, report: inspected[i] as ScriptReport });
+      });
+    });
 
-          const settings = pythonSettings(script);
-          expect(settings.MODEL_ID).toBe('HuggingFaceTB/SmolLM2-135M-Instruct');
-          expect(settings.PEFT_CLASS).toBe(c.className);
-          expect(settings.SFT_KWARGS).toEqual(expectedSft);
-          expect(settings.DATA).toEqual({
-            train_file: 'dataset/train.jsonl',
-            validation_file: 'dataset/validation.jsonl',
-            shape: 'conversation',
-            mask_prompt: true,
-            packing: true,
-          });
+    for (const { family, c } of cases) {
+      it(`${c.name} on ${family}: compiles; its PEFT config is Whetstone's, and PEFT's save imports back`, () => {
+        const entry = reports.get(`${c.name}/${family}`);
+        if (!entry) throw new Error(`no report for ${c.name} on ${family}`);
+        const { run, model, report } = entry;
+        expect(report.compileError).toBe('');
+        expect(report.compileStatus).toBe(0);
 
-          // PEFT's defaults + train.py's kwargs + what PEFT fills in itself, dumped as PEFT dumps them,
-          // must be adapter_config.json byte for byte (floats keep their ".0": typed as PEFT types them).
-          const expected = { ...c.expected(model), baseModelNameOrPath: run.model.id };
-          const fields = adapterConfigFields(expected);
-          const filledByPeft = {
-            ...c.defaults,
-            auto_mapping: null,
-            inference_mode: true,
-            peft_type: fields.peft_type ?? null,
-            peft_version: fields.peft_version ?? null,
-          };
-          expect(peftJsonFromScript(script, pythonJsonDumps(filledByPeft))).toBe(adapterConfigJson(expected));
-          // What the pinned PEFT saves after training (its own version recorded) imports back as that config.
-          const saved = peftJsonFromScript(
-            script,
-            pythonJsonDumps({ ...filledByPeft, peft_version: pinnedPackages.peft ?? null }),
-          );
-          expect(parseAdapterConfig(saved)).toEqual({ ...expected, peftVersion: pinnedPackages.peft });
+        const settings = report.settings;
+        expect(settings.MODEL_ID).toBe('HuggingFaceTB/SmolLM2-135M-Instruct');
+        expect(settings.PEFT_CLASS).toBe(c.className);
+        expect(settings.SFT_KWARGS).toEqual(expectedSft);
+        expect(settings.DATA).toEqual({
+          train_file: 'dataset/train.jsonl',
+          validation_file: 'dataset/validation.jsonl',
+          shape: 'conversation',
+          mask_prompt: true,
+          packing: true,
         });
-      }
+
+        // PEFT's defaults + train.py's kwargs + what PEFT fills in itself, dumped as PEFT dumps them,
+        // must be adapter_config.json byte for byte (floats keep their ".0": typed as PEFT types them).
+        const expected = expectedConfig(c, model, run);
+        expect(report.peftJsons[0]).toBe(adapterConfigJson(expected));
+        // What the pinned PEFT saves after training (its own version recorded) imports back as that config.
+        expect(parseAdapterConfig(report.peftJsons[1] ?? '')).toEqual({
+          ...expected,
+          peftVersion: pinnedPackages.peft,
+        });
+      });
     }
 
     it('full fine-tuning: compiles, with no PEFT config', async () => {
