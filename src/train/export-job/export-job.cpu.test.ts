@@ -18,7 +18,7 @@ import {
   promptTuningAdapterConfig,
 } from '../peft/format/adapter-config';
 import { ia3Fields, loraFields, prefixTuningFields, promptTuningFields } from '../peft/format/peft-fields';
-import { pythonJsonDumps } from '../peft/format/python-json';
+import { type PythonJson, pythonJsonDumps } from '../peft/format/python-json';
 import { ExportJobError, exportJob, jobFiles, parseRunConfig, type RunConfig } from './index';
 import { pinnedPackages } from './requirements';
 import {
@@ -186,7 +186,11 @@ describe.skipIf(!python3Available)(
     const cases = (['llama', 'gpt2'] as const).flatMap((family) => peftCases.map((c) => ({ family, c })));
     const reports = new Map<string, { run: RunConfig; model: DecoderConfig; report: ScriptReport }>();
     /** PEFT's defaults + what PEFT fills in itself, with the peft_version PEFT records. */
-    const filledByPeft = (c: (typeof peftCases)[number], expected: AdapterConfig, peftVersion: unknown) => {
+    const filledByPeft = (
+      c: (typeof peftCases)[number],
+      expected: AdapterConfig,
+      peftVersion?: PythonJson,
+    ) => {
       const fields = adapterConfigFields(expected);
       return {
         ...c.defaults,
