@@ -3,7 +3,7 @@
  * ("whetstone-adapters"), one entry per adapter with its files as bytes. A memory store with the same
  * interface serves tests. Entries are plain data, so they are stored as they are.
  */
-import { createStore, del, get, keys, set } from 'idb-keyval';
+import { idbKeyedStore, type KeyedStore, memoryKeyedStore } from './keyed-store';
 
 export interface AdapterEntry {
   id: string;
@@ -24,34 +24,9 @@ export interface AdapterEntry {
   files: Record<string, Uint8Array>;
 }
 
-export interface AdapterStore {
-  all(): Promise<AdapterEntry[]>;
-  put(entry: AdapterEntry): Promise<void>;
-  remove(id: string): Promise<void>;
-}
+export type AdapterStore = KeyedStore<AdapterEntry>;
 
-export function idbAdapterStore(): AdapterStore {
-  const store = createStore('whetstone-adapters', 'adapters');
-  return {
-    async all() {
-      const ids = (await keys(store)) as string[];
-      const entries = await Promise.all(ids.map((id) => get<AdapterEntry>(id, store)));
-      return entries.filter((e): e is AdapterEntry => e !== undefined);
-    },
-    put: (entry) => set(entry.id, entry, store),
-    remove: (id) => del(id, store),
-  };
-}
+export const idbAdapterStore = (): AdapterStore =>
+  idbKeyedStore<AdapterEntry>('whetstone-adapters', 'adapters');
 
-export function memoryAdapterStore(): AdapterStore {
-  const entries = new Map<string, AdapterEntry>();
-  return {
-    all: async () => [...entries.values()].map((e) => structuredClone(e)),
-    put: async (entry) => {
-      entries.set(entry.id, structuredClone(entry));
-    },
-    remove: async (id) => {
-      entries.delete(id);
-    },
-  };
-}
+export const memoryAdapterStore = (): AdapterStore => memoryKeyedStore<AdapterEntry>();

@@ -3,7 +3,7 @@
  * ("whetstone-evaluations"), one entry per evaluation, beside the run history (which keeps the runs).
  * A memory store with the same interface serves tests. Entries are plain data.
  */
-import { createStore, del, get, keys, set } from 'idb-keyval';
+import { idbKeyedStore, type KeyedStore, memoryKeyedStore } from './keyed-store';
 
 /** A kept adapter scored on a run's validation split, with the run's own numbers as they were then. */
 export interface AdapterEvaluation {
@@ -26,34 +26,9 @@ export interface AdapterEvaluation {
   createdAt: number;
 }
 
-export interface EvaluationStore {
-  all(): Promise<AdapterEvaluation[]>;
-  put(entry: AdapterEvaluation): Promise<void>;
-  remove(id: string): Promise<void>;
-}
+export type EvaluationStore = KeyedStore<AdapterEvaluation>;
 
-export function idbEvaluationStore(): EvaluationStore {
-  const store = createStore('whetstone-evaluations', 'evaluations');
-  return {
-    async all() {
-      const ids = (await keys(store)) as string[];
-      const entries = await Promise.all(ids.map((id) => get<AdapterEvaluation>(id, store)));
-      return entries.filter((e): e is AdapterEvaluation => e !== undefined);
-    },
-    put: (entry) => set(entry.id, entry, store),
-    remove: (id) => del(id, store),
-  };
-}
+export const idbEvaluationStore = (): EvaluationStore =>
+  idbKeyedStore<AdapterEvaluation>('whetstone-evaluations', 'evaluations');
 
-export function memoryEvaluationStore(): EvaluationStore {
-  const entries = new Map<string, AdapterEvaluation>();
-  return {
-    all: async () => [...entries.values()].map((e) => structuredClone(e)),
-    put: async (entry) => {
-      entries.set(entry.id, structuredClone(entry));
-    },
-    remove: async (id) => {
-      entries.delete(id);
-    },
-  };
-}
+export const memoryEvaluationStore = (): EvaluationStore => memoryKeyedStore<AdapterEvaluation>();
