@@ -168,21 +168,24 @@ describe('one SGD step is the exact gradient-descent update', () => {
 
 describe('learning', () => {
   // A tiny task: continue one fixed sentence. Both methods must cut the validation loss (which starts
-  // near ln(258) ≈ 5.5) by at least 1.0 nat within 30 AdamW steps.
+  // near 6.1 for this random model) by at least 1.0 nat within 15 AdamW steps
+  // (measured: full 6.08 → 1.02, LoRA 6.08 → 4.20). Every row is the same sentence, so
+  // one row per batch gives the same gradient as more; seqLen just holds its 44 tokens.
   const sentence = { ids: [256, ...bytes('the quick brown fox jumps over the lazy dog')] };
   const train = Array.from({ length: 4 }, () => sentence);
+  const STEPS = 15;
   const config: TrainConfig = {
     ...defaultTrainConfig,
-    lr: 1e-2,
-    steps: 30,
-    batchSize: 2,
-    seqLen: 64,
-    warmupSteps: 3,
-    evalEvery: 30,
+    lr: 2e-2,
+    steps: STEPS,
+    batchSize: 1,
+    seqLen: 48,
+    warmupSteps: 2,
+    evalEvery: STEPS,
   };
 
   it.each(['full', 'lora'] as const)(
-    '%s lowers the validation loss by at least 1.0 within 30 steps',
+    `%s lowers the validation loss by at least 1.0 within ${STEPS} steps`,
     async (method) => {
       const { runtime, model } = await setup('llama');
       const adaptation =
@@ -193,7 +196,7 @@ describe('learning', () => {
         runtime,
         model,
         adaptation,
-        method === 'lora' ? { ...config, lr: 3e-2 } : config,
+        method === 'lora' ? { ...config, lr: 6e-2 } : config,
         train,
         [sentence],
       );
@@ -202,7 +205,7 @@ describe('learning', () => {
       const end = events.filter((e) => e.kind === 'eval').at(-1);
       expect(end?.loss).toBeLessThan(start.loss - 1.0);
       const steps = events.filter((e) => e.kind === 'step');
-      expect(steps).toHaveLength(30);
+      expect(steps).toHaveLength(STEPS);
       expect(steps.every((e) => e.kind === 'step' && Number.isFinite(e.gradNorm) && e.gpuBytes > 0)).toBe(
         true,
       );

@@ -13,15 +13,26 @@
  * - A marker entry is committed last. When it is present, a later call for the same repo@revision is
  *   served from the cache without any request (so a moved branch is not noticed: delete the entries
  *   under `repo@revision/` to refresh).
- * - Every failure is a HubDownloadError naming the repo, the file and a `kind`, with what to do.
+ * - Every failure is a HubDownloadError (hub-errors.ts) naming the repo, the file and a `kind`, with
+ *   what to do.
  *
  * Hub endpoints used (via @huggingface/hub): GET {hubUrl}/api/models/{repo}/tree/{revision} for the
  * listing, then per file GET {hubUrl}/{repo}/resolve/{revision}/{file} with `Range: bytes=0-0` (size
  * and Xet probe), then the full GET (or the Xet protocol for Xet-backed files).
  */
-import { downloadFile, HubApiError, listFiles } from '@huggingface/hub';
+import { downloadFile, listFiles } from '@huggingface/hub';
+import {
+  asHubError,
+  errorText,
+  HubDownloadError,
+  type HubTarget,
+  listingFile,
+  notInRepo,
+} from './hub-errors';
 import { type CacheEntryWriter, cacheKey, type ModelCache } from './model-cache';
 import type { ModelFiles } from './model-files';
+
+export { HubDownloadError, type HubFailure } from './hub-errors';
 
 export interface DownloadProgress {
   file: string;
@@ -44,47 +55,14 @@ export interface DownloadModelOptions {
   fetch?: typeof fetch;
 }
 
-export type HubFailure =
-  | 'unauthorized' // 401: gated or private (or absent, which the hub hides from anonymous callers)
-  | 'forbidden' // 403: the token has no access to this repo
-  | 'not-found' // 404, or a file the model needs is not in the repo
-  | 'unsupported' // no safetensors weights
-  | 'http' // any other HTTP status
-  | 'network' // the connection failed or dropped
-  | 'incomplete' // the body ended short of (or past) the listed size
-  | 'cache' // the cache could not store the file (disk full, quota)
-  | 'aborted';
-
-export class HubDownloadError extends Error {
-  override readonly name = 'HubDownloadError';
-  constructor(
-    readonly repo: string,
-    readonly file: string,
-    readonly kind: HubFailure,
-    message: string,
-    options?: { cause?: unknown; status?: number },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.status = options?.status;
-  }
-  readonly status: number | undefined;
-}
-
 const requiredFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
 const optionalFiles = ['generation_config.json', 'chat_template.jinja'];
 const singleWeights = 'model.safetensors';
 const weightIndex = 'model.safetensors.index.json';
 /** Committed after every file; its presence means the download is complete. Lists name → bytes. */
 const completeMarker = '.whetstone-complete.json';
-/** Stands for the tree listing in errors, where no single file is at fault. */
-const listingFile = '(file list)';
 
-interface Hub {
-  repo: string;
-  revision: string;
-  hubUrl: string;
-  accessToken: string | undefined;
-  signal: AbortSignal | undefined;
+interface Hub extends HubTarget {
   fetch: typeof fetch;
   cache: ModelCache;
 }
@@ -316,92 +294,4 @@ async function writeEntry(hub: Hub, file: string, bytes: Uint8Array): Promise<vo
     await writer.discard();
     throw error;
   }
-}
-
-function notInRepo(hub: Hub, file: string): HubDownloadError {
-  return new HubDownloadError(
-    hub.repo,
-    file,
-    'not-found',
-    `${hub.repo}@${hub.revision} has no ${file}, which Whetstone needs: the file does not exist in this repo. Check the repo id and revision.`,
-    { status: 404 },
-  );
-}
-
-/** Turns whatever the library, fetch or the cache threw into a HubDownloadError saying what to do. */
-function asHubError(
-  hub: Hub,
-  file: string,
-  error: unknown,
-  loaded?: number,
-  total?: number,
-): HubDownloadError {
-  if (error instanceof HubDownloadError) return error;
-  const { repo, revision } = hub;
-  const where = file === listingFile ? `the file list of ${repo}@${revision}` : `${repo}@${revision}/${file}`;
-  if (hub.signal?.aborted)
-    return new HubDownloadError(
-      repo,
-      file,
-      'aborted',
-      `Download of ${where} was cancelled; nothing partial was kept.`,
-      {
-        cause: error,
-      },
-    );
-  if (error instanceof HubApiError) {
-    const status = error.statusCode;
-    const hubSaid = (error.message.split('. URL: ')[0] ?? '').replace(/\.$/, ''); // drop the URL trailer
-    const options = { cause: error, status };
-    const modelPage = `${hub.hubUrl}/${repo}`;
-    if (status === 401)
-      return new HubDownloadError(
-        repo,
-        file,
-        'unauthorized',
-        hub.accessToken
-          ? `The hub refused the access token for ${where} (HTTP 401: ${hubSaid}). Check that the token is valid and has read access.`
-          : `${where} needs an access token (HTTP 401): the model is gated or private (or the repo does not exist). Accept its terms at ${modelPage} and pass an access token (hf_...) with read access.`,
-        options,
-      );
-    if (status === 403)
-      return new HubDownloadError(
-        repo,
-        file,
-        'forbidden',
-        `The access token has no access to ${where} (HTTP 403: ${hubSaid}). The model is gated: request access at ${modelPage}, wait for approval, then retry with a token of that account.`,
-        options,
-      );
-    if (status === 404)
-      return new HubDownloadError(
-        repo,
-        file,
-        'not-found',
-        file === listingFile
-          ? `The repo ${repo} does not exist at revision "${revision}" (HTTP 404). Check the repo id (owner/name) and the revision.`
-          : `${where} does not exist (HTTP 404). Check the repo id and the revision.`,
-        options,
-      );
-    return new HubDownloadError(
-      repo,
-      file,
-      'http',
-      `The hub answered HTTP ${status} for ${where}: ${hubSaid}.`,
-      options,
-    );
-  }
-  const got = loaded === undefined ? '' : ` after ${loaded} of ${total} bytes`;
-  return new HubDownloadError(
-    repo,
-    file,
-    'network',
-    `Lost the connection while downloading ${where}${got} (${errorText(error)}); nothing partial was kept. Check the network and run the download again: files already complete are not fetched twice.`,
-    { cause: error },
-  );
-}
-
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }

@@ -8,49 +8,32 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { downloadTensor, writeTensor } from '../../gpu/tensor';
-import { testRuntime } from '../../gpu/testing/test-runtime';
-import type { TokenExample } from '../batches';
-import { evaluateLoss } from '../evaluate';
 import { bottleneckAdapterFiles, bottleneckFromAdapter } from '../export/bottleneck-adapter';
-import { type TinyFamily, tinyModelFiles } from '../fixtures/tiny-models';
-import { openCheckpoint } from '../io/checkpoint';
-import { filesFromMemory } from '../io/model-files';
-import { createDecoderModel } from '../models/create-model';
-import { DecoderStep, type TokenBatch } from '../models/decoder-step';
-import { type BottleneckAdapters, lossOf, type Params } from '../models/reference/tfjs-causal-lm';
-import { defaultTrainConfig, type TrainConfig } from '../train-config';
-import { type TrainEvent, Trainer } from '../trainer';
+import type { TinyFamily } from '../fixtures/tiny-models';
+import { DecoderStep } from '../models/decoder-step';
+import { type BottleneckAdapters, lossOf } from '../models/reference/tfjs-causal-lm';
+import { Trainer } from '../trainer';
 import { BottleneckAdaptation, type BottleneckOptions } from './bottleneck';
 import { parseBottleneckConfig } from './format/bottleneck-format';
+import {
+  expectSameLossAfterRoundTrip,
+  learnSentence,
+  openTinyDecoder,
+  relativeError,
+  runTrainer,
+  sgdStepCase,
+  twoRowBatch,
+} from './testing/peft-node-test';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const batch: TokenBatch = {
-  ids: [
-    [72, 105, 33, 10, 200, 7, 9],
-    [65, 66, 67, 0, 0, 0, 0],
-  ],
-  attentionMask: [
-    [1, 1, 1, 1, 1, 1, 1],
-    [1, 1, 1, 0, 0, 0, 0],
-  ],
-  labels: [
-    [72, 105, 33, 10, 200, 7, 9],
-    [65, 66, 67, -100, -100, -100, -100],
-  ],
-};
+const batch = twoRowBatch;
 
 async function setup(family: TinyFamily, options: BottleneckOptions) {
-  const runtime = await testRuntime();
-  const checkpoint = await openCheckpoint(filesFromMemory(tinyModelFiles({ family })));
-  const model = await createDecoderModel(runtime, checkpoint);
-  const adapter = new BottleneckAdaptation(runtime, model, options);
-  const params: Params = new Map();
-  for (const [name, w] of checkpoint.weights)
-    params.set(name, tf.variable(tf.tensor(await checkpoint.read(name), w.shape)));
-  return { runtime, model, adapter, params, config: checkpoint.config };
+  const decoder = await openTinyDecoder(family);
+  return { ...decoder, adapter: new BottleneckAdaptation(decoder.runtime, decoder.model, options) };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -85,23 +68,6 @@ function randomise({ runtime, adapter }: Setup, seed: number) {
     }
   }
   return { adapters, variables, before };
-}
-
-/** max |got − want| / max |want|. */
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i] as number));
-    worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)));
-  }
-  return worst / scale;
-}
-
-async function run(trainer: Trainer): Promise<TrainEvent[]> {
-  const events: TrainEvent[] = [];
-  for await (const event of trainer.run()) events.push(event);
-  return events;
 }
 
 describe('bottleneck adapters', () => {
@@ -167,39 +133,10 @@ describe('bottleneck adapters', () => {
   it('one SGD step through the Trainer moves only the adapter, by the exact update', async () => {
     const s = await setup('llama', { reductionFactor: 4, nonLinearity: 'gelu' });
     const { adapters, variables, before } = randomise(s, 7);
-    const bytes = (text: string) => [...new TextEncoder().encode(text)];
-    const examples: TokenExample[] = [
-      { ids: bytes('Hello, world!') },
-      { ids: bytes('Whetstone') },
-      { ids: bytes('ok') },
-    ];
-    const config: TrainConfig = {
-      ...defaultTrainConfig,
-      optimizer: 'sgd',
-      lr: 0.5,
-      schedule: 'constant',
-      maxGradNorm: 0,
-      shuffle: false,
-      steps: 1,
-      batchSize: examples.length,
-      seqLen: 32,
-    };
+    const { examples, config, reference } = sgdStepCase();
     const q = s.model.params.get('model.layers.0.self_attn.o_proj.weight') as never;
     const baseBefore = await downloadTensor(s.runtime.arena, q);
-    const [metrics] = await run(new Trainer(s.runtime, s.model, s.adapter, config, examples));
-    // The examples as one right-padded batch.
-    const T = Math.max(...examples.map((e) => e.ids.length));
-    const pad = (r: number[], fill: number) => [...r, ...Array(T - r.length).fill(fill)];
-    const reference = {
-      ids: examples.map((e) => pad(e.ids, 0)),
-      attentionMask: examples.map((e) =>
-        pad(
-          e.ids.map(() => 1),
-          0,
-        ),
-      ),
-      labels: examples.map((e) => pad(e.ids, -100)),
-    };
+    const [metrics] = await runTrainer(new Trainer(s.runtime, s.model, s.adapter, config, examples));
     const { value, grads } = tf.variableGrads(
       () => lossOf(s.config, s.params, reference, new Map(), undefined, adapters),
       [...variables.values()],
@@ -228,31 +165,12 @@ describe('bottleneck adapters', () => {
     // A tiny task: continue one fixed sentence. The validation loss starts at 6.0 and was seen to fall
     // by 2.0 in these 15 steps; 1.5 leaves room for other seeds and rounding.
     const { runtime, model, adapter } = await setup('llama', { reductionFactor: 4, seed: 3 });
-    const sentence = {
-      ids: [256, ...new TextEncoder().encode('the quick brown fox')],
-    };
-    const config: TrainConfig = {
-      ...defaultTrainConfig,
+    const { start, end, steps, validation } = await learnSentence(runtime, model, adapter, {
       lr: 5e-2,
       steps: 15,
-      batchSize: 2,
-      seqLen: 32,
-      warmupSteps: 3,
-      evalEvery: 15,
-    };
-    const trainer = new Trainer(
-      runtime,
-      model,
-      adapter,
-      config,
-      [sentence, sentence, sentence, sentence],
-      [sentence],
-    );
-    const start = await trainer.evaluate();
-    const events = await run(trainer);
-    const end = events.filter((e) => e.kind === 'eval').at(-1);
-    expect(end?.loss).toBeLessThan(start.loss - 1.5);
-    expect(events.filter((e) => e.kind === 'step')).toHaveLength(15);
+    });
+    expect(end).toBeLessThan(start - 1.5);
+    expect(steps).toHaveLength(15);
 
     const files = await bottleneckAdapterFiles(runtime, model, adapter, 'tiny/llama');
     const written = parseBottleneckConfig(files['whetstone_adapter_config.json']);
@@ -264,14 +182,6 @@ describe('bottleneck adapters', () => {
       baseModelNameOrPath: 'tiny/llama',
     });
     const imported = bottleneckFromAdapter(runtime, model, files);
-    const validation = {
-      ids: [sentence.ids],
-      attentionMask: [sentence.ids.map(() => 1)],
-      labels: [sentence.ids],
-    };
-    const trained = await evaluateLoss(runtime, model, [validation], adapter);
-    const again = await evaluateLoss(runtime, model, [validation], imported);
-    expect(again.loss).toBe(trained.loss);
-    expect(Math.abs(trained.loss - (end?.loss as number))).toBeLessThan(1e-5 * trained.loss);
+    await expectSameLossAfterRoundTrip(runtime, model, adapter, imported, validation, end);
   });
 });

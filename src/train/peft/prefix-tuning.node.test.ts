@@ -10,59 +10,42 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { downloadTensor } from '../../gpu/tensor';
-import { testRuntime } from '../../gpu/testing/test-runtime';
-import type { TokenExample } from '../batches';
-import { evaluateLoss } from '../evaluate';
 import { prefixAdapterFiles, prefixTuningFromAdapter } from '../export/prefix-adapter';
-import { type TinyFamily, tinyModelFiles } from '../fixtures/tiny-models';
+import type { TinyFamily } from '../fixtures/tiny-models';
 import { Generator } from '../generate/generator';
 import { argmax } from '../generate/sampling';
-import { openCheckpoint } from '../io/checkpoint';
-import { filesFromMemory } from '../io/model-files';
-import { createDecoderModel } from '../models/create-model';
 import { DecoderStep, type TokenBatch } from '../models/decoder-step';
-import { logitsOf, lossOf, type Params } from '../models/reference/tfjs-causal-lm';
-import { defaultTrainConfig, type TrainConfig } from '../train-config';
-import { type TrainEvent, Trainer } from '../trainer';
+import { logitsOf, lossOf } from '../models/reference/tfjs-causal-lm';
+import { Trainer } from '../trainer';
 import { PrefixTuningAdaptation, PrefixTuningError, type PrefixTuningOptions } from './prefix-tuning';
+import {
+  expectSameLossAfterRoundTrip,
+  learnSentence,
+  openTinyDecoder,
+  relativeError,
+  runTrainer,
+  sgdStepCase,
+  twoRowBatch,
+} from './testing/peft-node-test';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 // Row 1 is right-padded: its padding keys stay hidden while the prefix is visible to every query.
-const batch: TokenBatch = {
-  ids: [
-    [72, 105, 33, 10, 200, 7, 9],
-    [65, 66, 67, 0, 0, 0, 0],
-  ],
-  attentionMask: [
-    [1, 1, 1, 1, 1, 1, 1],
-    [1, 1, 1, 0, 0, 0, 0],
-  ],
-  labels: [
-    [72, 105, 33, 10, 200, 7, 9],
-    [65, 66, 67, -100, -100, -100, -100],
-  ],
-};
+const batch = twoRowBatch;
 
 async function setup(family: TinyFamily, options: PrefixTuningOptions, seed?: number) {
-  const runtime = await testRuntime();
-  const checkpoint = await openCheckpoint(
-    filesFromMemory(tinyModelFiles({ family, ...(seed === undefined ? {} : { seed }) })),
-  );
-  const model = await createDecoderModel(runtime, checkpoint);
+  const decoder = await openTinyDecoder(family, seed);
+  const { runtime, model } = decoder;
   const adaptation = new PrefixTuningAdaptation(runtime, model, options);
-  const params: Params = new Map();
-  for (const [name, w] of checkpoint.weights)
-    params.set(name, tf.variable(tf.tensor(await checkpoint.read(name), w.shape)));
   // The trainable tensors as tfjs variables, by their names.
   const trainable = new Map<string, tf.Variable>();
   for (const entry of adaptation.trainable()) {
     const data = await downloadTensor(runtime.arena, entry.param);
     trainable.set(entry.name, tf.variable(tf.tensor(data, [...entry.param.shape])));
   }
-  return { runtime, model, adaptation, params, config: checkpoint.config, trainable };
+  return { ...decoder, adaptation, trainable };
 }
 
 /** The prefix table [P, L·2·W] from the trainable variables: the table, or PEFT's MLP over the embedding. */
@@ -76,24 +59,6 @@ function prefixOf(trainable: Map<string, tf.Variable>): tf.Tensor {
   return tf.matMul(hidden, get('transform.2.weight'), false, true).add(get('transform.2.bias'));
 }
 
-/** max |got − want| / max |want|. */
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i] as number));
-    worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)));
-  }
-  return worst / scale;
-}
-
-async function run(trainer: Trainer): Promise<TrainEvent[]> {
-  const events: TrainEvent[] = [];
-  for await (const event of trainer.run()) events.push(event);
-  return events;
-}
-
-const bytes = (text: string) => [...new TextEncoder().encode(text)];
 const referenceLoss = (s: Awaited<ReturnType<typeof setup>>, b: TokenBatch) => () =>
   lossOf(s.config, s.params, b, new Map(), undefined, undefined, undefined, prefixOf(s.trainable));
 
@@ -142,38 +107,10 @@ describe('prefix tuning', () => {
     'one SGD step through the Trainer (two micro-batches) moves only what trains, by the exact update: %j',
     async (options) => {
       const s = await setup('llama', options);
-      const examples: TokenExample[] = [
-        { ids: [256, ...bytes('Hello, world!')] },
-        { ids: [256, ...bytes('Whetstone')] },
-        { ids: [256, ...bytes('ok')] },
-      ];
-      const config: TrainConfig = {
-        ...defaultTrainConfig,
-        optimizer: 'sgd',
-        lr: 0.5,
-        schedule: 'constant',
-        maxGradNorm: 0,
-        shuffle: false,
-        steps: 1,
-        batchSize: 2,
-        gradAccum: 2,
-        seqLen: 32,
-      };
+      const { examples, config, reference } = sgdStepCase({ bos: true, batchSize: 2, gradAccum: 2 });
       const q = s.model.params.get('model.layers.0.self_attn.q_proj.weight') as never;
       const baseBefore = await downloadTensor(s.runtime.arena, q);
-      const [metrics] = await run(new Trainer(s.runtime, s.model, s.adaptation, config, examples));
-      const T = Math.max(...examples.map((e) => e.ids.length));
-      const pad = (r: number[], fill: number) => [...r, ...Array(T - r.length).fill(fill)];
-      const reference = {
-        ids: examples.map((e) => pad(e.ids, 0)),
-        attentionMask: examples.map((e) =>
-          pad(
-            e.ids.map(() => 1),
-            0,
-          ),
-        ),
-        labels: examples.map((e) => pad(e.ids, -100)),
-      };
+      const [metrics] = await runTrainer(new Trainer(s.runtime, s.model, s.adaptation, config, examples));
       const variables = [...s.trainable.values()];
       const { value, grads } = tf.variableGrads(referenceLoss(s, reference), variables);
       expect(
@@ -215,28 +152,13 @@ describe('prefix tuning', () => {
       // fall by 1.26 in these 10 steps (the prefix itself, lr 0.3) and by 1.49 (through the MLP, whose
       // Adam steps move the prefix further, lr 0.05); 0.8 leaves room for other seeds and rounding.
       const { runtime, model, adaptation } = await setup('llama', options);
-      const sentence = { ids: [256, ...bytes('the quick brown fox')] };
-      const config: TrainConfig = {
-        ...defaultTrainConfig,
+      const { start, end, steps, validation } = await learnSentence(runtime, model, adaptation, {
         lr: options.lr,
         steps: 10,
-        batchSize: 2,
-        seqLen: 32,
-        warmupSteps: 2,
-        evalEvery: 10,
-      };
-      const trainer = new Trainer(
-        runtime,
-        model,
-        adaptation,
-        config,
-        [sentence, sentence, sentence],
-        [sentence],
-      );
-      const start = await trainer.evaluate();
-      const events = await run(trainer);
-      const end = events.filter((e) => e.kind === 'eval').at(-1);
-      expect(end?.loss).toBeLessThan(start.loss - 0.8);
+        copies: 3,
+      });
+      expect(end).toBeLessThan(start - 0.8);
+      expect(steps).toHaveLength(10);
 
       const files = await prefixAdapterFiles(model, adaptation, 'tiny/llama');
       expect(JSON.parse(files['adapter_config.json'])).toMatchObject({
@@ -254,15 +176,7 @@ describe('prefix tuning', () => {
       const imported = prefixTuningFromAdapter(runtime, model, files);
       expect(imported.prefixTokens).toBe(8);
       expect(imported.mlp).toBeUndefined();
-      const validation = {
-        ids: [sentence.ids],
-        attentionMask: [sentence.ids.map(() => 1)],
-        labels: [sentence.ids],
-      };
-      const trained = await evaluateLoss(runtime, model, [validation], adaptation);
-      const again = await evaluateLoss(runtime, model, [validation], imported);
-      expect(again.loss).toBe(trained.loss);
-      expect(Math.abs(trained.loss - (end?.loss as number))).toBeLessThan(1e-5 * trained.loss);
+      await expectSameLossAfterRoundTrip(runtime, model, adaptation, imported, validation, end);
     },
   );
 

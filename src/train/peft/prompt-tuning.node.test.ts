@@ -10,21 +10,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { downloadTensor } from '../../gpu/tensor';
-import { testRuntime } from '../../gpu/testing/test-runtime';
-import type { TokenExample } from '../batches';
-import { evaluateLoss } from '../evaluate';
 import { promptAdapterFiles, promptTuningFromAdapter } from '../export/prompt-adapter';
-import { type TinyFamily, tinyModelFiles } from '../fixtures/tiny-models';
+import type { TinyFamily } from '../fixtures/tiny-models';
 import { Generator } from '../generate/generator';
 import { argmax } from '../generate/sampling';
-import { openCheckpoint } from '../io/checkpoint';
-import { filesFromMemory } from '../io/model-files';
-import { createDecoderModel } from '../models/create-model';
 import { DecoderStep, embeddingName, labelTokenCount, type TokenBatch } from '../models/decoder-step';
-import { logitsOf, lossOf, type Params } from '../models/reference/tfjs-causal-lm';
-import { defaultTrainConfig, type TrainConfig } from '../train-config';
-import { type TrainEvent, Trainer } from '../trainer';
+import { logitsOf, lossOf } from '../models/reference/tfjs-causal-lm';
+import { Trainer } from '../trainer';
 import { PromptTuningAdaptation, type PromptTuningOptions, promptInitIds } from './prompt-tuning';
+import {
+  expectSameLossAfterRoundTrip,
+  learnSentence,
+  openTinyDecoder,
+  relativeError,
+  runTrainer,
+  sgdStepCase,
+} from './testing/peft-node-test';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -47,38 +48,12 @@ const batch: TokenBatch = {
 };
 
 async function setup(family: TinyFamily, options: PromptTuningOptions, seed?: number) {
-  const runtime = await testRuntime();
-  const checkpoint = await openCheckpoint(
-    filesFromMemory(tinyModelFiles({ family, ...(seed === undefined ? {} : { seed }) })),
-  );
-  const model = await createDecoderModel(runtime, checkpoint);
-  const adaptation = new PromptTuningAdaptation(runtime, model, options);
-  const params: Params = new Map();
-  for (const [name, w] of checkpoint.weights)
-    params.set(name, tf.variable(tf.tensor(await checkpoint.read(name), w.shape)));
-  const start = await downloadTensor(runtime.arena, adaptation.prompt);
+  const decoder = await openTinyDecoder(family, seed);
+  const adaptation = new PromptTuningAdaptation(decoder.runtime, decoder.model, options);
+  const start = await downloadTensor(decoder.runtime.arena, adaptation.prompt);
   const prompt = tf.variable(tf.tensor(start, [...adaptation.prompt.shape]));
-  return { runtime, model, adaptation, params, config: checkpoint.config, start, prompt };
+  return { ...decoder, adaptation, start, prompt };
 }
-
-/** max |got − want| / max |want|. */
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i] as number));
-    worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)));
-  }
-  return worst / scale;
-}
-
-async function run(trainer: Trainer): Promise<TrainEvent[]> {
-  const events: TrainEvent[] = [];
-  for await (const event of trainer.run()) events.push(event);
-  return events;
-}
-
-const bytes = (text: string) => [...new TextEncoder().encode(text)];
 
 describe('prompt tuning', () => {
   it.each<{ family: TinyFamily; P: number }>([
@@ -117,38 +92,10 @@ describe('prompt tuning', () => {
   it('one SGD step through the Trainer (two micro-batches) moves only the prompt, by the exact update', async () => {
     const s = await setup('llama', { numVirtualTokens: 4, seed: 5 });
     // The labels are the ids, so each example's first token is scored on the last virtual token.
-    const examples: TokenExample[] = [
-      { ids: [256, ...bytes('Hello, world!')] },
-      { ids: [256, ...bytes('Whetstone')] },
-      { ids: [256, ...bytes('ok')] },
-    ];
-    const config: TrainConfig = {
-      ...defaultTrainConfig,
-      optimizer: 'sgd',
-      lr: 0.5,
-      schedule: 'constant',
-      maxGradNorm: 0,
-      shuffle: false,
-      steps: 1,
-      batchSize: 2,
-      gradAccum: 2,
-      seqLen: 32,
-    };
+    const { examples, config, reference } = sgdStepCase({ bos: true, batchSize: 2, gradAccum: 2 });
     const q = s.model.params.get('model.layers.0.self_attn.q_proj.weight') as never;
     const baseBefore = await downloadTensor(s.runtime.arena, q);
-    const [metrics] = await run(new Trainer(s.runtime, s.model, s.adaptation, config, examples));
-    const T = Math.max(...examples.map((e) => e.ids.length));
-    const pad = (r: number[], fill: number) => [...r, ...Array(T - r.length).fill(fill)];
-    const reference = {
-      ids: examples.map((e) => pad(e.ids, 0)),
-      attentionMask: examples.map((e) =>
-        pad(
-          e.ids.map(() => 1),
-          0,
-        ),
-      ),
-      labels: examples.map((e) => pad(e.ids, -100)),
-    };
+    const [metrics] = await runTrainer(new Trainer(s.runtime, s.model, s.adaptation, config, examples));
     const { value, grads } = tf.variableGrads(
       () => lossOf(s.config, s.params, reference, new Map(), undefined, undefined, s.prompt),
       [s.prompt],
@@ -176,29 +123,12 @@ describe('prompt tuning', () => {
     // fall by 0.9 in these 10 steps (and to level off near 4.9: a prompt alone moves a random tiny
     // model only so far); 0.6 leaves room for other seeds and rounding.
     const { runtime, model, adaptation } = await setup('llama', { numVirtualTokens: 16, seed: 3 });
-    const sentence = { ids: [256, ...bytes('the quick brown fox')] };
-    const config: TrainConfig = {
-      ...defaultTrainConfig,
+    const { start, end, steps, validation } = await learnSentence(runtime, model, adaptation, {
       lr: 0.3,
       steps: 10,
-      batchSize: 2,
-      seqLen: 32,
-      warmupSteps: 2,
-      evalEvery: 10,
-    };
-    const trainer = new Trainer(
-      runtime,
-      model,
-      adaptation,
-      config,
-      [sentence, sentence, sentence, sentence],
-      [sentence],
-    );
-    const start = await trainer.evaluate();
-    const events = await run(trainer);
-    const end = events.filter((e) => e.kind === 'eval').at(-1);
-    expect(end?.loss).toBeLessThan(start.loss - 0.6);
-    expect(events.filter((e) => e.kind === 'step')).toHaveLength(10);
+    });
+    expect(end).toBeLessThan(start - 0.6);
+    expect(steps).toHaveLength(10);
 
     const files = await promptAdapterFiles(runtime, model, adaptation, 'tiny/llama');
     expect(JSON.parse(files['adapter_config.json'])).toMatchObject({
@@ -211,15 +141,7 @@ describe('prompt tuning', () => {
     });
     const imported = promptTuningFromAdapter(runtime, model, files);
     expect(imported.virtualTokens).toBe(16);
-    const validation = {
-      ids: [sentence.ids],
-      attentionMask: [sentence.ids.map(() => 1)],
-      labels: [sentence.ids],
-    };
-    const trained = await evaluateLoss(runtime, model, [validation], adaptation);
-    const again = await evaluateLoss(runtime, model, [validation], imported);
-    expect(again.loss).toBe(trained.loss);
-    expect(Math.abs(trained.loss - (end?.loss as number))).toBeLessThan(1e-5 * trained.loss);
+    await expectSameLossAfterRoundTrip(runtime, model, adaptation, imported, validation, end);
   });
 
   it.each<TinyFamily>(['llama', 'gpt2'])(
