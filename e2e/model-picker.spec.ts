@@ -109,9 +109,11 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   const picker = page.getByTestId('model-picker');
   await expect(picker).toHaveValue('builtin-tiny-llama');
 
-  // The catalogue: built-in + 7 curated models, each with 7 per-method estimates and a fit mark.
-  const rows = page.getByTestId('catalogue-row');
+  // The catalogue: built-in + 7 curated language models, each with 7 per-method estimates and a fit
+  // mark; the classifiers (built-in tiny BERT + 3 curated encoders) say the worker checks them instead.
+  const rows = page.locator('[data-testid="catalogue-row"][data-task="causal-lm"]');
   await expect(rows).toHaveCount(8);
+  await expect(page.locator('[data-testid="catalogue-row"][data-task="classification"]')).toHaveCount(4);
   for (const row of await rows.all()) {
     const cells = row.locator('[data-testid^="estimate-"]');
     await expect(cells).toHaveCount(7);

@@ -12,7 +12,12 @@
  *   shape fields equal the hub's). The hub stores bf16 weights.
  * - SmolLM2-135M(-Instruct), SmolLM2-360M-Instruct: the values of the hub config.json files of
  *   HuggingFaceTB/SmolLM2-135M and HuggingFaceTB/SmolLM2-360M-Instruct (no copy in hf-fixtures).
- * BERT-base (classification) is left out: the studio trains causal LMs; classification is CLI only for now.
+ * - bert-base-uncased, distilbert-base-uncased, roberta-base (encoders: their runs train a sequence
+ *   classifier): the shape fields of google-bert/bert-base-uncased, distilbert/distilbert-base-uncased
+ *   and FacebookAI/roberta-base config.json on the hub. Their published counts are those of
+ *   *ForSequenceClassification with two labels (`model.num_parameters()`), which the studio trains: the
+ *   hub checkpoints hold the base model (and an MLM head the classifier drops), and the worker adds a
+ *   freshly initialised classification head, as transformers does.
  */
 
 export type WeightDtype = 'float32' | 'bfloat16';
@@ -28,6 +33,8 @@ export interface CuratedModel {
   dtype: WeightDtype;
   /** The published parameter count (model card / `model.num_parameters()`); the tests hold the planner to it. */
   publishedParameters: number;
+  /** Absent: a decoder that trains a language model. 'classification': an encoder that trains a classifier. */
+  task?: 'classification';
 }
 
 const smolLm2_135M = {
@@ -144,6 +151,70 @@ export const curatedModels: CuratedModel[] = [
     config: { ...gpt2, n_layer: 6 },
     dtype: 'float32',
     publishedParameters: 81_912_576,
+  },
+  {
+    repo: 'google-bert/bert-base-uncased',
+    label: 'BERT-base (uncased)',
+    description: 'The 110M BERT encoder; trains a text or sentence-pair classifier (GLUE-style).',
+    config: {
+      architectures: ['BertForMaskedLM'],
+      model_type: 'bert',
+      hidden_size: 768,
+      num_hidden_layers: 12,
+      num_attention_heads: 12,
+      intermediate_size: 3072,
+      max_position_embeddings: 512,
+      type_vocab_size: 2,
+      vocab_size: 30522,
+      hidden_act: 'gelu',
+      layer_norm_eps: 1e-12,
+      pad_token_id: 0,
+    },
+    dtype: 'float32',
+    publishedParameters: 109_483_778,
+    task: 'classification',
+  },
+  {
+    repo: 'distilbert/distilbert-base-uncased',
+    label: 'DistilBERT-base (uncased)',
+    description: 'BERT distilled to 6 layers; a faster classifier.',
+    config: {
+      architectures: ['DistilBertForMaskedLM'],
+      model_type: 'distilbert',
+      dim: 768,
+      n_layers: 6,
+      n_heads: 12,
+      hidden_dim: 3072,
+      vocab_size: 30522,
+      max_position_embeddings: 512,
+      activation: 'gelu',
+      pad_token_id: 0,
+    },
+    dtype: 'float32',
+    publishedParameters: 66_955_010,
+    task: 'classification',
+  },
+  {
+    repo: 'FacebookAI/roberta-base',
+    label: 'RoBERTa-base',
+    description: 'The 125M RoBERTa encoder (byte-level BPE); trains a text or sentence-pair classifier.',
+    config: {
+      architectures: ['RobertaForMaskedLM'],
+      model_type: 'roberta',
+      hidden_size: 768,
+      num_hidden_layers: 12,
+      num_attention_heads: 12,
+      intermediate_size: 3072,
+      max_position_embeddings: 514,
+      type_vocab_size: 1,
+      vocab_size: 50265,
+      hidden_act: 'gelu',
+      layer_norm_eps: 1e-5,
+      pad_token_id: 1,
+    },
+    dtype: 'float32',
+    publishedParameters: 124_647_170,
+    task: 'classification',
   },
 ];
 

@@ -2,9 +2,11 @@
  * A model the person loaded (a hub download or a local folder) as a StudioModel: its files read into
  * bytes for the worker, after checking that it has what training needs (config.json the engine reads,
  * a tokenizer, safetensors weights). Bad folders are a LoadedModelError that says what is missing.
+ * An encoder (BERT, DistilBERT, RoBERTa) is a classification model: its runs train a classifier head.
  */
 
 import type { ModelFiles } from '../../train/io/model-files';
+import { encoderArchitectureOf, parseEncoderConfig } from '../../train/models/bert-config';
 import { parseModelConfig } from '../../train/models/config';
 import type { StudioModel } from './model-catalogue';
 
@@ -45,9 +47,12 @@ export async function loadedModel(files: ModelFiles, id: string, label: string):
   const bytes: Record<string, Uint8Array> = {};
   for (const name of [...knownFiles, ...(await shardNames(files))])
     if (files.has(name)) bytes[name] = await files.read(name);
-  let config: ReturnType<typeof parseModelConfig>;
+  let config: { architecture: string; L: number; C: number; V: number; P: number };
+  let encoder = false;
   try {
-    config = parseModelConfig(JSON.parse(new TextDecoder().decode(bytes['config.json'])));
+    const json: unknown = JSON.parse(new TextDecoder().decode(bytes['config.json']));
+    encoder = encoderArchitectureOf(json) !== undefined;
+    config = encoder ? parseEncoderConfig(json) : parseModelConfig(json);
   } catch (error) {
     throw new LoadedModelError(
       `${files.source}/config.json: ${error instanceof Error ? error.message : String(error)}`,
@@ -57,8 +62,9 @@ export async function loadedModel(files: ModelFiles, id: string, label: string):
     id,
     label,
     modelName: id,
-    description: `${config.architecture}: ${config.L} layers, width ${config.C}, vocabulary ${config.V}. Loaded from ${files.source}.`,
+    description: `${config.architecture}: ${config.L} layers, width ${config.C}, vocabulary ${config.V}${encoder ? ' (an encoder: its runs train a classifier)' : ''}. Loaded from ${files.source}.`,
     maxSeqLen: config.P,
+    ...(encoder ? { task: 'classification' as const } : {}),
     files: () => bytes,
   };
 }

@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../train/models/config';
 import { defaultRunSetup } from '../state/run-setup';
 import { curatedModels } from './curated-models';
-import { builtinTinyLlama, configOf } from './model-catalogue';
+import { builtinTinyBert, builtinTinyLlama, configOf, encoderConfigOf, taskOf } from './model-catalogue';
 import {
+  curatedParameters,
   downloadEstimateBytes,
   estimateAllMethods,
   estimateMethod,
@@ -35,8 +36,32 @@ describe('curated model catalogue', () => {
     expect(paramsOf('distilgpt2')).toBe(81_912_576);
     expect(paramsOf('Qwen2.5-0.5B-Instruct')).toBe(494_032_768);
     expect(paramsOf('TinyLlama-1.1B-Chat')).toBe(1_100_048_384);
-    for (const m of curatedModels)
-      expect(modelParameters(parseModelConfig(m.config)), m.label).toBe(m.publishedParameters);
+    for (const m of curatedModels) expect(curatedParameters(m), m.label).toBe(m.publishedParameters);
+  });
+
+  it('counts the encoders as their two-label sequence classifiers, and marks them classification', () => {
+    const encoders = curatedModels.filter((m) => m.task === 'classification');
+    expect(encoders.map((m) => [m.label, curatedParameters(m)])).toEqual([
+      ['BERT-base (uncased)', 109_483_778],
+      ['DistilBERT-base (uncased)', 66_955_010],
+      ['RoBERTa-base', 124_647_170],
+    ]);
+    // A decoder's config is not an encoder's: the planner refuses it, so decoders stay causal LMs.
+    for (const m of encoders) expect(() => parseModelConfig(m.config), m.label).toThrow();
+  });
+
+  it('offers the built-in tiny BERT as an offline classifier with two labels', () => {
+    expect(taskOf(builtinTinyBert)).toBe('classification');
+    expect(taskOf(builtinTinyLlama)).toBe('causal-lm');
+    const c = encoderConfigOf(builtinTinyBert);
+    expect([c.family, c.L, c.C, c.K]).toEqual(['bert', 1, 32, 2]);
+    expect(builtinTinyBert.maxSeqLen).toBe(c.P);
+    expect(Object.keys(builtinTinyBert.files()).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
   });
 
   const fixtures: [string, string][] = [

@@ -1,11 +1,16 @@
 /**
- * The models the studio can train: the built-in offline model (a tiny Llama with seeded random weights,
- * made by the project's own fixture code, so the whole studio works with no network) and every model
- * loaded this session (downloaded from the hub or picked from a folder; models-slice.ts registers them).
- * Files are held as bytes and handed to the worker. The curated hub list is curated-models.ts.
+ * The models the studio can train: the built-in offline models (a tiny Llama language model and a tiny
+ * BERT classifier, both with seeded random weights made by the project's own fixture code, so the whole
+ * studio works with no network) and every model loaded this session (downloaded from the hub or picked
+ * from a folder; models-slice.ts registers them). Files are held as bytes and handed to the worker. The
+ * curated hub list is curated-models.ts. A model's task decides what its runs train: decoders train
+ * language models, encoders (BERT, DistilBERT, RoBERTa) train sequence classifiers.
  */
+import { builtInClassifierFiles, builtInClassifierName } from '../../train/fixtures/tiny-encoders';
 import { tinyModelFiles } from '../../train/fixtures/tiny-models';
+import { type EncoderConfig, parseEncoderConfig } from '../../train/models/bert-config';
 import { type DecoderConfig, parseModelConfig } from '../../train/models/config';
+import type { RunTask } from '../../train/worker/run-spec';
 
 export interface StudioModel {
   id: string;
@@ -15,8 +20,16 @@ export interface StudioModel {
   description: string;
   /** The longest row the model takes (its max_position_embeddings). */
   maxSeqLen: number;
+  /** Absent: 'causal-lm'. Encoders are 'classification': their runs train a classifier head. */
+  task?: RunTask;
   files(): Record<string, Uint8Array>;
 }
+
+/** What a model's runs train: a language model (decoders) or a sequence classifier (encoders). */
+export const taskOf = (model: StudioModel): RunTask => model.task ?? 'causal-lm';
+
+export const isClassifierModel = (model: StudioModel | undefined): boolean =>
+  model !== undefined && taskOf(model) === 'classification';
 
 function once<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -53,8 +66,25 @@ export const builtinTinyLlama: StudioModel = {
   files: tinyLlamaFiles,
 };
 
-/** The built-in model first, then loaded models in the order they were registered. */
-export const studioModels: StudioModel[] = [builtinTinyLlama];
+const tinyBertFiles = once(builtInClassifierFiles);
+
+export const builtinTinyBert: StudioModel = {
+  id: 'builtin-tiny-bert',
+  label: 'Built-in tiny BERT classifier (offline, random weights)',
+  modelName: builtInClassifierName,
+  description:
+    'A 1-layer BERT (width 32) with a two-class head, a tiny WordPiece vocabulary and seeded random ' +
+    'weights. It trains text and sentence-pair classifiers in seconds, but it knows no language yet: ' +
+    'use it to try classification in the studio.',
+  get maxSeqLen() {
+    return encoderConfigOf(builtinTinyBert).P;
+  },
+  task: 'classification',
+  files: tinyBertFiles,
+};
+
+/** The built-in models first, then loaded models in the order they were registered. */
+export const studioModels: StudioModel[] = [builtinTinyLlama, builtinTinyBert];
 
 /** Adds (or replaces, by id) a loaded model, so every screen's `findModel` sees it. */
 export function registerModel(model: StudioModel): void {
@@ -69,14 +99,30 @@ export function findModel(id: string): StudioModel | undefined {
 
 const configs = new WeakMap<StudioModel, DecoderConfig>();
 
-/** The model's parsed config.json (throws the config parser's named errors). */
+function configJsonOf(model: StudioModel): unknown {
+  const bytes = model.files()['config.json'];
+  if (!bytes) throw new Error(`${model.label} has no config.json.`);
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+/** A decoder's parsed config.json (throws the config parser's named errors, and for an encoder). */
 export function configOf(model: StudioModel): DecoderConfig {
   let config = configs.get(model);
   if (!config) {
-    const bytes = model.files()['config.json'];
-    if (!bytes) throw new Error(`${model.label} has no config.json.`);
-    config = parseModelConfig(JSON.parse(new TextDecoder().decode(bytes)));
+    config = parseModelConfig(configJsonOf(model));
     configs.set(model, config);
+  }
+  return config;
+}
+
+const encoderConfigs = new WeakMap<StudioModel, EncoderConfig>();
+
+/** An encoder classifier's parsed config.json (throws the encoder config parser's named errors). */
+export function encoderConfigOf(model: StudioModel): EncoderConfig {
+  let config = encoderConfigs.get(model);
+  if (!config) {
+    config = parseEncoderConfig(configJsonOf(model));
+    encoderConfigs.set(model, config);
   }
   return config;
 }

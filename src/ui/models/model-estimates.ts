@@ -2,9 +2,13 @@
  * Estimates for the model picker and the run setup, from a model's config alone (no GPU, no download):
  * parameter count, download size, and the memory plan of each method at the setup's batch and sequence
  * length against this GPU's limits. All come from the planner (src/train/plan), whose numbers are
- * estimates until a run measures them; the UI labels them so.
+ * estimates until a run measures them; the UI labels them so. The planner models decoders only: an
+ * encoder classifier's parameters are counted from its weight shapes, and its run is checked against
+ * the GPU's limits by the worker when it starts (src/train/classify/classifier-memory.ts).
  */
-import type { DecoderConfig } from '../../train/models/config';
+import { type EncoderConfig, parseEncoderConfig } from '../../train/models/bert-config';
+import { expectedEncoderWeights } from '../../train/models/bert-weights';
+import { type DecoderConfig, parseModelConfig } from '../../train/models/config';
 import {
   defaultMemoryBudgetBytes,
   type FitResult,
@@ -17,11 +21,25 @@ import {
 } from '../../train/plan/index';
 import type { GpuState } from '../state/gpu-slice';
 import type { RunSetup } from '../state/run-setup';
-import { dtypeBytes, type WeightDtype } from './curated-models';
+import { type CuratedModel, dtypeBytes, type WeightDtype } from './curated-models';
 
 /** The base model's parameters (the planner's count of its weights). */
 export function modelParameters(config: DecoderConfig): number {
   return planMemory(config, { method: 'full' }, { batchSize: 1, seqLen: 1 }).parameters.total;
+}
+
+/** An encoder classifier's parameters: every weight of *ForSequenceClassification, head included. */
+export function encoderParameters(config: EncoderConfig): number {
+  let total = 0;
+  for (const [, shape] of expectedEncoderWeights(config)) total += shape.reduce((a, b) => a * b, 1);
+  return total;
+}
+
+/** A curated model's parameters, counted by the planner (decoders) or from its weight shapes (encoders). */
+export function curatedParameters(model: CuratedModel): number {
+  return model.task === 'classification'
+    ? encoderParameters(parseEncoderConfig(model.config))
+    : modelParameters(parseModelConfig(model.config));
 }
 
 /** The safetensors download, estimated as parameters × the stored dtype's size (the header is small). */

@@ -371,6 +371,8 @@ export type TrainingDataset =
       format: DatasetAnalysis['format'];
       /** Examples a language model trains on (classification rows train a head, not counted). */
       examples: number;
+      /** Labelled rows (classification and sentence-pair) a classifier trains on; absent: none. */
+      labeledExamples?: number;
     };
 
 export function trainingDataOf(dataset: DatasetState): TrainingDataset {
@@ -383,6 +385,7 @@ export function trainingDataOf(dataset: DatasetState): TrainingDataset {
       settings: work.settings,
       format: work.analysis.format,
       examples: work.analysis.trainableExamples,
+      labeledExamples: Object.values(work.analysis.labels?.counts ?? {}).reduce((a, b) => a + b, 0),
     };
   return { kind: 'texts', texts: datasetTexts(dataset) };
 }

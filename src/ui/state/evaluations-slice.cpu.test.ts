@@ -9,11 +9,11 @@ import type { RunEvent, StudioTrainer } from '../../train/worker/training-client
 import { type RunSpecStore, runSpecStore } from '../storage/run-spec-store';
 import type { AdapterEntry } from './adapter-store';
 import type { AdaptersSlice } from './adapters-slice';
-import { historyChoices } from './evaluable-history';
+import { exportedJobChoices, historyChoices } from './evaluable-history';
 import { memoryEvaluationStore } from './evaluation-store';
 import { createEvaluationsSlice, type EvaluationsSlice, evaluableRuns } from './evaluations-slice';
 import { createHistorySlice, type HistorySlice } from './history-slice';
-import { keepRunSpecWith } from './keep-run-spec';
+import { keepRunSpecWith, keptExportedJob } from './keep-run-spec';
 import { memoryRunArchive, type RunArchive } from './run-archive';
 import type { RunPlan } from './run-setup';
 import { createRunsSlice, type RunsSlice } from './runs-slice';
@@ -251,5 +251,44 @@ describe('evaluations slice', () => {
       loss: 1.75,
       examples: 2,
     });
+  });
+
+  it('scores an adapter on an exported job’s split after a reload, with no run loss of its own', async () => {
+    const specs = runSpecStore(createIdbStore(`eval-jobs-${Math.random()}`, 'specs'));
+    const kept = { archive: memoryRunArchive(), specs };
+    const first = setUp(2.5, memoryEvaluationStore(), kept);
+    // Too few rows to hold any out: nothing to score on later, so nothing is kept.
+    expect(
+      keptExportedJob(
+        { ...plan('LoRA', []), settings: { ...plan('LoRA', []).settings, validationHeldOut: false } },
+        { id: 'job-0', fileName: 'j.zip', datasetId: null, savedAt: 1 },
+      ),
+    ).toBeNull();
+    const job = keptExportedJob(plan('LoRA', ['g h i', 'j k']), {
+      id: 'job-1',
+      fileName: 'whetstone-job-lora.zip',
+      datasetId: null,
+      savedAt: 5,
+    });
+    if (!job) throw new Error('the job was not kept');
+    await first.store.getState().keepExportedJob(job);
+    expect(first.store.getState().evaluations.kept.map((k) => k.runId)).toEqual(['job-1']);
+
+    const page = setUp(1.5, memoryEvaluationStore(), kept);
+    await page.store.getState().loadEvaluations();
+    const state = page.store.getState();
+    expect(
+      exportedJobChoices(state.evaluations.kept, new Set(), (id) => id === 'builtin-tiny'),
+    ).toMatchObject([{ job: { runId: 'job-1', validationExamples: 2 }, availability: { ok: true } }]);
+    await page.store.getState().evaluateAdapter('imported', 'job-1');
+    expect(page.store.getState().evaluations.error).toBeNull();
+    expect(page.asked[0]?.data.spec).toMatchObject({ validationTexts: ['g h i', 'j k'] });
+    const entry = page.store.getState().evaluations.entries[0];
+    expect(entry).toMatchObject({
+      runId: 'job-1',
+      runLabel: 'exported job whetstone-job-lora.zip',
+      loss: 1.5,
+    });
+    expect(entry?.runFinalValLoss).toBeUndefined();
   });
 });

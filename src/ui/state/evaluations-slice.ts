@@ -4,6 +4,8 @@
  * split is rebuilt in the worker from the run's spec (the runs slice keeps the spec of every run of this
  * session), the adapter is opened on that run's base model, and the worker measures the loss with the
  * Trainer's own evaluation. Each result is kept with the run's final numbers as they were, and persisted.
+ * Runs of earlier sessions and exported "Run at scale…" jobs are rebuilt from their kept specs
+ * (storage/run-spec-store.ts); a job has no run of its own, so its rows show no run loss.
  */
 import type { StateCreator } from 'zustand';
 import type { EvaluationData } from '../../train/worker/protocol';
@@ -13,7 +15,7 @@ import type { AdaptersSlice } from './adapters-slice';
 import type { AdapterEvaluation, EvaluationStore } from './evaluation-store';
 import type { HistorySlice } from './history-slice';
 import { isActive, lastProgress, type RunRecord } from './run-record';
-import type { RunsSlice } from './runs-slice';
+import { type RunsSlice, runColors } from './runs-slice';
 
 export class EvaluationSetupError extends Error {
   override readonly name = 'EvaluationSetupError';
@@ -36,6 +38,8 @@ export interface EvaluationsSlice {
   /** Scores a kept adapter on an ended run's validation split; the result joins `entries`. */
   evaluateAdapter(adapterId: string, runId: string): Promise<void>;
   forgetEvaluation(id: string): Promise<void>;
+  /** Keeps an exported job's spec, so an adapter coming back from it can be scored on its split. */
+  keepExportedJob(entry: KeptRunSpec): Promise<void>;
 }
 
 export interface EvaluationsDeps {
@@ -56,6 +60,42 @@ type Store = EvaluationsSlice &
   Pick<HistorySlice, 'history'>;
 
 export const pendingKey = (adapterId: string, runId: string) => `${adapterId}|${runId}`;
+
+/** What an evaluation is scored against: an ended run (this session's or the history's) or an exported job. */
+interface EvaluationTarget {
+  label: string;
+  color: string;
+  modelId: string;
+  modelLabel: string;
+  active: boolean;
+  finalStep: number;
+  finalValLoss?: number;
+}
+
+function runTarget(run: RunRecord): EvaluationTarget {
+  const lastEval = run.evals[run.evals.length - 1];
+  return {
+    label: run.label,
+    color: run.color,
+    modelId: run.settings.modelId,
+    modelLabel: run.settings.modelLabel,
+    active: isActive(run.status),
+    finalStep: lastProgress(run)?.step ?? run.totalSteps,
+    ...(lastEval ? { finalValLoss: lastEval.loss } : {}),
+  };
+}
+
+/** A job trained elsewhere: its planned last step, and no loss of its own measured here. */
+function jobTarget(job: KeptRunSpec): EvaluationTarget {
+  return {
+    label: job.label,
+    color: runColors[runColors.length - 1] as string,
+    modelId: job.modelId,
+    modelLabel: job.modelId,
+    active: false,
+    finalStep: job.spec.train.steps ?? 0,
+  };
+}
 
 /**
  * The runs an adapter can be scored against: ended runs of this session whose spec is known (so the
@@ -158,18 +198,20 @@ export function createEvaluationsSlice(deps: EvaluationsDeps): StateCreator<Stor
           const entry = state.adapters.entries.find((e) => e.id === adapterId);
           if (!entry) throw new EvaluationSetupError('That adapter is no longer in the library.');
           const run = state.runs[runId] ?? state.history.runs.find((r) => r.id === runId);
+          const job = state.evaluations.kept.find((k) => k.runId === runId && k.kind === 'exported-job');
+          const target = run ? runTarget(run) : job ? jobTarget(job) : undefined;
           const spec = state.runSpec(runId) ?? (await keptSpec(runId));
-          if (!run || !spec)
+          if (!target || !spec)
             throw new EvaluationSetupError(
               'That run is not in this session and its spec was not kept, so its validation split cannot be rebuilt; train it again (or choose another run).',
             );
-          if (isActive(run.status))
+          if (target.active)
             throw new EvaluationSetupError(
-              `Run "${run.label}" is still training; score against it once it ends.`,
+              `Run "${target.label}" is still training; score against it once it ends.`,
             );
-          if (entry.modelId !== undefined && entry.modelId !== run.settings.modelId)
+          if (entry.modelId !== undefined && entry.modelId !== target.modelId)
             throw new EvaluationSetupError(
-              `"${entry.name}" was trained on ${entry.baseModel ?? entry.modelId}, but run "${run.label}" trained ${run.settings.modelLabel}; an adapter is scored on the base model it was trained for.`,
+              `"${entry.name}" was trained on ${entry.baseModel ?? entry.modelId}, but "${target.label}" trains ${target.modelLabel}; an adapter is scored on the base model it was trained for.`,
             );
           const data: EvaluationData = {
             runId,
@@ -192,17 +234,16 @@ export function createEvaluationsSlice(deps: EvaluationsDeps): StateCreator<Stor
             },
             data,
           );
-          const lastEval = run.evals[run.evals.length - 1];
           const evaluation: AdapterEvaluation = {
             id: deps.newId(),
             adapterId,
             adapterName: entry.name,
             imported: entry.runId === undefined,
             runId,
-            runLabel: run.label,
-            runColor: run.color,
-            runFinalStep: lastProgress(run)?.step ?? run.totalSteps,
-            ...(lastEval ? { runFinalValLoss: lastEval.loss } : {}),
+            runLabel: target.label,
+            runColor: target.color,
+            runFinalStep: target.finalStep,
+            ...(target.finalValLoss === undefined ? {} : { runFinalValLoss: target.finalValLoss }),
             loss: result.loss,
             examples: result.examples,
             createdAt: deps.now(),
@@ -224,6 +265,25 @@ export function createEvaluationsSlice(deps: EvaluationsDeps): StateCreator<Stor
           set((s) => ({ evaluations: { ...s.evaluations, error: errorText(error) } }));
         } finally {
           settle(key);
+        }
+      },
+
+      keepExportedJob: async (entry) => {
+        set((s) => ({
+          evaluations: {
+            ...s.evaluations,
+            kept: [...s.evaluations.kept.filter((k) => k.runId !== entry.runId), entry],
+          },
+        }));
+        try {
+          await deps.runSpecs?.().save(entry);
+        } catch (error) {
+          set((s) => ({
+            evaluations: {
+              ...s.evaluations,
+              error: `The exported job can be scored on in this session only: ${errorText(error)}`,
+            },
+          }));
         }
       },
 

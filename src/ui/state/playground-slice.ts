@@ -3,13 +3,24 @@
  * it: the base model of the runs, and every run of this session that has ended with its model (finished
  * or stopped). "Generate" sends the same prompt and settings to each at once; the worker streams their
  * tokens in device turns, so the columns fill side by side. Texts are kept per column until the next
- * prompt.
+ * prompt. Classifiers (encoder runs and kept classifier adapters) answer a typed text or pair with class
+ * probabilities instead (playground-classify.ts); they never generate, and language models never classify.
  */
 import type { StateCreator } from 'zustand';
 import type { GenerateTarget, GenerationSettings } from '../../train/worker/protocol';
 import type { StudioTrainer } from '../../train/worker/training-client';
-import { findModel } from '../models/model-catalogue';
+import { findModel, isClassifierModel } from '../models/model-catalogue';
 import type { AdaptersSlice } from './adapters-slice';
+import {
+  type ClassifyColumn,
+  type ClassifyState,
+  classifyAll,
+  classifyTargets,
+  emptyClassify,
+  isClassificationRecord,
+  isClassifierAdapter,
+  readClassifyInput,
+} from './playground-classify';
 import type { RunRecord } from './run-record';
 import type { RunsSlice } from './runs-slice';
 import type { SetupSlice } from './setup-slice';
@@ -38,6 +49,8 @@ export interface PlaygroundState {
   problem: string | null;
   /** Kept adapters (library ids) that answer too. */
   adapterIds: string[];
+  /** The classifiers' input and answers. */
+  classify: ClassifyState;
 }
 
 export interface PlaygroundSlice {
@@ -48,6 +61,9 @@ export interface PlaygroundSlice {
   togglePlaygroundAdapter(id: string): void;
   /** Runs the playground can ask: ended this session with a model in the worker. */
   generateEverywhere(): Promise<void>;
+  setClassifyInput(field: 'text' | 'pair', value: string): void;
+  /** Class probabilities of the typed text or pair from every classification run and chosen classifier adapter. */
+  classifyEverywhere(): Promise<void>;
 }
 
 export const defaultSampling: GenerationSettings = {
@@ -60,7 +76,9 @@ export const defaultSampling: GenerationSettings = {
 
 /** The run can answer: it ended in this worker with its model (not failed, not from a past session). */
 export const canGenerate = (record: RunRecord, files: Record<string, Uint8Array> | undefined) =>
-  (record.status === 'finished' || record.status === 'stopped') && files !== undefined;
+  !isClassificationRecord(record) &&
+  (record.status === 'finished' || record.status === 'stopped') &&
+  files !== undefined;
 
 export function readSampling(
   fields: Record<SamplingField, string>,
@@ -109,6 +127,7 @@ export const createPlaygroundSlice: StateCreator<Store, [], [], PlaygroundSlice>
       columns: [],
       problem: null,
       adapterIds: [],
+      classify: emptyClassify,
     },
     setPlaygroundPrompt: (prompt) => set((s) => ({ playground: { ...s.playground, prompt } })),
     setSamplingField: (field, value) =>
@@ -124,6 +143,47 @@ export const createPlaygroundSlice: StateCreator<Store, [], [], PlaygroundSlice>
         },
       })),
 
+    setClassifyInput: (field, value) =>
+      set((s) => ({
+        playground: { ...s.playground, classify: { ...s.playground.classify, [field]: value } },
+      })),
+
+    classifyEverywhere: async () => {
+      const state = get();
+      const classify = (change: (c: ClassifyState) => Partial<ClassifyState>) =>
+        set((s) => ({
+          playground: {
+            ...s.playground,
+            classify: { ...s.playground.classify, ...change(s.playground.classify) },
+          },
+        }));
+      const input = readClassifyInput(state.playground.classify);
+      if (typeof input === 'string') return classify(() => ({ problem: input }));
+      const targets = classifyTargets(
+        state.runOrder.map((id) => state.runs[id] as RunRecord),
+        state.runFiles,
+        state.adapters?.entries ?? [],
+        state.playground.adapterIds,
+      );
+      if (targets.length === 0)
+        return classify(() => ({
+          problem:
+            'No classifier to ask yet: train a classification run (choose an encoder such as the built-in tiny BERT) or choose a kept classifier adapter.',
+        }));
+      classify(() => ({ problem: null, columns: targets.map((t) => t.column) }));
+      let trainer: StudioTrainer;
+      try {
+        trainer = state.studioTrainer();
+      } catch (error) {
+        return classify(() => ({ problem: error instanceof Error ? error.message : String(error) }));
+      }
+      await classifyAll(trainer, targets, input, (key, change: Partial<ClassifyColumn>) =>
+        classify((c) => ({
+          columns: c.columns.map((col) => (col.key === key ? { ...col, ...change } : col)),
+        })),
+      );
+    },
+
     generateEverywhere: async () => {
       const state = get();
       const { prompt, template } = state.playground;
@@ -136,15 +196,24 @@ export const createPlaygroundSlice: StateCreator<Store, [], [], PlaygroundSlice>
         .map((id) => state.runs[id] as RunRecord)
         .filter((r) => canGenerate(r, state.runFiles[r.id]));
       const kept = (state.adapters?.entries ?? []).filter(
-        (e) => state.playground.adapterIds.includes(e.id) && e.modelId !== undefined && findModel(e.modelId),
+        (e) =>
+          state.playground.adapterIds.includes(e.id) &&
+          e.modelId !== undefined &&
+          findModel(e.modelId) &&
+          !isClassifierAdapter(e),
       );
+      // Classifiers give class probabilities, not text: they answer under "Classify" instead.
       const modelIds = [
         ...new Set(
           runs.length || kept.length
             ? [...runs.map((r) => r.settings.modelId), ...kept.map((e) => e.modelId as string)]
             : [state.setup.modelId],
         ),
-      ];
+      ].filter((id) => !isClassifierModel(findModel(id)));
+      if (modelIds.length === 0)
+        return problem(
+          'The chosen model is a classifier: it gives class probabilities, not text. Use Classify, or choose a language model.',
+        );
       const targets: { column: PlaygroundColumn; target: GenerateTarget }[] = [];
       for (const modelId of modelIds) {
         const model = findModel(modelId);

@@ -5,8 +5,8 @@
  */
 
 import type { TrainConfig } from '../../train/train-config';
-import type { StepProgress } from '../../train/worker/protocol';
-import type { MethodSpec } from '../../train/worker/run-spec';
+import type { ClassificationScores, StepProgress } from '../../train/worker/protocol';
+import type { MethodSpec, RunTask } from '../../train/worker/run-spec';
 import type { RunEvent } from '../../train/worker/training-client';
 
 /** 'interrupted': the GPU device was lost mid-run (the tab slept, the driver reset). */
@@ -21,6 +21,8 @@ export interface RunSettings {
   validationExamples: number;
   /** False when the dataset was too small to hold rows out, so validation reuses training rows. */
   validationHeldOut: boolean;
+  /** Absent: 'causal-lm'. A classification run's evaluations carry accuracy, F1 and a confusion matrix. */
+  task?: RunTask;
 }
 
 /** A validation loss, placed on the time axis at the step it followed. */
@@ -28,6 +30,8 @@ export interface EvalPoint {
   step: number;
   loss: number;
   elapsedMs: number;
+  /** Classification runs: the validation split's accuracy, F1 and confusion matrix at this step. */
+  classification?: ClassificationScores;
 }
 
 export interface RunError {
@@ -91,7 +95,9 @@ export function applyEvent(record: RunRecord, event: RunEvent): RunRecord {
     case 'eval': {
       const atStep = record.history.find((p) => p.step === event.step);
       const elapsedMs = atStep?.elapsedMs ?? lastProgress(record)?.elapsedMs ?? 0;
-      return { ...record, evals: [...record.evals, { step: event.step, loss: event.loss, elapsedMs }] };
+      const point: EvalPoint = { step: event.step, loss: event.loss, elapsedMs };
+      if (event.classification) point.classification = event.classification;
+      return { ...record, evals: [...record.evals, point] };
     }
     case 'checkpoint':
       return { ...record, checkpointStep: event.step };

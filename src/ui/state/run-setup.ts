@@ -6,7 +6,8 @@
 import type { Example } from '../../train/data/examples';
 import { defaultTrainConfig, type TrainConfig, validateTrainConfig } from '../../train/train-config';
 import type { LoraSpec, MethodName, MethodSpec, RunSpec } from '../../train/worker/run-spec';
-import type { StudioModel } from '../models/model-catalogue';
+import { type StudioModel, taskOf } from '../models/model-catalogue';
+import { classificationData, taskDataProblem } from './classification-setup';
 import type { TrainingDataset } from './dataset-slice';
 import { splitValidation } from './read-dataset';
 import type { RunSettings } from './run-record';
@@ -285,21 +286,31 @@ export function planRuns(
   /** Pasted texts (or the dataset as training takes it: texts, or a library file read in the worker). */
   data: string[] | TrainingDataset,
 ): RunPlanning {
-  const planned = plannedData(data, setup);
+  // An encoder trains a classifier on labelled rows; a decoder a language model on text (classification-setup.ts).
+  const task = taskOf(model);
+  const mismatch = taskDataProblem(task, data);
+  if (mismatch) return { ok: false, errors: {}, message: mismatch };
+  const planned =
+    task === 'classification' && !Array.isArray(data) && data.kind === 'file'
+      ? classificationData(data, studioValidationFraction)
+      : plannedData(data, setup);
   if (!planned) return { ok: false, errors: {}, message: 'Add a dataset first: paste or drop text.' };
   const read = readSetup(setup, model);
   if (!read.ok) return read;
   const { train, lora, chosen } = read.value;
   const methods: MethodSpec[] = kind === 'sft-vs-lora' ? [{ method: 'full' }, lora] : [chosen];
   const modelFiles = model.files();
+  const classifier = task === 'classification';
   const plans = methods.map((method) => ({
-    label: methodLabel(method),
+    // A classifier's full run is fine-tuning with labels, not supervised fine-tuning of a language model.
+    label: classifier && method.method === 'full' ? 'Full fine-tuning' : methodLabel(method),
     settings: {
       modelId: model.id,
       modelLabel: model.label,
       method,
       train,
       ...planned.counts,
+      ...(classifier ? { task } : {}),
     },
     spec: {
       modelFiles,
@@ -307,7 +318,10 @@ export function planRuns(
       method,
       train,
       ...planned.spec,
-      checkpointEvery: checkpointInterval(method, train.steps ?? studioTrainDefaults.steps ?? 30),
+      // Classification runs send no checkpoints (the worker cannot resume them yet).
+      checkpointEvery: classifier
+        ? 0
+        : checkpointInterval(method, train.steps ?? studioTrainDefaults.steps ?? 30),
     },
   }));
   return { ok: true, plans };

@@ -13,6 +13,7 @@
 import { createStore, del, entries, get, set, type UseStore } from 'idb-keyval';
 import type { Example } from '../../train/data/examples';
 import type { RunDataFile, RunDataSettings, RunSpec } from '../../train/worker/run-spec';
+import type { StoredRunSpec } from './checkpoint-store';
 
 /** A library file as kept: its library id instead of its bytes. */
 export type KeptRunDataFile = Omit<RunDataFile, 'blob'> & { datasetId: string };
@@ -20,7 +21,8 @@ export type KeptRunDataFile = Omit<RunDataFile, 'blob'> & { datasetId: string };
 export type KeptRunData = RunDataSettings &
   ({ examples: Example[]; file?: undefined } | { file: KeptRunDataFile; examples?: undefined });
 
-export type KeptSpec = Omit<RunSpec, 'modelFiles' | 'resumeFrom' | 'data' | 'checkpointEvery'> & {
+/** The checkpoint store's spec (no model files, no checkpoint), less its file's bytes and checkpoint interval. */
+export type KeptSpec = Omit<StoredRunSpec, 'data' | 'checkpointEvery'> & {
   data?: KeptRunData;
 };
 
@@ -32,6 +34,8 @@ export interface KeptRunSpec {
   label: string;
   /** The studio model (the built-in model, or a hub model in the browser cache). */
   modelId: string;
+  /** Rows held out for validation, as planned; set for exported jobs, which have no history record. */
+  validationExamples?: number;
   spec: KeptSpec;
   savedAt: number;
 }

@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { AdapterEntry } from '../../state/adapter-store';
-import { historyChoices } from '../../state/evaluable-history';
+import { exportedJobChoices, historyChoices } from '../../state/evaluable-history';
 import { evaluableRuns, pendingKey } from '../../state/evaluations-slice';
 import { modelFilesIfHere, useAppStore } from '../../state/store';
 import { formatLoss } from '../compare/format-metric';
@@ -36,10 +36,36 @@ export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
       ),
     [kept, past, live, libraryEntries],
   );
-  const runs = [...sessionRuns, ...history.filter((c) => c.availability.ok).map((c) => c.run)];
-  const unavailable = history.flatMap((c) =>
-    c.availability.ok ? [] : [{ run: c.run, why: c.availability.reason }],
+  const jobs = useMemo(
+    () =>
+      exportedJobChoices(
+        kept,
+        new Set(libraryEntries.map((e) => e.id)),
+        (modelId) => modelFilesIfHere(modelId) !== undefined,
+      ),
+    [kept, libraryEntries],
   );
+  // One list of choices: runs (with their model and split size) and exported "Run at scale…" jobs.
+  const runs = [
+    ...[...sessionRuns, ...history.filter((c) => c.availability.ok).map((c) => c.run)].map((run) => ({
+      id: run.id,
+      text: `${run.label} · ${run.settings.modelLabel} (${run.settings.validationExamples} validation rows)`,
+    })),
+    ...jobs
+      .filter((c) => c.availability.ok)
+      .map(({ job }) => ({
+        id: job.runId,
+        text: `${job.label} · ${job.modelId} (${job.validationExamples} validation rows)`,
+      })),
+  ];
+  const unavailable = [
+    ...history.flatMap((c) =>
+      c.availability.ok ? [] : [{ id: c.run.id, label: c.run.label, why: c.availability.reason }],
+    ),
+    ...jobs.flatMap((c) =>
+      c.availability.ok ? [] : [{ id: c.job.runId, label: c.job.label, why: c.availability.reason }],
+    ),
+  ];
   const evaluateAdapter = useAppStore((s) => s.evaluateAdapter);
   const pending = useAppStore((s) => s.evaluations.pending);
   const latest = useAppStore((s) => s.evaluations.entries.find((e) => e.adapterId === entry.id));
@@ -47,9 +73,9 @@ export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
   const runId = runs.some((r) => r.id === chosen) ? chosen : (runs[0]?.id ?? '');
   const notOffered = unavailable.length > 0 && (
     <ul className="muted small" data-testid="evaluate-unavailable">
-      {unavailable.map(({ run, why }) => (
-        <li key={run.id}>
-          {run.label}: not offered — {why}
+      {unavailable.map(({ id, label, why }) => (
+        <li key={id}>
+          {label}: not offered — {why}
         </li>
       ))}
     </ul>
@@ -75,7 +101,7 @@ export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
       >
         {runs.map((run) => (
           <option key={run.id} value={run.id}>
-            {run.label} · {run.settings.modelLabel} ({run.settings.validationExamples} validation rows)
+            {run.text}
           </option>
         ))}
       </select>

@@ -8,6 +8,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { isActive, type RunRecord } from '../../state/run-record';
 import { useAppStore } from '../../state/store';
 import { ChartControls } from './ChartControls';
+import { ClassificationChart } from './ClassificationChart';
+import { isClassificationRun } from './classification-chart-data';
 import { ImportedAdapterEvaluations } from './ImportedAdapterEvaluations';
 import { LossChart, type XAxis } from './LossChart';
 import { RunCard } from './RunCard';
@@ -35,6 +37,9 @@ export function ComparePanel() {
             onLogScale={setLogScale}
           />
           <LossChart runs={runs} xAxis={xAxis} logScale={logScale} title="Live runs" testId="live-chart" />
+          {runs.some((r) => r.settings.task === 'classification' || isClassificationRun(r)) && (
+            <ClassificationChart runs={runs} xAxis={xAxis} testId="live-scores-chart" />
+          )}
           <div className="run-cards">
             {runs.map((record) => (
               <RunCard key={record.id} record={record} />

@@ -1,11 +1,13 @@
 /**
  * One live run: its name and colour, status, progress bar, Stop (while it trains), Download (once it has
- * produced files), the worker's error if it failed, and its measured metrics.
+ * produced files), the worker's error if it failed, and its measured metrics (for a classifier, also its
+ * latest validation accuracy, F1 and confusion matrix).
  */
 import { downloadRun } from '../../download/run-download';
 import { isActive, lastProgress, type RunRecord, type RunStatus } from '../../state/run-record';
 import { methodDetails } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
+import { ClassificationMetrics } from './ClassificationScores';
 import { formatBytes } from './format-metric';
 import { MetricsTable } from './MetricsTable';
 
@@ -120,6 +122,7 @@ export function RunCard({ record }: { record: RunRecord }) {
         )}
       </div>
       <MetricsTable record={record} />
+      <ClassificationMetrics record={record} />
     </article>
   );
 }

@@ -1,11 +1,15 @@
 /**
  * The closing comparison, one row per run, in the manner of PEFT's method comparison: final training and
- * validation loss, wall-clock time, peak GPU memory, output size and trainable share. All measured.
+ * validation loss, wall-clock time, peak GPU memory, output size and trainable share; for classifiers,
+ * the final validation accuracy and F1 too. All measured.
  */
 import { lastProgress, type RunRecord } from '../../state/run-record';
+import { formatScore } from './ClassificationScores';
+import { isClassificationRun, latestScores } from './classification-chart-data';
 import { formatBytes, formatDuration, formatLoss, formatPercent } from './format-metric';
 
 export function RunSummaryTable({ runs, caption }: { runs: RunRecord[]; caption: string }) {
+  const classifiers = runs.some((run) => run.settings.task === 'classification' || isClassificationRun(run));
   return (
     <table className="summary">
       <caption>{caption}</caption>
@@ -16,6 +20,12 @@ export function RunSummaryTable({ runs, caption }: { runs: RunRecord[]; caption:
           <th scope="col">Steps</th>
           <th scope="col">Final loss</th>
           <th scope="col">Final val. loss</th>
+          {classifiers && (
+            <>
+              <th scope="col">Val. accuracy</th>
+              <th scope="col">Val. F1</th>
+            </>
+          )}
           <th scope="col">Time</th>
           <th scope="col">Peak GPU memory (worker)</th>
           <th scope="col">Output</th>
@@ -27,6 +37,7 @@ export function RunSummaryTable({ runs, caption }: { runs: RunRecord[]; caption:
           const last = lastProgress(run);
           const lastEval = run.evals[run.evals.length - 1];
           const output = run.outputs.reduce((n, o) => n + o.bytes, 0);
+          const scores = latestScores(run);
           return (
             <tr key={run.id} data-testid="summary-row" data-run-id={run.id}>
               <th scope="row">
@@ -41,6 +52,16 @@ export function RunSummaryTable({ runs, caption }: { runs: RunRecord[]; caption:
                 {last ? formatLoss(last.loss) : '—'}
               </td>
               <td data-loss={lastEval?.loss ?? ''}>{lastEval ? formatLoss(lastEval.loss) : '—'}</td>
+              {classifiers && (
+                <>
+                  <td data-testid="summary-accuracy" data-accuracy={scores?.accuracy ?? ''}>
+                    {scores ? formatScore(scores.accuracy) : '—'}
+                  </td>
+                  <td data-testid="summary-f1" data-f1={scores?.f1 ?? ''}>
+                    {scores ? formatScore(scores.f1) : '—'}
+                  </td>
+                </>
+              )}
               <td>{last ? formatDuration(last.elapsedMs) : '—'}</td>
               <td>{last ? formatBytes(last.peakGpuBytes) : '—'}</td>
               <td>{output > 0 ? formatBytes(output) : '—'}</td>

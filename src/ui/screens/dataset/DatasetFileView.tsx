@@ -1,12 +1,13 @@
 /**
  * What a dataset file read as, once the worker is done: the counts (rows, bad rows skipped, examples),
  * token-length statistics measured with the chosen model's tokenizer, the first rows as the model sees
- * them and a histogram of lengths; or, when it could not be read, the error with its line and the ways
- * forward (skip bad rows, choose a schema and map columns).
+ * them, a histogram of lengths and, for labelled rows, the label balance; or, when it could not be read,
+ * the error with its line and the ways forward (skip bad rows, choose a schema and map columns).
  */
 import { useAppStore } from '../../state/store';
 import type { DatasetAnalysis } from '../../workers/dataset-protocol';
 import { FilePreview } from './FilePreview';
+import { LabelBalanceView } from './LabelBalance';
 import { SchemaEditor } from './SchemaEditor';
 import { TokenHistogram } from './TokenHistogram';
 import { useAnalysisContext } from './use-analysis-context';
@@ -50,15 +51,7 @@ function Summary({ analysis }: { analysis: DatasetAnalysis }) {
           </ul>
         </details>
       )}
-      {analysis.labels && (
-        <p className="muted">
-          Labels:{' '}
-          {analysis.labels.set
-            .map((label) => `${label} (${analysis.labels?.counts[String(label)] ?? 0})`)
-            .join(', ')}
-          . Classification trains a classifier head; the studio's runs train a language model on text.
-        </p>
-      )}
+      {analysis.labels && <LabelBalanceView labels={analysis.labels} />}
       {t && (
         <table className="metrics token-stats" data-testid="token-stats" aria-label="Token lengths, measured">
           <tbody>

@@ -1,12 +1,14 @@
 /**
  * Past runs, kept in IndexedDB: one entry per comparison (the runs one action started), newest first,
- * with the curves and the closing table as they were measured. Runs still on the live comparison are
- * left out here, so nothing is shown twice.
+ * with the curves (and a classifier's validation accuracy and F1) and the closing table as they were
+ * measured. Runs still on the live comparison are left out here, so nothing is shown twice.
  */
 import { useState } from 'react';
 import type { RunRecord } from '../../state/run-record';
 import { useAppStore } from '../../state/store';
 import { ChartControls } from '../compare/ChartControls';
+import { ClassificationChart } from '../compare/ClassificationChart';
+import { isClassificationRun } from '../compare/classification-chart-data';
 import { LossChart, type XAxis } from '../compare/LossChart';
 import { RunSummaryTable } from '../compare/RunSummaryTable';
 
@@ -72,6 +74,9 @@ export function HistoryPanel() {
                   compact
                   testId="history-chart"
                 />
+                {group.some(isClassificationRun) && (
+                  <ClassificationChart runs={group} xAxis={xAxis} compact testId="history-scores-chart" />
+                )}
                 <RunSummaryTable runs={group} caption="As measured" />
                 {group
                   .filter((run) => run.status === 'interrupted')

@@ -3,7 +3,9 @@
  * prompt masking (the loss counts only the responses of chat and prompt/completion rows) and packing
  * (examples concatenated, EOS between them, into full rows of the sequence length, as TRL's
  * packing=True). Both go into the run's spec (RunSpec.data) and the worker's data pipeline honours them.
+ * A classifier's rows are labelled texts (nothing to mask or pack), so it shows none of this.
  */
+import { findModel, isClassifierModel } from '../../models/model-catalogue';
 import { trainingDataOf } from '../../state/dataset-slice';
 import { useAppStore } from '../../state/store';
 
@@ -12,6 +14,8 @@ export function DataOptionsFields() {
   const packing = useAppStore((s) => s.setup.packing);
   const setDataOption = useAppStore((s) => s.setDataOption);
   const pasted = useAppStore((s) => trainingDataOf(s.dataset).kind === 'texts');
+  const classifier = useAppStore((s) => isClassifierModel(findModel(s.setup.modelId)));
+  if (classifier) return null;
   return (
     <fieldset className="settings" data-testid="data-options">
       <legend>Training rows</legend>

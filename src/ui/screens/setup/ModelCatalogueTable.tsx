@@ -2,14 +2,18 @@
  * The curated models (and the built-in one) side by side: parameters, download size and, for each
  * method, the planner's memory estimate at the current batch size and sequence length, marked as
  * fitting this GPU's limits and the memory budget or not. Every number here is an estimate and says so.
+ * Encoders (classifiers) have no planner estimate: the planner models decoders, and the worker checks a
+ * classification run against the GPU's limits when it starts.
  */
 import { useMemo } from 'react';
 import { parseModelConfig } from '../../../train/models/config';
 import { formatBytes, type MemoryLimits, type MethodName } from '../../../train/plan/index';
 import { curatedModels } from '../../models/curated-models';
-import { builtinTinyLlama, configOf } from '../../models/model-catalogue';
+import { builtinTinyBert, builtinTinyLlama, configOf, encoderConfigOf } from '../../models/model-catalogue';
 import {
+  curatedParameters,
   downloadEstimateBytes,
+  encoderParameters,
   estimateAllMethods,
   formatCount,
   type MethodEstimate,
@@ -34,8 +38,12 @@ interface Row {
   label: string;
   parameters: number;
   download: string;
-  estimates: (MethodEstimate | MethodEstimateError)[];
+  /** Absent for an encoder classifier: the planner models decoders only. */
+  estimates?: (MethodEstimate | MethodEstimateError)[];
 }
+
+const classifierNote =
+  'A classifier (encoder): the planner models language models only; the worker checks the run against this GPU when it starts.';
 
 function rows(setup: RunSetup, limits: MemoryLimits): Row[] {
   const builtin = configOf(builtinTinyLlama);
@@ -46,17 +54,25 @@ function rows(setup: RunSetup, limits: MemoryLimits): Row[] {
     download: 'none (built in)',
     estimates: estimateAllMethods(builtin, setup, limits),
   };
+  const builtinBertRow: Row = {
+    id: builtinTinyBert.id,
+    label: 'Built-in tiny BERT classifier (offline)',
+    parameters: encoderParameters(encoderConfigOf(builtinTinyBert)),
+    download: 'none (built in)',
+  };
   return [
     builtinRow,
+    builtinBertRow,
     ...curatedModels.map((m) => {
-      const config = parseModelConfig(m.config);
-      const parameters = modelParameters(config);
+      const parameters = curatedParameters(m);
       return {
         id: m.repo,
-        label: m.label,
+        label: m.task === 'classification' ? `${m.label} (classifier)` : m.label,
         parameters,
         download: `${formatBytes(downloadEstimateBytes(parameters, m.dtype))} (estimate, ${m.dtype} safetensors)`,
-        estimates: estimateAllMethods(config, setup, limits),
+        ...(m.task === 'classification'
+          ? {}
+          : { estimates: estimateAllMethods(parseModelConfig(m.config), setup, limits) }),
       };
     }),
   ];
@@ -115,15 +131,25 @@ export function ModelCatalogueTable({ limits }: { limits: MemoryLimits }) {
         </thead>
         <tbody>
           {table.map((row) => {
-            const ready = row.id === builtinTinyLlama.id || loadedIds.includes(row.id);
+            const ready =
+              row.id === builtinTinyLlama.id || row.id === builtinTinyBert.id || loadedIds.includes(row.id);
             return (
-              <tr key={row.id} data-testid="catalogue-row" data-model-id={row.id}>
+              <tr
+                key={row.id}
+                data-testid="catalogue-row"
+                data-model-id={row.id}
+                data-task={row.estimates ? 'causal-lm' : 'classification'}
+              >
                 <th scope="row">{row.label}</th>
                 <td data-testid="model-parameters">{formatCount(row.parameters)}</td>
                 <td>{row.download}</td>
-                {row.estimates.map((e) => (
-                  <FitCell key={e.method} estimate={e} />
-                ))}
+                {row.estimates ? (
+                  row.estimates.map((e) => <FitCell key={e.method} estimate={e} />)
+                ) : (
+                  <td colSpan={methodColumns.length} className="muted" data-testid="estimate-classifier">
+                    {classifierNote}
+                  </td>
+                )}
                 <td>
                   {ready ? (
                     <button type="button" onClick={() => setModel(row.id)} aria-label={`Use ${row.label}`}>

@@ -5,8 +5,9 @@
  */
 import { useState } from 'react';
 import { saveBytes } from '../../download/save-bytes';
-import { configOf, findModel } from '../../models/model-catalogue';
+import { configOf, findModel, isClassifierModel } from '../../models/model-catalogue';
 import { trainingDataOf } from '../../state/dataset-slice';
+import { keptExportedJob } from '../../state/keep-run-spec';
 import { planRuns } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
 import { exportUnavailableReason, scaleJobZip } from './run-at-scale';
@@ -15,7 +16,11 @@ export function RunAtScaleButton() {
   const preset = useAppStore((s) => s.setup.preset);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const unavailable = exportUnavailableReason(preset);
+  const classifier = useAppStore((s) => isClassifierModel(findModel(s.setup.modelId)));
+  // The job folder trains language models with TRL; a classifier's job is not written yet.
+  const unavailable = classifier
+    ? 'Run at scale exports language-model jobs (TRL); for a classifier use whetstone train --task classification.'
+    : exportUnavailableReason(preset);
 
   const exportRun = async () => {
     const { setup, dataset } = useAppStore.getState();
@@ -39,6 +44,14 @@ export function RunAtScaleButton() {
       });
       const name = `whetstone-job-${plan.settings.method.method}.zip`;
       saveBytes(name, zip, 'application/zip');
+      // Kept so the adapter that comes back from the job can be scored on its split (issue 9).
+      const job = keptExportedJob(plan, {
+        id: `job-${crypto.randomUUID()}`,
+        fileName: name,
+        datasetId: dataset.work.status === 'ready' ? dataset.work.entryId : null,
+        savedAt: Date.now(),
+      });
+      if (job) void useAppStore.getState().keepExportedJob(job);
       setMessage({
         error: false,
         text: `Saved ${name}: unzip it on a GPU machine and run accelerate launch train.py (see its README).`,

@@ -4,7 +4,7 @@
  * Settings are read and checked on start; errors show under their fields.
  */
 import { useMemo, useState } from 'react';
-import { configOf, findModel } from '../../models/model-catalogue';
+import { configOf, findModel, isClassifierModel } from '../../models/model-catalogue';
 import { estimateMethod, limitsFor, memoryBudgetBytes } from '../../models/model-estimates';
 import { trainingDataOf } from '../../state/dataset-slice';
 import { type FieldErrors, type LoraTargets, type MethodPreset, planRuns } from '../../state/run-setup';
@@ -38,7 +38,9 @@ export function RunSetupPanel() {
   const setMemoryBudget = useAppStore((s) => s.setMemoryBudget);
   const budgetBytes = memoryBudgetBytes(budgetText);
   const limits = useMemo(() => limitsFor(gpu, budgetBytes), [gpu, budgetBytes]);
-  const config = useMemo(() => (model ? configOf(model) : undefined), [model]);
+  const classifier = isClassifierModel(model);
+  // The planner models language models; a classifier's run is checked by the worker when it starts.
+  const config = useMemo(() => (model && !isClassifierModel(model) ? configOf(model) : undefined), [model]);
   // A method the planner cannot plan for this model shows no plan here; the worker reports why on start.
   const estimateOf = (method: MethodPreset) => {
     try {
@@ -78,6 +80,12 @@ export function RunSetupPanel() {
     <section className="panel" aria-labelledby="setup-heading" data-testid="setup-panel">
       <h2 id="setup-heading">Run setup</h2>
       <ModelPicker limits={limits} />
+      {classifier && (
+        <p className="muted" data-testid="classifier-note">
+          This model is an encoder: its runs train a sequence classifier on a classification or sentence-pair
+          dataset, with accuracy and F1 measured on the held-out rows.
+        </p>
+      )}
       <fieldset className="presets">
         <legend>Method</legend>
         {presets.map(([value, label, hint]) => (
@@ -125,7 +133,9 @@ export function RunSetupPanel() {
             value={setup.loraTargets}
             onChange={(event) => setLoraTargets(event.target.value as LoraTargets)}
           >
-            <option value="peft-default">PEFT default (q_proj, v_proj; c_attn on GPT-2)</option>
+            <option value="peft-default">
+              PEFT default (q_proj, v_proj; c_attn on GPT-2; query, value on BERT and RoBERTa)
+            </option>
             <option value="all-linear">all-linear</option>
           </select>
         </div>
@@ -176,6 +186,12 @@ export function RunSetupPanel() {
         </div>
       </fieldset>
       {chosenEstimate && <MemoryPlanView estimate={chosenEstimate} limits={limits} />}
+      {classifier && (
+        <p className="muted" data-testid="no-memory-plan">
+          No memory plan for encoders yet; the worker checks the run against the GPU's buffer limits before it
+          uploads the model.
+        </p>
+      )}
       <div className="actions">
         <button
           type="button"

@@ -1,0 +1,122 @@
+/**
+ * Text classification in the studio, end to end (issue 8): an MRPC-style TSV dropped on the page shows
+ * its label balance (measured by the dataset worker over every row), the built-in tiny BERT trains full
+ * fine-tuning and LoRA side by side ("SFT vs LoRA") as classification runs, both report validation
+ * accuracy and F1 (the chart, the run cards with their confusion matrices, the summary table), and the
+ * playground classifies one sentence pair with both runs, each answer's class probabilities summing to 1.
+ * The task is trivially learnable: the label says whether the first sentence names an animal.
+ */
+import { expect, test } from '@playwright/test';
+import { instrument, loadWorkerOnce, runIds, snap } from './studio-helpers';
+
+/** 40 rows: 24 positive (cat or dog), 16 negative (mat), in MRPC's columns. */
+const rows = Array.from({ length: 40 }, (_, i) => {
+  const positive = i % 5 < 3;
+  const thing = positive ? (i % 2 === 0 ? 'cat' : 'dog') : 'mat';
+  const other = ['cat', 'dog', 'mat'][i % 3] as string;
+  return `${positive ? 1 : 0}\t${1000 + i}\t${2000 + i}\tThe ${thing} sat .\tOn the ${other} !`;
+});
+const tsv = `Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n${rows.join('\n')}\n`;
+
+test('a dropped sentence-pair TSV trains full fine-tuning and LoRA classifiers, scored and compared', async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  await instrument(page);
+  await loadWorkerOnce(page);
+  await page.goto('/');
+  await page.getByTestId('model-picker').selectOption('builtin-tiny-bert');
+  await expect(page.getByTestId('classifier-note')).toBeVisible();
+  // The planner models decoders only: the setup says so instead of showing a plan.
+  await expect(page.getByTestId('no-memory-plan')).toBeVisible();
+
+  const dataTransfer = await page.evaluateHandle((text) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], 'msr_paraphrase_train.txt', { type: 'text/tab-separated-values' }));
+    return transfer;
+  }, tsv);
+  const zone = page.getByTestId('drop-zone');
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  await zone.dispatchEvent('drop', { dataTransfer });
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', '40');
+
+  // The label balance, counted over all 40 rows.
+  const balance = page.getByTestId('label-balance');
+  await expect(balance).toHaveAttribute('data-total', '40');
+  const negative = balance.locator('[data-testid="label-balance-row"][data-label="0"]');
+  const positive = balance.locator('[data-testid="label-balance-row"][data-label="1"]');
+  await expect(negative).toHaveAttribute('data-count', '16');
+  await expect(negative.getByTestId('label-share')).toHaveText('40%');
+  await expect(positive).toHaveAttribute('data-count', '24');
+  await expect(positive.getByTestId('label-share')).toHaveText('60%');
+
+  await page.getByTestId('setting-steps').fill('10');
+  await page.getByTestId('setting-batchSize').fill('8');
+  await page.getByTestId('setting-lr').fill('0.01');
+  await page.getByTestId('setting-seqLen').fill('24');
+  await page.getByTestId('setting-evalEvery').fill('5');
+  await page.getByTestId('start-compare').click();
+  const cards = page.getByTestId('run-card');
+  await expect(cards).toHaveCount(2);
+  await expect(cards.nth(0).locator('h3')).toHaveText('Full fine-tuning');
+  await expect(cards.nth(1).locator('h3')).toHaveText('LoRA r8');
+  const ids = await runIds(cards);
+  for (const card of await cards.all())
+    await expect(card).toHaveAttribute('data-status', 'finished', { timeout: 150_000 });
+
+  // Accuracy and F1 for both: on the chart's legend, on each card (with its confusion matrix), in the table.
+  const chart = page.getByTestId('live-scores-chart');
+  await expect(chart).toBeVisible();
+  await expect(chart.locator('canvas').first()).toBeVisible();
+  await expect(chart).toContainText('Validation accuracy and F1');
+  const evals = (await page.evaluate(() => window.__workerEvents)).filter(
+    (e) => e.kind === 'eval',
+  ) as unknown as {
+    runId: string;
+    classification: { accuracy: number; f1: number; confusion: number[][]; count: number };
+  }[];
+  for (const [i, id] of ids.entries()) {
+    const mine = evals.filter((e) => e.runId === id);
+    expect(mine.length).toBeGreaterThanOrEqual(2);
+    const last = mine.at(-1)?.classification;
+    if (!last) throw new Error(`run ${id} sent no classification scores`);
+    // The worker's accuracy is its own confusion matrix's diagonal share, over the 4 held-out rows.
+    const total = last.confusion.flat().reduce((a, b) => a + b, 0);
+    expect(total).toBe(4);
+    expect(last.accuracy).toBe(last.confusion.reduce((n, row, k) => n + (row[k] as number), 0) / total);
+    await expect(chart.getByTestId(`scores-${id}`)).toHaveAttribute('data-accuracy', String(last.accuracy));
+    await expect(chart.getByTestId(`scores-${id}`)).toHaveAttribute('data-f1', String(last.f1));
+    const card = cards.nth(i);
+    const shown = card.getByTestId('classification-scores');
+    await expect(shown).toHaveAttribute('data-accuracy', String(last.accuracy));
+    await expect(shown).toHaveAttribute('data-f1', String(last.f1));
+    await expect(card.getByTestId('metric-accuracy')).toContainText(`${(last.accuracy * 100).toFixed(1)}%`);
+    await expect(card.getByTestId('confusion-cell')).toHaveText(last.confusion.flat().map(String));
+    const row = page.locator(`[data-testid="summary-row"][data-run-id="${id}"]`);
+    await expect(row.getByTestId('summary-accuracy')).toHaveAttribute('data-accuracy', String(last.accuracy));
+    await expect(row.getByTestId('summary-f1')).toHaveAttribute('data-f1', String(last.f1));
+  }
+  await snap(page, testInfo, 'classification-compared');
+
+  // The playground classifies one pair with both runs.
+  await page.getByTestId('tab-playground').click();
+  await page.getByTestId('classify-text').fill('The dog sat .');
+  await page.getByTestId('classify-pair').fill('On the mat !');
+  await page.getByTestId('classify').click();
+  const columns = page.getByTestId('classify-column');
+  await expect(columns).toHaveCount(2);
+  for (const [i, id] of ids.entries()) {
+    const column = columns.nth(i);
+    await expect(column).toHaveAttribute('data-key', id);
+    await expect(column).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+    const bars = column.getByTestId('class-probability');
+    await expect(bars).toHaveCount(2);
+    const probabilities = await Promise.all(
+      (await bars.all()).map(async (bar) => Number(await bar.getAttribute('data-probability'))),
+    );
+    for (const p of probabilities) expect(p).toBeGreaterThanOrEqual(0);
+    expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    await expect(column.getByTestId('classify-stats')).toContainText('in the worker');
+  }
+  await snap(page, testInfo, 'classification-playground');
+});
