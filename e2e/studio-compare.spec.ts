@@ -34,8 +34,10 @@ test('SFT vs LoRA trains live, stays responsive, generates, keeps the adapter, a
   await expect(page.getByTestId('preview-row').first()).toContainText(sentences[0] as string);
   await page.getByTestId('setting-steps').fill('6');
   await page.getByTestId('setting-evalEvery').fill('3');
-  // A high rate, so four steps move the LoRA run's greedy answer away from the base model's.
+  // A high rate, so four steps move the LoRA run's greedy answer away from the base model's; full
+  // fine-tuning keeps its own (lower) rate, which its card states.
   await page.getByTestId('setting-lr').fill('0.05');
+  await page.getByTestId('setting-fullLr').fill('0.002');
   await expect(page.getByTestId('model-picker')).toHaveValue('builtin-tiny-llama');
 
   await page.getByTestId('start-compare').click();
@@ -43,6 +45,8 @@ test('SFT vs LoRA trains live, stays responsive, generates, keeps the adapter, a
   await expect(cards).toHaveCount(2);
   await expect(cards.nth(0).getByRole('heading')).toHaveText('Full SFT');
   await expect(cards.nth(1).getByRole('heading')).toHaveText('LoRA r8');
+  await expect(cards.nth(0)).toContainText('lr 0.002');
+  await expect(cards.nth(1)).toContainText('lr 0.05');
   const [sftId, loraId] = (await runIds(cards)) as [string, string];
   const chart = page.getByTestId('live-chart');
   const points = async (id: string) =>

@@ -18,8 +18,13 @@ const withFields = (fields: Partial<RunSetup['fields']>): RunSetup => {
 };
 
 describe('planning runs from the setup', () => {
-  it('plans SFT and LoRA with the same training settings and data', () => {
-    const planning = planRuns('sft-vs-lora', withFields({ steps: '3', lr: '1e-2' }), model, texts);
+  it('plans SFT and LoRA with the same training settings and data, each at its own rate', () => {
+    const planning = planRuns(
+      'sft-vs-lora',
+      withFields({ steps: '3', lr: '1e-2', fullLr: '3e-5' }),
+      model,
+      texts,
+    );
     if (!planning.ok) throw new Error(planning.message);
     const [sft, lora] = planning.plans;
     expect(sft?.label).toBe('Full SFT');
@@ -33,8 +38,10 @@ describe('planning runs from the setup', () => {
     });
     // No targets named: the engine applies PEFT's default for the architecture (c_attn on GPT-2).
     expect(lora?.spec.method).not.toHaveProperty('targetModules');
-    expect(sft?.spec.train).toEqual(lora?.spec.train);
-    expect(sft?.spec.train).toMatchObject({ steps: 3, lr: 0.01, batchSize: 4, seqLen: 64 });
+    expect({ ...sft?.spec.train, lr: 0 }).toEqual({ ...lora?.spec.train, lr: 0 });
+    expect(sft?.spec.train).toMatchObject({ steps: 3, lr: 3e-5, batchSize: 4, seqLen: 64 });
+    expect(lora?.spec.train.lr).toBe(0.01);
+    expect(sft?.settings.train.lr).toBe(3e-5);
     expect(sft?.spec.trainTexts).toEqual(['one', 'two', 'three', 'four']);
     expect(sft?.spec.validationTexts).toEqual(['five']);
     expect(sft?.settings).toMatchObject({ trainExamples: 4, validationExamples: 1, validationHeldOut: true });
@@ -52,13 +59,14 @@ describe('planning runs from the setup', () => {
   it('names every field that does not read', () => {
     const planning = planRuns(
       'single',
-      withFields({ steps: '2.5', lr: '-1', seqLen: '4096', loraDropout: '1', batchSize: '' }),
+      withFields({ steps: '2.5', lr: '-1', fullLr: '0', seqLen: '4096', loraDropout: '1', batchSize: '' }),
       model,
       texts,
     );
     expect(planning.ok).toBe(false);
     expect(!planning.ok && Object.keys(planning.errors).sort()).toEqual([
       'batchSize',
+      'fullLr',
       'loraDropout',
       'lr',
       'seqLen',

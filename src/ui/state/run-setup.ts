@@ -6,9 +6,10 @@
 import type { Example } from '../../train/data/examples';
 import { defaultTrainConfig, type TrainConfig, validateTrainConfig } from '../../train/train-config';
 import type { LoraSpec, MethodName, MethodSpec, RunSpec } from '../../train/worker/run-spec';
-import { type StudioModel, taskOf } from '../models/model-catalogue';
+import { findModel, type StudioModel, taskOf } from '../models/model-catalogue';
 import { classificationData, taskDataProblem } from './classification-setup';
 import type { TrainingDataset } from './dataset-slice';
+import { recommendedRates } from './learning-rates';
 import { splitValidation } from './read-dataset';
 import type { RunSettings } from './run-record';
 
@@ -19,7 +20,10 @@ export type LoraTargets = 'peft-default' | 'all-linear';
 export interface SetupFields {
   steps: string;
   batchSize: string;
+  /** The PEFT methods' learning rate. */
   lr: string;
+  /** Full fine-tuning's learning rate (learning-rates.ts says why it differs). */
+  fullLr: string;
   seqLen: string;
   evalEvery: string;
   loraR: string;
@@ -46,11 +50,13 @@ export interface RunSetup {
   fields: SetupFields;
 }
 
-/** HF TrainingArguments' defaults, except where a short run on a small model wants otherwise. */
+/**
+ * HF TrainingArguments' defaults, except where a short run on a small model wants otherwise. The rate
+ * is the built-in model's; each model's rates come from learning-rates.ts.
+ */
 export const studioTrainDefaults: TrainConfig = {
   ...defaultTrainConfig,
   steps: 30,
-  // A small model over few steps: a higher rate than the 2e-4 default shows learning within the run.
   lr: 1e-3,
   seqLen: 64,
   evalEvery: 10,
@@ -60,6 +66,7 @@ export const studioTrainDefaults: TrainConfig = {
 export const loraDefaults = { r: 8, alpha: 16, dropout: 0.05, targets: 'peft-default' as LoraTargets };
 
 export function defaultRunSetup(modelId: string): RunSetup {
+  const rates = recommendedRates(findModel(modelId));
   return {
     modelId,
     preset: 'lora',
@@ -70,7 +77,8 @@ export function defaultRunSetup(modelId: string): RunSetup {
     fields: {
       steps: String(studioTrainDefaults.steps),
       batchSize: String(studioTrainDefaults.batchSize),
-      lr: String(studioTrainDefaults.lr),
+      lr: String(rates.peft),
+      fullLr: String(rates.full),
       seqLen: String(studioTrainDefaults.seqLen),
       evalEvery: String(studioTrainDefaults.evalEvery),
       loraR: String(loraDefaults.r),
@@ -85,7 +93,9 @@ export function defaultRunSetup(modelId: string): RunSetup {
 export type FieldErrors = Partial<Record<SetupField, string>>;
 
 interface ReadSetup {
+  /** The PEFT methods' settings; full fine-tuning's differ only in the rate (`fullLr`). */
   train: TrainConfig;
+  fullLr: number;
   lora: LoraSpec;
   /** The chosen preset's method. */
   chosen: MethodSpec;
@@ -105,7 +115,9 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
 
   const steps = number('steps', wholeAtLeast(1));
   const batchSize = number('batchSize', wholeAtLeast(1));
-  const lr = number('lr', (n) => (n > 0 ? null : 'The learning rate must be above 0.'));
+  const rate = (n: number) => (n > 0 ? null : 'The learning rate must be above 0.');
+  const lr = number('lr', rate);
+  const fullLr = number('fullLr', rate);
   const seqLen = number(
     'seqLen',
     (n) =>
@@ -147,7 +159,7 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
         : setup.preset === 'adapter'
           ? { method: 'adapter', reductionFactor }
           : { method: setup.preset };
-  return { ok: true, value: { train, lora, chosen } };
+  return { ok: true, value: { train, fullLr, lora, chosen } };
 }
 
 export function methodLabel(method: MethodSpec): string {
@@ -278,7 +290,7 @@ function plannedData(
   };
 }
 
-/** One run of the chosen preset, or "SFT vs LoRA": two runs with the same training settings. */
+/** One run of the chosen preset, or "SFT vs LoRA": two runs with the same settings, each at its own rate. */
 export function planRuns(
   kind: 'single' | 'sft-vs-lora',
   setup: RunSetup,
@@ -297,32 +309,35 @@ export function planRuns(
   if (!planned) return { ok: false, errors: {}, message: 'Add a dataset first: paste or drop text.' };
   const read = readSetup(setup, model);
   if (!read.ok) return read;
-  const { train, lora, chosen } = read.value;
+  const { train: peftTrain, fullLr, lora, chosen } = read.value;
   const methods: MethodSpec[] = kind === 'sft-vs-lora' ? [{ method: 'full' }, lora] : [chosen];
   const modelFiles = model.files();
   const classifier = task === 'classification';
-  const plans = methods.map((method) => ({
-    // A classifier's full run is fine-tuning with labels, not supervised fine-tuning of a language model.
-    label: classifier && method.method === 'full' ? 'Full fine-tuning' : methodLabel(method),
-    settings: {
-      modelId: model.id,
-      modelLabel: model.label,
-      method,
-      train,
-      ...planned.counts,
-      ...(classifier ? { task } : {}),
-    },
-    spec: {
-      modelFiles,
-      modelName: model.modelName,
-      method,
-      train,
-      ...planned.spec,
-      // Classification runs send no checkpoints (the worker cannot resume them yet).
-      checkpointEvery: classifier
-        ? 0
-        : checkpointInterval(method, train.steps ?? studioTrainDefaults.steps ?? 30),
-    },
-  }));
+  const plans = methods.map((method) => {
+    const train = method.method === 'full' ? { ...peftTrain, lr: fullLr } : peftTrain;
+    return {
+      // A classifier's full run is fine-tuning with labels, not supervised fine-tuning of a language model.
+      label: classifier && method.method === 'full' ? 'Full fine-tuning' : methodLabel(method),
+      settings: {
+        modelId: model.id,
+        modelLabel: model.label,
+        method,
+        train,
+        ...planned.counts,
+        ...(classifier ? { task } : {}),
+      },
+      spec: {
+        modelFiles,
+        modelName: model.modelName,
+        method,
+        train,
+        ...planned.spec,
+        // Classification runs send no checkpoints (the worker cannot resume them yet).
+        checkpointEvery: classifier
+          ? 0
+          : checkpointInterval(method, train.steps ?? studioTrainDefaults.steps ?? 30),
+      },
+    };
+  });
   return { ok: true, plans };
 }

@@ -1,11 +1,13 @@
 /**
  * The run setup slice: the chosen model, the method preset and the typed settings. The form's values
  * are kept as typed; `planRuns` (run-setup.ts) reads and checks them when a run starts. The memory
- * budget (GiB, typed) is what runs are planned against (TrainConfig.memoryBudgetBytes).
+ * budget (GiB, typed) is what runs are planned against (TrainConfig.memoryBudgetBytes). Choosing a
+ * model moves the learning rates to its recommended ones unless the person typed their own.
  */
 import type { StateCreator } from 'zustand';
 import { defaultMemoryBudgetBytes } from '../../train/plan/index';
-import { builtinTinyLlama } from '../models/model-catalogue';
+import { builtinTinyLlama, findModel } from '../models/model-catalogue';
+import { ratesAfterModelChange } from './learning-rates';
 import {
   defaultRunSetup,
   type LoraTargets,
@@ -32,7 +34,12 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
   setup: defaultRunSetup(builtinTinyLlama.id),
   memoryBudget: String(defaultMemoryBudgetBytes / 2 ** 30),
   setMemoryBudget: (memoryBudget) => set({ memoryBudget }),
-  setModel: (modelId) => set((s) => ({ setup: { ...s.setup, modelId } })),
+  setModel: (modelId) =>
+    set((s) => {
+      // Rates the person left at the old model's recommendation follow the new model's (learning-rates.ts).
+      const rates = ratesAfterModelChange(s.setup.fields, findModel(s.setup.modelId), findModel(modelId));
+      return { setup: { ...s.setup, modelId, fields: { ...s.setup.fields, ...rates } } };
+    }),
   setPreset: (preset) => set((s) => ({ setup: { ...s.setup, preset } })),
   setLoraTargets: (loraTargets) => set((s) => ({ setup: { ...s.setup, loraTargets } })),
   setUseRslora: (useRslora) => set((s) => ({ setup: { ...s.setup, useRslora } })),

@@ -64,7 +64,8 @@ export function HistoryPanel() {
                 <p className="muted">
                   {first.settings.modelLabel} · {first.settings.train.steps} steps · batch{' '}
                   {first.settings.train.batchSize} × {first.settings.train.seqLen} tokens · lr{' '}
-                  {first.settings.train.lr} · {first.settings.trainExamples} training examples
+                  {group.map((r) => r.settings.train.lr).join(' / ')} · {first.settings.trainExamples}{' '}
+                  training examples
                 </p>
                 <LossChart
                   runs={group}

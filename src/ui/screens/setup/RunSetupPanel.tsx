@@ -1,12 +1,13 @@
 /**
  * The run setup: model, method preset, LoRA settings, the training settings every run shares, and the
- * actions: "Start" for one run of the chosen preset, "SFT vs LoRA" for two runs with matched settings.
+ * actions: "Start" for one run of the chosen preset, "SFT vs LoRA" for two runs with matched settings (each method at its own learning rate).
  * Settings are read and checked on start; errors show under their fields.
  */
 import { useMemo, useState } from 'react';
 import { configOf, findModel, isClassifierModel } from '../../models/model-catalogue';
 import { estimateMethod, limitsFor, memoryBudgetBytes } from '../../models/model-estimates';
 import { trainingDataOf } from '../../state/dataset-slice';
+import { recommendedRates } from '../../state/learning-rates';
 import { type FieldErrors, type LoraTargets, type MethodPreset, planRuns } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
 import { DataOptionsFields } from './DataOptionsFields';
@@ -39,6 +40,7 @@ export function RunSetupPanel() {
   const budgetBytes = memoryBudgetBytes(budgetText);
   const limits = useMemo(() => limitsFor(gpu, budgetBytes), [gpu, budgetBytes]);
   const classifier = isClassifierModel(model);
+  const rates = recommendedRates(model);
   // The planner models language models; a classifier's run is checked by the worker when it starts.
   const config = useMemo(() => (model && !isClassifierModel(model) ? configOf(model) : undefined), [model]);
   // A method the planner cannot plan for this model shows no plan here; the worker reports why on start.
@@ -150,10 +152,21 @@ export function RunSetupPanel() {
         </label>
       </fieldset>
       <fieldset className="settings">
-        <legend>Training (the same for every run)</legend>
+        <legend>Training (the same for every run, but for the rate)</legend>
         <SettingField field="steps" label="Steps" error={errors.steps} />
         <SettingField field="batchSize" label="Batch size" error={errors.batchSize} />
-        <SettingField field="lr" label="Learning rate" hint="AdamW, linear decay." error={errors.lr} />
+        <SettingField
+          field="fullLr"
+          label="Learning rate, full fine-tuning"
+          hint={`AdamW, linear decay. Suggested for this model: ${rates.full}.`}
+          error={errors.fullLr}
+        />
+        <SettingField
+          field="lr"
+          label="Learning rate, PEFT methods"
+          hint={`Suggested: ${rates.peft}; new small parameters take larger steps than pretrained weights.`}
+          error={errors.lr}
+        />
         <SettingField
           field="seqLen"
           label="Sequence length"
