@@ -217,12 +217,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let tx = lid.x;
   let ty = lid.y;
 
+  // A thread whose 4x4 block lies wholly outside C (an edge tile: few rows, as in a short batch) still
+  // loads its share of the tiles but skips the arithmetic (whole warps skip: the test is per block row).
+  let in_bounds = m0 + ty * 4u < params.M && n0 + tx * 4u < params.N;
   var acc: array<vec4<f32>, 4>;
   for (var k0 = 0u; k0 < params.K; k0 += TILE_K) {
     load_tile_a(batch, m0, k0, t);
     load_tile_b(batch, n0, k0, t);
     workgroupBarrier();
-    multiply_tiles(&acc, tx, ty);
+    if (in_bounds) {
+      multiply_tiles(&acc, tx, ty);
+    }
     workgroupBarrier();
   }
 
@@ -231,7 +236,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     for (var r0 = 0u; r0 < params.R; r0 += TILE_K) {
       load_tiles_low_rank(batch, m0, n0, r0, t);
       workgroupBarrier();
-      multiply_tiles(&low, tx, ty);
+      if (in_bounds) {
+        multiply_tiles(&low, tx, ty);
+      }
       workgroupBarrier();
     }
   }
