@@ -16,7 +16,7 @@ import { openCheckpoint } from './io/checkpoint';
 import { filesFromMemory } from './io/model-files';
 import type { DecoderConfig } from './models/config';
 import { createDecoderModel } from './models/create-model';
-import { type DecoderModel, DecoderStep, type TokenBatch } from './models/decoder-step';
+import { type DecoderModel, DecoderStep } from './models/decoder-step';
 import type { Adaptation } from './peft/adaptation';
 import { BottleneckAdaptation } from './peft/bottleneck';
 import { DoraAdaptation } from './peft/dora';
@@ -25,23 +25,12 @@ import { Ia3Adaptation } from './peft/ia3';
 import { LoraAdaptation } from './peft/lora';
 import { PrefixTuningAdaptation } from './peft/prefix-tuning';
 import { PromptTuningAdaptation } from './peft/prompt-tuning';
+import { twoRowBatch } from './peft/testing/peft-node-test';
 import { defaultTrainConfig, type TrainConfig } from './train-config';
 import { Trainer } from './trainer';
 
-const batch: TokenBatch = {
-  ids: [
-    [72, 105, 33, 10, 200, 7, 9],
-    [65, 66, 67, 0, 0, 0, 0],
-  ],
-  attentionMask: [
-    [1, 1, 1, 1, 1, 1, 1],
-    [1, 1, 1, 0, 0, 0, 0],
-  ],
-  labels: [
-    [72, 105, 33, 10, 200, 7, 9],
-    [65, 66, 67, -100, -100, -100, -100],
-  ],
-};
+/** Two rows of 7 tokens, the second right-padded after 3. */
+const batch = twoRowBatch;
 
 type Method = 'full' | 'lora' | 'dora' | 'ia3' | 'adapter' | 'prompt' | 'prefix';
 

@@ -15,31 +15,20 @@ import { type TinyFamily, tinyModelFiles } from '../fixtures/tiny-models';
 import { openCheckpoint } from '../io/checkpoint';
 import { filesFromMemory } from '../io/model-files';
 import { createDecoderModel } from '../models/create-model';
-import { type DecoderModel, DecoderStep, type TokenBatch } from '../models/decoder-step';
+import { type DecoderModel, DecoderStep } from '../models/decoder-step';
 import { type Ia3Vectors, lossOf, type Params } from '../models/reference/tfjs-causal-lm';
 import { defaultTrainConfig, type TrainConfig } from '../train-config';
 import { type TrainEvent, Trainer } from '../trainer';
 import type { Adaptation } from './adaptation';
 import { Ia3Adaptation, type Ia3Options } from './ia3';
+import { twoRowBatch } from './testing/peft-node-test';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const batch: TokenBatch = {
-  ids: [
-    [72, 105, 33, 10, 200, 7, 9],
-    [65, 66, 67, 0, 0, 0, 0],
-  ],
-  attentionMask: [
-    [1, 1, 1, 1, 1, 1, 1],
-    [1, 1, 1, 0, 0, 0, 0],
-  ],
-  labels: [
-    [72, 105, 33, 10, 200, 7, 9],
-    [65, 66, 67, -100, -100, -100, -100],
-  ],
-};
+/** Two rows of 7 tokens, the second right-padded after 3. */
+const batch = twoRowBatch;
 
 async function setup(family: TinyFamily, options: Ia3Options = {}) {
   const runtime = await testRuntime();

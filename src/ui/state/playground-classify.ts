@@ -10,6 +10,7 @@ import type { ClassifyInput, GenerateTarget } from '../../train/worker/protocol'
 import type { StudioTrainer } from '../../train/worker/training-client';
 import { findModel, isClassifierModel } from '../models/model-catalogue';
 import type { AdapterEntry } from './adapter-store';
+import { keptAdapterTarget } from './kept-adapter-target';
 import type { RunRecord } from './run-record';
 
 export interface ClassifyColumn {
@@ -72,21 +73,8 @@ export function classifyTargets(
     if (!chosenAdapterIds.includes(entry.id) || !isClassifierAdapter(entry)) continue;
     const model = findModel(entry.modelId as string);
     if (!model) continue;
-    targets.push({
-      column: {
-        key: `adapter:${entry.id}`,
-        label: `Kept: ${entry.name}`,
-        color: 'var(--accent)',
-        status: 'classifying',
-      },
-      target: {
-        kind: 'adapter',
-        key: entry.id,
-        modelName: model.modelName,
-        modelFiles: model.files(),
-        adapterFiles: entry.files,
-      },
-    });
+    const { column, target } = keptAdapterTarget(entry, model);
+    targets.push({ column: { ...column, status: 'classifying' }, target });
   }
   return targets;
 }

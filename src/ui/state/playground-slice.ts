@@ -11,6 +11,7 @@ import type { GenerateTarget, GenerationSettings } from '../../train/worker/prot
 import type { StudioTrainer } from '../../train/worker/training-client';
 import { findModel, isClassifierModel } from '../models/model-catalogue';
 import type { AdaptersSlice } from './adapters-slice';
+import { keptAdapterTarget } from './kept-adapter-target';
 import {
   type ClassifyColumn,
   type ClassifyState,
@@ -237,22 +238,8 @@ export const createPlaygroundSlice: StateCreator<Store, [], [], PlaygroundSlice>
       for (const entry of kept) {
         const model = findModel(entry.modelId as string);
         if (!model) continue;
-        targets.push({
-          column: {
-            key: `adapter:${entry.id}`,
-            label: `Kept: ${entry.name}`,
-            color: 'var(--accent)',
-            status: 'generating',
-            text: '',
-          },
-          target: {
-            kind: 'adapter',
-            key: entry.id,
-            modelName: model.modelName,
-            modelFiles: model.files(),
-            adapterFiles: entry.files,
-          },
-        });
+        const { column, target } = keptAdapterTarget(entry, model);
+        targets.push({ column: { ...column, status: 'generating', text: '' }, target });
       }
       set((s) => ({ playground: { ...s.playground, problem: null, columns: targets.map((t) => t.column) } }));
       let trainer: StudioTrainer;

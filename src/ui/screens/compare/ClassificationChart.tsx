@@ -5,13 +5,13 @@
  * the chart states each run's latest accuracy and F1 (for screen readers, and for tests to compare the
  * drawing with the numbers the worker measured).
  */
-import { useEffect, useMemo, useRef } from 'react';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { useMemo } from 'react';
+import type uPlot from 'uplot';
 import { formatScore } from './ClassificationScores';
 import type { ChartRun, XAxis } from './chart-data';
 import { classificationChartData, latestScores, type ScoreChartData } from './classification-chart-data';
 import { formatDuration } from './format-metric';
+import { useUplot } from './use-uplot';
 
 function options(data: ScoreChartData, xAxis: XAxis, width: number, height: number): uPlot.Options {
   return {
@@ -63,39 +63,12 @@ export function ClassificationChart({
   /** The history's smaller chart. */
   compact?: boolean;
 }) {
-  const host = useRef<HTMLDivElement>(null);
-  const plot = useRef<uPlot | null>(null);
   const data = useMemo(() => classificationChartData(runs, xAxis), [runs, xAxis]);
   const height = compact ? 180 : 240;
-  const shape = `${xAxis}|${data.series.map((s) => `${s.runId}:${s.kind}:${s.color}`).join(',')}`;
-  const latest = useRef(data);
-  latest.current = data;
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `shape` names everything the plot is built from.
-  useEffect(() => {
-    const element = host.current;
-    if (!element || latest.current.series.length === 0) return;
-    const width = Math.max(200, element.clientWidth || 640);
-    const made = new uPlot(
-      options(latest.current, xAxis, width, height),
-      latest.current.columns as uPlot.AlignedData,
-      element,
-    );
-    plot.current = made;
-    const resize = new ResizeObserver(() => {
-      if (element.clientWidth > 0) made.setSize({ width: element.clientWidth, height });
-    });
-    resize.observe(element);
-    return () => {
-      resize.disconnect();
-      made.destroy();
-      plot.current = null;
-    };
-  }, [shape]);
-
-  useEffect(() => {
-    plot.current?.setData(data.columns as uPlot.AlignedData);
-  }, [data]);
+  const shape = `${xAxis}|${height}|${data.series.map((s) => `${s.runId}:${s.kind}:${s.color}`).join(',')}`;
+  const host = useUplot(data, shape, (now, width) =>
+    now.series.length === 0 ? null : options(now, xAxis, width, height),
+  );
 
   const scoredRuns = runs.filter((run) => data.series.some((s) => s.runId === run.id));
   return (

@@ -1,17 +1,16 @@
 /**
  * Training loss (a line per run, in the run's colour) and validation loss (points in the same colour)
  * against step or seconds of training, on a linear or log scale, drawn by uPlot on a canvas so it stays
- * smooth at 10,000 points per series. The plot is made once per axis/scale/run set and then only fed new
- * data. Every value comes from the worker's events; a list under the chart states each run's point count
- * and last loss (for screen readers, and for tests to compare the drawing with the numbers).
+ * smooth at 10,000 points per series (use-uplot.ts rebuilds it only when the axis, scale or runs
+ * change). Every value comes from the worker's events; a list under the chart states each run's point
+ * count and last loss (for screen readers, and for tests to compare the drawing with the numbers).
  */
-import { useEffect, useMemo, useRef } from 'react';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { useMemo } from 'react';
 import { isActive } from '../../state/run-record';
 import { type ChartRun, chartData, type XAxis } from './chart-data';
 import { lossChartOptions as options } from './chart-options';
 import { formatLoss } from './format-metric';
+import { useUplot } from './use-uplot';
 
 export type { ChartRun, XAxis } from './chart-data';
 
@@ -26,41 +25,10 @@ interface LossChartProps {
 }
 
 export function LossChart({ runs, xAxis, logScale, title, testId, compact = false }: LossChartProps) {
-  const host = useRef<HTMLDivElement>(null);
-  const plot = useRef<uPlot | null>(null);
   const data = useMemo(() => chartData(runs, xAxis, logScale), [runs, xAxis, logScale]);
   const height = compact ? 180 : 300;
-  // The plot is rebuilt only when what it draws changes shape; new points are fed with setData.
   const shape = `${xAxis}|${logScale}|${height}|${data.series.map((s) => `${s.runId}:${s.kind}:${s.color}`).join(',')}`;
-  const latest = useRef(data);
-  latest.current = data;
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `shape` names everything the plot is built from.
-  useEffect(() => {
-    const element = host.current;
-    if (!element) return;
-    const width = Math.max(200, element.clientWidth || 640);
-    const made = new uPlot(
-      options(latest.current, xAxis, logScale, width, height),
-      latest.current.columns as uPlot.AlignedData,
-      element,
-    );
-    plot.current = made;
-    const resize = new ResizeObserver(() => {
-      // A hidden tab has no width; keep the last size until it shows again.
-      if (element.clientWidth > 0) made.setSize({ width: element.clientWidth, height });
-    });
-    resize.observe(element);
-    return () => {
-      resize.disconnect();
-      made.destroy();
-      plot.current = null;
-    };
-  }, [shape]);
-
-  useEffect(() => {
-    plot.current?.setData(data.columns as uPlot.AlignedData);
-  }, [data]);
+  const host = useUplot(data, shape, (now, width) => options(now, xAxis, logScale, width, height));
 
   const points = data.columns[0].length;
   const xName = xAxis === 'step' ? 'step' : 'training time';
