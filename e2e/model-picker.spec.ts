@@ -109,15 +109,23 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   const picker = page.getByTestId('model-picker');
   await expect(picker).toHaveValue('builtin-tiny-llama');
 
-  // The catalogue: built-in + 7 curated language models, each with 7 per-method estimates and a fit
-  // mark; the classifiers (built-in tiny BERT + 3 curated encoders) say the worker checks them instead.
+  // The catalogue: built-in + 7 curated language models and 4 classifiers (built-in tiny BERT + 3
+  // curated encoders), each with 7 per-method estimates and a fit mark.
   const rows = page.locator('[data-testid="catalogue-row"][data-task="causal-lm"]');
   await expect(rows).toHaveCount(8);
-  await expect(page.locator('[data-testid="catalogue-row"][data-task="classification"]')).toHaveCount(4);
-  for (const row of await rows.all()) {
+  const classifiers = page.locator('[data-testid="catalogue-row"][data-task="classification"]');
+  await expect(classifiers).toHaveCount(4);
+  // DistilBERT takes no past key/values, so its prefix cell is n/a, with the planner's reason.
+  const distilPrefix = page
+    .locator('[data-model-id="distilbert/distilbert-base-uncased"]')
+    .getByTestId('estimate-prefix');
+  await expect(distilPrefix).toHaveAttribute('data-fits', 'unknown');
+  await expect(distilPrefix).toHaveAttribute('title', /no past key\/values/);
+  for (const row of [...(await rows.all()), ...(await classifiers.all())]) {
     const cells = row.locator('[data-testid^="estimate-"]');
     await expect(cells).toHaveCount(7);
     for (const cell of await cells.all()) {
+      if ((await cell.getAttribute('title'))?.includes('no past key/values')) continue;
       await expect(cell).toHaveAttribute('data-fits', /^(true|false)$/);
       await expect(cell).toContainText(/(KiB|MiB|GiB)/);
     }

@@ -1,21 +1,27 @@
 /**
  * `whetstone plan --model DIR|CONFIG --method M --batch-size N --seq-len N [--grad-checkpointing]
  *   [--lora-r R] [--target-modules a,b|all-linear] [--optimizer adamw|sgd] [--memory-budget SIZE]
- *   [--max-buffer-size SIZE] [--json]`: the memory plan of a training run, from config.json alone (no GPU,
- * no weights). The method flags are train's, with its defaults, so a plan describes the run that
- * `train` with the same flags would start. Without a GPU the per-buffer limit is WebGPU's default
+ *   [--max-buffer-size SIZE] [--num-labels K] [--json]`: the memory plan of a training run, from
+ * config.json alone (no GPU, no weights). The method flags are train's, with its defaults, so a plan
+ * describes the run that `train` with the same flags would start; an encoder's config (BERT, DistilBERT,
+ * RoBERTa) is planned as `train --task classification` runs it, with --num-labels classes (default 2). Without a GPU the per-buffer limit is WebGPU's default
  * (maxStorageBufferBindingSize 128 MiB) unless --max-buffer-size gives the device's.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { batchLength, type TokenExample } from '../train/batches';
+import { encoderMethodSettings } from '../train/classify/classifier-memory';
+import { maxEncoderTokens } from '../train/models/bert';
+import { encoderArchitectureOf, parseEncoderConfig } from '../train/models/bert-config';
 import { type DecoderConfig, parseModelConfig } from '../train/models/config';
 import { checkRunMemory } from '../train/plan/check-run';
+import { planEncoderMemory } from '../train/plan/encoder-plan';
 import { defaultMemoryBudgetBytes, formatBytes, type MemoryLimits } from '../train/plan/fit';
 import { memoryComponents } from '../train/plan/ledger';
-import { planMemory } from '../train/plan/memory-plan';
+import { type MemoryPlan, planMemory } from '../train/plan/memory-plan';
 import { type MethodSettings, methodNames, type StepSettings } from '../train/plan/method-settings';
 import { defaultTrainConfig, type TrainConfig } from '../train/train-config';
+import { classifierMethodSpec } from './classifier-method';
 import { numberFlag } from './load-model';
 import { CliUsageError } from './usage-error';
 
@@ -55,7 +61,7 @@ function targetModules(flags: PlanFlags) {
 }
 
 /** The method's settings from train's flags, with train's defaults (r 8, 20 virtual tokens, factor 16). */
-export function methodSettingsFromFlags(flags: PlanFlags, config: DecoderConfig): MethodSettings {
+export function methodSettingsFromFlags(flags: PlanFlags, config: { C: number }): MethodSettings {
   const method = flags.method ?? 'lora';
   const int = (name: string, fallback: number) =>
     numberFlag(flags[name], name, fallback, (n) => Number.isInteger(n) && n > 0);
@@ -121,19 +127,49 @@ export function memoryBudgetFromFlags(flags: PlanFlags): number {
     : parseByteSize(flags['memory-budget'], 'memory-budget');
 }
 
-function readConfig(spec: unknown): DecoderConfig {
+function readConfigJson(spec: unknown): unknown {
   if (typeof spec !== 'string')
     throw new CliUsageError('--model DIR|CONFIG is required: a model folder or its config.json.');
   if (!existsSync(spec)) throw new CliUsageError(`--model ${spec}: no such folder or file.`);
   const file = statSync(spec).isDirectory() ? join(spec, 'config.json') : spec;
   if (!existsSync(file)) throw new CliUsageError(`--model ${spec}: the folder has no config.json.`);
-  return parseModelConfig(JSON.parse(readFileSync(file, 'utf8')));
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/**
+ * An encoder classifier's plan, with `train --task classification`'s flags and defaults: method full,
+ * batch 32, sequence length min(128, the model's positions), --num-labels classes (default 2).
+ */
+function encoderPlanFromFlags(flags: PlanFlags, raw: unknown): { architecture: string; plan: MemoryPlan } {
+  const numLabels = numberFlag(flags['num-labels'], 'num-labels', 2, (n) => Number.isInteger(n) && n >= 2);
+  const config = parseEncoderConfig(raw, numLabels);
+  const int = (name: string, fallback: number) =>
+    numberFlag(flags[name], name, fallback, (n) => Number.isInteger(n) && n > 0);
+  const step = stepSettingsFromFlags(flags);
+  const method = encoderMethodSettings(classifierMethodSpec(String(flags.method ?? 'full'), flags));
+  const plan = planEncoderMemory(config, method, {
+    ...step,
+    batchSize: int('batch-size', 32),
+    seqLen: int('seq-len', Math.min(128, maxEncoderTokens(config))),
+    numLabels,
+  });
+  return { architecture: config.architecture, plan };
+}
+
+function planFromFlags(flags: PlanFlags): { architecture: string; plan: MemoryPlan } {
+  const raw = readConfigJson(flags.model);
+  if (encoderArchitectureOf(raw)) return encoderPlanFromFlags(flags, raw);
+  const config = parseModelConfig(raw);
+  const method = methodSettingsFromFlags(flags, config);
+  return {
+    architecture: config.architecture,
+    plan: planMemory(config, method, stepSettingsFromFlags(flags)),
+  };
 }
 
 export function runPlan(flags: PlanFlags): number {
-  const config = readConfig(flags.model);
-  const method = methodSettingsFromFlags(flags, config);
-  const plan = planMemory(config, method, stepSettingsFromFlags(flags));
+  const { architecture, plan } = planFromFlags(flags);
+  const method = plan.settings.method;
   const perBuffer =
     flags['max-buffer-size'] === undefined
       ? undefined
@@ -150,7 +186,7 @@ export function runPlan(flags: PlanFlags): number {
     say(
       JSON.stringify({
         estimate: true,
-        architecture: config.architecture,
+        architecture,
         method: plan.settings.method,
         step: plan.settings.step,
         rows: plan.rows,
@@ -162,6 +198,7 @@ export function runPlan(flags: PlanFlags): number {
           without_checkpointing: plan.activationBytes.withoutCheckpointing,
         },
         parameters: plan.parameters,
+        notes: plan.notes ?? [],
         limits,
         limits_source: perBuffer ? 'flags' : 'webgpu-defaults',
         fits: fit.fits,
@@ -171,13 +208,14 @@ export function runPlan(flags: PlanFlags): number {
     );
     return 0;
   }
-  say(`Memory plan (an estimate) for ${config.architecture}, ${method.method}:`);
+  say(`Memory plan (an estimate) for ${architecture}, ${method.method}:`);
   for (const k of memoryComponents) say(`  ${k.padEnd(12)} ${formatBytes(plan.components[k]).padStart(12)}`);
   say(`  ${'total'.padEnd(12)} ${formatBytes(plan.totalBytes).padStart(12)}`);
   say(`  largest buffer: ${plan.largestBuffer.label}, ${formatBytes(plan.largestBuffer.bytes)}`);
   say(
     `  trainable parameters: ${plan.parameters.trainable.toLocaleString()} of ${plan.parameters.total.toLocaleString()}`,
   );
+  for (const note of plan.notes ?? []) say(`  note: ${note}`);
   if (!perBuffer)
     say(
       `  per-buffer limit: WebGPU's default ${formatBytes(limits.maxStorageBufferBindingSize)}; ` +

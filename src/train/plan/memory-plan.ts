@@ -5,6 +5,7 @@
  * activations, logits and scratch, the per-dispatch uniforms and the loss read-back) as the code
  * allocates them, so it tracks the arena's measured peak (plan.node.test.ts holds it within 10%).
  *
+ * Encoder classifiers are planned by encoder-plan.ts into the same MemoryPlan.
  * Contract: `planMemory(config, method, step)` → MemoryPlan; `plan.fits(limits)` says whether it fits a
  * device's per-buffer limits and a total budget, and if not, what to change. Everything here is an
  * estimate until measured; the UI must say so.
@@ -26,14 +27,35 @@ export interface MemoryPlan {
   /** Activations kept for the backward, with and without gradient checkpointing (the plan uses one). */
   activationBytes: { withCheckpointing: number; withoutCheckpointing: number };
   parameters: { total: number; trainable: number };
-  /** Rows per step after prompt tuning's virtual tokens: the N of [N, V] logits. */
+  /** Rows per step after prompt tuning's virtual tokens: the N of a decoder's [N, V] logits (an encoder's B·T). */
   rows: number;
+  /** What the plan could not model or leaves the same (an encoder has no gradient checkpointing). */
+  notes?: string[];
   settings: { method: MethodSettings; step: StepSettings };
   fits(limits: MemoryLimits): FitResult;
 }
 
 /** Uniform buffers per dispatch: most are 16 bytes, the attention's and optimizer's up to 128. */
-const uniformBytesPerDispatch = 24;
+export const uniformBytesPerDispatch = 24;
+
+/**
+ * GpuOptimizer's buffers (src/train/optim/optimizer.ts): the step uniform, the clip state, grad-norm
+ * partials and (AdamW) m and v; and, with gradient accumulation, a summed gradient per trainable tensor.
+ */
+export function optimizerBuffers(ledger: Ledger, trainable: number[][], step: StepSettings): void {
+  ledger.bytes('optimizer', 'optimizer step', 16);
+  ledger.tensor('optimizer', 'clip state', [4]);
+  // One partial per workgroup of grad-norm.ts (gradNormGroups: 32768 elements each, at most 512).
+  const groups = trainable.reduce(
+    (n, dims) => n + Math.min(512, Math.max(1, Math.ceil(dims.reduce((a, b) => a * b, 1) / 32768))),
+    0,
+  );
+  ledger.tensor('optimizer', 'grad norm partials', [groups]);
+  if ((step.optimizer ?? 'adamw') === 'adamw')
+    for (const dims of trainable) ledger.tensor('optimizer', 'exp_avg and exp_avg_sq', dims, 2);
+  if ((step.gradAccum ?? 1) > 1)
+    for (const dims of trainable) ledger.tensor('gradients', 'accumulated grad', dims);
+}
 
 function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings, checkpointing: boolean) {
   const ledger = new Ledger();
@@ -46,20 +68,7 @@ function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings,
   stepBuffers(c, method, shape, true, checkpointing, ledger);
   methodStepBuffers(c, method, N, true, ledger, ia3Scratch);
   const dispatches = stepDispatches(c, method, true, checkpointing) + 3 * trainable.length;
-  if ((step.gradAccum ?? 1) > 1)
-    for (const dims of trainable) ledger.tensor('gradients', 'accumulated grad', dims);
-
-  // GpuOptimizer: the step uniform, the clip state, grad-norm partials and (AdamW) m and v.
-  ledger.bytes('optimizer', 'optimizer step', 16);
-  ledger.tensor('optimizer', 'clip state', [4]);
-  // One partial per workgroup of grad-norm.ts (gradNormGroups: 32768 elements each, at most 512).
-  const groups = trainable.reduce(
-    (n, dims) => n + Math.min(512, Math.max(1, Math.ceil(dims.reduce((a, b) => a * b, 1) / 32768))),
-    0,
-  );
-  ledger.tensor('optimizer', 'grad norm partials', [groups]);
-  if ((step.optimizer ?? 'adamw') === 'adamw')
-    for (const dims of trainable) ledger.tensor('optimizer', 'exp_avg and exp_avg_sq', dims, 2);
+  optimizerBuffers(ledger, trainable, step);
 
   if (step.evaluation) {
     stepBuffers(c, method, shape, false, false, ledger);

@@ -96,7 +96,7 @@ function ia3Sites(
   return sites;
 }
 
-export function bottleneckWidth(c: DecoderConfig, reductionFactor: number): number {
+export function bottleneckWidth(c: { C: number }, reductionFactor: number): number {
   const m = Math.floor(c.C / reductionFactor);
   if (m < 1)
     throw new PlanSettingsError(

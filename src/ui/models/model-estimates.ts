@@ -2,21 +2,23 @@
  * Estimates for the model picker and the run setup, from a model's config alone (no GPU, no download):
  * parameter count, download size, and the memory plan of each method at the setup's batch and sequence
  * length against this GPU's limits. All come from the planner (src/train/plan), whose numbers are
- * estimates until a run measures them; the UI labels them so. The planner models decoders only: an
- * encoder classifier's parameters are counted from its weight shapes, and its run is checked against
- * the GPU's limits by the worker when it starts (src/train/classify/classifier-memory.ts).
+ * estimates until a run measures them; the UI labels them so. Encoder classifiers are planned by the
+ * encoder planner (planEncoderMemory) with the config's class count and dropout on, as the worker runs
+ * them; the worker plans again with the data's label count before it uploads the model
+ * (src/train/classify/classifier-memory.ts).
  */
-import { type EncoderConfig, parseEncoderConfig } from '../../train/models/bert-config';
-import { expectedEncoderWeights } from '../../train/models/bert-weights';
+import { type EncoderConfig, isEncoderConfig, parseEncoderConfig } from '../../train/models/bert-config';
 import { type DecoderConfig, parseModelConfig } from '../../train/models/config';
 import {
   defaultMemoryBudgetBytes,
+  encoderMaxTokens,
   type FitResult,
   type MemoryLimits,
   type MemoryPlan,
   type MethodName,
   type MethodSettings,
   methodNames,
+  planEncoderMemory,
   planMemory,
 } from '../../train/plan/index';
 import type { GpuState } from '../state/gpu-slice';
@@ -28,14 +30,12 @@ export function modelParameters(config: DecoderConfig): number {
   return planMemory(config, { method: 'full' }, { batchSize: 1, seqLen: 1 }).parameters.total;
 }
 
-/** An encoder classifier's parameters: every weight of *ForSequenceClassification, head included. */
+/** An encoder classifier's parameters (the planner's count): every weight of *ForSequenceClassification. */
 export function encoderParameters(config: EncoderConfig): number {
-  let total = 0;
-  for (const [, shape] of expectedEncoderWeights(config)) total += shape.reduce((a, b) => a * b, 1);
-  return total;
+  return planEncoderMemory(config, { method: 'full' }, { batchSize: 1, seqLen: 1 }).parameters.total;
 }
 
-/** A curated model's parameters, counted by the planner (decoders) or from its weight shapes (encoders). */
+/** A curated model's parameters, counted by the planner. */
 export function curatedParameters(model: CuratedModel): number {
   return model.task === 'classification'
     ? encoderParameters(parseEncoderConfig(model.config))
@@ -117,25 +117,37 @@ export interface MethodEstimateError {
   error: string;
 }
 
-/** The plan of one method at the setup's batch size and sequence length (capped at the model's positions). */
+/**
+ * The plan of one method at the setup's batch size and sequence length (capped at the model's
+ * positions); an encoder's as its classification run trains (the config's classes, dropout on).
+ */
 export function estimateMethod(
-  config: DecoderConfig,
+  config: DecoderConfig | EncoderConfig,
   setup: RunSetup,
   method: MethodName,
   limits: MemoryLimits,
 ): MethodEstimate {
-  const seqLen = Math.min(wholeField(setup, 'seqLen', 64), config.P);
-  const plan = planMemory(config, methodSettingsFor(setup, method), {
-    batchSize: wholeField(setup, 'batchSize', 1),
-    seqLen,
-    // The studio always holds out a validation set, so the worker plans an evaluation step too.
-    evaluation: true,
-  });
+  const batchSize = wholeField(setup, 'batchSize', 1);
+  const settings = methodSettingsFor(setup, method);
+  const seqLen = wholeField(setup, 'seqLen', 64);
+  // Prompt tuning's virtual tokens take positions too; the worker's rows are no longer than what is left.
+  const virtual = settings.method === 'prompt' ? settings.numVirtualTokens : 0;
+  const plan = isEncoderConfig(config)
+    ? planEncoderMemory(config, settings, {
+        batchSize,
+        seqLen: Math.max(1, Math.min(seqLen, encoderMaxTokens(config) - virtual)),
+      })
+    : planMemory(config, settings, {
+        batchSize,
+        seqLen: Math.min(seqLen, config.P),
+        // The studio always holds out a validation set, so the worker plans an evaluation step too.
+        evaluation: true,
+      });
   return { method, plan, fit: plan.fits(limits) };
 }
 
 export function estimateAllMethods(
-  config: DecoderConfig,
+  config: DecoderConfig | EncoderConfig,
   setup: RunSetup,
   limits: MemoryLimits,
 ): (MethodEstimate | MethodEstimateError)[] {

@@ -2,10 +2,10 @@
  * The curated models (and the built-in one) side by side: parameters, download size and, for each
  * method, the planner's memory estimate at the current batch size and sequence length, marked as
  * fitting this GPU's limits and the memory budget or not. Every number here is an estimate and says so.
- * Encoders (classifiers) have no planner estimate: the planner models decoders, and the worker checks a
- * classification run against the GPU's limits when it starts.
+ * Encoders (classifiers) are planned as their classification runs train (the config's classes).
  */
 import { useMemo } from 'react';
+import { parseEncoderConfig } from '../../../train/models/bert-config';
 import { parseModelConfig } from '../../../train/models/config';
 import { formatBytes, type MemoryLimits, type MethodName } from '../../../train/plan/index';
 import { curatedModels } from '../../models/curated-models';
@@ -38,12 +38,9 @@ interface Row {
   label: string;
   parameters: number;
   download: string;
-  /** Absent for an encoder classifier: the planner models decoders only. */
-  estimates?: (MethodEstimate | MethodEstimateError)[];
+  task: 'causal-lm' | 'classification';
+  estimates: (MethodEstimate | MethodEstimateError)[];
 }
-
-const classifierNote =
-  'A classifier (encoder): the planner models language models only; the worker checks the run against this GPU when it starts.';
 
 function rows(setup: RunSetup, limits: MemoryLimits): Row[] {
   const builtin = configOf(builtinTinyLlama);
@@ -52,27 +49,35 @@ function rows(setup: RunSetup, limits: MemoryLimits): Row[] {
     label: 'Built-in tiny Llama (offline)',
     parameters: modelParameters(builtin),
     download: 'none (built in)',
+    task: 'causal-lm',
     estimates: estimateAllMethods(builtin, setup, limits),
   };
+  const builtinBert = encoderConfigOf(builtinTinyBert);
   const builtinBertRow: Row = {
     id: builtinTinyBert.id,
     label: 'Built-in tiny BERT classifier (offline)',
-    parameters: encoderParameters(encoderConfigOf(builtinTinyBert)),
+    parameters: encoderParameters(builtinBert),
     download: 'none (built in)',
+    task: 'classification',
+    estimates: estimateAllMethods(builtinBert, setup, limits),
   };
   return [
     builtinRow,
     builtinBertRow,
-    ...curatedModels.map((m) => {
+    ...curatedModels.map((m): Row => {
       const parameters = curatedParameters(m);
+      const classifier = m.task === 'classification';
       return {
         id: m.repo,
         label: m.task === 'classification' ? `${m.label} (classifier)` : m.label,
         parameters,
         download: `${formatBytes(downloadEstimateBytes(parameters, m.dtype))} (estimate, ${m.dtype} safetensors)`,
-        ...(m.task === 'classification'
-          ? {}
-          : { estimates: estimateAllMethods(parseModelConfig(m.config), setup, limits) }),
+        task: classifier ? 'classification' : 'causal-lm',
+        estimates: estimateAllMethods(
+          classifier ? parseEncoderConfig(m.config) : parseModelConfig(m.config),
+          setup,
+          limits,
+        ),
       };
     }),
   ];
@@ -134,22 +139,13 @@ export function ModelCatalogueTable({ limits }: { limits: MemoryLimits }) {
             const ready =
               row.id === builtinTinyLlama.id || row.id === builtinTinyBert.id || loadedIds.includes(row.id);
             return (
-              <tr
-                key={row.id}
-                data-testid="catalogue-row"
-                data-model-id={row.id}
-                data-task={row.estimates ? 'causal-lm' : 'classification'}
-              >
+              <tr key={row.id} data-testid="catalogue-row" data-model-id={row.id} data-task={row.task}>
                 <th scope="row">{row.label}</th>
                 <td data-testid="model-parameters">{formatCount(row.parameters)}</td>
                 <td>{row.download}</td>
-                {row.estimates ? (
-                  row.estimates.map((e) => <FitCell key={e.method} estimate={e} />)
-                ) : (
-                  <td colSpan={methodColumns.length} className="muted" data-testid="estimate-classifier">
-                    {classifierNote}
-                  </td>
-                )}
+                {row.estimates.map((e) => (
+                  <FitCell key={e.method} estimate={e} />
+                ))}
                 <td>
                   {ready ? (
                     <button type="button" onClick={() => setModel(row.id)} aria-label={`Use ${row.label}`}>

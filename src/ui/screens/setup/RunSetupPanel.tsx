@@ -4,7 +4,7 @@
  * Settings are read and checked on start; errors show under their fields.
  */
 import { useMemo, useState } from 'react';
-import { configOf, findModel, isClassifierModel } from '../../models/model-catalogue';
+import { configOf, encoderConfigOf, findModel, isClassifierModel } from '../../models/model-catalogue';
 import { estimateMethod, limitsFor, memoryBudgetBytes } from '../../models/model-estimates';
 import { trainingDataOf } from '../../state/dataset-slice';
 import { recommendedRates } from '../../state/learning-rates';
@@ -41,8 +41,11 @@ export function RunSetupPanel() {
   const limits = useMemo(() => limitsFor(gpu, budgetBytes), [gpu, budgetBytes]);
   const classifier = isClassifierModel(model);
   const rates = recommendedRates(model);
-  // The planner models language models; a classifier's run is checked by the worker when it starts.
-  const config = useMemo(() => (model && !isClassifierModel(model) ? configOf(model) : undefined), [model]);
+  // The planner plans both: a language model's run, or a classifier's (the worker plans it again with the data's labels).
+  const config = useMemo(
+    () => (model ? (isClassifierModel(model) ? encoderConfigOf(model) : configOf(model)) : undefined),
+    [model],
+  );
   // A method the planner cannot plan for this model shows no plan here; the worker reports why on start.
   const estimateOf = (method: MethodPreset) => {
     try {
@@ -199,10 +202,10 @@ export function RunSetupPanel() {
         </div>
       </fieldset>
       {chosenEstimate && <MemoryPlanView estimate={chosenEstimate} limits={limits} />}
-      {classifier && (
-        <p className="muted" data-testid="no-memory-plan">
-          No memory plan for encoders yet; the worker checks the run against the GPU's buffer limits before it
-          uploads the model.
+      {classifier && chosenEstimate && (
+        <p className="muted" data-testid="encoder-plan-note">
+          The plan sizes the head by this model's classes; the worker plans the run again with your data's
+          labels before it uploads the model. {chosenEstimate.plan.notes?.join(' ')}
         </p>
       )}
       <div className="actions">

@@ -1,0 +1,322 @@
+/**
+ * The buffers of an encoder classifier's run (BERT, DistilBERT, RoBERTa), as the code allocates them:
+ * the training method's parameters and gradients (classify/encoder-methods.ts: full fine-tuning's
+ * gradient per weight, or a PEFT method from src/train/peft with the head's modules_to_save gradients),
+ * and one planned ClassifierStep (classify/classifier-step.ts with models/bert*.ts): its inputs and their
+ * embedding indexes, the embeddings, every layer's kept tensors (an encoder has no gradient
+ * checkpointing, so every layer keeps its own), the shared layer gradients, the head, the layer norms'
+ * partial parameter-gradient sums, and the method's per-step buffers. ClassifierTrainer plans a training
+ * step and an evaluation step of the same [B, T], so both are listed.
+ *
+ * Dimension letters: B batch, T rows per sequence (prompt tuning's virtual tokens included), N = B·T,
+ * S = prefix + T keys, C width, NH heads, D = C/NH, F feed-forward width, L layers, V vocabulary,
+ * P positions, TV token types, K classes.
+ */
+import type { EncoderConfig } from '../models/bert-config';
+import { encoderLayerNames, expectedEncoderWeights } from '../models/bert-weights';
+import { matchesFeedforward, matchesTarget as matchesIa3Target } from '../peft/format/adapter-keys';
+import type { Ledger } from './ledger';
+import { type MethodSettings, PlanSettingsError, type TargetModulesSetting } from './method-settings';
+import { bottleneckWidth, type PlannedSite } from './method-tensors';
+import { normPartialRows, type StepShape } from './step-tensors';
+
+/** The six linear layers of each encoder layer (bert-layer.ts, encoderLayerSites). */
+export function encoderPlannedSites(c: EncoderConfig): PlannedSite[] {
+  const site = (path: string, inFeatures: number, outFeatures: number): PlannedSite => ({
+    path,
+    module: path.split('.').at(-1) as string,
+    inFeatures,
+    outFeatures,
+  });
+  return Array.from({ length: c.L }, (_, i) => {
+    const n = encoderLayerNames(c, i);
+    return [
+      site(n.query, c.C, c.C),
+      site(n.key, c.C, c.C),
+      site(n.value, c.C, c.C),
+      site(n.attentionOut, c.C, c.C),
+      site(n.intermediate, c.C, c.F),
+      site(n.output, c.F, c.C),
+    ];
+  }).flat();
+}
+
+/** encoder-lora.ts's defaults (PEFT's mapping): query and value; q_lin and v_lin for DistilBERT. */
+function encoderLoraSites(c: EncoderConfig, targets: TargetModulesSetting | undefined): PlannedSite[] {
+  const chosen = targets ?? (c.family === 'distilbert' ? ['q_lin', 'v_lin'] : ['query', 'value']);
+  const sites = encoderPlannedSites(c);
+  const matched = sites.filter(
+    (s) => chosen === 'all-linear' || chosen.some((t) => s.path === t || s.path.endsWith(`.${t}`)),
+  );
+  if (matched.length === 0)
+    throw new PlanSettingsError(
+      `No linear layer matches target modules ${JSON.stringify(chosen)}; this encoder has: ${[
+        ...new Set(sites.map((s) => s.module)),
+      ].join(', ')}.`,
+    );
+  return matched;
+}
+
+/** encoder-ia3-bottleneck.ts's defaults: key, value, output.dense (feed-forward output.dense). */
+function encoderIa3Sites(
+  c: EncoderConfig,
+  targets: TargetModulesSetting | undefined,
+  feedforwardModules: string[] | undefined,
+): (PlannedSite & { feedforward: boolean })[] {
+  const defaults =
+    c.family === 'distilbert'
+      ? { targets: ['k_lin', 'v_lin', 'lin2'], feedforward: ['lin2'] }
+      : { targets: ['key', 'value', 'output.dense'], feedforward: ['output.dense'] };
+  const chosen = targets ?? defaults.targets;
+  const feedforward =
+    feedforwardModules ??
+    (chosen === 'all-linear' ? defaults.feedforward : defaults.feedforward.filter((f) => chosen.includes(f)));
+  const sites = encoderPlannedSites(c)
+    .filter((s) => matchesIa3Target(chosen, s.path))
+    .map((s) => ({ ...s, feedforward: matchesFeedforward(feedforward, s.path) }));
+  if (sites.length === 0)
+    throw new PlanSettingsError(`No linear layer matches IA3 target modules ${JSON.stringify(chosen)}.`);
+  return sites;
+}
+
+/**
+ * The head parameters a PEFT method trains beside it (savedHeadParamNames): `classifier.*` (BERT and
+ * DistilBERT's classifier, RoBERTa's dense and out_proj), and head layers the checkpoint lacked.
+ */
+export function trainedHeadNames(c: EncoderConfig, initialisedHead: readonly string[] = []): string[] {
+  const { dense, out } = c.head;
+  return [`${dense}.weight`, `${dense}.bias`, `${out}.weight`, `${out}.bias`].filter(
+    (name) => name.startsWith('classifier.') || initialisedHead.includes(name),
+  );
+}
+
+/** The method's parameters and their gradients, in the order the constructors allocate them. */
+export function encoderMethodParameters(
+  c: EncoderConfig,
+  m: MethodSettings,
+  ledger: Ledger,
+  initialisedHead: readonly string[] = [],
+): { trainable: number[][] } {
+  const weights = expectedEncoderWeights(c);
+  const trainable: number[][] = [];
+  const param = (label: string, shape: number[]) => {
+    ledger.tensor('adapter', label, shape);
+    ledger.tensor('gradients', `grad ${label}`, shape);
+    trainable.push(shape);
+  };
+  if (m.method === 'full') {
+    for (const [name, shape] of weights) {
+      ledger.tensor('gradients', `grad ${name}`, shape);
+      trainable.push(shape);
+    }
+    return { trainable };
+  }
+  switch (m.method) {
+    case 'lora':
+    case 'dora':
+      ledger.bytes('workspace', 'rng', 16);
+      for (const s of encoderLoraSites(c, m.targetModules)) {
+        param(`${s.path}.lora_A`, [m.r, s.inFeatures]);
+        param(`${s.path}.lora_B`, [s.outFeatures, m.r]);
+        if (m.method === 'dora') param(`${s.path}.lora_magnitude_vector`, [s.outFeatures]);
+      }
+      break;
+    case 'ia3':
+      for (const s of encoderIa3Sites(c, m.targetModules, m.feedforwardModules))
+        param(`${s.path}.ia3_l`, s.feedforward ? [1, s.inFeatures] : [s.outFeatures, 1]);
+      break;
+    case 'prompt':
+      param('prompt_embeddings', [m.numVirtualTokens, c.C]);
+      break;
+    case 'prefix': {
+      // prefix-tuning.ts with token_dim = C (encoders have as many key/value heads as query heads).
+      const [P, W] = [m.numVirtualTokens, c.C];
+      const width = c.L * 2 * W;
+      const H = m.encoderHiddenSize ?? W;
+      ledger.tensor('gradients', 'grad prompt_embeddings', [P, width]);
+      ledger.tensor('workspace', 'prefix layer slice and its gradient', [P, W], 2);
+      if (!m.prefixProjection) {
+        ledger.tensor('adapter', 'prompt_embeddings', [P, width]);
+        trainable.push([P, width]);
+        break;
+      }
+      ledger.tensor('activations', 'prefix (MLP output)', [P, width]);
+      param('prompt_encoder.embedding.weight', [P, W]);
+      param('prompt_encoder.transform.0.weight', [H, W]);
+      param('prompt_encoder.transform.0.bias', [H]);
+      param('prompt_encoder.transform.2.weight', [width, H]);
+      param('prompt_encoder.transform.2.bias', [width]);
+      ledger.tensor('activations', 'prefix MLP hidden, tanh and their gradients', [P, H], 4);
+      break;
+    }
+    case 'adapter': {
+      const mw = bottleneckWidth(c, m.reductionFactor);
+      for (let i = 0; i < c.L; i++)
+        for (const position of ['attention', 'ffn']) {
+          const name = `adapters.layers.${i}.${position}`;
+          param(`${name}.down.weight`, [mw, c.C]);
+          param(`${name}.down.bias`, [mw]);
+          param(`${name}.up.weight`, [c.C, mw]);
+          param(`${name}.up.bias`, [c.C]);
+        }
+      break;
+    }
+  }
+  // WithTrainedHead: the head's modules_to_save train in full, after the inner method's parameters.
+  for (const name of trainedHeadNames(c, initialisedHead)) {
+    const shape = weights.get(name) as number[];
+    ledger.tensor('gradients', `grad ${name}`, shape);
+    trainable.push(shape);
+  }
+  return { trainable };
+}
+
+/** Prompt tuning runs P virtual rows in front of each row; prefix tuning P keys before them. */
+export function encoderStepShape(c: EncoderConfig, m: MethodSettings, B: number, seqLen: number): StepShape {
+  if (m.method === 'prefix' && c.family === 'distilbert')
+    throw new PlanSettingsError(
+      'DistilBERT takes no past key/values, so prefix tuning cannot apply; use prompt tuning or LoRA.',
+    );
+  return {
+    B,
+    T: seqLen + (m.method === 'prompt' ? m.numVirtualTokens : 0),
+    prefix: m.method === 'prefix' ? m.numVirtualTokens : 0,
+  };
+}
+
+/**
+ * One ClassifierStep's buffers. `backward`: a training step, whose dropout (when `dropout`) adds the
+ * dropped copies and their gradients; an evaluation step has neither.
+ */
+export function encoderStepBuffers(
+  c: EncoderConfig,
+  m: MethodSettings,
+  shape: StepShape,
+  backward: boolean,
+  dropout: boolean,
+  ledger: Ledger,
+): void {
+  const { B, T } = shape;
+  const N = B * T;
+  const S = shape.prefix + T;
+  const NC = [N, c.C];
+  const w = (label: string, dims: number[], count = 1) => ledger.tensor('workspace', label, dims, count);
+  const act = (label: string, dims: number[], count = 1) => ledger.tensor('activations', label, dims, count);
+  const drops = backward && dropout;
+  const hiddenDrop = drops && c.dropout.hidden > 0;
+  const classifierDrop = drops && c.dropout.classifier > 0;
+  const adapters = m.method === 'adapter';
+
+  // The step's inputs, each id tensor with its CSR index [vocab + 1] and token order [N].
+  const ids = (label: string, count: number, vocab: number) => {
+    w(label, [count]);
+    w(`${label} rowStart`, [vocab + 1]);
+    w(`${label} tokens`, [count]);
+  };
+  ids('input ids', N, c.V);
+  ids('position ids', N, c.P);
+  if (c.TV > 0) ids('token type ids', N, c.TV);
+  w('attention mask', [B, T]);
+  ids('first tokens', B, N);
+  if (shape.prefix > 0) w('prefix key mask', [B, S]);
+  if (drops) ledger.bytes('workspace', 'encoder dropout rng', 16);
+  w('unused norm gradient and bias gradient', [c.C], 2);
+
+  // Embeddings: the sum, position and type rows (allocated for every family), the norm's statistics.
+  act('embedding sum, position and token type rows, h0', NC, 4);
+  act('embedding mean and rstd', [N], 2);
+  if (hiddenDrop) act('embedding norm out (before dropout)', NC);
+
+  if (backward) {
+    // layerGradientBuffers: shared by every layer.
+    w('d hidden, d attention block out', NC, 2);
+    w('d activation out, d intermediate', [N, c.F], 2);
+    w('d attention out, q, k, v, sublayer out, before dropout', NC, 6);
+    w('attention row stats', [B, c.NH, T, 2]);
+    if (shape.prefix > 0) w('d k, v with prefix', [B, S, c.NH, c.D], 2);
+  }
+  // Every layer keeps its own (no gradient checkpointing for encoders).
+  const L = c.L;
+  act('q, k, v, attention, projection, residual, block out, ffn out, ffn residual, h', NC, 10 * L);
+  act('lse', [B, c.NH, T], L);
+  act('mean and rstd 1 and 2', [N], 4 * L);
+  act('intermediate, activation', [N, c.F], 2 * L);
+  if (adapters) act('raw sublayer outputs before the adapters', NC, 2 * L);
+  if (hiddenDrop) act('dense outputs before dropout', NC, (c.dropout.attentionOutput ? 2 : 1) * L);
+  if (shape.prefix > 0) act('k, v with prefix', [B, S, c.NH, c.D], 2 * L);
+
+  // The head on the first tokens: gather, dense, activation; logits and their gradient [B, K].
+  act('first-token hidden, head dense, head activation', [B, c.C], 3);
+  if (classifierDrop) act('head inputs after dropout', [B, c.C], c.family === 'roberta' ? 2 : 1);
+  ledger.tensor('logits', 'classifier logits and their gradient', [B, c.K], 2);
+  if (backward) {
+    w('d head activation, dense, first-token hidden', [B, c.C], 3);
+    if (classifierDrop) w('d head inputs after dropout', [B, c.C], c.family === 'roberta' ? 2 : 1);
+    w('d embedding sum', NC);
+    if (hiddenDrop) w('d embedding norm out', NC);
+    // Each LayerNorm backward (2 per layer and the embeddings') keeps dγ and dβ partial sums.
+    w('norm dgamma and dbeta partials', [normPartialRows(N, c.C), c.C], 2 * (2 * L + 1));
+  }
+  ledger.tensor('logits', 'class labels and loss per row', [B], 2);
+}
+
+/** Dispatches of one planned step (each owns a small uniform), counted from bert*.ts and the step. */
+export function encoderStepDispatches(c: EncoderConfig, m: MethodSettings, backward: boolean): number {
+  const adapted = m.method === 'adapter' ? 8 : 0;
+  const forward = c.L * (14 + adapted) + 14;
+  if (!backward) return forward;
+  return forward + c.L * (26 + 2 * adapted) + 14;
+}
+
+/**
+ * The method's per-step buffers (the same src/train/peft classes as decoders: LoRA's u and du [N, r],
+ * DoRA's norms and scaled outputs, IA3's unscaled outputs and shared scratch, the bottleneck's [N, m]).
+ * `ia3Scratch` carries the scratch widths already made, which a second plan of the same N reuses.
+ */
+export function encoderMethodStepBuffers(
+  c: EncoderConfig,
+  m: MethodSettings,
+  N: number,
+  training: boolean,
+  ledger: Ledger,
+  ia3Scratch: Set<string>,
+): void {
+  if (m.method === 'lora' || m.method === 'dora') {
+    for (const s of encoderLoraSites(c, m.targetModules)) {
+      ledger.tensor('activations', `${s.path} lora u`, [N, m.r]);
+      if (m.method === 'lora') {
+        ledger.tensor('workspace', `${s.path} lora du`, [N, m.r]);
+        continue;
+      }
+      ledger.tensor('workspace', `${s.path} dora norm`, [s.outFeatures]);
+      ledger.tensor('activations', `${s.path} dora v`, [N, s.outFeatures]);
+      if (!training) continue;
+      ledger.tensor('workspace', `${s.path} lora du`, [N, m.r]);
+      ledger.tensor('workspace', `${s.path} dora g·dy`, [N, s.outFeatures]);
+      if ((m.dropout ?? 0) > 0) {
+        ledger.tensor('workspace', `${s.path} dora (g−1)·dy`, [N, s.outFeatures]);
+        ledger.tensor('workspace', `${s.path} dora dx through x̃·Wᵀ`, [N, s.inFeatures]);
+      }
+    }
+  }
+  if (m.method === 'ia3') {
+    const shared = (width: number) => {
+      const key = `${N}x${width}`;
+      if (ia3Scratch.has(key)) return;
+      ia3Scratch.add(key);
+      ledger.tensor('workspace', `ia3 scratch [${N}, ${width}]`, [N, width]);
+    };
+    for (const s of encoderIa3Sites(c, m.targetModules, m.feedforwardModules)) {
+      if (s.feedforward) shared(s.inFeatures);
+      else if (training) {
+        ledger.tensor('activations', `${s.path} ia3 unscaled output`, [N, s.outFeatures]);
+        shared(s.outFeatures);
+      }
+    }
+  }
+  if (m.method === 'adapter') {
+    const mw = bottleneckWidth(c, m.reductionFactor);
+    ledger.tensor('activations', 'bottleneck in and act', [N, mw], 4 * c.L);
+    if (training) ledger.tensor('workspace', 'd bottleneck act and in', [N, mw], 4 * c.L);
+  }
+}
