@@ -1,10 +1,18 @@
 /**
  * Export a run as a ready TRL + PEFT job on accelerate (issue 9). The app calls `exportJob` with the run
  * config, the model's config and the dataset bytes and gets back { path: text } to zip or download; the
- * CLI (`whetstone export-job`) writes the same map to a folder.
+ * CLI (`whetstone export-job`) writes the same map to a folder. A classifier's run (an encoder config)
+ * goes through `exportClassificationJob` instead: transformers' Trainer with PEFT SEQ_CLS.
  */
 export { decoderLayerClass } from './accelerate-configs';
+export { classifierPeftConfig, classifierTrainingKwargs } from './classification-config';
+export { classificationJobDataset } from './classification-dataset';
 export { ExportJobError, RunConfigError } from './errors';
+export {
+  classificationJobFiles,
+  type ExportClassificationJobInput,
+  exportClassificationJob,
+} from './export-classification-job';
 export {
   type DatasetBytes,
   type ExportJobInput,

@@ -70,7 +70,8 @@ export function jobDataset(
   if (shape === 'classification')
     throw new ExportJobError(
       `${dataset.file} holds classification examples (text and label, line ${first.line}): they train a ` +
-        'classifier head, which a TRL SFT job does not. Choose the text, prompt/completion or chat schema.',
+        'classifier head, which a TRL SFT job does not. Choose the text, prompt/completion or chat schema, ' +
+        'or export them for an encoder classifier (exportClassificationJob).',
     );
   const other = all.find((e) => shapeOf(e) !== shape);
   if (other)

@@ -20,3 +20,11 @@ export function requirementsTxt(): string {
   const lines = Object.entries(pinnedPackages).map(([name, version]) => `${name}==${version}`);
   return `# Pinned by whetstone export-job. deepspeed is needed only for accelerate/deepspeed_*.yaml.\n${lines.join('\n')}\n`;
 }
+
+/** A classification job's pins: the same releases, less TRL and DeepSpeed (Trainer on DDP needs neither). */
+export function classificationRequirementsTxt(): string {
+  const lines = Object.entries(pinnedPackages)
+    .filter(([name]) => name !== 'trl' && name !== 'deepspeed')
+    .map(([name, version]) => `${name}==${version}`);
+  return `# Pinned by Whetstone's classification export.\n${lines.join('\n')}\n`;
+}

@@ -7,7 +7,9 @@
  *
  * A "Run at scale…" job is kept the same way (kind 'exported-job'): its dataset/ folder is split by the
  * same code and seed as the browser run would be (export-job/job-dataset.ts), so an adapter that comes
- * back from it can be scored on that split even when the run never trained in the browser.
+ * back from it can be scored on that split even when the run never trained in the browser. A classifier's
+ * job (export-job/classification-dataset.ts) keeps its spec with task 'classification', so the worker
+ * scores the SEQ_CLS adapter that comes back with the classification engine (accuracy, F1, loss).
  */
 import type { RunSpec } from '../../train/worker/run-spec';
 import { type KeptRunSpec, keptSpecOf, type RunSpecStore } from '../storage/run-spec-store';

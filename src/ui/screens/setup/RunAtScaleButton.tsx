@@ -1,26 +1,43 @@
 /**
  * "Run at scale…": downloads the current setup as a TRL + PEFT job folder (a zip: train.py, dataset/,
  * accelerate configs, requirements, README) for `accelerate launch train.py` on machines with GPUs.
- * Methods PEFT lacks (bottleneck adapters) keep the button off, with the reason beside it.
+ * A classifier (BERT, DistilBERT, RoBERTa) exports a transformers Trainer + PEFT SEQ_CLS job instead.
+ * Methods PEFT lacks (bottleneck adapters; prefix tuning on DistilBERT) keep the button off, with the
+ * reason beside it.
  */
 import { useState } from 'react';
+import type { EncoderConfig } from '../../../train/models/bert-config';
 import { saveBytes } from '../../download/save-bytes';
-import { configOf, findModel, isClassifierModel } from '../../models/model-catalogue';
+import {
+  configOf,
+  encoderConfigOf,
+  findModel,
+  isClassifierModel,
+  type StudioModel,
+} from '../../models/model-catalogue';
 import { trainingDataOf } from '../../state/dataset-slice';
 import { keptExportedJob } from '../../state/keep-run-spec';
 import { planRuns } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
 import { exportUnavailableReason, scaleJobZip } from './run-at-scale';
 
+/** A classifier's encoder config; undefined for a language model or an unreadable config.json. */
+function encoderOf(model: StudioModel): EncoderConfig | undefined {
+  if (!isClassifierModel(model)) return undefined;
+  try {
+    return encoderConfigOf(model);
+  } catch {
+    return undefined; // the export itself then says what is wrong with config.json
+  }
+}
+
 export function RunAtScaleButton() {
   const preset = useAppStore((s) => s.setup.preset);
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const classifier = useAppStore((s) => isClassifierModel(findModel(s.setup.modelId)));
-  // The job folder trains language models with TRL; a classifier's job is not written yet.
-  const unavailable = classifier
-    ? 'Run at scale exports language-model jobs (TRL); for a classifier use whetstone train --task classification.'
-    : exportUnavailableReason(preset);
+  const chosen = useAppStore((s) => findModel(s.setup.modelId));
+  // A classifier's job is transformers' Trainer with PEFT SEQ_CLS; what it cannot run depends on the encoder.
+  const unavailable = exportUnavailableReason(preset, chosen && encoderOf(chosen));
 
   const exportRun = async () => {
     const { setup, dataset } = useAppStore.getState();
@@ -35,7 +52,7 @@ export function RunAtScaleButton() {
     try {
       const zip = await scaleJobZip({
         modelName: model.modelName,
-        model: configOf(model),
+        model: isClassifierModel(model) ? encoderConfigOf(model) : configOf(model),
         method: plan.settings.method,
         train: plan.settings.train,
         data,
@@ -54,7 +71,7 @@ export function RunAtScaleButton() {
       if (job) void useAppStore.getState().keepExportedJob(job);
       setMessage({
         error: false,
-        text: `Saved ${name}: unzip it on a GPU machine and run accelerate launch train.py (see its README).`,
+        text: `Saved ${name}: unzip it on a GPU machine and run accelerate launch train.py (see its README).${job ? ' Import the adapter it writes under Adapters to score it on the same split.' : ''}`,
       });
     } catch (error) {
       setMessage({ error: true, text: error instanceof Error ? error.message : String(error) });

@@ -4,9 +4,17 @@
  * examples the browser run would: pasted texts go in as the studio splits them (training rows, then the
  * held-out rows as a separate validation file); a library file goes in as its bytes with the same read
  * settings and validation fraction, which exportJob splits with the same seeded split the worker uses.
+ * A classifier's setup (an encoder config given) becomes a transformers Trainer + PEFT SEQ_CLS job
+ * (exportClassificationJob), on its library file split as the classifier run splits it.
  */
 import { strToU8, zipSync } from 'fflate';
-import { exportJob, type JobMethod, type RunConfig } from '../../../train/export-job/index';
+import {
+  exportClassificationJob,
+  exportJob,
+  type JobMethod,
+  type RunConfig,
+} from '../../../train/export-job/index';
+import { type EncoderConfig, isEncoderConfig } from '../../../train/models/bert-config';
 import type { DecoderConfig } from '../../../train/models/config';
 import type { TrainConfig } from '../../../train/train-config';
 import type { MethodSpec } from '../../../train/worker/run-spec';
@@ -14,11 +22,18 @@ import type { TrainingDataset } from '../../state/dataset-slice';
 import { splitValidation } from '../../state/read-dataset';
 import { studioValidationFraction } from '../../state/run-setup';
 
-/** Why a method cannot be exported, or null when PEFT has it. */
-export function exportUnavailableReason(method: MethodSpec['method']): string | null {
-  return method === 'adapter'
-    ? 'Bottleneck adapters are not a PEFT method, so TRL + PEFT cannot run them; choose LoRA, DoRA, IA3, prefix, prompt or full fine-tuning to export.'
-    : null;
+/** Why a method cannot be exported, or null when PEFT has it (for a classifier: on this encoder). */
+export function exportUnavailableReason(
+  method: MethodSpec['method'],
+  encoder?: Pick<EncoderConfig, 'family'>,
+): string | null {
+  if (method === 'adapter')
+    return encoder
+      ? 'Bottleneck adapters are not a PEFT method, so transformers + PEFT cannot run them; choose LoRA, DoRA, IA3, prefix, prompt or full fine-tuning to export.'
+      : 'Bottleneck adapters are not a PEFT method, so TRL + PEFT cannot run them; choose LoRA, DoRA, IA3, prefix, prompt or full fine-tuning to export.';
+  if (method === 'prefix' && encoder?.family === 'distilbert')
+    return 'DistilBERT takes no past key/values, so PEFT cannot prefix-tune it; choose prompt tuning, LoRA, DoRA, IA3 or full fine-tuning to export.';
+  return null;
 }
 
 export function jobMethodOf(method: MethodSpec): JobMethod {
@@ -56,7 +71,8 @@ const jsonl = (texts: string[]) => strToU8(`${texts.map((text) => JSON.stringify
 
 export interface ScaleJobInput {
   modelName: string;
-  model: DecoderConfig;
+  /** A language model's config, or a classifier's encoder config (then a classification job). */
+  model: DecoderConfig | EncoderConfig;
   method: MethodSpec;
   train: TrainConfig;
   data: TrainingDataset;
@@ -122,6 +138,9 @@ export async function runConfigFor(input: ScaleJobInput): Promise<RunConfig> {
 
 /** The job folder as a zip (path → bytes), ready for saveBytes. */
 export async function scaleJobZip(input: ScaleJobInput): Promise<Uint8Array> {
-  const files = await exportJob({ ...(await jobInput(input)), model: input.model });
+  const job = await jobInput(input);
+  const files = isEncoderConfig(input.model)
+    ? await exportClassificationJob({ ...job, model: input.model })
+    : await exportJob({ ...job, model: input.model });
   return zipSync(Object.fromEntries(Object.entries(files).map(([path, text]) => [path, strToU8(text)])));
 }
