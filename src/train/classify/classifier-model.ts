@@ -20,7 +20,7 @@ import { pairEncoderFor } from './classifier-folder';
 import { encodeClassificationSplit, readClassificationRows } from './classifier-run-data';
 import type { ClassProbabilities } from './classifier-target';
 import { type ClassificationExample, ClassifierEvaluator, type EvaluationResult } from './classifier-trainer';
-import { encoderAdaptationFromFolder } from './encoder-adapter-folder';
+import { adapterHeadClasses, encoderAdaptationFromFolder } from './encoder-adapter-folder';
 import type { PairEncoder } from './pair-encoder';
 
 export class ClassifierScoringError extends Error {
@@ -94,7 +94,9 @@ export async function openClassifierModel(
   try {
     const files = filesFromMemory(modelFiles, modelName);
     const encoder = await pairEncoderFor(files);
-    const checkpoint = await openEncoderCheckpoint(files);
+    // A kept adapter's head may predict another number of classes than the checkpoint's head.
+    const numLabels = adapterFiles ? adapterHeadClasses(adapterFiles) : undefined;
+    const checkpoint = await openEncoderCheckpoint(files, numLabels === undefined ? {} : { numLabels });
     const model = await createEncoderModel(runtime, checkpoint);
     const adaptation = adapterFiles ? encoderAdaptationFromFolder(runtime, model, adapterFiles) : frozen;
     const labels = checkpoint.config.labels;

@@ -39,6 +39,29 @@ function text(file: Uint8Array | string): string {
   return typeof file === 'string' ? file : new TextDecoder().decode(file);
 }
 
+/** The head's output weight in any encoder family: BERT's and DistilBERT's linear, RoBERTa's out_proj. */
+const headOutputWeights = ['classifier.weight', 'classifier.out_proj.weight'];
+
+/**
+ * How many classes the adapter's saved head predicts (its output weight's rows), or undefined when the
+ * folder keeps no head. The base model must be opened with that many before the adapter goes on: a head
+ * trained on three labels does not fit a checkpoint's two-class head.
+ */
+export function adapterHeadClasses(folder: Folder): number | undefined {
+  const file = [bottleneckWeightsFile, 'adapter_model.safetensors'].find((f) => folder[f] !== undefined);
+  const bytes = file === undefined ? undefined : folder[file];
+  if (file === undefined || bytes === undefined || typeof bytes === 'string') return undefined;
+  for (const [key, tensor] of safetensorsToTensors(file, bytes)) {
+    const name = key.startsWith(prefix)
+      ? key.slice(prefix.length)
+      : key.startsWith(promptLearningHeadPrefix)
+        ? key.slice(promptLearningHeadPrefix.length)
+        : key;
+    if (headOutputWeights.includes(name) && tensor.shape.length === 2) return tensor.shape[0];
+  }
+  return undefined;
+}
+
 /** Splits a weights file into the head's tensors (by model parameter name) and the method's (by key). */
 function splitHead(model: EncoderModel, file: string, bytes: Uint8Array) {
   const head = new Map<string, Float32Array>();
