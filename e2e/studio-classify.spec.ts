@@ -27,8 +27,9 @@ test('a dropped sentence-pair TSV trains full fine-tuning and LoRA classifiers, 
   await page.goto('/');
   await page.getByTestId('model-picker').selectOption('builtin-tiny-bert');
   await expect(page.getByTestId('classifier-note')).toBeVisible();
-  // The planner models decoders only: the setup says so instead of showing a plan.
-  await expect(page.getByTestId('no-memory-plan')).toBeVisible();
+  // The encoder's memory plan (an estimate), which says encoders have no gradient checkpointing.
+  await expect(page.getByTestId('memory-plan')).toHaveAttribute('data-fits', 'true');
+  await expect(page.getByTestId('encoder-plan-note')).toContainText('no gradient checkpointing');
 
   const dataTransfer = await page.evaluateHandle((text) => {
     const transfer = new DataTransfer();
@@ -55,6 +56,13 @@ test('a dropped sentence-pair TSV trains full fine-tuning and LoRA classifiers, 
   await page.getByTestId('setting-lr').fill('0.01');
   await page.getByTestId('setting-seqLen').fill('24');
   await page.getByTestId('setting-evalEvery').fill('5');
+  // A tiny budget: the encoder's plan does not fit, and start refuses the runs as it refuses a decoder's.
+  await page.getByTestId('setting-memoryBudget').fill('0.0001');
+  await expect(page.getByTestId('plan-fit')).toHaveText('does not fit ✗');
+  await page.getByTestId('start-compare').click();
+  await expect(page.getByTestId('setup-problem')).toContainText('will not fit, so it was not started');
+  await expect(page.getByTestId('run-card')).toHaveCount(0);
+  await page.getByTestId('setting-memoryBudget').fill('4');
   await page.getByTestId('start-compare').click();
   const cards = page.getByTestId('run-card');
   await expect(cards).toHaveCount(2);

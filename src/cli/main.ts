@@ -49,9 +49,11 @@ Commands:
        [--target-modules a,b|all-linear] [--optimizer adamw|sgd] [--memory-budget SIZE] [--max-buffer-size SIZE] [--json]
       The run's GPU memory plan (an estimate) from config.json alone, by component, and whether it fits
       --memory-budget (default 4GiB) and the per-buffer limit (WebGPU's default 128 MiB, or --max-buffer-size).
+      An encoder's config (BERT, DistilBERT, RoBERTa) is planned as train --task classification runs it,
+      with --num-labels K classes (default 2).
   train --task classification --model DIR --data FILE --method full|lora|dora|ia3|prompt|prefix|bottleneck
-        --out DIR [--validation FILE | --validation-fraction X] [--epochs N] [--batch-size N] [--seq-len N]
-        [--lr X] [--warmup-steps N] [--weight-decay X] [--seed S] [--lora-r R] [--lora-alpha A]
+        --out DIR [--validation FILE | --validation-fraction X] [--epochs N] [--batch-size N] [--grad-accum N]
+        [--seq-len N] [--lr X] [--warmup-steps N] [--weight-decay X] [--seed S] [--lora-r R] [--lora-alpha A]
         [--lora-dropout P] [--target-modules a,b] [--num-virtual-tokens N] [--prefix-projection]
         [--reduction-factor N] [--hidden-dropout P] [--attention-dropout P] [DATA FLAGS] [--json]
       Fine-tune a BERT, DistilBERT or RoBERTa classifier on a classification or sentence-pair file (MRPC's
@@ -128,6 +130,7 @@ const stringFlags = [
   'task',
   'memory-budget',
   'max-buffer-size',
+  'num-labels',
   'checkpoint-every',
   'checkpoint-dir',
 ] as const;

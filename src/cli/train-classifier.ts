@@ -7,7 +7,7 @@
  * After every epoch it evaluates the validation split (--validation FILE or --validation-fraction X) and
  * reports loss, accuracy, F1 and the confusion matrix; with --json one JSON line per epoch and a summary.
  * Defaults follow HF's run_glue: --seq-len 128, --batch-size 32, --epochs 3, --lr 2e-5 (PEFT methods:
- * defaultLearningRate),
+ * defaultLearningRate), --grad-accum 1 (N micro-batches of --batch-size rows per update),
  * linear decay, AdamW, clipping at 1. Training applies the model's dropout as HF's Trainer does
  * (hidden_dropout_prob and the classifier's; --hidden-dropout P sets both, 0 turns them off), and
  * attention-probability dropout (attention_probs_dropout_prob, inside the attention kernels;
@@ -23,16 +23,23 @@ import {
   classifierFolder,
   pairEncoderFor as sharedPairEncoderFor,
 } from '../train/classify/classifier-folder';
+import { checkEncoderRunMemory, encoderMethodSettings } from '../train/classify/classifier-memory';
 import { encodeClassificationSplit } from '../train/classify/classifier-run-data';
 import { ClassifierTrainer, type EvaluationResult } from '../train/classify/classifier-trainer';
 import type { PairEncoder } from '../train/classify/pair-encoder';
 import type { ModelFiles } from '../train/io/model-files';
 import { createEncoderModel, maxEncoderTokens } from '../train/models/bert';
 import { openEncoderCheckpoint } from '../train/models/bert-checkpoint';
-import { classifierMethodFromFlags, classifierMethods, defaultLearningRate } from './classifier-method';
+import {
+  classifierMethodFromFlags,
+  classifierMethodSpec,
+  classifierMethods,
+  defaultLearningRate,
+} from './classifier-method';
 import { readDatasetsFromFlags } from './dataset-flags';
 import { numberFlag } from './load-model';
 import { modelFilesFor } from './model-source';
+import { memoryBudgetFromFlags } from './plan';
 import { CliUsageError } from './usage-error';
 
 export type ClassifierFlags = Partial<Record<string, string | boolean>>;
@@ -76,9 +83,18 @@ export async function runTrainClassifier(flags: ClassifierFlags): Promise<number
       `--task classification trains --method ${classifierMethods.join('|')}, not ${String(method)}.`,
     );
   if (typeof flags.out !== 'string') throw new CliUsageError('--out DIR is required.');
+  // Checkpoints of classification runs are written by the studio's worker (classifier-checkpoint.ts);
+  // the CLI's epoch loop does not write or read them, so the flags are refused rather than ignored.
+  for (const flag of ['checkpoint-every', 'checkpoint-dir', 'resume'])
+    if (flags[flag] !== undefined)
+      throw new CliUsageError(
+        `--${flag} is not supported with --task classification yet; run the classifier without it (the studio checkpoints classification runs).`,
+      );
   const int = (name: string, fallback: number, min = 1) =>
     numberFlag(flags[name], name, fallback, (n) => Number.isInteger(n) && n >= min);
   const batchSize = int('batch-size', 32);
+  // Micro-batches of --batch-size rows per update, their gradients summed (HF's gradient_accumulation_steps).
+  const gradAccum = int('grad-accum', 1);
   const epochs = int('epochs', 3);
   const seed = int('seed', 42, 0);
   const lr = numberFlag(flags.lr, 'lr', defaultLearningRate(method), (n) => n > 0);
@@ -130,6 +146,20 @@ export async function runTrainClassifier(flags: ClassifierFlags): Promise<number
     const p = numberFlag(flags['attention-dropout'], 'attention-dropout', 0.1, (n) => n >= 0 && n < 1);
     model.config.dropout.attentionProbs = p;
   }
+  // Refused from the memory plan, with what to change, before the method and the steps are planned.
+  checkEncoderRunMemory(
+    model.config,
+    encoderMethodSettings(classifierMethodSpec(method, flags)),
+    {
+      B: batchSize,
+      T,
+      gradAccum,
+      dropout: true,
+      initialisedHead: checkpoint.initialised,
+      memoryBudgetBytes: memoryBudgetFromFlags(flags),
+    },
+    runtime.device.limits,
+  );
   const trained = await classifierMethodFromFlags(
     runtime,
     model,
@@ -139,9 +169,10 @@ export async function runTrainClassifier(flags: ClassifierFlags): Promise<number
     checkpoint.initialised,
   );
   const adaptation = trained.adaptation;
-  const steps = Math.ceil(trainExamples.length / batchSize) * epochs;
+  const steps = Math.ceil(Math.ceil(trainExamples.length / batchSize) / gradAccum) * epochs;
   const trainer = await ClassifierTrainer.create(runtime, model, adaptation, {
     batchSize,
+    gradAccum,
     T,
     epochs,
     hyper: { lr, weightDecay },

@@ -8,28 +8,32 @@
  * arena's bytes, all measured), and an eval event with the loss and the classification scores after every
  * epoch, every `train.evalEvery` updates and at the end. It exports what `whetstone train --task
  * classification` writes: a Hugging Face folder for full fine-tuning, the method's PEFT SEQ_CLS folder
- * (head as modules_to_save) or bottleneck folder otherwise. Classification runs cannot checkpoint or resume
- * yet (ClassifierCheckpointError). Training settings: TrainConfig's optimizer, lr, betas, eps, weight
- * decay, clipping, schedule, warmup, epochs or steps, batch size, seed and shuffle; the length is
- * min(seqLen, the model's positions); model dropout is on as HF's Trainer has it; gradient accumulation and
- * gradient checkpointing are not implemented for encoders (gradAccum > 1 is refused).
+ * (head as modules_to_save) or bottleneck folder otherwise. It checkpoints and resumes as decoder runs do
+ * (classifier-checkpoint.ts: trainable tensors with the head, AdamW moments, the data position; dropout
+ * follows the update count), so a resumed run continues exactly. Training settings: TrainConfig's
+ * optimizer, lr, betas, eps, weight decay, clipping, schedule, warmup, epochs or steps, batch size, seed
+ * and shuffle; the length is min(seqLen, the model's positions); model dropout is on as HF's Trainer has
+ * it; gradient accumulation (micro-batches drawn across epochs as the decoder Trainer draws them, one
+ * progress event per update). Gradient checkpointing is not implemented for encoders.
  */
 import type { Runtime } from '../../gpu/runtime';
+import type { TrainerPosition } from '../checkpoint-state';
 import { epochBatches } from '../data/order';
 import { filesFromMemory } from '../io/model-files';
 import { createEncoderModel, maxEncoderTokens } from '../models/bert';
 import { openEncoderCheckpoint } from '../models/bert-checkpoint';
-import { TrainConfigError, validateTrainConfig } from '../train-config';
+import { validateTrainConfig } from '../train-config';
 import type { ClassifyInput } from '../worker/protocol';
 import type { EngineEvent, OpenedRun } from '../worker/run-engine';
 import { runMemory } from '../worker/run-memory';
 import type { RunSpec } from '../worker/run-spec';
+import { checkClassifierResumable, classifierCheckpointState } from './classifier-checkpoint';
 import { classifierFolder, folderBytes, pairEncoderFor } from './classifier-folder';
-import { checkEncoderRunMemory } from './classifier-memory';
+import { checkEncoderRunMemory, encoderMethodSettings } from './classifier-memory';
 import { classifierMethodFromSpec } from './classifier-method';
 import { type ClassifierScoring, classificationScores, encodeInput, softmax } from './classifier-model';
 import { encodeClassificationSplit, readClassificationRows } from './classifier-run-data';
-import { ClassifierCheckpointError, type ClassProbabilities, TaskMismatchError } from './classifier-target';
+import { type ClassProbabilities, TaskMismatchError } from './classifier-target';
 import { type ClassificationExample, ClassifierTrainer } from './classifier-trainer';
 
 export interface OpenedClassifierRun extends OpenedRun {
@@ -48,15 +52,7 @@ export async function openClassifierRun(
   spec: RunSpec,
   signal: AbortSignal,
 ): Promise<OpenedClassifierRun> {
-  if (spec.resumeFrom)
-    throw new ClassifierCheckpointError(
-      'Classification runs cannot resume from a checkpoint yet; start the run again from the beginning.',
-    );
   const config = validateTrainConfig(spec.train);
-  if (config.gradAccum > 1)
-    throw new TrainConfigError(
-      `Classification runs do not accumulate gradients yet (gradient accumulation is ${config.gradAccum}); set it to 1 and raise the batch size instead.`,
-    );
   // The label set comes from the data before the model is opened: it sizes the head.
   const rows = await readClassificationRows(spec);
   const files = filesFromMemory(spec.modelFiles, spec.modelName);
@@ -67,19 +63,23 @@ export async function openClassifierRun(
   });
   const maxLength = Math.min(config.seqLen, maxEncoderTokens(checkpoint.config));
   const split = encodeClassificationSplit(rows, encoder, { maxLength, seed: config.seed });
+  // A checkpoint of another method, other rows or other settings is refused before any upload.
+  const run = { method: spec.method.method, config, train: split.train };
+  if (spec.resumeFrom) checkClassifierResumable(spec.resumeFrom, run);
   const B = config.batchSize;
   const memory = runMemory(shared);
   const runtime = memory.runtime;
-  // Refused here, with what to change, before any weight is uploaded.
-  const baseParams = [...checkpoint.shapes.values()].reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+  // Refused here, from the memory plan and with what to change, before any weight is uploaded.
   checkEncoderRunMemory(
     checkpoint.config,
+    encoderMethodSettings(spec.method),
     {
       B,
       T: split.T,
-      baseParams,
-      // PEFT methods train a small fraction; their few tensors are left out of this estimate.
-      trainableParams: spec.method.method === 'full' ? baseParams : 0,
+      optimizer: config.optimizer,
+      gradAccum: config.gradAccum,
+      dropout: true,
+      initialisedHead: checkpoint.initialised,
       ...(config.memoryBudgetBytes ? { memoryBudgetBytes: config.memoryBudgetBytes } : {}),
     },
     runtime.device.limits,
@@ -94,10 +94,11 @@ export async function openClassifierRun(
       checkpoint.initialised,
     );
     const adaptation = method.adaptation;
-    const perEpoch = Math.ceil(split.train.length / B);
+    const perEpoch = Math.ceil(Math.ceil(split.train.length / B) / config.gradAccum);
     const totalSteps = config.steps ?? perEpoch * config.epochs;
     const trainer = await ClassifierTrainer.create(runtime, model, adaptation, {
       batchSize: B,
+      gradAccum: config.gradAccum,
       T: split.T,
       epochs: config.epochs,
       optimizer: config.optimizer,
@@ -123,28 +124,37 @@ export async function openClassifierRun(
     };
     const labels = split.labelSet.map(String);
     const validationTokens = tokensOf(split.validation);
+    // Where the data order stands; a checkpoint saves it and a resume starts from it.
+    let at: TrainerPosition = { step: 0, epoch: 0, queue: [] };
+    if (spec.resumeFrom) {
+      trainer.restore(spec.resumeFrom.tensors, spec.resumeFrom.position.step);
+      at = structuredClone(spec.resumeFrom.position);
+    }
+    // Micro-batches run on across an epoch's end, as the decoder Trainer draws them.
+    const nextMicroBatch = () => {
+      if (at.queue.length === 0)
+        at.queue = epochBatches(split.train.length, B, at.epoch++, {
+          shuffle: config.shuffle,
+          seed: config.seed,
+        });
+      return (at.queue.shift() as number[]).map((i) => split.train[i] as ClassificationExample);
+    };
 
     async function* events(): AsyncGenerator<EngineEvent> {
-      let queue: number[][] = [];
-      let epoch = 0;
-      for (let s = 0; s < totalSteps; s++) {
+      for (let s = at.step; s < totalSteps; s++) {
         if (signal.aborted) return;
-        if (queue.length === 0)
-          queue = epochBatches(split.train.length, B, epoch++, {
-            shuffle: config.shuffle,
-            seed: config.seed,
-          });
-        const batch = (queue.shift() as number[]).map((i) => split.train[i] as ClassificationExample);
+        const micro = Array.from({ length: config.gradAccum }, nextMicroBatch);
         const started = performance.now();
-        const loss = await trainer.step(batch, totalSteps);
+        const loss = await trainer.update(micro, totalSteps);
+        at.step = s + 1;
         const gradNorm = await trainer.gradNorm();
         const stepTimeMs = performance.now() - started;
-        const tokens = tokensOf(batch);
+        const tokens = micro.reduce((n, batch) => n + tokensOf(batch), 0);
         const stats = shared.arena.stats();
         yield {
           kind: 'step',
           step: s + 1,
-          epoch,
+          epoch: at.epoch,
           loss,
           lr: trainer.learningRate,
           gradNorm,
@@ -156,7 +166,7 @@ export async function openClassifierRun(
           trainableParams: counts.trainable,
           totalParams: counts.total,
         };
-        const endOfEpoch = queue.length === 0;
+        const endOfEpoch = at.queue.length === 0;
         const last = s + 1 === totalSteps;
         const every = config.evalEvery > 0 && (s + 1) % config.evalEvery === 0;
         if (split.validation.length > 0 && (last || endOfEpoch || every)) {
@@ -186,12 +196,8 @@ export async function openClassifierRun(
           'This is a classification run: it gives class probabilities, not text. Use classify instead of generate.',
         );
       },
-      checkpoint() {
-        return Promise.reject(
-          new ClassifierCheckpointError(
-            'Classification runs cannot checkpoint yet; set checkpoint every to 0.',
-          ),
-        );
+      async checkpoint() {
+        return classifierCheckpointState(await trainer.checkpointTensors(), at, run);
       },
       release: () => memory.release(),
       async classify(input) {

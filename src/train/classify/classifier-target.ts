@@ -1,16 +1,12 @@
 /**
  * What the worker's handler needs to know about classifiers without loading the GPU engine: the named
- * errors for a request that does not fit the model's task (a `generate` on a classification run, a
- * `classify` on a language model), the one classification runs give for checkpoints, and whether a set of
- * model files is an encoder classifier (BERT, DistilBERT, RoBERTa), read from its config.json.
+ * error for a request that does not fit the model's task (a `generate` on a classification run, a
+ * `classify` on a language model), and whether a set of model files is an encoder classifier (BERT,
+ * DistilBERT, RoBERTa), read from its config.json.
  */
 
 export class TaskMismatchError extends Error {
   override readonly name = 'TaskMismatchError';
-}
-
-export class ClassifierCheckpointError extends Error {
-  override readonly name = 'ClassifierCheckpointError';
 }
 
 /** The softmax class probabilities of one input, with the class names in class-id order. */

@@ -6,11 +6,18 @@
  * Every batch has the same [B, T] shape, so the steps are planned once: rows are right-padded to T and a
  * short last batch is filled with ignored rows (label −100: no loss, no gradient), and the gradient is the
  * mean over the batch's real rows, as HF's Trainer computes it.
+ * Gradient accumulation (`gradAccum` micro-batches per update) sums the micro-batches' gradients into
+ * their own buffers, each scaled by 1 / (the real rows of the whole update), as the decoder Trainer does
+ * with label tokens: the update equals one batch of all those rows. Dropout masks are drawn per
+ * micro-batch (number update · gradAccum + m), so they follow the update count and a resumed run
+ * (classifier-checkpoint.ts) draws the same ones.
  *
  * Dimension letters: B rows per batch, T tokens per row, K classes.
  */
+import { add } from '../../gpu/kernels/add/add';
 import { RecordedStep } from '../../gpu/recorded-step';
 import type { Runtime } from '../../gpu/runtime';
+import { createTensor, type Tensor } from '../../gpu/tensor';
 import { epochBatches } from '../data/order';
 import { argmaxRows, type ClassificationMetrics, classificationMetrics } from '../metrics/classification';
 import { type EncoderModel, maxEncoderTokens } from '../models/bert';
@@ -21,7 +28,12 @@ import {
   type OptimizerKind,
 } from '../optim/optimizer';
 import { learningRateMultiplier, type ScheduleKind } from '../optim/schedule';
-import type { Adaptation } from '../peft/adaptation';
+import type { Adaptation, TrainableEntry } from '../peft/adaptation';
+import {
+  type CheckpointTensors,
+  downloadTrainingTensors,
+  uploadTrainingTensors,
+} from './classifier-checkpoint';
 import { type ClassificationBatch, ClassifierStep } from './classifier-step';
 
 /** One encoded example: token ids and types (specials included), and its class. */
@@ -33,6 +45,8 @@ export interface ClassificationExample {
 
 export interface ClassifierTrainOptions {
   batchSize: number;
+  /** Micro-batches of `batchSize` rows per update (default 1), their gradients summed. */
+  gradAccum?: number;
   /** Tokens per row; examples must fit (encode them with this maxLength). */
   T: number;
   epochs: number;
@@ -160,6 +174,7 @@ export class ClassifierTrainer {
   private lastLr = 0;
 
   private constructor(
+    private readonly runtime: Runtime,
     readonly model: EncoderModel,
     private readonly options: ClassifierTrainOptions,
     private readonly trainStep: ClassifierStep,
@@ -167,6 +182,8 @@ export class ClassifierTrainer {
     private readonly optimizer: GpuOptimizer,
     private readonly optimizerStep: RecordedStep,
     readonly adaptation: Adaptation,
+    /** With gradient accumulation: the summed gradients and the step that adds a micro-batch's to them. */
+    private readonly accumulation?: { sums: Tensor[]; addGrads: RecordedStep },
   ) {}
 
   static async create(
@@ -177,6 +194,11 @@ export class ClassifierTrainer {
   ): Promise<ClassifierTrainer> {
     const { batchSize: B, T } = options;
     checkShape(model, B, T);
+    const gradAccum = options.gradAccum ?? 1;
+    if (!(Number.isInteger(gradAccum) && gradAccum >= 1))
+      throw new ClassifierTrainError(
+        `Gradient accumulation must be a whole number of micro-batches, 1 or more; got ${gradAccum}.`,
+      );
     const trainStep = await ClassifierStep.plan(
       runtime,
       model,
@@ -189,29 +211,62 @@ export class ClassifierTrainer {
       padId: options.padId,
     });
     const hyper = { ...defaultOptimizerHyperparameters, ...options.hyper };
+    const entries = adaptation.trainable();
+    const accumulation = gradAccum > 1 ? await accumulated(runtime, entries) : undefined;
     const optimizer = await GpuOptimizer.create(
       runtime,
-      adaptation.trainable(),
+      accumulation?.entries ?? entries,
       options.optimizer ?? 'adamw',
       hyper,
     );
     const optimizerStep = new RecordedStep(runtime, 'classifier optimizer step', optimizer.dispatches());
-    return new ClassifierTrainer(model, options, trainStep, evaluator, optimizer, optimizerStep, adaptation);
+    return new ClassifierTrainer(
+      runtime,
+      model,
+      options,
+      trainStep,
+      evaluator,
+      optimizer,
+      optimizerStep,
+      adaptation,
+      accumulation,
+    );
   }
 
-  /** Updates per epoch for `count` training examples. */
+  /** Updates per epoch for `count` training examples (micro-batches of an epoch, grouped by gradAccum). */
   stepsPerEpoch(count: number): number {
-    return Math.ceil(count / this.options.batchSize);
+    return Math.ceil(Math.ceil(count / this.options.batchSize) / (this.options.gradAccum ?? 1));
   }
 
   /** One update on up to B examples; returns the batch's mean loss. */
-  async step(examples: ClassificationExample[], totalSteps: number): Promise<number> {
+  step(examples: ClassificationExample[], totalSteps: number): Promise<number> {
+    return this.update([examples], totalSteps);
+  }
+
+  /**
+   * One update on up to gradAccum micro-batches of up to B examples each, their gradients summed and
+   * scaled by 1 / (all their rows); returns the mean loss over those rows.
+   */
+  async update(micro: ClassificationExample[][], totalSteps: number): Promise<number> {
     const { batchSize: B, T, padId } = this.options;
-    const batch = padBatch(examples, B, T, padId);
-    // Dropout masks (LoRA dropout) are drawn per update.
-    (this.adaptation as Partial<{ setStep(step: number): void }>).setStep?.(this.updates);
-    this.trainStep.setStep(this.updates);
-    this.trainStep.run(batch, { normalizeBy: examples.length });
+    const gradAccum = this.options.gradAccum ?? 1;
+    if (micro.length < 1 || micro.length > gradAccum)
+      throw new ClassifierTrainError(
+        `An update takes 1 to ${gradAccum} micro-batches (the gradient accumulation), got ${micro.length}.`,
+      );
+    const rows = micro.reduce((n, m) => n + m.length, 0);
+    if (this.accumulation) for (const sum of this.accumulation.sums) this.clear(sum);
+    let lossSum = 0;
+    for (const [m, examples] of micro.entries()) {
+      // Dropout masks (the model's and LoRA's) are drawn per micro-batch.
+      const draw = this.updates * gradAccum + m;
+      (this.adaptation as Partial<{ setStep(step: number): void }>).setStep?.(draw);
+      this.trainStep.setStep(draw);
+      this.trainStep.run(padBatch(examples, B, T, padId), { normalizeBy: rows });
+      this.accumulation?.addGrads.replay();
+      const losses = await this.trainStep.rowLosses();
+      lossSum += losses.slice(0, examples.length).reduce((a, b) => a + b, 0);
+    }
     const warmupSteps = this.options.warmupSteps ?? Math.floor((this.options.warmupRatio ?? 0) * totalSteps);
     const multiplier = learningRateMultiplier(this.options.schedule ?? 'linear', this.updates, {
       warmupSteps,
@@ -221,8 +276,29 @@ export class ClassifierTrainer {
     this.lastLr = this.optimizer.hyper.lr * multiplier;
     this.optimizer.setStep(this.updates, this.lastLr);
     this.optimizerStep.replay();
-    const rows = await this.trainStep.rowLosses();
-    return rows.slice(0, examples.length).reduce((a, b) => a + b, 0) / examples.length;
+    return rows === 0 ? 0 : lossSum / rows;
+  }
+
+  /** Updates done; the optimizer's step count and the dropout masks follow it. */
+  get updatesDone(): number {
+    return this.updates;
+  }
+
+  /** The trainable tensors and the optimizer's moments, downloaded (call between updates). */
+  checkpointTensors(): Promise<CheckpointTensors> {
+    return downloadTrainingTensors(this.runtime, this.adaptation.trainable(), this.optimizer.state());
+  }
+
+  /** Puts a checkpoint's tensors and moments back and continues after its `updates` updates. */
+  restore(tensors: CheckpointTensors, updates: number): void {
+    uploadTrainingTensors(this.runtime, this.adaptation.trainable(), this.optimizer.state(), tensors);
+    this.updates = updates;
+  }
+
+  private clear(tensor: Tensor): void {
+    const encoder = this.runtime.device.createCommandEncoder({ label: `clear ${tensor.label}` });
+    encoder.clearBuffer(tensor.buffer);
+    this.runtime.device.queue.submit([encoder.finish()]);
   }
 
   /** Trains for the configured epochs; `onEpoch` gets the mean training loss and, when given, the evaluation. */
@@ -241,13 +317,13 @@ export class ClassifierTrainer {
       const batches = epochBatches(train.length, this.options.batchSize, epoch, {
         shuffle: true,
         seed: this.options.seed ?? 0,
-      });
-      for (const indices of batches) {
-        const loss = await this.step(
-          indices.map((i) => train[i] as ClassificationExample),
-          totalSteps,
-        );
-        sum += loss * indices.length;
+      }).map((indices) => indices.map((i) => train[i] as ClassificationExample));
+      // An epoch's last update takes the micro-batches left, as few as one.
+      const gradAccum = this.options.gradAccum ?? 1;
+      for (let start = 0; start < batches.length; start += gradAccum) {
+        const micro = batches.slice(start, start + gradAccum);
+        const loss = await this.update(micro, totalSteps);
+        sum += loss * micro.reduce((n, m) => n + m.length, 0);
       }
       last = options.validation ? await this.evaluate(options.validation) : undefined;
       options.onEpoch?.(epoch, sum / train.length, last);
@@ -274,4 +350,17 @@ export class ClassifierTrainer {
   gradNorm(): Promise<number> {
     return this.optimizer.readGradNorm();
   }
+}
+
+/** Buffers the micro-batches' gradients are summed into, and the step that adds one micro-batch's. */
+async function accumulated(runtime: Runtime, entries: TrainableEntry[]) {
+  const sums = entries.map((e) => createTensor(runtime.arena, `${e.name} accumulated grad`, e.grad.shape));
+  const adds = await Promise.all(
+    entries.map((e, i) => add(runtime, { b: e.grad, out: sums[i] as Tensor, accumulate: true })),
+  );
+  return {
+    sums,
+    addGrads: new RecordedStep(runtime, 'accumulate classifier gradients', adds),
+    entries: entries.map((e, i) => ({ ...e, grad: sums[i] as Tensor })),
+  };
 }

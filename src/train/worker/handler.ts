@@ -293,8 +293,7 @@ export function createHandler(deps: HandlerDeps) {
             opened,
             abort,
             state: 'running',
-            // Classification runs cannot checkpoint yet (ClassifierCheckpointError), so none is asked of them.
-            checkpointEvery: request.spec.task === 'classification' ? 0 : (request.spec.checkpointEvery ?? 0),
+            checkpointEvery: request.spec.checkpointEvery ?? 0,
             trainedMs: request.spec.elapsedMsBefore ?? 0,
             since: deps.now(),
           };

@@ -1,7 +1,8 @@
 /**
  * Classification runs from the studio's setup: an MRPC-style TSV analysed by the dataset worker's own
  * analysis (label counts over every parsed row), turned into the studio's training dataset, planned with
- * the built-in tiny BERT: the spec is a classification run on the file (no checkpoints), "SFT vs LoRA"
+ * the built-in tiny BERT: the spec is a classification run on the file, checkpointed as language-model
+ * runs are, "SFT vs LoRA"
  * gives full fine-tuning and LoRA with the engine's default targets, and the counted split equals the
  * split the engine makes of the same file. A language model refuses labelled rows and a classifier
  * refuses pasted text, each with a message that says what to choose instead.
@@ -14,7 +15,7 @@ import { labelBalance } from '../screens/dataset/label-balance';
 import { analyzeDataset } from '../workers/dataset-analysis';
 import { taskDataProblem } from './classification-setup';
 import { type DatasetState, trainingDataOf } from './dataset-slice';
-import { defaultRunSetup, planRuns } from './run-setup';
+import { checkpointInterval, defaultRunSetup, planRuns } from './run-setup';
 
 const rows = Array.from({ length: 30 }, (_, i) => {
   const same = i % 3 !== 0;
@@ -59,7 +60,8 @@ describe('classification runs from the setup', () => {
     const spec = planning.plans[1]?.spec;
     if (!spec) throw new Error('no LoRA plan');
     expect(spec.task).toBe('classification');
-    expect(spec.checkpointEvery).toBe(0);
+    expect(spec.checkpointEvery).toBe(checkpointInterval(spec.method, spec.train.steps ?? 30));
+    expect(spec.checkpointEvery).toBeGreaterThan(0);
     expect(spec.modelName).toBe(builtinTinyBert.modelName);
     expect(spec.method).toEqual({ method: 'lora', r: 8, alpha: 16, dropout: 0.05 });
     expect(spec.data?.file?.blob).toBe(file);

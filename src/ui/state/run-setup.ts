@@ -332,10 +332,8 @@ export function planRuns(
         method,
         train,
         ...planned.spec,
-        // Classification runs send no checkpoints (the worker cannot resume them yet).
-        checkpointEvery: classifier
-          ? 0
-          : checkpointInterval(method, train.steps ?? studioTrainDefaults.steps ?? 30),
+        // Classifiers checkpoint and resume as language models do (classifier-checkpoint.ts).
+        checkpointEvery: checkpointInterval(method, train.steps ?? studioTrainDefaults.steps ?? 30),
       },
     };
   });

@@ -1,0 +1,117 @@
+/**
+ * Checkpoints of classification runs, in the decoder runs' format (checkpoint-state.ts): the trainable
+ * tensors as `param:<name>` (the classification head included, whichever method trains it), AdamW's
+ * moments as `exp_avg:<name>` / `exp_avg_sq:<name>`, and the position (updates done, epochs started, the
+ * current epoch's unused micro-batches). Dropout masks and the optimizer's bias corrections follow the
+ * update count (masks are seeded by the run's seed and the micro-batch number), so the position is the
+ * whole of the run's random state: a resumed run gives the same batches, masks and updates.
+ * A resume is refused (CheckpointError) when the method, the training rows or a setting that decides the
+ * updates differ (checkpoint-resume.ts), since the result would follow neither run.
+ */
+import type { Runtime } from '../../gpu/runtime';
+import { downloadTensor, type Tensor, writeTensor } from '../../gpu/tensor';
+import { checkResumable } from '../checkpoint-resume';
+import { CheckpointError, type CheckpointState, type TrainerPosition } from '../checkpoint-state';
+import type { TrainableEntry } from '../peft/adaptation';
+import type { TrainConfig } from '../train-config';
+import type { ClassificationExample } from './classifier-trainer';
+
+/** The optimizer's per-tensor moments (AdamW), in trainable order; empty for SGD. */
+export interface SavedMoments {
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+}
+
+export type CheckpointTensors = CheckpointState['tensors'];
+
+/** A 64-bit FNV-1a fingerprint (hex) of the examples' ids, token types and labels, in order. */
+export function classificationDataFingerprint(examples: readonly ClassificationExample[]): string {
+  // Two 32-bit FNV-1a lanes with different offsets; this guards against mistakes, not attacks.
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193 ^ 0x5bd1e995;
+  const mix = (value: number) => {
+    const v = value >>> 0;
+    h1 = Math.imul(h1 ^ (v & 0xffff), 0x01000193) >>> 0;
+    h1 = Math.imul(h1 ^ (v >>> 16), 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ (v & 0xffff), 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ ((v >>> 16) + 0x9e37), 0x01000193) >>> 0;
+  };
+  mix(examples.length);
+  for (const e of examples) {
+    mix(e.ids.length);
+    for (const id of e.ids) mix(id);
+    for (const type of e.tokenTypes) mix(type);
+    mix(e.label);
+  }
+  return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
+}
+
+/** The trainable tensors and their moments, downloaded (call between updates). */
+export async function downloadTrainingTensors(
+  runtime: Runtime,
+  entries: readonly TrainableEntry[],
+  moments: readonly SavedMoments[],
+): Promise<CheckpointTensors> {
+  const tensors: CheckpointTensors = new Map();
+  const put = async (key: string, tensor: Tensor) =>
+    tensors.set(key, { shape: [...tensor.shape], data: await downloadTensor(runtime.arena, tensor) });
+  for (const entry of entries) await put(`param:${entry.name}`, entry.param);
+  for (const [i, m] of moments.entries()) {
+    const name = (entries[i] as TrainableEntry).name;
+    await put(`exp_avg:${name}`, m.expAvg);
+    await put(`exp_avg_sq:${name}`, m.expAvgSq);
+  }
+  return tensors;
+}
+
+/** Writes saved trainable tensors and moments back; every one must be there, at its size. */
+export function uploadTrainingTensors(
+  runtime: Runtime,
+  entries: readonly TrainableEntry[],
+  moments: readonly SavedMoments[],
+  tensors: CheckpointTensors,
+): void {
+  const targets: [string, Tensor][] = entries.map((e) => [`param:${e.name}`, e.param]);
+  for (const [i, m] of moments.entries()) {
+    const name = (entries[i] as TrainableEntry).name;
+    targets.push([`exp_avg:${name}`, m.expAvg], [`exp_avg_sq:${name}`, m.expAvgSq]);
+  }
+  // Every tensor is checked before any is written, so a refused checkpoint leaves the run as it was.
+  for (const [key, tensor] of targets) {
+    const saved = tensors.get(key);
+    if (!saved || saved.data.length !== tensor.size)
+      throw new CheckpointError(
+        `The checkpoint has no ${key} of ${tensor.size} values: it is of another model or method. ` +
+          'Start the run again from the beginning.',
+      );
+  }
+  for (const [key, tensor] of targets)
+    writeTensor(runtime.device, tensor, (tensors.get(key) as { data: Float32Array }).data);
+}
+
+/** Refuses a checkpoint of another method, other rows or other update-deciding settings. */
+export function checkClassifierResumable(
+  saved: CheckpointState,
+  now: { method: string; config: TrainConfig; train: readonly ClassificationExample[] },
+): void {
+  checkResumable(
+    saved,
+    { method: now.method, config: now.config, dataFingerprint: classificationDataFingerprint(now.train) },
+    'The checkpoint',
+  );
+}
+
+/** A checkpoint of a classification run at `position`. */
+export function classifierCheckpointState(
+  tensors: CheckpointTensors,
+  position: TrainerPosition,
+  run: { method: string; config: TrainConfig; train: readonly ClassificationExample[] },
+): CheckpointState {
+  return {
+    position: structuredClone(position),
+    config: run.config,
+    method: run.method,
+    dataFingerprint: classificationDataFingerprint(run.train),
+    tensors,
+  };
+}
