@@ -127,4 +127,19 @@ test('a dropped sentence-pair TSV trains full fine-tuning and LoRA classifiers, 
     await expect(column.getByTestId('classify-stats')).toContainText('in the worker');
   }
   await snap(page, testInfo, 'classification-playground');
+
+  // The LoRA run's kept adapter, scored again on its run's split, gets the run's own last accuracy.
+  const loraId = ids[1] as string;
+  const loraLast = evals.filter((e) => e.runId === loraId).at(-1)?.classification;
+  if (!loraLast) throw new Error('the LoRA run sent no classification scores');
+  await page.getByTestId('tab-adapters').click();
+  const kept = page.locator(`[data-testid="adapter-entry"][data-run-id="${loraId}"]`);
+  await kept.getByTestId('evaluate-run').selectOption(loraId);
+  await kept.getByTestId('evaluate-adapter').click();
+  await expect(kept.getByTestId('evaluate-result')).toContainText('accuracy', { timeout: 60_000 });
+  await page.getByTestId('tab-studio').click();
+  const row = page.locator(`[data-testid="evaluation-row"][data-run-id="${loraId}"]`);
+  const accuracy = String(loraLast.accuracy);
+  await expect(row.getByTestId('evaluation-scores')).toHaveAttribute('data-accuracy', accuracy);
+  await expect(row.getByTestId('evaluation-run-scores')).toHaveAttribute('data-accuracy', accuracy);
 });

@@ -3,6 +3,7 @@
  * ("whetstone-evaluations"), one entry per evaluation, beside the run history (which keeps the runs).
  * A memory store with the same interface serves tests. Entries are plain data.
  */
+import type { ClassificationScores } from '../../train/worker/protocol';
 import { idbKeyedStore, type KeyedStore, memoryKeyedStore } from './keyed-store';
 
 /** A kept adapter scored on a run's validation split, with the run's own numbers as they were then. */
@@ -23,6 +24,10 @@ export interface AdapterEvaluation {
   loss: number;
   /** Validation examples scored. */
   examples: number;
+  /** A classification run's split: the adapter's accuracy, F1 and confusion matrix there. */
+  classification?: ClassificationScores;
+  /** The run's own scores at its last evaluation, to set beside the adapter's. */
+  runFinalClassification?: ClassificationScores;
   createdAt: number;
 }
 

@@ -3,7 +3,12 @@ import { createStore as createIdbStore } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
 import { defaultTrainConfig } from '../../train/train-config';
-import type { EvaluationData, GenerateTarget, StepProgress } from '../../train/worker/protocol';
+import type {
+  ClassificationScores,
+  EvaluationData,
+  GenerateTarget,
+  StepProgress,
+} from '../../train/worker/protocol';
 import type { RunSpec } from '../../train/worker/run-spec';
 import type { RunEvent, StudioTrainer } from '../../train/worker/training-client';
 import { type RunSpecStore, runSpecStore } from '../storage/run-spec-store';
@@ -19,7 +24,7 @@ import type { RunPlan } from './run-setup';
 import { createRunsSlice, type RunsSlice } from './runs-slice';
 
 /** A trainer whose `evaluate` records what it was asked and answers with a loss the test picks. */
-function fakeTrainer(loss: number) {
+function fakeTrainer(loss: number, classification?: ClassificationScores) {
   let listener: (event: RunEvent) => void = () => {};
   const asked: { target: GenerateTarget; data: EvaluationData }[] = [];
   const unused = async (): Promise<never> => {
@@ -36,7 +41,8 @@ function fakeTrainer(loss: number) {
     classify: unused,
     evaluate: async (target, data) => {
       asked.push({ target, data });
-      return { runId: data.runId, loss, examples: data.spec.validationTexts?.length ?? 0 };
+      const examples = data.spec.validationTexts?.length ?? 0;
+      return { runId: data.runId, loss, examples, ...(classification ? { classification } : {}) };
     },
     onEvent: (l) => {
       listener = l;
@@ -102,8 +108,9 @@ function setUp(
   loss: number,
   evaluations = memoryEvaluationStore(),
   kept?: { archive: RunArchive; specs: RunSpecStore },
+  classification?: ClassificationScores,
 ) {
-  const fake = fakeTrainer(loss);
+  const fake = fakeTrainer(loss, classification);
   let n = 0;
   const specs = kept?.specs;
   const store = createStore<RunsSlice & HistorySlice & EvaluationsSlice & Pick<AdaptersSlice, 'adapters'>>()(
@@ -206,6 +213,34 @@ describe('evaluations slice', () => {
     await store.getState().forgetEvaluation(entry?.id as string);
     expect(store.getState().evaluations.entries).toEqual([]);
     expect(await evaluations.all()).toEqual([]);
+  });
+
+  it('keeps a classifier adapter’s accuracy and F1 beside the run’s own last scores', async () => {
+    const scores = (accuracy: number, f1: number): ClassificationScores => ({
+      accuracy,
+      f1,
+      f1Kind: 'binary',
+      confusion: [
+        [1, 0],
+        [0, 1],
+      ],
+      labels: ['0', '1'],
+      count: 2,
+    });
+    const { store, emit } = setUp(0.4, memoryEvaluationStore(), undefined, scores(0.75, 0.8));
+    const [runId] = await store.getState().startRuns([plan('LoRA', ['g h i'])]);
+    const id = runId as string;
+    emit({ kind: 'progress', runId: id, progress: progress(2, 0.6) });
+    emit({ kind: 'eval', runId: id, step: 1, loss: 0.7, classification: scores(0.5, 0.4) });
+    emit({ kind: 'eval', runId: id, step: 2, loss: 0.5, classification: scores(1, 1) });
+    emit({ kind: 'run-finished', runId: id, files: {}, stopped: false });
+    await store.getState().evaluateAdapter('imported', id);
+    expect(store.getState().evaluations.entries[0]).toMatchObject({
+      loss: 0.4,
+      classification: { accuracy: 0.75, f1: 0.8 },
+      runFinalValLoss: 0.5,
+      runFinalClassification: { accuracy: 1, f1: 1 },
+    });
   });
 
   it('scores an adapter on a run of an earlier session from its kept spec', async () => {

@@ -8,7 +8,7 @@
  * (storage/run-spec-store.ts); a job has no run of its own, so its rows show no run loss.
  */
 import type { StateCreator } from 'zustand';
-import type { EvaluationData } from '../../train/worker/protocol';
+import type { ClassificationScores, EvaluationData } from '../../train/worker/protocol';
 import type { RunSpec } from '../../train/worker/run-spec';
 import { type KeptRunSpec, type RunSpecStore, restoreSpec } from '../storage/run-spec-store';
 import type { AdaptersSlice } from './adapters-slice';
@@ -70,6 +70,7 @@ interface EvaluationTarget {
   active: boolean;
   finalStep: number;
   finalValLoss?: number;
+  finalClassification?: ClassificationScores;
 }
 
 function runTarget(run: RunRecord): EvaluationTarget {
@@ -82,6 +83,7 @@ function runTarget(run: RunRecord): EvaluationTarget {
     active: isActive(run.status),
     finalStep: lastProgress(run)?.step ?? run.totalSteps,
     ...(lastEval ? { finalValLoss: lastEval.loss } : {}),
+    ...(lastEval?.classification ? { finalClassification: lastEval.classification } : {}),
   };
 }
 
@@ -246,6 +248,8 @@ export function createEvaluationsSlice(deps: EvaluationsDeps): StateCreator<Stor
             ...(target.finalValLoss === undefined ? {} : { runFinalValLoss: target.finalValLoss }),
             loss: result.loss,
             examples: result.examples,
+            ...(result.classification ? { classification: result.classification } : {}),
+            ...(target.finalClassification ? { runFinalClassification: target.finalClassification } : {}),
             createdAt: deps.now(),
           };
           set((s) => ({

@@ -2,7 +2,7 @@
  * "Evaluate on a run's validation split" for one kept adapter: pick an ended run of this session (its
  * spec is in memory) or of an earlier session (its spec was kept in IndexedDB; offered when its dataset
  * and model are still here, otherwise listed with why not) and score the adapter there. The measured loss
- * shows here and in the compare view beside the run's own final validation loss.
+ * (and a classifier's accuracy and F1) shows here and in the compare view beside the run's own.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
@@ -10,6 +10,7 @@ import type { AdapterEntry } from '../../state/adapter-store';
 import { exportedJobChoices, historyChoices } from '../../state/evaluable-history';
 import { evaluableRuns, pendingKey } from '../../state/evaluations-slice';
 import { modelFilesIfHere, useAppStore } from '../../state/store';
+import { formatScore } from '../compare/ClassificationScores';
 import { formatLoss } from '../compare/format-metric';
 
 export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
@@ -116,7 +117,11 @@ export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
       {notOffered}
       {latest && (
         <span className="muted small" data-testid="evaluate-result" data-loss={latest.loss}>
-          validation loss {formatLoss(latest.loss)} on {latest.runLabel}'s split ({latest.examples} rows)
+          validation loss {formatLoss(latest.loss)}
+          {latest.classification
+            ? `, accuracy ${formatScore(latest.classification.accuracy)}, F1 ${formatScore(latest.classification.f1)}`
+            : ''}{' '}
+          on {latest.runLabel}'s split ({latest.examples} rows)
         </span>
       )}
     </div>

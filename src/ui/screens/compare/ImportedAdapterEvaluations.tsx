@@ -2,16 +2,22 @@
  * Kept adapters scored on a run's validation split (from the adapter library), set beside that run: a
  * row per evaluation with the run's own final validation loss and the adapter's, measured by the same
  * evaluation on the same rows, and a chart per run with the adapter's loss as a point at the run's final
- * step next to the run's curves. Every number is measured in the training worker.
+ * step next to the run's curves; on a classifier's split, accuracy and F1 too. Every number is measured in
+ * the training worker.
  */
 import { useEffect, useMemo } from 'react';
+import type { ClassificationScores } from '../../../train/worker/protocol';
 import type { AdapterEvaluation } from '../../state/evaluation-store';
 import type { RunRecord } from '../../state/run-record';
 import { runColors } from '../../state/runs-slice';
 import { useAppStore } from '../../state/store';
+import { formatScore } from './ClassificationScores';
 import type { ChartRun } from './chart-data';
 import { formatLoss } from './format-metric';
 import { LossChart } from './LossChart';
+
+const scoresText = (scores: ClassificationScores | undefined) =>
+  scores ? `${formatScore(scores.accuracy)} / ${formatScore(scores.f1)} (${scores.f1Kind})` : '—';
 
 const labelOf = (e: AdapterEvaluation) => `${e.imported ? 'imported' : 'kept'}: ${e.adapterName}`;
 
@@ -57,6 +63,8 @@ export function ImportedAdapterEvaluations() {
   }, [evaluations.entries, live, past]);
 
   if (evaluations.entries.length === 0 && !evaluations.error) return null;
+  // Classifier splits also have accuracy and F1; language-model splits only the loss.
+  const scored = evaluations.entries.some((e) => e.classification);
   return (
     <section aria-labelledby="adapter-evaluations-heading" data-testid="adapter-evaluations">
       <h3 id="adapter-evaluations-heading">Adapters on a run's validation split</h3>
@@ -75,6 +83,8 @@ export function ImportedAdapterEvaluations() {
               <th scope="col">Val. loss</th>
               <th scope="col">Run's final val. loss</th>
               <th scope="col">Difference</th>
+              {scored && <th scope="col">Accuracy / F1</th>}
+              {scored && <th scope="col">Run's final accuracy / F1</th>}
               <th scope="col">Rows</th>
               <th scope="col" aria-label="Actions" />
             </tr>
@@ -94,6 +104,19 @@ export function ImportedAdapterEvaluations() {
                   {e.runFinalValLoss === undefined ? '—' : formatLoss(e.runFinalValLoss)}
                 </td>
                 <td>{e.runFinalValLoss === undefined ? '—' : formatLoss(e.loss - e.runFinalValLoss)}</td>
+                {scored && (
+                  <td data-testid="evaluation-scores" data-accuracy={e.classification?.accuracy ?? ''}>
+                    {scoresText(e.classification)}
+                  </td>
+                )}
+                {scored && (
+                  <td
+                    data-testid="evaluation-run-scores"
+                    data-accuracy={e.runFinalClassification?.accuracy ?? ''}
+                  >
+                    {scoresText(e.runFinalClassification)}
+                  </td>
+                )}
                 <td>{e.examples}</td>
                 <td>
                   <button type="button" onClick={() => void forgetEvaluation(e.id)}>
