@@ -5,7 +5,7 @@
  * where the checkpoint left it rather than from 0. Screenshots are attached.
  */
 import { expect, type Page, test } from '@playwright/test';
-import { instrument, loadWorkerOnce, sentences, snap } from './studio-helpers';
+import { idbValue, instrument, loadWorkerOnce, sentences, snap } from './studio-helpers';
 
 interface Recorded {
   kind: string;
@@ -15,34 +15,6 @@ interface Recorded {
 }
 
 const recorded = (page: Page) => page.evaluate(() => window.__workerEvents) as Promise<Recorded[]>;
-
-/** A value of an idb-keyval database, read only once the app has made the database (never creating it). */
-async function idbValue(page: Page, database: string, storeName: string, key: string): Promise<unknown> {
-  return page.evaluate(
-    async ({ database, storeName, key }) => {
-      const names = (await indexedDB.databases()).map((d) => d.name);
-      if (!names.includes(database)) return undefined;
-      return new Promise((resolve, reject) => {
-        const open = indexedDB.open(database);
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains(storeName)) {
-            db.close();
-            return resolve(undefined);
-          }
-          const get = db.transaction(storeName).objectStore(storeName).get(key);
-          get.onsuccess = () => {
-            db.close();
-            resolve(get.result);
-          };
-          get.onerror = () => reject(get.error);
-        };
-      });
-    },
-    { database, storeName, key },
-  );
-}
 
 test('a run checkpointed before a reload resumes from its step and finishes', async ({ page }, testInfo) => {
   test.setTimeout(400_000);

@@ -5,7 +5,7 @@
  * trains only the remaining steps to the end in the worker, reporting validation accuracy at the end.
  */
 import { expect, type Page, test } from '@playwright/test';
-import { instrument, loadWorkerOnce, snap } from './studio-helpers';
+import { idbValue, instrument, loadWorkerOnce, mrpcStyleTsv, snap } from './studio-helpers';
 
 interface Recorded {
   kind: string;
@@ -16,40 +16,7 @@ interface Recorded {
 
 const recorded = (page: Page) => page.evaluate(() => window.__workerEvents) as Promise<Recorded[]>;
 
-/** A value of an idb-keyval database, read only once the app has made the database (never creating it). */
-function idbValue(page: Page, database: string, storeName: string, key: string): Promise<unknown> {
-  return page.evaluate(
-    async ({ database, storeName, key }) => {
-      if (!(await indexedDB.databases()).some((d) => d.name === database)) return undefined;
-      return new Promise((resolve, reject) => {
-        const open = indexedDB.open(database);
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains(storeName)) {
-            db.close();
-            return resolve(undefined);
-          }
-          const get = db.transaction(storeName).objectStore(storeName).get(key);
-          get.onsuccess = () => {
-            db.close();
-            resolve(get.result);
-          };
-          get.onerror = () => reject(get.error);
-        };
-      });
-    },
-    { database, storeName, key },
-  );
-}
-
-/** 40 rows, MRPC's columns; the label says whether the first sentence names an animal. */
-const rows = Array.from({ length: 40 }, (_, i) => {
-  const positive = i % 5 < 3;
-  const thing = positive ? (i % 2 === 0 ? 'cat' : 'dog') : 'mat';
-  return `${positive ? 1 : 0}\t${1000 + i}\t${2000 + i}\tThe ${thing} sat .\tOn the ${['cat', 'dog', 'mat'][i % 3]} !`;
-});
-const tsv = `Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n${rows.join('\n')}\n`;
+const tsv = mrpcStyleTsv;
 
 test('a classification run checkpointed before a reload resumes from its step and finishes', async ({
   page,

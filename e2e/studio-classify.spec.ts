@@ -7,16 +7,9 @@
  * The task is trivially learnable: the label says whether the first sentence names an animal.
  */
 import { expect, test } from '@playwright/test';
-import { instrument, loadWorkerOnce, runIds, snap } from './studio-helpers';
+import { instrument, loadWorkerOnce, mrpcStyleTsv, runIds, snap } from './studio-helpers';
 
-/** 40 rows: 24 positive (cat or dog), 16 negative (mat), in MRPC's columns. */
-const rows = Array.from({ length: 40 }, (_, i) => {
-  const positive = i % 5 < 3;
-  const thing = positive ? (i % 2 === 0 ? 'cat' : 'dog') : 'mat';
-  const other = ['cat', 'dog', 'mat'][i % 3] as string;
-  return `${positive ? 1 : 0}\t${1000 + i}\t${2000 + i}\tThe ${thing} sat .\tOn the ${other} !`;
-});
-const tsv = `Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n${rows.join('\n')}\n`;
+const tsv = mrpcStyleTsv;
 
 test('a dropped sentence-pair TSV trains full fine-tuning and LoRA classifiers, scored and compared', async ({
   page,

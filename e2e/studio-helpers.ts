@@ -143,3 +143,44 @@ export async function medianTabAnswerMs(page: Page, first: string, second: strin
   answers.sort((a, b) => a - b);
   return { median: answers[Math.floor(tries / 2)] as number, answers };
 }
+
+/** A value of an idb-keyval database, read only once the app has made the database (never creating it). */
+export function idbValue(page: Page, database: string, storeName: string, key: string): Promise<unknown> {
+  return page.evaluate(
+    async ({ database, storeName, key }) => {
+      if (!(await indexedDB.databases()).some((d) => d.name === database)) return undefined;
+      return new Promise((resolve, reject) => {
+        const open = indexedDB.open(database);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains(storeName)) {
+            db.close();
+            return resolve(undefined);
+          }
+          const get = db.transaction(storeName).objectStore(storeName).get(key);
+          get.onsuccess = () => {
+            db.close();
+            resolve(get.result);
+          };
+          get.onerror = () => reject(get.error);
+        };
+      });
+    },
+    { database, storeName, key },
+  );
+}
+
+/**
+ * A sentence-pair TSV in MRPC's columns: 40 rows, 24 positive (the first sentence names a cat or a dog),
+ * 16 negative (a mat). Trivially learnable, so a few steps of the tiny BERT show learning.
+ */
+export const mrpcStyleTsv = (() => {
+  const rows = Array.from({ length: 40 }, (_, i) => {
+    const positive = i % 5 < 3;
+    const thing = positive ? (i % 2 === 0 ? 'cat' : 'dog') : 'mat';
+    const other = ['cat', 'dog', 'mat'][i % 3] as string;
+    return `${positive ? 1 : 0}\t${1000 + i}\t${2000 + i}\tThe ${thing} sat .\tOn the ${other} !`;
+  });
+  return `Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n${rows.join('\n')}\n`;
+})();

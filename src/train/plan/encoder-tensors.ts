@@ -17,7 +17,7 @@ import { encoderLayerNames, expectedEncoderWeights } from '../models/bert-weight
 import { matchesFeedforward, matchesTarget as matchesIa3Target } from '../peft/format/adapter-keys';
 import type { Ledger } from './ledger';
 import { type MethodSettings, PlanSettingsError, type TargetModulesSetting } from './method-settings';
-import { bottleneckWidth, type PlannedSite } from './method-tensors';
+import { bottleneckWidth, matchLoraSites, type PlannedSite, peftParameters } from './method-tensors';
 import { normPartialRows, type StepShape } from './step-tensors';
 
 /** The six linear layers of each encoder layer (bert-layer.ts, encoderLayerSites). */
@@ -43,18 +43,10 @@ export function encoderPlannedSites(c: EncoderConfig): PlannedSite[] {
 
 /** encoder-lora.ts's defaults (PEFT's mapping): query and value; q_lin and v_lin for DistilBERT. */
 function encoderLoraSites(c: EncoderConfig, targets: TargetModulesSetting | undefined): PlannedSite[] {
-  const chosen = targets ?? (c.family === 'distilbert' ? ['q_lin', 'v_lin'] : ['query', 'value']);
-  const sites = encoderPlannedSites(c);
-  const matched = sites.filter(
-    (s) => chosen === 'all-linear' || chosen.some((t) => s.path === t || s.path.endsWith(`.${t}`)),
+  return matchLoraSites(
+    encoderPlannedSites(c),
+    targets ?? (c.family === 'distilbert' ? ['q_lin', 'v_lin'] : ['query', 'value']),
   );
-  if (matched.length === 0)
-    throw new PlanSettingsError(
-      `No linear layer matches target modules ${JSON.stringify(chosen)}; this encoder has: ${[
-        ...new Set(sites.map((s) => s.module)),
-      ].join(', ')}.`,
-    );
-  return matched;
 }
 
 /** encoder-ia3-bottleneck.ts's defaults: key, value, output.dense (feed-forward output.dense). */
@@ -99,11 +91,6 @@ export function encoderMethodParameters(
 ): { trainable: number[][] } {
   const weights = expectedEncoderWeights(c);
   const trainable: number[][] = [];
-  const param = (label: string, shape: number[]) => {
-    ledger.tensor('adapter', label, shape);
-    ledger.tensor('gradients', `grad ${label}`, shape);
-    trainable.push(shape);
-  };
   if (m.method === 'full') {
     for (const [name, shape] of weights) {
       ledger.tensor('gradients', `grad ${name}`, shape);
@@ -111,57 +98,19 @@ export function encoderMethodParameters(
     }
     return { trainable };
   }
-  switch (m.method) {
-    case 'lora':
-    case 'dora':
-      ledger.bytes('workspace', 'rng', 16);
-      for (const s of encoderLoraSites(c, m.targetModules)) {
-        param(`${s.path}.lora_A`, [m.r, s.inFeatures]);
-        param(`${s.path}.lora_B`, [s.outFeatures, m.r]);
-        if (m.method === 'dora') param(`${s.path}.lora_magnitude_vector`, [s.outFeatures]);
-      }
-      break;
-    case 'ia3':
-      for (const s of encoderIa3Sites(c, m.targetModules, m.feedforwardModules))
-        param(`${s.path}.ia3_l`, s.feedforward ? [1, s.inFeatures] : [s.outFeatures, 1]);
-      break;
-    case 'prompt':
-      param('prompt_embeddings', [m.numVirtualTokens, c.C]);
-      break;
-    case 'prefix': {
-      // prefix-tuning.ts with token_dim = C (encoders have as many key/value heads as query heads).
-      const [P, W] = [m.numVirtualTokens, c.C];
-      const width = c.L * 2 * W;
-      const H = m.encoderHiddenSize ?? W;
-      ledger.tensor('gradients', 'grad prompt_embeddings', [P, width]);
-      ledger.tensor('workspace', 'prefix layer slice and its gradient', [P, W], 2);
-      if (!m.prefixProjection) {
-        ledger.tensor('adapter', 'prompt_embeddings', [P, width]);
-        trainable.push([P, width]);
-        break;
-      }
-      ledger.tensor('activations', 'prefix (MLP output)', [P, width]);
-      param('prompt_encoder.embedding.weight', [P, W]);
-      param('prompt_encoder.transform.0.weight', [H, W]);
-      param('prompt_encoder.transform.0.bias', [H]);
-      param('prompt_encoder.transform.2.weight', [width, H]);
-      param('prompt_encoder.transform.2.bias', [width]);
-      ledger.tensor('activations', 'prefix MLP hidden, tanh and their gradients', [P, H], 4);
-      break;
-    }
-    case 'adapter': {
-      const mw = bottleneckWidth(c, m.reductionFactor);
-      for (let i = 0; i < c.L; i++)
-        for (const position of ['attention', 'ffn']) {
-          const name = `adapters.layers.${i}.${position}`;
-          param(`${name}.down.weight`, [mw, c.C]);
-          param(`${name}.down.bias`, [mw]);
-          param(`${name}.up.weight`, [c.C, mw]);
-          param(`${name}.up.bias`, [c.C]);
-        }
-      break;
-    }
-  }
+  peftParameters(
+    {
+      C: c.C,
+      L: c.L,
+      // Encoders have as many key/value heads as query heads: prefix tuning's token_dim is C.
+      tokenDim: c.C,
+      loraSites: (targets) => encoderLoraSites(c, targets),
+      ia3Sites: (targets, feedforward) => encoderIa3Sites(c, targets, feedforward),
+    },
+    m,
+    ledger,
+    trainable,
+  );
   // WithTrainedHead: the head's modules_to_save train in full, after the inner method's parameters.
   for (const name of trainedHeadNames(c, initialisedHead)) {
     const shape = weights.get(name) as number[];

@@ -60,8 +60,14 @@ export function plannedSites(c: DecoderConfig): PlannedSite[] {
 
 /** PEFT's suffix match (src/train/peft/targets.ts), with its error when nothing matches. */
 function loraSites(c: DecoderConfig, targets: TargetModulesSetting | undefined): PlannedSite[] {
-  const chosen = targets ?? (c.family === 'gpt2' ? ['c_attn'] : ['q_proj', 'v_proj']);
-  const sites = plannedSites(c);
+  return matchLoraSites(
+    plannedSites(c),
+    targets ?? (c.family === 'gpt2' ? ['c_attn'] : ['q_proj', 'v_proj']),
+  );
+}
+
+/** The sites a LoRA target list names, by PEFT's suffix match; an error names the model's modules. */
+export function matchLoraSites(sites: PlannedSite[], chosen: TargetModulesSetting): PlannedSite[] {
   const matched = sites.filter(
     (s) => chosen === 'all-linear' || chosen.some((t) => s.path === t || s.path.endsWith(`.${t}`)),
   );
@@ -115,13 +121,6 @@ export function methodParameters(
   ledger: Ledger,
 ): { trainable: number[][] } {
   const trainable: number[][] = [];
-  const param = (label: string, shape: number[], trains = true) => {
-    ledger.tensor('adapter', label, shape);
-    if (trains) {
-      ledger.tensor('gradients', `grad ${label}`, shape);
-      trainable.push(shape);
-    }
-  };
   switch (m.method) {
     case 'full': {
       const frozen = m.freezeEmbeddings
@@ -134,57 +133,19 @@ export function methodParameters(
       }
       break;
     }
-    case 'lora':
-    case 'dora':
-      ledger.bytes('workspace', 'rng', 16);
-      for (const s of loraSites(c, m.targetModules)) {
-        param(`${s.path}.lora_A`, [m.r, s.inFeatures]);
-        param(`${s.path}.lora_B`, [s.outFeatures, m.r]);
-        if (m.method === 'dora') param(`${s.path}.lora_magnitude_vector`, [s.outFeatures]);
-      }
-      break;
-    case 'ia3':
-      for (const s of ia3Sites(c, m.targetModules, m.feedforwardModules))
-        param(`${s.path}.ia3_l`, s.feedforward ? [1, s.inFeatures] : [s.outFeatures, 1]);
-      break;
-    case 'prompt':
-      param('prompt_embeddings', [m.numVirtualTokens, c.C]);
-      break;
-    case 'prefix': {
-      const P = m.numVirtualTokens;
-      const W = prefixDims(c).tokenDim;
-      const width = c.L * 2 * W;
-      const H = m.encoderHiddenSize ?? W;
-      ledger.tensor('gradients', 'grad prompt_embeddings', [P, width]);
-      ledger.tensor('workspace', 'prefix layer slice and its gradient', [P, W], 2);
-      if (!m.prefixProjection) {
-        ledger.tensor('adapter', 'prompt_embeddings', [P, width]);
-        trainable.push([P, width]);
-        break;
-      }
-      ledger.tensor('activations', 'prefix (MLP output)', [P, width]);
-      param('prompt_encoder.embedding.weight', [P, W]);
-      param('prompt_encoder.transform.0.weight', [H, W]);
-      param('prompt_encoder.transform.0.bias', [H]);
-      param('prompt_encoder.transform.2.weight', [width, H]);
-      param('prompt_encoder.transform.2.bias', [width]);
-      ledger.tensor('activations', 'prefix MLP hidden, tanh and their gradients', [P, H], 4);
-      break;
-    }
-    case 'adapter': {
-      const mw = bottleneckWidth(c, m.reductionFactor);
-      const positions = m.positions ?? ['attention', 'ffn'];
-      for (let i = 0; i < c.L; i++) {
-        for (const position of positions) {
-          const name = `adapters.layers.${i}.${position}`;
-          param(`${name}.down.weight`, [mw, c.C]);
-          param(`${name}.down.bias`, [mw]);
-          param(`${name}.up.weight`, [c.C, mw]);
-          param(`${name}.up.bias`, [c.C]);
-        }
-      }
-      break;
-    }
+    default:
+      peftParameters(
+        {
+          C: c.C,
+          L: c.L,
+          tokenDim: m.method === 'prefix' ? prefixDims(c).tokenDim : c.C,
+          loraSites: (targets) => loraSites(c, targets),
+          ia3Sites: (targets, feedforward) => ia3Sites(c, targets, feedforward),
+        },
+        m,
+        ledger,
+        trainable,
+      );
   }
   return { trainable };
 }
@@ -241,5 +202,89 @@ export function methodStepBuffers(
     const sublayers = c.L * (m.positions ?? ['attention', 'ffn']).length;
     ledger.tensor('activations', 'bottleneck in and act', [N, mw], 2 * sublayers);
     if (training) ledger.tensor('workspace', 'd bottleneck act and in', [N, mw], 2 * sublayers);
+  }
+}
+
+/** What the PEFT methods' parameters depend on: the width, the layers and where each method adapts. */
+export interface PeftModelShape {
+  C: number;
+  L: number;
+  /** Prefix tuning's key/value width per layer (KV heads × head size on GQA decoders, C on encoders). */
+  tokenDim: number;
+  loraSites(targets: TargetModulesSetting | undefined): PlannedSite[];
+  ia3Sites(
+    targets: TargetModulesSetting | undefined,
+    feedforward: string[] | undefined,
+  ): (PlannedSite & { feedforward: boolean })[];
+}
+
+/**
+ * A PEFT method's parameters and gradients, into the ledger and `trainable` in the order the adaptations'
+ * constructors allocate them; decoders and encoders differ only in `model`. Full fine-tuning is the
+ * caller's.
+ */
+export function peftParameters(
+  model: PeftModelShape,
+  m: MethodSettings,
+  ledger: Ledger,
+  trainable: number[][],
+): void {
+  const param = (label: string, shape: number[]) => {
+    ledger.tensor('adapter', label, shape);
+    ledger.tensor('gradients', `grad ${label}`, shape);
+    trainable.push(shape);
+  };
+  switch (m.method) {
+    case 'lora':
+    case 'dora':
+      ledger.bytes('workspace', 'rng', 16);
+      for (const s of model.loraSites(m.targetModules)) {
+        param(`${s.path}.lora_A`, [m.r, s.inFeatures]);
+        param(`${s.path}.lora_B`, [s.outFeatures, m.r]);
+        if (m.method === 'dora') param(`${s.path}.lora_magnitude_vector`, [s.outFeatures]);
+      }
+      break;
+    case 'ia3':
+      for (const s of model.ia3Sites(m.targetModules, m.feedforwardModules))
+        param(`${s.path}.ia3_l`, s.feedforward ? [1, s.inFeatures] : [s.outFeatures, 1]);
+      break;
+    case 'prompt':
+      param('prompt_embeddings', [m.numVirtualTokens, model.C]);
+      break;
+    case 'prefix': {
+      const P = m.numVirtualTokens;
+      const W = model.tokenDim;
+      const width = model.L * 2 * W;
+      const H = m.encoderHiddenSize ?? W;
+      ledger.tensor('gradients', 'grad prompt_embeddings', [P, width]);
+      ledger.tensor('workspace', 'prefix layer slice and its gradient', [P, W], 2);
+      if (!m.prefixProjection) {
+        ledger.tensor('adapter', 'prompt_embeddings', [P, width]);
+        trainable.push([P, width]);
+        break;
+      }
+      ledger.tensor('activations', 'prefix (MLP output)', [P, width]);
+      param('prompt_encoder.embedding.weight', [P, W]);
+      param('prompt_encoder.transform.0.weight', [H, W]);
+      param('prompt_encoder.transform.0.bias', [H]);
+      param('prompt_encoder.transform.2.weight', [width, H]);
+      param('prompt_encoder.transform.2.bias', [width]);
+      ledger.tensor('activations', 'prefix MLP hidden, tanh and their gradients', [P, H], 4);
+      break;
+    }
+    case 'adapter': {
+      const mw = bottleneckWidth(model, m.reductionFactor);
+      const positions = m.positions ?? ['attention', 'ffn'];
+      for (let i = 0; i < model.L; i++) {
+        for (const position of positions) {
+          const name = `adapters.layers.${i}.${position}`;
+          param(`${name}.down.weight`, [mw, model.C]);
+          param(`${name}.down.bias`, [mw]);
+          param(`${name}.up.weight`, [model.C, mw]);
+          param(`${name}.up.bias`, [model.C]);
+        }
+      }
+      break;
+    }
   }
 }
