@@ -8,11 +8,11 @@
  * (maxStorageBufferBindingSize 128 MiB) unless --max-buffer-size gives the device's.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { batchLength, type TokenExample } from '../train/batches';
 import { encoderMethodSettings } from '../train/classify/classifier-memory';
 import { maxEncoderTokens } from '../train/models/bert';
-import { encoderArchitectureOf, parseEncoderConfig } from '../train/models/bert-config';
+import { encoderArchitectureOf, parseEncoderConfig, untypedEncoderFields } from '../train/models/bert-config';
 import { type DecoderConfig, parseModelConfig } from '../train/models/config';
 import { checkRunMemory } from '../train/plan/check-run';
 import { planEncoderMemory } from '../train/plan/encoder-plan';
@@ -140,9 +140,13 @@ function readConfigJson(spec: unknown): unknown {
  * An encoder classifier's plan, with `train --task classification`'s flags and defaults: method full,
  * batch 32, sequence length min(128, the model's positions), --num-labels classes (default 2).
  */
-function encoderPlanFromFlags(flags: PlanFlags, raw: unknown): { architecture: string; plan: MemoryPlan } {
+function encoderPlanFromFlags(
+  flags: PlanFlags,
+  raw: unknown,
+  modelName: string,
+): { architecture: string; plan: MemoryPlan } {
   const numLabels = numberFlag(flags['num-labels'], 'num-labels', 2, (n) => Number.isInteger(n) && n >= 2);
-  const config = parseEncoderConfig(raw, numLabels);
+  const config = parseEncoderConfig(raw, numLabels, modelName);
   const int = (name: string, fallback: number) =>
     numberFlag(flags[name], name, fallback, (n) => Number.isInteger(n) && n > 0);
   const step = stepSettingsFromFlags(flags);
@@ -158,7 +162,11 @@ function encoderPlanFromFlags(flags: PlanFlags, raw: unknown): { architecture: s
 
 function planFromFlags(flags: PlanFlags): { architecture: string; plan: MemoryPlan } {
   const raw = readConfigJson(flags.model);
-  if (encoderArchitectureOf(raw)) return encoderPlanFromFlags(flags, raw);
+  // A config without model_type (older BERT checkpoints) is named by its folder, as transformers does.
+  const name = resolve(String(flags.model));
+  const folderName = statSync(name).isDirectory() ? basename(name) : basename(dirname(name));
+  if (encoderArchitectureOf(raw, folderName) || untypedEncoderFields(raw))
+    return encoderPlanFromFlags(flags, raw, folderName);
   const config = parseModelConfig(raw);
   const method = methodSettingsFromFlags(flags, config);
   return {

@@ -11,6 +11,7 @@ import { type ModelFiles, readJson, readText } from '../io/model-files';
 import { writeSafetensors } from '../io/safetensors';
 import type { EncoderModel } from '../models/bert';
 import { PairEncoder } from './pair-encoder';
+import { encoderTokenizerFiles } from './wordpiece-from-vocab';
 
 export class ClassifierFilesError extends Error {
   override readonly name = 'ClassifierFilesError';
@@ -18,14 +19,14 @@ export class ClassifierFilesError extends Error {
 
 const tokenizerFiles = ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json'];
 
-/** The model's tokenizer as a pair encoder (fast-tokenizer files only). */
+/** The model's tokenizer as a pair encoder: tokenizer.json, or BERT's WordPiece built from vocab.txt. */
 export async function pairEncoderFor(files: ModelFiles): Promise<PairEncoder> {
-  if (!files.has('tokenizer.json'))
+  const tokenizer = await encoderTokenizerFiles(files);
+  if (!tokenizer)
     throw new ClassifierFilesError(
-      `${files.source} has no tokenizer.json; Whetstone reads fast-tokenizer files only. Add the model's tokenizer.json.`,
+      `${files.source} has neither tokenizer.json nor vocab.txt; Whetstone needs one of them. Add the model's tokenizer.json.`,
     );
-  const config = files.has('tokenizer_config.json') ? await readJson(files, 'tokenizer_config.json') : {};
-  return new PairEncoder(await readJson(files, 'tokenizer.json'), config as object);
+  return new PairEncoder(tokenizer.tokenizerJson, tokenizer.tokenizerConfig);
 }
 
 /** A Hugging Face folder of the fine-tuned classifier: config.json with the label set, weights, tokenizer. */
@@ -49,7 +50,19 @@ export async function classifierFolder(
   for (const [name, param] of model.params)
     tensors.push({ name, shape: [...param.shape], data: await downloadTensor(runtime.arena, param) });
   const out: Record<string, Uint8Array | string> = {
-    'config.json': JSON.stringify({ ...config, architectures: [architecture], id2label, label2id }, null, 2),
+    // model_type too: a source config without it (old BERT repos) was read by its name, which the
+    // exported folder need not carry.
+    'config.json': JSON.stringify(
+      {
+        ...config,
+        model_type: config.model_type ?? family,
+        architectures: [architecture],
+        id2label,
+        label2id,
+      },
+      null,
+      2,
+    ),
     'model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
   };
   for (const name of tokenizerFiles) if (files.has(name)) out[name] = await readText(files, name);

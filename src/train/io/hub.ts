@@ -4,7 +4,8 @@
  *
  * Contract:
  * - Fetches config.json, tokenizer.json, tokenizer_config.json, generation_config.json and
- *   chat_template.jinja when present, and model.safetensors or model.safetensors.index.json plus the
+ *   chat_template.jinja when present (an encoder without tokenizer.json: its vocab.txt, and
+ *   tokenizer_config.json if there), and model.safetensors or model.safetensors.index.json plus the
  *   shards it lists. Which files exist and their sizes come from one tree listing up front, so a
  *   missing file fails before any weight is fetched and the overall total is known from the start.
  * - Each file is written to a temporary cache entry and committed only once exactly the listed number
@@ -27,6 +28,7 @@ import {
   HubDownloadError,
   type HubTarget,
   listingFile,
+  noSafetensors,
   notInRepo,
 } from './hub-errors';
 import { type CacheEntryWriter, cacheKey, type ModelCache } from './model-cache';
@@ -56,6 +58,8 @@ export interface DownloadModelOptions {
 }
 
 const requiredFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+/** Older BERT-family repos (google/bert_uncased_L-*) ship the slow tokenizer's vocab.txt only. */
+const vocabFile = 'vocab.txt';
 const optionalFiles = ['generation_config.json', 'chat_template.jinja'];
 const singleWeights = 'model.safetensors';
 const weightIndex = 'model.safetensors.index.json';
@@ -83,7 +87,9 @@ export async function downloadModel(repo: string, options: DownloadModelOptions)
     if (size === undefined) throw notInRepo(hub, file);
     plan.set(file, size);
   };
-  for (const file of requiredFiles) need(file);
+  const vocabOnly = !listing.has('tokenizer.json') && listing.has(vocabFile);
+  for (const file of requiredFiles) if (!vocabOnly || file === 'config.json' || listing.has(file)) need(file);
+  if (vocabOnly) need(vocabFile);
   for (const file of optionalFiles) if (listing.has(file)) need(file);
 
   if (listing.has(singleWeights)) need(singleWeights);
@@ -92,13 +98,7 @@ export async function downloadModel(repo: string, options: DownloadModelOptions)
     need(weightIndex);
     await fetchToCache(hub, weightIndex, plan.get(weightIndex) ?? 0, () => {});
     for (const shard of await shardsOf(hub)) need(shard);
-  } else
-    throw new HubDownloadError(
-      repo,
-      singleWeights,
-      'unsupported',
-      `${repo}@${hub.revision} has neither ${singleWeights} nor ${weightIndex}. Whetstone reads safetensors weights only; pick a repo that has them.`,
-    );
+  } else throw noSafetensors(hub, listing);
 
   const overallTotal = [...plan.values()].reduce((a, b) => a + b, 0);
   let overallLoaded = 0;

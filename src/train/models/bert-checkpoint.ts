@@ -10,7 +10,7 @@
 import { type ModelFiles, readJson } from '../io/model-files';
 import { headerByteLength, parseSafetensorsHeader, type TensorEntry, toFloat32 } from '../io/safetensors';
 import { seededRandom } from '../seeded-random';
-import { type EncoderConfig, parseEncoderConfig } from './bert-config';
+import { type EncoderConfig, modelNameOfSource, parseEncoderConfig } from './bert-config';
 import { canonicalEncoderWeightName, expectedEncoderWeights, headWeights } from './bert-weights';
 import { ModelFilesError } from './errors';
 
@@ -62,7 +62,9 @@ export async function openEncoderCheckpoint(
   options: OpenEncoderOptions = {},
 ): Promise<EncoderCheckpoint> {
   if (!files.has('config.json')) throw new ModelFilesError(`${files.source} has no config.json.`);
-  const config = parseEncoderConfig(await readJson(files, 'config.json'), options.numLabels);
+  // A config.json without model_type is read as transformers reads it: by the repo id or folder name.
+  const name = modelNameOfSource(files.source);
+  const config = parseEncoderConfig(await readJson(files, 'config.json'), options.numLabels, name);
   const expected = expectedEncoderWeights(config);
   const head = headWeights(config);
   const found = new Map<string, { entry: TensorEntry; file: string }>();

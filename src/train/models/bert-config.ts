@@ -119,8 +119,64 @@ const familyByModelType: Record<string, EncoderArchitecture> = {
   roberta: 'RobertaModel',
 };
 
-/** The encoder architecture a config.json names, or undefined when it is not an encoder Whetstone runs. */
-export function encoderArchitectureOf(raw: unknown): EncoderArchitecture | undefined {
+/**
+ * transformers' model types whose names hold "bert" or "roberta", longest first: AutoConfig, given a
+ * config.json with no model_type, takes the longest model type found in the repo id or folder path
+ * (case-sensitive), so "distilbert-x" is DistilBERT, "albert-x" ALBERT (not run here), "bert-x" BERT.
+ */
+const nameModelTypes = [
+  'roberta-prelayernorm',
+  'xlm-roberta-xl',
+  'bert-generation',
+  'megatron-bert',
+  'xlm-roberta',
+  'squeezebert',
+  'visual_bert',
+  'distilbert',
+  'deberta-v2',
+  'mobilebert',
+  'modernbert',
+  'camembert',
+  'retribert',
+  'convbert',
+  'flaubert',
+  'roc_bert',
+  'roberta',
+  'deberta',
+  'qdqbert',
+  'rembert',
+  'albert',
+  'ibert',
+  'bert',
+];
+
+/** The model type transformers would infer from a model's name (hub repo id or folder), if any. */
+export function modelTypeFromName(modelName: string): string | undefined {
+  return nameModelTypes.find((type) => modelName.includes(type));
+}
+
+/**
+ * The name transformers would match in a ModelFiles source: the repo id of a hub download
+ * ("owner/name@rev (cached in …)"), the folder of a dropped folder or a path.
+ */
+export function modelNameOfSource(source: string): string {
+  const hub = /^([\w.-]+(?:\/[\w.-]+)?)@\S+ \(cached in /.exec(source);
+  if (hub?.[1]) return hub[1];
+  const dropped = /^the folder "(.*)"$/.exec(source);
+  if (dropped?.[1]) return dropped[1];
+  return (
+    source
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .at(-1) ?? source
+  );
+}
+
+/**
+ * The encoder architecture a config.json names, or undefined when it is not an encoder Whetstone runs.
+ * With neither "architectures" nor "model_type", `modelName` decides, as transformers' AutoConfig does.
+ */
+export function encoderArchitectureOf(raw: unknown, modelName?: string): EncoderArchitecture | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const json = raw as Json;
   const listed = Array.isArray(json.architectures) ? json.architectures[0] : undefined;
@@ -128,7 +184,19 @@ export function encoderArchitectureOf(raw: unknown): EncoderArchitecture | undef
     return (encoderArchitectures as readonly string[]).includes(listed)
       ? (listed as EncoderArchitecture)
       : undefined;
-  return typeof json.model_type === 'string' ? familyByModelType[json.model_type] : undefined;
+  if (typeof json.model_type === 'string') return familyByModelType[json.model_type];
+  const inferred = modelName === undefined ? undefined : modelTypeFromName(modelName);
+  return inferred === undefined ? undefined : familyByModelType[inferred];
+}
+
+/** A config.json that names no model type, but has the fields of BERT's (or DistilBERT's) config. */
+export function untypedEncoderFields(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const json = raw as Json;
+  if (json.model_type !== undefined || json.architectures !== undefined) return false;
+  const bert = ['type_vocab_size', 'intermediate_size', 'num_attention_heads', 'hidden_act'];
+  const distilbert = ['n_heads', 'hidden_dim', 'n_layers'];
+  return [...bert, ...distilbert].some((key) => key in json);
 }
 
 function activationOf(value: unknown): EncoderConfig['activation'] {
@@ -151,9 +219,22 @@ function labelsOf(json: Json): string[] {
   return Array.from({ length: K }, (_, i) => `LABEL_${i}`);
 }
 
-/** Parses an encoder config.json; `numLabels` overrides the checkpoint's class count (a fresh head). */
-export function parseEncoderConfig(raw: unknown, numLabels?: number): EncoderConfig {
-  const architecture = encoderArchitectureOf(raw);
+/**
+ * Parses an encoder config.json; `numLabels` overrides the checkpoint's class count (a fresh head);
+ * `modelName` (repo id or folder) stands in for a missing model_type as in transformers.
+ */
+export function parseEncoderConfig(raw: unknown, numLabels?: number, modelName?: string): EncoderConfig {
+  const architecture = encoderArchitectureOf(raw, modelName);
+  if (!architecture && untypedEncoderFields(raw)) {
+    const named = modelName === undefined ? '' : ` "${modelName}"`;
+    const other = modelName === undefined ? undefined : modelTypeFromName(modelName);
+    const why = other
+      ? `and transformers would read the name${named} as model type "${other}", which Whetstone does not run`
+      : `and the model's name${named} does not say which encoder it is (transformers looks for "bert", "distilbert" or "roberta" in it)`;
+    throw new ModelConfigError(
+      `config.json has no "model_type" and no "architectures", ${why}. If it is BERT, add "model_type": "bert" (or "distilbert", "roberta") to config.json.`,
+    );
+  }
   if (!architecture) {
     throw new ModelConfigError(
       `config.json does not describe an encoder Whetstone runs (supported: ${encoderArchitectures.join(', ')}).`,

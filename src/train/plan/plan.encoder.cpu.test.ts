@@ -4,7 +4,9 @@
  * count sizes the head; a method trains what it should; the plan says encoders have no gradient
  * checkpointing; `fits` refuses with advice; and `whetstone plan` plans an encoder's config.json.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runPlan } from '../../cli/plan';
 import { curatedModels } from '../../ui/models/curated-models';
@@ -144,5 +146,36 @@ describe('whetstone plan on an encoder config', () => {
       notes: [encoderCheckpointingNote],
     });
     expect(out.step).toMatchObject({ batchSize: 32, seqLen: 128, numLabels: 4 });
+  });
+
+  it('plans a config without model_type by its folder’s name, as transformers reads BERT-Tiny', () => {
+    // google/bert_uncased_L-2_H-128_A-2's config.json names neither a model type nor an architecture.
+    const untyped = {
+      hidden_size: 128,
+      hidden_act: 'gelu',
+      initializer_range: 0.02,
+      vocab_size: 30522,
+      hidden_dropout_prob: 0.1,
+      num_attention_heads: 2,
+      type_vocab_size: 2,
+      max_position_embeddings: 512,
+      num_hidden_layers: 2,
+      intermediate_size: 512,
+      attention_probs_dropout_prob: 0.1,
+    };
+    const folder = join(mkdtempSync(join(tmpdir(), 'plan-')), 'bert_uncased_L-2_H-128_A-2');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'config.json'), JSON.stringify(untyped));
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    expect(runPlan({ model: folder, json: true })).toBe(0);
+    const out = JSON.parse(lines.join(''));
+    // BERT-Tiny with a two-class head: 4,386,178 parameters (embeddings 3,972,864, two layers of
+    // 198,272, pooler 16,512, classifier 258).
+    expect(out.parameters.total).toBe(4_386_178);
+    expect(out.architecture).toBe('BertModel');
   });
 });

@@ -5,8 +5,14 @@
  * An encoder (BERT, DistilBERT, RoBERTa) is a classification model: its runs train a classifier head.
  */
 
+import { convertPickleHint } from '../../train/io/hub-errors';
 import type { ModelFiles } from '../../train/io/model-files';
-import { encoderArchitectureOf, parseEncoderConfig } from '../../train/models/bert-config';
+import {
+  encoderArchitectureOf,
+  modelTypeFromName,
+  parseEncoderConfig,
+  untypedEncoderFields,
+} from '../../train/models/bert-config';
 import { parseModelConfig } from '../../train/models/config';
 import type { StudioModel } from './model-catalogue';
 
@@ -21,6 +27,7 @@ const knownFiles = [
   'generation_config.json',
   'chat_template.jinja',
   'special_tokens_map.json',
+  'vocab.txt',
   'model.safetensors',
   'model.safetensors.index.json',
 ];
@@ -35,14 +42,17 @@ async function shardNames(files: ModelFiles): Promise<string[]> {
 
 /** Reads the files a model needs into memory and describes it for the picker. */
 export async function loadedModel(files: ModelFiles, id: string, label: string): Promise<StudioModel> {
-  for (const name of ['config.json', 'tokenizer.json'])
-    if (!files.has(name))
-      throw new LoadedModelError(
-        `${files.source} has no ${name}; a model folder needs config.json, tokenizer.json and safetensors weights.`,
-      );
+  if (!files.has('config.json'))
+    throw new LoadedModelError(
+      `${files.source} has no config.json; a model folder needs config.json, tokenizer.json (or an encoder's vocab.txt) and safetensors weights.`,
+    );
+  if (!files.has('tokenizer.json') && !files.has('vocab.txt'))
+    throw new LoadedModelError(
+      `${files.source} has no tokenizer.json (nor vocab.txt); a model folder needs config.json, tokenizer.json and safetensors weights.`,
+    );
   if (!files.has('model.safetensors') && !files.has('model.safetensors.index.json'))
     throw new LoadedModelError(
-      `${files.source} has no model.safetensors (or model.safetensors.index.json); Whetstone reads safetensors weights only.`,
+      `${files.source} has no model.safetensors (or model.safetensors.index.json); Whetstone reads safetensors weights only.${files.has('pytorch_model.bin') ? ` ${convertPickleHint}` : ''}`,
     );
   const bytes: Record<string, Uint8Array> = {};
   for (const name of [...knownFiles, ...(await shardNames(files))])
@@ -51,13 +61,25 @@ export async function loadedModel(files: ModelFiles, id: string, label: string):
   let encoder = false;
   try {
     const json: unknown = JSON.parse(new TextDecoder().decode(bytes['config.json']));
-    encoder = encoderArchitectureOf(json) !== undefined;
-    config = encoder ? parseEncoderConfig(json) : parseModelConfig(json);
+    // transformers reads a config.json without model_type by the model's name; the worker only sees
+    // the bytes, so the inferred model_type is written into them.
+    const name = id.replace(/^local\//, '');
+    // An untyped BERT-like config goes to the encoder parser, whose error says what to add.
+    encoder = encoderArchitectureOf(json, name) !== undefined || untypedEncoderFields(json);
+    config = encoder ? parseEncoderConfig(json, undefined, name) : parseModelConfig(json);
+    if (encoder && typeof json === 'object' && json && !('model_type' in json) && !('architectures' in json))
+      bytes['config.json'] = new TextEncoder().encode(
+        JSON.stringify({ ...json, model_type: modelTypeFromName(name) }, null, 2),
+      );
   } catch (error) {
     throw new LoadedModelError(
       `${files.source}/config.json: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  if (!encoder && !files.has('tokenizer.json'))
+    throw new LoadedModelError(
+      `${files.source} has vocab.txt but no tokenizer.json; only encoders (BERT, DistilBERT) are read from vocab.txt. Add the model's tokenizer.json.`,
+    );
   return {
     id,
     label,
