@@ -14,6 +14,7 @@
  *
  * Dimension letters: B rows per batch, T tokens per row, K classes.
  */
+
 import { add } from '../../gpu/kernels/add/add';
 import { RecordedStep } from '../../gpu/recorded-step';
 import type { Runtime } from '../../gpu/runtime';
@@ -35,6 +36,7 @@ import {
   uploadTrainingTensors,
 } from './classifier-checkpoint';
 import { type ClassificationBatch, ClassifierStep } from './classifier-step';
+import { evalBatchSize } from './eval-batch';
 
 /** One encoded example: token ids and types (specials included), and its class. */
 export interface ClassificationExample {
@@ -206,7 +208,7 @@ export class ClassifierTrainer {
       { adaptation, backward: true, ...(options.dropout ? { dropoutSeed: options.seed ?? 0 } : {}) },
     );
     const evaluator = await ClassifierEvaluator.create(runtime, model, adaptation, {
-      B,
+      B: evalBatchSize(B),
       T,
       padId: options.padId,
     });

@@ -8,9 +8,10 @@
  * Contract: `planEncoderMemory(config, method, step)` → MemoryPlan. The class count is `step.numLabels`
  * (the head [K, C]; the config's own when absent). Encoders have no gradient checkpointing: the plan says
  * so in `notes` and reports the same activations with and without it. ClassifierTrainer always plans an
- * evaluation step beside the training step, so the plan always lists one. Dropout is on by default, as
+ * evaluation step (of at most 8 rows, eval-batch.ts) beside the training step, so the plan lists one. Dropout is on by default, as
  * classification runs train with it.
  */
+import { evalBatchSize } from '../classify/eval-batch';
 import type { EncoderConfig } from '../models/bert-config';
 import { expectedEncoderWeights } from '../models/bert-weights';
 import {
@@ -83,11 +84,12 @@ export function planEncoderMemory(
   for (const [name, dims] of weights) ledger.tensor('weights', name, dims);
   const { trainable } = encoderMethodParameters(c, method, ledger, step.initialisedHead);
   const ia3Scratch = new Set<string>();
-  // The training step, then ClassifierEvaluator's forward-only step of the same shape.
+  // The training step, then ClassifierEvaluator's forward-only step of its (at most 8-row) batches.
+  const evalShape = encoderStepShape(c, method, evalBatchSize(step.batchSize), step.seqLen);
   encoderStepBuffers(c, method, shape, true, dropout, ledger);
   encoderMethodStepBuffers(c, method, N, true, ledger, ia3Scratch);
-  encoderStepBuffers(c, method, shape, false, false, ledger);
-  encoderMethodStepBuffers(c, method, N, false, ledger, ia3Scratch);
+  encoderStepBuffers(c, method, evalShape, false, false, ledger);
+  encoderMethodStepBuffers(c, method, evalShape.B * evalShape.T, false, ledger, ia3Scratch);
   optimizerBuffers(ledger, trainable, step);
   const dispatches =
     encoderStepDispatches(c, method, true) + encoderStepDispatches(c, method, false) + 3 * trainable.length;

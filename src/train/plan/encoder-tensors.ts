@@ -6,7 +6,7 @@
  * embedding indexes, the embeddings, every layer's kept tensors (an encoder has no gradient
  * checkpointing, so every layer keeps its own), the shared layer gradients, the head, the layer norms'
  * partial parameter-gradient sums, and the method's per-step buffers. ClassifierTrainer plans a training
- * step and an evaluation step of the same [B, T], so both are listed.
+ * step and an evaluation step of [min(B, 8), T] (eval-batch.ts), so both are listed.
  *
  * Dimension letters: B batch, T rows per sequence (prompt tuning's virtual tokens included), N = B·T,
  * S = prefix + T keys, C width, NH heads, D = C/NH, F feed-forward width, L layers, V vocabulary,

@@ -100,4 +100,7 @@ describe('the encoder memory plan against the arena’s measured peak', () => {
     it(`${label}: within 10%`, async () => {
       await expectWithin10Percent(model, method, 4, 32);
     });
+  it('bert, full fine-tuning with 20 rows a batch, evaluated 8 at a time: within 10%', async () => {
+    await expectWithin10Percent({ family: 'bert', ...shape }, { method: 'full' }, 20, 16);
+  });
 });
