@@ -17,7 +17,13 @@ import { encoderLayerNames, expectedEncoderWeights } from '../models/bert-weight
 import { matchesFeedforward, matchesTarget as matchesIa3Target } from '../peft/format/adapter-keys';
 import type { Ledger } from './ledger';
 import { type MethodSettings, PlanSettingsError, type TargetModulesSetting } from './method-settings';
-import { bottleneckWidth, matchLoraSites, type PlannedSite, peftParameters } from './method-tensors';
+import {
+  matchLoraSites,
+  type PeftModelShape,
+  type PlannedSite,
+  peftParameters,
+  peftStepBuffers,
+} from './method-tensors';
 import { normPartialRows, type StepShape } from './step-tensors';
 
 /** The six linear layers of each encoder layer (bert-layer.ts, encoderLayerSites). */
@@ -39,6 +45,18 @@ export function encoderPlannedSites(c: EncoderConfig): PlannedSite[] {
       site(n.output, c.F, c.C),
     ];
   }).flat();
+}
+
+/** The encoder's widths and sites for the shared PEFT listings (method-tensors.ts). */
+function encoderPeftShape(c: EncoderConfig): PeftModelShape {
+  return {
+    C: c.C,
+    L: c.L,
+    // Encoders have as many key/value heads as query heads: prefix tuning's token_dim is C.
+    tokenDim: c.C,
+    loraSites: (targets) => encoderLoraSites(c, targets),
+    ia3Sites: (targets, feedforward) => encoderIa3Sites(c, targets, feedforward),
+  };
 }
 
 /** encoder-lora.ts's defaults (PEFT's mapping): query and value; q_lin and v_lin for DistilBERT. */
@@ -98,19 +116,7 @@ export function encoderMethodParameters(
     }
     return { trainable };
   }
-  peftParameters(
-    {
-      C: c.C,
-      L: c.L,
-      // Encoders have as many key/value heads as query heads: prefix tuning's token_dim is C.
-      tokenDim: c.C,
-      loraSites: (targets) => encoderLoraSites(c, targets),
-      ia3Sites: (targets, feedforward) => encoderIa3Sites(c, targets, feedforward),
-    },
-    m,
-    ledger,
-    trainable,
-  );
+  peftParameters(encoderPeftShape(c), m, ledger, trainable);
   // WithTrainedHead: the head's modules_to_save train in full, after the inner method's parameters.
   for (const name of trainedHeadNames(c, initialisedHead)) {
     const shape = weights.get(name) as number[];
@@ -217,11 +223,7 @@ export function encoderStepDispatches(c: EncoderConfig, m: MethodSettings, backw
   return forward + c.L * (26 + 2 * adapted) + 14;
 }
 
-/**
- * The method's per-step buffers (the same src/train/peft classes as decoders: LoRA's u and du [N, r],
- * DoRA's norms and scaled outputs, IA3's unscaled outputs and shared scratch, the bottleneck's [N, m]).
- * `ia3Scratch` carries the scratch widths already made, which a second plan of the same N reuses.
- */
+/** The method's per-step buffers, as for decoders (peftStepBuffers) on the encoder's sites. */
 export function encoderMethodStepBuffers(
   c: EncoderConfig,
   m: MethodSettings,
@@ -230,42 +232,5 @@ export function encoderMethodStepBuffers(
   ledger: Ledger,
   ia3Scratch: Set<string>,
 ): void {
-  if (m.method === 'lora' || m.method === 'dora') {
-    for (const s of encoderLoraSites(c, m.targetModules)) {
-      ledger.tensor('activations', `${s.path} lora u`, [N, m.r]);
-      if (m.method === 'lora') {
-        ledger.tensor('workspace', `${s.path} lora du`, [N, m.r]);
-        continue;
-      }
-      ledger.tensor('workspace', `${s.path} dora norm`, [s.outFeatures]);
-      ledger.tensor('activations', `${s.path} dora v`, [N, s.outFeatures]);
-      if (!training) continue;
-      ledger.tensor('workspace', `${s.path} lora du`, [N, m.r]);
-      ledger.tensor('workspace', `${s.path} dora g·dy`, [N, s.outFeatures]);
-      if ((m.dropout ?? 0) > 0) {
-        ledger.tensor('workspace', `${s.path} dora (g−1)·dy`, [N, s.outFeatures]);
-        ledger.tensor('workspace', `${s.path} dora dx through x̃·Wᵀ`, [N, s.inFeatures]);
-      }
-    }
-  }
-  if (m.method === 'ia3') {
-    const shared = (width: number) => {
-      const key = `${N}x${width}`;
-      if (ia3Scratch.has(key)) return;
-      ia3Scratch.add(key);
-      ledger.tensor('workspace', `ia3 scratch [${N}, ${width}]`, [N, width]);
-    };
-    for (const s of encoderIa3Sites(c, m.targetModules, m.feedforwardModules)) {
-      if (s.feedforward) shared(s.inFeatures);
-      else if (training) {
-        ledger.tensor('activations', `${s.path} ia3 unscaled output`, [N, s.outFeatures]);
-        shared(s.outFeatures);
-      }
-    }
-  }
-  if (m.method === 'adapter') {
-    const mw = bottleneckWidth(c, m.reductionFactor);
-    ledger.tensor('activations', 'bottleneck in and act', [N, mw], 4 * c.L);
-    if (training) ledger.tensor('workspace', 'd bottleneck act and in', [N, mw], 4 * c.L);
-  }
+  peftStepBuffers(encoderPeftShape(c), m, N, training, ledger, ia3Scratch);
 }

@@ -134,18 +134,7 @@ export function methodParameters(
       break;
     }
     default:
-      peftParameters(
-        {
-          C: c.C,
-          L: c.L,
-          tokenDim: m.method === 'prefix' ? prefixDims(c).tokenDim : c.C,
-          loraSites: (targets) => loraSites(c, targets),
-          ia3Sites: (targets, feedforward) => ia3Sites(c, targets, feedforward),
-        },
-        m,
-        ledger,
-        trainable,
-      );
+      peftParameters(decoderPeftShape(c, m), m, ledger, trainable);
   }
   return { trainable };
 }
@@ -163,46 +152,18 @@ export function methodStepBuffers(
   ledger: Ledger,
   ia3Scratch: Set<string>,
 ): void {
-  if (m.method === 'lora' || m.method === 'dora') {
-    for (const s of loraSites(c, m.targetModules)) {
-      const [IN, OUT] = [s.inFeatures, s.outFeatures];
-      ledger.tensor('activations', `${s.path} lora u`, [N, m.r]);
-      if (m.method === 'lora') {
-        ledger.tensor('workspace', `${s.path} lora du`, [N, m.r]);
-        continue;
-      }
-      ledger.tensor('workspace', `${s.path} dora norm`, [OUT]);
-      ledger.tensor('activations', `${s.path} dora v`, [N, OUT]);
-      if (!training) continue;
-      ledger.tensor('workspace', `${s.path} lora du`, [N, m.r]);
-      ledger.tensor('workspace', `${s.path} dora g·dy`, [N, OUT]);
-      if ((m.dropout ?? 0) > 0) {
-        ledger.tensor('workspace', `${s.path} dora (g−1)·dy`, [N, OUT]);
-        ledger.tensor('workspace', `${s.path} dora dx through x̃·Wᵀ`, [N, IN]);
-      }
-    }
-  }
-  if (m.method === 'ia3') {
-    const shared = (width: number) => {
-      const key = `${N}x${width}`;
-      if (ia3Scratch.has(key)) return;
-      ia3Scratch.add(key);
-      ledger.tensor('workspace', `ia3 scratch [${N}, ${width}]`, [N, width]);
-    };
-    for (const s of ia3Sites(c, m.targetModules, m.feedforwardModules)) {
-      if (s.feedforward) shared(s.inFeatures);
-      else if (training) {
-        ledger.tensor('activations', `${s.path} ia3 unscaled output`, [N, s.outFeatures]);
-        shared(s.outFeatures);
-      }
-    }
-  }
-  if (m.method === 'adapter') {
-    const mw = bottleneckWidth(c, m.reductionFactor);
-    const sublayers = c.L * (m.positions ?? ['attention', 'ffn']).length;
-    ledger.tensor('activations', 'bottleneck in and act', [N, mw], 2 * sublayers);
-    if (training) ledger.tensor('workspace', 'd bottleneck act and in', [N, mw], 2 * sublayers);
-  }
+  peftStepBuffers(decoderPeftShape(c, m), m, N, training, ledger, ia3Scratch);
+}
+
+/** The decoder's widths and sites for the PEFT listings below. */
+function decoderPeftShape(c: DecoderConfig, m: MethodSettings): PeftModelShape {
+  return {
+    C: c.C,
+    L: c.L,
+    tokenDim: m.method === 'prefix' ? prefixDims(c).tokenDim : c.C,
+    loraSites: (targets) => loraSites(c, targets),
+    ia3Sites: (targets, feedforward) => ia3Sites(c, targets, feedforward),
+  };
 }
 
 /** What the PEFT methods' parameters depend on: the width, the layers and where each method adapts. */
@@ -286,5 +247,62 @@ export function peftParameters(
       }
       break;
     }
+  }
+}
+
+/**
+ * What a PEFT method's layer ops allocate while one step of N rows is planned (`training`: with its
+ * backward): LoRA's u and du [N, r], DoRA's norms and scaled outputs, IA3's unscaled outputs and shared
+ * scratch, the bottleneck's [N, m]. The same src/train/peft classes serve decoders and encoders.
+ * IA3's shared scratch lives on the adaptation, so a second (evaluation) plan of the same N reuses it:
+ * `ia3Scratch` carries the [N, width] already made.
+ */
+export function peftStepBuffers(
+  model: PeftModelShape,
+  m: MethodSettings,
+  N: number,
+  training: boolean,
+  ledger: Ledger,
+  ia3Scratch: Set<string>,
+): void {
+  if (m.method === 'lora' || m.method === 'dora') {
+    for (const s of model.loraSites(m.targetModules)) {
+      const [IN, OUT] = [s.inFeatures, s.outFeatures];
+      ledger.tensor('activations', `${s.path} lora u`, [N, m.r]);
+      if (m.method === 'lora') {
+        ledger.tensor('workspace', `${s.path} lora du`, [N, m.r]);
+        continue;
+      }
+      ledger.tensor('workspace', `${s.path} dora norm`, [OUT]);
+      ledger.tensor('activations', `${s.path} dora v`, [N, OUT]);
+      if (!training) continue;
+      ledger.tensor('workspace', `${s.path} lora du`, [N, m.r]);
+      ledger.tensor('workspace', `${s.path} dora g·dy`, [N, OUT]);
+      if ((m.dropout ?? 0) > 0) {
+        ledger.tensor('workspace', `${s.path} dora (g−1)·dy`, [N, OUT]);
+        ledger.tensor('workspace', `${s.path} dora dx through x̃·Wᵀ`, [N, IN]);
+      }
+    }
+  }
+  if (m.method === 'ia3') {
+    const shared = (width: number) => {
+      const key = `${N}x${width}`;
+      if (ia3Scratch.has(key)) return;
+      ia3Scratch.add(key);
+      ledger.tensor('workspace', `ia3 scratch [${N}, ${width}]`, [N, width]);
+    };
+    for (const s of model.ia3Sites(m.targetModules, m.feedforwardModules)) {
+      if (s.feedforward) shared(s.inFeatures);
+      else if (training) {
+        ledger.tensor('activations', `${s.path} ia3 unscaled output`, [N, s.outFeatures]);
+        shared(s.outFeatures);
+      }
+    }
+  }
+  if (m.method === 'adapter') {
+    const mw = bottleneckWidth(model, m.reductionFactor);
+    const sublayers = model.L * (m.positions ?? ['attention', 'ffn']).length;
+    ledger.tensor('activations', 'bottleneck in and act', [N, mw], 2 * sublayers);
+    if (training) ledger.tensor('workspace', 'd bottleneck act and in', [N, mw], 2 * sublayers);
   }
 }
