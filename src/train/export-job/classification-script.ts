@@ -17,7 +17,7 @@ import type { Label } from '../data/labels';
 import type { JobPeftConfig } from './peft-config';
 import { type PythonJson, pythonLiteral } from './python-literal';
 import type { RunConfig } from './run-config';
-import { trainFile, validationFile } from './train-script';
+import { jobArgumentsPy, trainFile, validationFile } from './train-script';
 
 export interface ClassificationScriptInput {
   run: RunConfig;
@@ -152,13 +152,7 @@ def compute_metrics(eval_prediction):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=MODEL_ID, help="hub repo id or local folder (default: the run's)")
-    parser.add_argument("--output-dir", default="output", help="checkpoints, and the result in OUTPUT_DIR/final")
-    parser.add_argument(
-        "--fp32", action="store_true", help="train in float32, as the browser did (default: bf16 where supported)"
-    )
-    args = parser.parse_args()
+${jobArgumentsPy}
 
     tokenizer = AutoTokenizer.from_pretrained(args.model, revision=MODEL_REVISION)
     train_dataset = load_split(DATA["train_file"], tokenizer)

@@ -15,8 +15,7 @@ import { classifierPeftConfig, classifierTrainingKwargs, encoderMaxLength } from
 import { classificationJobDataset } from './classification-dataset';
 import { classificationReadmeMd } from './classification-readme';
 import { classificationScript } from './classification-script';
-import { ExportJobError } from './errors';
-import { type DatasetBytes, type JobFiles, loadRunDataset } from './export-job';
+import { type DatasetBytes, type JobFiles, loadRunDatasets } from './export-job';
 import { classificationRequirementsTxt } from './requirements';
 import { type RunConfig, runConfigJson } from './run-config';
 import { trainFile, validationFile } from './train-script';
@@ -91,13 +90,7 @@ export function classificationJobFiles(
 }
 
 export async function exportClassificationJob(input: ExportClassificationJobInput): Promise<JobFiles> {
-  const { run } = input;
-  classifierPeftConfig(run, input.model);
-  if (run.data.validationFile && !input.validation)
-    throw new ExportJobError(
-      `The run validates on ${run.data.validationFile}; hand in that file's bytes too (or drop validationFile).`,
-    );
-  const dataset = await loadRunDataset(run, input.dataset);
-  const validation = input.validation && (await loadRunDataset(run, input.validation));
-  return classificationJobFiles(run, input.model, dataset, validation);
+  classifierPeftConfig(input.run, input.model);
+  const { dataset, validation } = await loadRunDatasets(input);
+  return classificationJobFiles(input.run, input.model, dataset, validation);
 }

@@ -77,14 +77,25 @@ export function loadRunDataset(run: RunConfig, file: DatasetBytes): Promise<Load
   });
 }
 
-export async function exportJob(input: ExportJobInput): Promise<JobFiles> {
+/** The run's training file and, when it names one, its validation file, loaded as the browser run did. */
+export async function loadRunDatasets(input: {
+  run: RunConfig;
+  dataset: DatasetBytes;
+  validation?: DatasetBytes;
+}): Promise<{ dataset: LoadedDataset; validation: LoadedDataset | undefined }> {
   const { run } = input;
-  jobPeftConfig(run, input.model);
   if (run.data.validationFile && !input.validation)
     throw new ExportJobError(
       `The run validates on ${run.data.validationFile}; hand in that file's bytes too (or drop validationFile).`,
     );
-  const dataset = await loadRunDataset(run, input.dataset);
-  const validation = input.validation && (await loadRunDataset(run, input.validation));
-  return jobFiles(run, input.model, dataset, validation);
+  return {
+    dataset: await loadRunDataset(run, input.dataset),
+    validation: input.validation && (await loadRunDataset(run, input.validation)),
+  };
+}
+
+export async function exportJob(input: ExportJobInput): Promise<JobFiles> {
+  jobPeftConfig(input.run, input.model);
+  const { dataset, validation } = await loadRunDatasets(input);
+  return jobFiles(input.run, input.model, dataset, validation);
 }

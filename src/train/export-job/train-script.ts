@@ -25,6 +25,15 @@ export interface TrainScriptInput {
   hasValidation: boolean;
 }
 
+/** main()'s command line, the same in every job script: the model, the output folder, float32. */
+export const jobArgumentsPy = `    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=MODEL_ID, help="hub repo id or local folder (default: the run's)")
+    parser.add_argument("--output-dir", default="output", help="checkpoints, and the result in OUTPUT_DIR/final")
+    parser.add_argument(
+        "--fp32", action="store_true", help="train in float32, as the browser did (default: bf16 where supported)"
+    )
+    args = parser.parse_args()`;
+
 export const trainFile = 'dataset/train.jsonl';
 export const validationFile = 'dataset/validation.jsonl';
 
@@ -134,13 +143,7 @@ def load_split(path, tokenizer, use_fallback):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=MODEL_ID, help="hub repo id or local folder (default: the run's)")
-    parser.add_argument("--output-dir", default="output", help="checkpoints, and the result in OUTPUT_DIR/final")
-    parser.add_argument(
-        "--fp32", action="store_true", help="train in float32, as the browser did (default: bf16 where supported)"
-    )
-    args = parser.parse_args()
+${jobArgumentsPy}
 
     tokenizer = AutoTokenizer.from_pretrained(args.model, revision=MODEL_REVISION)
     if tokenizer.pad_token is None:
