@@ -10,7 +10,7 @@
  * A timed step: upload the batch, replay both recorded steps (encode + submit; the "JS time"), then wait
  * for the loss to come back (the step time, one host round trip, as tfjs's `await cost.data()`).
  */
-import { BufferArena } from '../gpu/arena';
+import { CaseArena } from '../gpu/case-arena';
 import { RecordedStep } from '../gpu/recorded-step';
 import type { Runtime } from '../gpu/runtime';
 import { downloadTensor, writeTensor } from '../gpu/tensor';
@@ -25,22 +25,6 @@ import { Ia3Adaptation } from '../train/peft/ia3';
 import { LoraAdaptation } from '../train/peft/lora';
 import { adamHyperparameters, type MethodName } from './cases';
 import { type ProbeResult, probeStep } from './dispatch-probe';
-
-/** An arena that remembers every buffer it ever made, so a finished case can free them all at once. */
-class CaseArena extends BufferArena {
-  private readonly made = new Set<GPUBuffer>();
-
-  override alloc(label: string, byteLength: number, usage?: number): GPUBuffer {
-    const buffer = super.alloc(label, byteLength, usage);
-    this.made.add(buffer);
-    return buffer;
-  }
-
-  destroyAll(): void {
-    for (const buffer of this.made) buffer.destroy();
-    this.made.clear();
-  }
-}
 
 /** The adapter's starting values, which the tfjs side must start from too. */
 export interface AdapterStart {

@@ -4,7 +4,7 @@
  * plan must match within 10%, for full fine-tuning, LoRA and IA3 across the three families.
  */
 import { describe, expect, it } from 'vitest';
-import { BufferArena } from '../../gpu/arena';
+import { CaseArena } from '../../gpu/case-arena';
 import type { Runtime } from '../../gpu/runtime';
 import { testRuntime } from '../../gpu/testing/test-runtime';
 import type { ClassificationExample } from '../classify/classifier-trainer';
@@ -27,18 +27,6 @@ function adaptationFor(runtime: Runtime, model: EncoderModel, m: EncoderMethodSp
   if (m.method === 'lora')
     return encoderLora(runtime, model, { r: m.r, alpha: m.r, dropout: 0, seed: 0 }).adaptation;
   return encoderIa3(runtime, model).adaptation;
-}
-
-class CaseArena extends BufferArena {
-  private readonly made = new Set<GPUBuffer>();
-  override alloc(label: string, byteLength: number, usage?: number): GPUBuffer {
-    const buffer = super.alloc(label, byteLength, usage);
-    this.made.add(buffer);
-    return buffer;
-  }
-  destroyAll(): void {
-    for (const buffer of this.made) buffer.destroy();
-  }
 }
 
 const examples = (count: number, T: number): ClassificationExample[] =>

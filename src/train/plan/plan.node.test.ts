@@ -5,7 +5,7 @@
  * with the per-dispatch uniforms that dominate the tiniest models.
  */
 import { describe, expect, it } from 'vitest';
-import { BufferArena } from '../../gpu/arena';
+import { CaseArena } from '../../gpu/case-arena';
 import type { Runtime } from '../../gpu/runtime';
 import { testRuntime } from '../../gpu/testing/test-runtime';
 import type { TokenExample } from '../batches';
@@ -18,19 +18,6 @@ import { Trainer } from '../trainer';
 import { createAdaptation } from './adaptation-settings';
 import { planMemory } from './memory-plan';
 import type { MethodSettings, StepSettings } from './method-settings';
-
-/** An arena that frees every buffer it made when the case ends, so cases do not pile up. */
-class CaseArena extends BufferArena {
-  private readonly made = new Set<GPUBuffer>();
-  override alloc(label: string, byteLength: number, usage?: number): GPUBuffer {
-    const buffer = super.alloc(label, byteLength, usage);
-    this.made.add(buffer);
-    return buffer;
-  }
-  destroyAll(): void {
-    for (const buffer of this.made) buffer.destroy();
-  }
-}
 
 const examples = (count: number, T: number): TokenExample[] =>
   Array.from({ length: count }, (_, e) => ({
