@@ -12,25 +12,33 @@ import type { TrainConfig } from './train-config';
 
 const freeToChange = new Set<keyof TrainConfig>(['memoryBudgetBytes', 'evalEvery', 'gradientCheckpointing']);
 
-/** A 64-bit FNV-1a fingerprint (as hex) of the examples' ids and labels, in order. */
-export function trainingDataFingerprint(examples: readonly TokenExample[]): string {
-  // Two 32-bit FNV-1a lanes with different offsets: collisions are not a security concern here.
+/**
+ * A 64-bit FNV-1a fingerprint (hex) of the 32-bit values `write` feeds to `mix`, in order: two 32-bit
+ * lanes with different offsets. It guards against mistakes (other data), not attacks.
+ */
+export function dataFingerprint(write: (mix: (value: number) => void) => void): string {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ 0x5bd1e995;
-  const mix = (value: number) => {
+  write((value) => {
     h1 = Math.imul(h1 ^ (value & 0xffff), 0x01000193) >>> 0;
     h1 = Math.imul(h1 ^ (value >>> 16), 0x01000193) >>> 0;
     h2 = Math.imul(h2 ^ (value & 0xffff), 0x01000193) >>> 0;
     h2 = Math.imul(h2 ^ ((value >>> 16) + 0x9e37), 0x01000193) >>> 0;
-  };
-  mix(examples.length);
-  for (const e of examples) {
-    mix(e.ids.length);
-    for (const id of e.ids) mix(id);
-    mix(e.labels ? e.labels.length : 0xffffffff);
-    for (const label of e.labels ?? []) mix(label & 0xffffffff);
-  }
+  });
   return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
+}
+
+/** The fingerprint of the examples' ids and labels, in order. */
+export function trainingDataFingerprint(examples: readonly TokenExample[]): string {
+  return dataFingerprint((mix) => {
+    mix(examples.length);
+    for (const e of examples) {
+      mix(e.ids.length);
+      for (const id of e.ids) mix(id);
+      mix(e.labels ? e.labels.length : 0xffffffff);
+      for (const label of e.labels ?? []) mix(label & 0xffffffff);
+    }
+  });
 }
 
 export function checkResumable(

@@ -10,7 +10,7 @@
  */
 import type { Runtime } from '../../gpu/runtime';
 import { downloadTensor, type Tensor, writeTensor } from '../../gpu/tensor';
-import { checkResumable } from '../checkpoint-resume';
+import { checkResumable, dataFingerprint } from '../checkpoint-resume';
 import { CheckpointError, type CheckpointState, type TrainerPosition } from '../checkpoint-state';
 import type { TrainableEntry } from '../peft/adaptation';
 import type { TrainConfig } from '../train-config';
@@ -24,26 +24,17 @@ export interface SavedMoments {
 
 export type CheckpointTensors = CheckpointState['tensors'];
 
-/** A 64-bit FNV-1a fingerprint (hex) of the examples' ids, token types and labels, in order. */
+/** The fingerprint (checkpoint-resume.ts) of the examples' ids, token types and labels, in order. */
 export function classificationDataFingerprint(examples: readonly ClassificationExample[]): string {
-  // Two 32-bit FNV-1a lanes with different offsets; this guards against mistakes, not attacks.
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ 0x5bd1e995;
-  const mix = (value: number) => {
-    const v = value >>> 0;
-    h1 = Math.imul(h1 ^ (v & 0xffff), 0x01000193) >>> 0;
-    h1 = Math.imul(h1 ^ (v >>> 16), 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ (v & 0xffff), 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ ((v >>> 16) + 0x9e37), 0x01000193) >>> 0;
-  };
-  mix(examples.length);
-  for (const e of examples) {
-    mix(e.ids.length);
-    for (const id of e.ids) mix(id);
-    for (const type of e.tokenTypes) mix(type);
-    mix(e.label);
-  }
-  return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
+  return dataFingerprint((mix) => {
+    mix(examples.length);
+    for (const e of examples) {
+      mix(e.ids.length);
+      for (const id of e.ids) mix(id);
+      for (const type of e.tokenTypes) mix(type);
+      mix(e.label);
+    }
+  });
 }
 
 /** The trainable tensors and their moments, downloaded (call between updates). */
