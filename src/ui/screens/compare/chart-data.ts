@@ -26,6 +26,21 @@ export interface ChartData {
   series: ChartSeries[];
 }
 
+/** Series of (x, y) points, each with what names it, as uPlot's aligned columns. */
+export function alignedColumns<S>(raw: { series: S; points: { x: number; y: number | null }[] }[]): {
+  columns: [number[], ...(number | null)[][]];
+  series: S[];
+} {
+  const xs = [...new Set(raw.flatMap((r) => r.points.map((p) => p.x)))].sort((a, b) => a - b);
+  const index = new Map(xs.map((value, i) => [value, i]));
+  const columns = raw.map((r) => {
+    const column: (number | null)[] = new Array(xs.length).fill(null);
+    for (const p of r.points) column[index.get(p.x) as number] = p.y;
+    return column;
+  });
+  return { columns: [xs, ...columns], series: raw.map((r) => r.series) };
+}
+
 const xOf = (xAxis: XAxis) => (p: { step: number; elapsedMs: number }) =>
   xAxis === 'step' ? p.step : p.elapsedMs / 1000;
 
@@ -43,12 +58,5 @@ export function chartData(runs: ChartRun[], xAxis: XAxis, logScale: boolean): Ch
       points: run.evals.map((p) => ({ x: x(p), y: shown(p.loss) })),
     });
   }
-  const xs = [...new Set(raw.flatMap((r) => r.points.map((p) => p.x)))].sort((a, b) => a - b);
-  const index = new Map(xs.map((value, i) => [value, i]));
-  const columns = raw.map((r) => {
-    const column: (number | null)[] = new Array(xs.length).fill(null);
-    for (const p of r.points) column[index.get(p.x) as number] = p.y;
-    return column;
-  });
-  return { columns: [xs, ...columns], series: raw.map((r) => r.series) };
+  return alignedColumns(raw);
 }

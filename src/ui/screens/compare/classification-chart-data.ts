@@ -7,7 +7,7 @@
  */
 import type { ClassificationScores } from '../../../train/worker/protocol';
 import type { EvalPoint } from '../../state/run-record';
-import type { ChartRun, XAxis } from './chart-data';
+import { alignedColumns, type ChartRun, type XAxis } from './chart-data';
 
 export interface ScoreSeries {
   runId: string;
@@ -53,12 +53,5 @@ export function classificationChartData(runs: ChartRun[], xAxis: XAxis): ScoreCh
       points: points.map((p) => ({ x: x(p), y: shown(p.classification.f1) })),
     });
   }
-  const xs = [...new Set(raw.flatMap((r) => r.points.map((p) => p.x)))].sort((a, b) => a - b);
-  const index = new Map(xs.map((value, i) => [value, i]));
-  const columns = raw.map((r) => {
-    const column: (number | null)[] = new Array(xs.length).fill(null);
-    for (const p of r.points) column[index.get(p.x) as number] = p.y;
-    return column;
-  });
-  return { columns: [xs, ...columns], series: raw.map((r) => r.series) };
+  return alignedColumns(raw);
 }
