@@ -53,20 +53,14 @@ export function notInRepo(hub: HubTarget, file: string): HubDownloadError {
   );
 }
 
-/**
- * A repo without safetensors weights. PyTorch's pickle files (pytorch_model.bin) are not read, on
- * purpose: unpickling runs code. The message says how to get a model.safetensors from them.
- */
-/** What to do with pickle-only weights: a one-line conversion in the model's folder. */
-export const convertPickleHint = `Use a revision or copy of the model that has model.safetensors, or convert the weights in the model's folder with: python -c "import torch; from safetensors.torch import save_file; save_file({k: v.contiguous().clone() for k, v in torch.load('pytorch_model.bin', map_location='cpu').items()}, 'model.safetensors', metadata={'format': 'pt'})" and load that folder.`;
-
-export function noSafetensors(hub: HubTarget, listing: ReadonlyMap<string, number>): HubDownloadError {
-  const where = `${hub.repo}@${hub.revision}`;
-  const pickled = ['pytorch_model.bin', 'pytorch_model.bin.index.json'].find((file) => listing.has(file));
-  const message = pickled
-    ? `${where} has its weights only as ${pickled} (PyTorch pickle); Whetstone reads safetensors weights only (model.safetensors). ${convertPickleHint}`
-    : `${where} has neither model.safetensors nor model.safetensors.index.json. Whetstone reads safetensors weights only; pick a repo that has them.`;
-  return new HubDownloadError(hub.repo, pickled ?? 'model.safetensors', 'unsupported', message);
+/** A repo with neither safetensors nor PyTorch weights (e.g. TensorFlow or Flax only). */
+export function noWeights(hub: HubTarget): HubDownloadError {
+  return new HubDownloadError(
+    hub.repo,
+    'model.safetensors',
+    'unsupported',
+    `${hub.repo}@${hub.revision} has no PyTorch weights: neither model.safetensors nor pytorch_model.bin (nor their .index.json). Whetstone reads those two formats; pick a repo or revision that has one.`,
+  );
 }
 
 /** Turns whatever the library, fetch or the cache threw into a HubDownloadError saying what to do. */

@@ -3,8 +3,9 @@
  * tokenizer.json or tokenizer_config.json, a config.json with no model_type or architectures, and
  * sometimes only pytorch_model.bin. Served by a local stand-in for the hub (node:http on 127.0.0.1), as
  * hub.cpu.test.ts does: the download takes vocab.txt, the tokenizer is built from it, the model type is
- * read from the repo id as transformers does, and pickle-only weights get a message saying what to do.
+ * read from the repo id as transformers does, and pickle-only weights (pytorch_model.bin) are fetched.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,13 +35,21 @@ const bertTinyFiles: Record<string, Uint8Array> = {
   'vocab.txt': bytes(`${vocab.join('\n')}\n`),
   'model.safetensors': encoder['model.safetensors'] as Uint8Array,
 };
+/** A torch.save file (its contents are tested in torch-weights.cpu.test.ts; here only fetched). */
+const pickled = new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures', 'torch-legacy.bin')));
 const repos: Record<string, Record<string, Uint8Array>> = {
   'google/bert_uncased_L-2_H-128_A-2': bertTinyFiles,
   'someone/tiny-encoder': bertTinyFiles,
   'google/pickled_bert': {
     'config.json': bertTinyFiles['config.json']!,
     'vocab.txt': bertTinyFiles['vocab.txt']!,
-    'pytorch_model.bin': new Uint8Array(64),
+    'pytorch_model.bin': pickled,
+    'tf_model.h5': new Uint8Array(32),
+  },
+  'google/tf_only_bert': {
+    'config.json': bertTinyFiles['config.json']!,
+    'vocab.txt': bertTinyFiles['vocab.txt']!,
+    'tf_model.h5': new Uint8Array(32),
   },
 };
 const requests: string[] = [];
@@ -122,17 +131,23 @@ describe('a BERT-Tiny-style hub repo', () => {
     );
   });
 
-  it('pickle-only weights: a clear unsupported error before any file is fetched', async () => {
+  it('pickle-only weights: pytorch_model.bin is fetched (and not the TensorFlow file)', async () => {
     const cache = nodeModelCache({ root: cacheRoot });
     requests.length = 0;
-    const error = await downloadModel('google/pickled_bert', { cache, hubUrl }).catch((e: unknown) => e);
+    const files = await downloadModel('google/pickled_bert', { cache, hubUrl });
+    expect(files.has('pytorch_model.bin')).toBe(true);
+    expect(await files.read('pytorch_model.bin')).toEqual(pickled);
+    expect(requests.filter((r) => r.includes('tf_model.h5'))).toEqual([]);
+  });
+
+  it('no PyTorch weights at all: a clear unsupported error before any file is fetched', async () => {
+    const cache = nodeModelCache({ root: cacheRoot });
+    requests.length = 0;
+    const error = await downloadModel('google/tf_only_bert', { cache, hubUrl }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HubDownloadError);
-    expect([(error as HubDownloadError).kind, (error as HubDownloadError).file]).toEqual([
-      'unsupported',
-      'pytorch_model.bin',
-    ]);
+    expect((error as HubDownloadError).kind).toBe('unsupported');
     expect((error as Error).message).toMatch(
-      /only as pytorch_model\.bin \(PyTorch pickle\); Whetstone reads safetensors.*save_file\(/,
+      /google\/tf_only_bert@main has no PyTorch weights: neither model\.safetensors nor pytorch_model\.bin/,
     );
     expect(requests.filter((r) => r.includes('/resolve/'))).toEqual([]);
   });

@@ -6,7 +6,7 @@
  * - Fetches config.json, tokenizer.json, tokenizer_config.json, generation_config.json and
  *   chat_template.jinja when present (an encoder without tokenizer.json: its vocab.txt, and
  *   tokenizer_config.json if there), and model.safetensors or model.safetensors.index.json plus the
- *   shards it lists. Which files exist and their sizes come from one tree listing up front, so a
+ *   shards it lists (a repo without safetensors: pytorch_model.bin or its index and shards). Which files exist and their sizes come from one tree listing up front, so a
  *   missing file fails before any weight is fetched and the overall total is known from the start.
  * - Each file is written to a temporary cache entry and committed only once exactly the listed number
  *   of bytes arrived; any failure or abort discards it. Files already committed are kept, so a retry
@@ -28,11 +28,12 @@ import {
   HubDownloadError,
   type HubTarget,
   listingFile,
-  noSafetensors,
   notInRepo,
+  noWeights,
 } from './hub-errors';
 import { type CacheEntryWriter, cacheKey, type ModelCache } from './model-cache';
 import type { ModelFiles } from './model-files';
+import { weightFileChoices } from './stored-weights';
 
 export { HubDownloadError, type HubFailure } from './hub-errors';
 
@@ -61,8 +62,6 @@ const requiredFiles = ['config.json', 'tokenizer.json', 'tokenizer_config.json']
 /** Older BERT-family repos (google/bert_uncased_L-*) ship the slow tokenizer's vocab.txt only. */
 const vocabFile = 'vocab.txt';
 const optionalFiles = ['generation_config.json', 'chat_template.jinja'];
-const singleWeights = 'model.safetensors';
-const weightIndex = 'model.safetensors.index.json';
 /** Committed after every file; its presence means the download is complete. Lists name → bytes. */
 const completeMarker = '.whetstone-complete.json';
 
@@ -92,13 +91,16 @@ export async function downloadModel(repo: string, options: DownloadModelOptions)
   if (vocabOnly) need(vocabFile);
   for (const file of optionalFiles) if (listing.has(file)) need(file);
 
-  if (listing.has(singleWeights)) need(singleWeights);
-  else if (listing.has(weightIndex)) {
+  // Safetensors when the repo has them, else PyTorch's pytorch_model.bin (read without running it).
+  const choice = weightFileChoices.find((c) => listing.has(c.single) || listing.has(c.index));
+  if (!choice) throw noWeights(hub);
+  if (listing.has(choice.single)) need(choice.single);
+  else {
     // The index names the shards, so it comes first; the loop below then finds it already cached.
-    need(weightIndex);
-    await fetchToCache(hub, weightIndex, plan.get(weightIndex) ?? 0, () => {});
-    for (const shard of await shardsOf(hub)) need(shard);
-  } else throw noSafetensors(hub, listing);
+    need(choice.index);
+    await fetchToCache(hub, choice.index, plan.get(choice.index) ?? 0, () => {});
+    for (const shard of await shardsOf(hub, choice.index)) need(shard);
+  }
 
   const overallTotal = [...plan.values()].reduce((a, b) => a + b, 0);
   let overallLoaded = 0;
@@ -209,7 +211,7 @@ async function listRepo(hub: Hub): Promise<Map<string, number>> {
   return sizes;
 }
 
-async function shardsOf(hub: Hub): Promise<string[]> {
+async function shardsOf(hub: Hub, weightIndex: string): Promise<string[]> {
   const bytes = await hub.cache.get(cacheKey(hub.repo, hub.revision, weightIndex));
   try {
     const index = JSON.parse(new TextDecoder().decode(bytes)) as { weight_map?: Record<string, string> };

@@ -1,5 +1,6 @@
 /**
- * Opens an encoder checkpoint (config.json + model.safetensors or its shards) for classification.
+ * Opens an encoder checkpoint (config.json + its weights, stored-weights.ts: safetensors or
+ * pytorch_model.bin) for classification.
  * Every header is read and checked against the config before any weight is converted: missing base
  * weights, wrong shapes and leftovers are reported together, by name. A checkpoint without the
  * classification head (BertModel, a pre-training checkpoint, or a head for another class count) gets
@@ -8,7 +9,7 @@
  */
 
 import { type ModelFiles, readJson } from '../io/model-files';
-import { headerByteLength, parseSafetensorsHeader, type TensorEntry, toFloat32 } from '../io/safetensors';
+import { openStoredWeights, type StoredWeight } from '../io/stored-weights';
 import { seededRandom } from '../seeded-random';
 import { type EncoderConfig, modelNameOfSource, parseEncoderConfig } from './bert-config';
 import { canonicalEncoderWeightName, expectedEncoderWeights, headWeights } from './bert-weights';
@@ -28,19 +29,6 @@ export interface OpenEncoderOptions {
   numLabels?: number;
   /** Seeds the initialisation of a missing head. */
   seed?: number;
-}
-
-async function shardNames(files: ModelFiles): Promise<string[]> {
-  if (files.has('model.safetensors')) return ['model.safetensors'];
-  if (files.has('model.safetensors.index.json')) {
-    const index = (await readJson(files, 'model.safetensors.index.json')) as {
-      weight_map?: Record<string, string>;
-    };
-    return [...new Set(Object.values(index.weight_map ?? {}))];
-  }
-  throw new ModelFilesError(
-    `${files.source} has no model.safetensors (nor model.safetensors.index.json). Whetstone reads safetensors weights only.`,
-  );
 }
 
 /** N(0, std²) by Box–Muller from a seeded uniform source. */
@@ -67,38 +55,31 @@ export async function openEncoderCheckpoint(
   const config = parseEncoderConfig(await readJson(files, 'config.json'), options.numLabels, name);
   const expected = expectedEncoderWeights(config);
   const head = headWeights(config);
-  const found = new Map<string, { entry: TensorEntry; file: string }>();
+  const found = new Map<string, StoredWeight>();
   const unexpected: string[] = [];
   const problems: string[] = [];
   const misshapen = new Set<string>();
-  for (const shard of await shardNames(files)) {
-    if (!files.has(shard))
-      throw new ModelFilesError(`${files.source}: shard ${shard} listed in the index is missing.`);
-    const size = files.size(shard);
-    const prefix = await files.read(shard, 0, Math.min(8, size));
-    const headerEnd = prefix.byteLength === 8 ? headerByteLength(prefix) : 8;
-    const header = await files.read(shard, 0, Math.min(headerEnd, size));
-    for (const entry of parseSafetensorsHeader(shard, header, size)) {
-      const name = canonicalEncoderWeightName(config, entry.name);
-      if (name === null) continue;
-      const want = expected.get(name);
-      if (!want) {
-        unexpected.push(entry.name);
-        continue;
-      }
-      const sameShape = want.length === entry.shape.length && want.every((d, i) => d === entry.shape[i]);
-      // A head for another number of classes is replaced, as from_pretrained(num_labels=...,
-      // ignore_mismatched_sizes=True) does; any other mismatch is an error.
-      if (!sameShape && head.has(name)) continue;
-      if (!sameShape) {
-        misshapen.add(name);
-        problems.push(
-          `${name} in ${shard} is [${entry.shape.join(', ')}], but config.json implies [${want.join(', ')}]`,
-        );
-        continue;
-      }
-      found.set(name, { entry, file: shard });
+  const stored = await openStoredWeights(files);
+  for (const tensor of stored.tensors) {
+    const name = canonicalEncoderWeightName(config, tensor.name);
+    if (name === null) continue;
+    const want = expected.get(name);
+    if (!want) {
+      unexpected.push(tensor.name);
+      continue;
     }
+    const sameShape = want.length === tensor.shape.length && want.every((d, i) => d === tensor.shape[i]);
+    // A head for another number of classes is replaced, as from_pretrained(num_labels=...,
+    // ignore_mismatched_sizes=True) does; any other mismatch is an error.
+    if (!sameShape && head.has(name)) continue;
+    if (!sameShape) {
+      misshapen.add(name);
+      problems.push(
+        `${name} in ${tensor.file} is [${tensor.shape.join(', ')}], but config.json implies [${want.join(', ')}]`,
+      );
+      continue;
+    }
+    found.set(name, tensor);
   }
   const missing = [...expected.keys()].filter(
     (name) => !found.has(name) && !head.has(name) && !misshapen.has(name),
@@ -131,10 +112,9 @@ export async function openEncoderCheckpoint(
     async read(name) {
       const made = fresh.get(name);
       if (made) return made;
-      const stored = found.get(name);
-      if (!stored) throw new ModelFilesError(`${files.source}: no weight ${name}.`);
-      const bytes = await files.read(stored.file, stored.entry.begin, stored.entry.end);
-      return toFloat32(stored.entry, bytes, stored.file);
+      const weight = found.get(name);
+      if (!weight) throw new ModelFilesError(`${files.source}: no weight ${name}.`);
+      return stored.read(weight);
     },
   };
 }

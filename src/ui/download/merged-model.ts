@@ -2,11 +2,15 @@
  * A LoRA adapter merged into its base model, as PEFT's merge_and_unload() then save_pretrained() give:
  * every targeted weight becomes W + s·B·A (s = alpha/r, or alpha/sqrt r with rsLoRA; transposed for
  * GPT-2's Conv1D), every other file is the base model's. Runs on the CPU in the page over the base
- * model's files (float32 out). DoRA and the other methods do not merge this way and are refused.
+ * model's files (float32 out). The base weights may be safetensors (one file or shards) or
+ * pytorch_model.bin; the merged model is always one model.safetensors. DoRA and the other methods do not
+ * merge this way and are refused.
  */
 import { zipSync } from 'fflate';
 import { mergeLoraWeight } from '../../train/export/merge-lora';
-import { parseSafetensorsHeader, toFloat32, writeSafetensors } from '../../train/io/safetensors';
+import { filesFromMemory } from '../../train/io/model-files';
+import { writeSafetensors } from '../../train/io/safetensors';
+import { openStoredWeights, weightFileNames } from '../../train/io/stored-weights';
 import { safetensorsToTensors } from '../../train/peft/format/tensor-files';
 import type { AdapterEntry } from '../state/adapter-store';
 import { folderName } from './adapter-zip';
@@ -15,10 +19,10 @@ export class MergeError extends Error {
   override readonly name = 'MergeError';
 }
 
-export function mergedModelFiles(
+export async function mergedModelFiles(
   entry: AdapterEntry,
   baseFiles: Record<string, Uint8Array>,
-): Record<string, Uint8Array> {
+): Promise<Record<string, Uint8Array>> {
   const configBytes = entry.files['adapter_config.json'];
   if (entry.peftType !== 'LORA' || !configBytes)
     throw new MergeError(`Only LoRA adapters merge into their base weights; this one is ${entry.peftType}.`);
@@ -31,15 +35,17 @@ export function mergedModelFiles(
   };
   if (config.use_dora)
     throw new MergeError('DoRA adapters are not merged here; download the adapter instead.');
-  const baseWeights = baseFiles['model.safetensors'];
-  if (!baseWeights) throw new MergeError('The base model has no model.safetensors to merge into.');
+  const stored = await openStoredWeights(filesFromMemory(baseFiles, 'the base model')).catch(
+    (error: unknown) => {
+      throw new MergeError(error instanceof Error ? error.message : String(error));
+    },
+  );
   const scale = config.use_rslora ? config.lora_alpha / Math.sqrt(config.r) : config.lora_alpha / config.r;
   const lora = safetensorsToTensors(
     'adapter_model.safetensors',
     entry.files['adapter_model.safetensors'] ?? new Uint8Array(),
   );
-  const base = parseSafetensorsHeader('model.safetensors', baseWeights);
-  const byName = new Map(base.map((t) => [t.name, t]));
+  const byName = new Map(stored.tensors.map((t) => [t.name, t]));
   const merged = new Map<string, Float32Array>();
   for (const [key, a] of lora) {
     const match = /^base_model\.model\.(.+)\.lora_A\.weight$/.exec(key);
@@ -58,7 +64,7 @@ export function mergedModelFiles(
     const r = a.shape[0] as number;
     const inFeatures = a.shape[1] as number;
     const outFeatures = b.shape[0] as number;
-    const data = toFloat32(weight, baseWeights.subarray(weight.begin, weight.end), 'model.safetensors');
+    const data = await stored.read(weight);
     merged.set(
       weightName,
       mergeLoraWeight(
@@ -72,17 +78,23 @@ export function mergedModelFiles(
     );
   }
   if (merged.size === 0) throw new MergeError('The adapter holds no LoRA weights to merge.');
-  const tensors = base.map((t) => ({
-    name: t.name,
-    shape: t.shape,
-    data: merged.get(t.name) ?? toFloat32(t, baseWeights.subarray(t.begin, t.end), 'model.safetensors'),
-  }));
-  return { ...baseFiles, 'model.safetensors': writeSafetensors(tensors, { format: 'pt' }) };
+  const tensors = [];
+  for (const t of stored.tensors)
+    tensors.push({ name: t.name, shape: t.shape, data: merged.get(t.name) ?? (await stored.read(t)) });
+  // The base's weight files (shards, indexes, pytorch_model.bin) are replaced by the one merged file.
+  const shards = new Set(stored.tensors.map((t) => t.file));
+  const others = Object.entries(baseFiles).filter(
+    ([name]) => !shards.has(name) && !weightFileNames.includes(name),
+  );
+  return { ...Object.fromEntries(others), 'model.safetensors': writeSafetensors(tensors, { format: 'pt' }) };
 }
 
-export function mergedModelZip(entry: AdapterEntry, baseFiles: Record<string, Uint8Array>): Uint8Array {
+export async function mergedModelZip(
+  entry: AdapterEntry,
+  baseFiles: Record<string, Uint8Array>,
+): Promise<Uint8Array> {
   const folder = `${folderName(entry)}-merged`;
-  const files = mergedModelFiles(entry, baseFiles);
+  const files = await mergedModelFiles(entry, baseFiles);
   return zipSync(
     Object.fromEntries(Object.entries(files).map(([name, data]) => [`${folder}/${name}`, data])),
     {

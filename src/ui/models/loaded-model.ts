@@ -1,12 +1,12 @@
 /**
  * A model the person loaded (a hub download or a local folder) as a StudioModel: its files read into
  * bytes for the worker, after checking that it has what training needs (config.json the engine reads,
- * a tokenizer, safetensors weights). Bad folders are a LoadedModelError that says what is missing.
+ * a tokenizer, weights as safetensors or pytorch_model.bin). Bad folders are a LoadedModelError that says what is missing.
  * An encoder (BERT, DistilBERT, RoBERTa) is a classification model: its runs train a classifier head.
  */
 
-import { convertPickleHint } from '../../train/io/hub-errors';
 import type { ModelFiles } from '../../train/io/model-files';
+import { weightFileNames, weightFiles } from '../../train/io/stored-weights';
 import {
   encoderArchitectureOf,
   modelTypeFromName,
@@ -28,35 +28,27 @@ const knownFiles = [
   'chat_template.jinja',
   'special_tokens_map.json',
   'vocab.txt',
-  'model.safetensors',
-  'model.safetensors.index.json',
+  ...weightFileNames,
 ];
-
-async function shardNames(files: ModelFiles): Promise<string[]> {
-  if (!files.has('model.safetensors.index.json')) return [];
-  const index = JSON.parse(new TextDecoder().decode(await files.read('model.safetensors.index.json'))) as {
-    weight_map?: Record<string, string>;
-  };
-  return [...new Set(Object.values(index.weight_map ?? {}))];
-}
 
 /** Reads the files a model needs into memory and describes it for the picker. */
 export async function loadedModel(files: ModelFiles, id: string, label: string): Promise<StudioModel> {
   if (!files.has('config.json'))
     throw new LoadedModelError(
-      `${files.source} has no config.json; a model folder needs config.json, tokenizer.json (or an encoder's vocab.txt) and safetensors weights.`,
+      `${files.source} has no config.json; a model folder needs config.json, tokenizer.json (or an encoder's vocab.txt) and its weights (model.safetensors or pytorch_model.bin).`,
     );
   if (!files.has('tokenizer.json') && !files.has('vocab.txt'))
     throw new LoadedModelError(
-      `${files.source} has no tokenizer.json (nor vocab.txt); a model folder needs config.json, tokenizer.json and safetensors weights.`,
+      `${files.source} has no tokenizer.json (nor vocab.txt); a model folder needs config.json, tokenizer.json and its weights (model.safetensors or pytorch_model.bin).`,
     );
-  if (!files.has('model.safetensors') && !files.has('model.safetensors.index.json'))
-    throw new LoadedModelError(
-      `${files.source} has no model.safetensors (or model.safetensors.index.json); Whetstone reads safetensors weights only.${files.has('pytorch_model.bin') ? ` ${convertPickleHint}` : ''}`,
-    );
+  let weights: string[];
+  try {
+    weights = await weightFiles(files);
+  } catch (error) {
+    throw new LoadedModelError(error instanceof Error ? error.message : String(error));
+  }
   const bytes: Record<string, Uint8Array> = {};
-  for (const name of [...knownFiles, ...(await shardNames(files))])
-    if (files.has(name)) bytes[name] = await files.read(name);
+  for (const name of [...knownFiles, ...weights]) if (files.has(name)) bytes[name] = await files.read(name);
   let config: { architecture: string; L: number; C: number; V: number; P: number };
   let encoder = false;
   try {

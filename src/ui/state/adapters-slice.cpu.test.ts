@@ -105,7 +105,7 @@ describe('adapter library', () => {
     expect(app.getState().adapters.error).toMatch(/AdapterImportError: No adapter_config\.json found/);
   });
 
-  it('merges LoRA into the base weight as W + (alpha/r)·B·A and leaves the rest as it was', () => {
+  it('merges LoRA into the base weight as W + (alpha/r)·B·A and leaves the rest as it was', async () => {
     const weight = Float32Array.from([1, 0, 0, 0, 1, 0]);
     const other = Float32Array.from([7, 8]);
     const base = {
@@ -124,7 +124,7 @@ describe('adapter library', () => {
       createdAt: 0,
       files: loraFolder(1, 2, a, b),
     };
-    const merged = mergedModelFiles(entry, base);
+    const merged = await mergedModelFiles(entry, base);
     const bytes = merged['model.safetensors'] as Uint8Array;
     const tensors = Object.fromEntries(
       parseSafetensorsHeader('m', bytes).map((t) => [
@@ -139,6 +139,6 @@ describe('adapter library', () => {
     );
     expect(tensors['model.norm.weight']).toEqual([7, 8]);
     expect(merged['config.json']).toEqual(base['config.json']);
-    expect(() => mergedModelFiles({ ...entry, peftType: 'IA3' }, base)).toThrow(MergeError);
+    await expect(mergedModelFiles({ ...entry, peftType: 'IA3' }, base)).rejects.toThrow(MergeError);
   });
 });

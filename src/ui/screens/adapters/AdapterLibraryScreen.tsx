@@ -63,15 +63,11 @@ function AdapterRow({ entry }: { entry: AdapterEntry }) {
             type="button"
             data-testid="download-merged"
             onClick={() => {
-              try {
-                saveBytes(
-                  `${folderName(entry)}-merged.zip`,
-                  mergedModelZip(entry, base.files()),
-                  'application/zip',
-                );
-              } catch (error) {
-                setProblem(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-              }
+              mergedModelZip(entry, base.files()).then(
+                (zip) => saveBytes(`${folderName(entry)}-merged.zip`, zip, 'application/zip'),
+                (error: unknown) =>
+                  setProblem(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
+              );
             }}
           >
             Download merged model (.zip)
