@@ -4,34 +4,18 @@
  * (fixtures/make-torch-fixtures.py --convert; legacy and zip layouts), and every weight the model
  * reads must equal the safetensors one exactly. Old BERT files' LayerNorm.gamma/beta names included.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { noPythonReason, python3Available, runPython } from '../export-job/testing/python';
 import { tinyEncoderFiles } from '../fixtures/tiny-encoders';
 import { tinyModelFiles } from '../fixtures/tiny-models';
 import { openEncoderCheckpoint } from '../models/bert-checkpoint';
 import { openCheckpoint } from './checkpoint';
 import { filesFromMemory } from './model-files';
-
-const converter = join(import.meta.dirname, 'fixtures', 'make-torch-fixtures.py');
+import { noPythonReason, python3Available, torchBinOf } from './testing/torch-bin';
 
 /** The folder with model.safetensors replaced by pytorch_model.bin. */
 function asPytorchBin(files: Record<string, Uint8Array | string>, legacy: boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'whetstone-torch-'));
-  writeFileSync(join(dir, 'model.safetensors'), files['model.safetensors'] as Uint8Array);
-  const target = join(dir, 'pytorch_model.bin');
-  const run = runPython([
-    converter,
-    '--convert',
-    join(dir, 'model.safetensors'),
-    target,
-    ...(legacy ? ['--legacy'] : []),
-  ]);
-  if (run.status !== 0) throw new Error(`the converter failed: ${run.stderr}`);
-  const { 'model.safetensors': _, ...rest } = files;
-  return { ...rest, 'pytorch_model.bin': new Uint8Array(readFileSync(target)) };
+  const { 'model.safetensors': weights, ...rest } = files;
+  return { ...rest, 'pytorch_model.bin': torchBinOf(weights as Uint8Array, legacy ? 'legacy' : 'zip') };
 }
 
 describe.skipIf(!python3Available)(

@@ -124,7 +124,7 @@ describe('torch.save files: what goes wrong', () => {
       'odd',
     );
     await expect(openTorchWeights(files, 'pytorch_model.bin')).rejects.toThrow(
-      /odd\/pytorch_model\.bin is neither a zip archive nor a legacy torch\.save file/,
+      /odd\/pytorch_model\.bin cannot be read: it is neither a zip archive nor a legacy torch\.save file/,
     );
   });
 

@@ -46,6 +46,7 @@ type StorageBytes = (key: string) => Promise<Uint8Array>;
 const legacyMagic = 0x1950a86a20f9469cfc6cn;
 const legacyProtocol = 1001;
 const zipSignature = [0x50, 0x4b, 0x03, 0x04];
+const legacySignature = [0x80, 0x02, 0x8a, 0x0a];
 
 export interface OpenTorchWeightsOptions {
   /** Bytes read first from a legacy file for its pickles (more is read when they run longer). */
@@ -60,8 +61,11 @@ export async function openTorchWeights(
   const size = files.size(file);
   const head = await files.read(file, 0, Math.min(size, 4));
   const fail = (why: string) => new TorchWeightsError(`${files.source}/${file} cannot be read: ${why}`);
+  const isZip = zipSignature.every((byte, i) => head[i] === byte);
+  // Every legacy file starts with the pickled magic number: PROTO 2, LONG1 of 10 bytes.
+  if (!isZip && !legacySignature.every((byte, i) => head[i] === byte))
+    throw fail('it is neither a zip archive nor a legacy torch.save file; is it a PyTorch checkpoint?');
   try {
-    const isZip = zipSignature.every((byte, i) => head[i] === byte);
     const layout = isZip
       ? await zipLayout(files, file)
       : await legacyLayout(files, file, size, options.firstReadBytes ?? 1 << 20);

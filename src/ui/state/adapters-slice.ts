@@ -3,7 +3,9 @@
  * that ends with files is kept here at once; adapters can be renamed, deleted and imported (a PEFT
  * folder's files, or its zip). Downloads are made from the kept bytes (src/ui/download).
  */
+
 import type { StateCreator } from 'zustand';
+import { withSafetensorsWeights } from '../../train/peft/format/pickled-adapter';
 import { studioModels } from '../models/model-catalogue';
 import { AdapterImportError, filesOfZip, identify, methodOfPeftType } from './adapter-files';
 import type { AdapterEntry, AdapterStore } from './adapter-store';
@@ -125,9 +127,12 @@ export function createAdaptersSlice(deps: AdaptersDeps): StateCreator<AdaptersSl
         try {
           if (picked.length === 0) throw new AdapterImportError('No files were chosen.');
           const zip = picked.length === 1 && /\.zip$/i.test(picked[0]?.name ?? '');
-          const files = zip
-            ? filesOfZip((picked[0] as { bytes: Uint8Array }).bytes)
-            : Object.fromEntries(picked.map((f) => [f.name.split('/').pop() as string, f.bytes]));
+          // Older PEFT saved adapter_model.bin; it is kept as adapter_model.safetensors.
+          const files = await withSafetensorsWeights(
+            zip
+              ? filesOfZip((picked[0] as { bytes: Uint8Array }).bytes)
+              : Object.fromEntries(picked.map((f) => [f.name.split('/').pop() as string, f.bytes])),
+          );
           const identity = identify(files);
           const config = files['adapter_config.json']
             ? (JSON.parse(new TextDecoder().decode(files['adapter_config.json'])) as { use_dora?: unknown })
