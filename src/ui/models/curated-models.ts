@@ -18,6 +18,12 @@
  *   *ForSequenceClassification with two labels (`model.num_parameters()`), which the studio trains: the
  *   hub checkpoints hold the base model (and an MLM head the classifier drops), and the worker adds a
  *   freshly initialised classification head, as transformers does.
+ * - BERT-Tiny, google/bert_uncased_L-2_H-128_A-2 (Turc et al. 2019, "Well-Read Students Learn Better"):
+ *   BERT-base's config with hidden 128, 2 layers, 2 heads, intermediate 512. Its count is worked out by
+ *   hand from those shapes for BertForSequenceClassification with two labels: embeddings 3,972,864
+ *   (30522·128 + 512·128 + 2·128 + LayerNorm 256), 2 layers of 198,272, pooler 16,512, classifier 258.
+ *   Its config.json has no model_type (read from the repo id) and older repos of this family ship
+ *   vocab.txt and pytorch_model.bin rather than tokenizer.json and safetensors; both are read.
  */
 
 export type WeightDtype = 'float32' | 'bfloat16';
@@ -29,7 +35,7 @@ export interface CuratedModel {
   description: string;
   /** The config.json shape fields (enough for parseModelConfig). */
   config: Record<string, unknown>;
-  /** The dtype of the hub's model.safetensors: the download is about parameters × its size. */
+  /** The dtype of the hub's weights file: the download is about parameters × its size. */
   dtype: WeightDtype;
   /** The published parameter count (model card / `model.num_parameters()`); the tests hold the planner to it. */
   publishedParameters: number;
@@ -214,6 +220,27 @@ export const curatedModels: CuratedModel[] = [
     },
     dtype: 'float32',
     publishedParameters: 124_647_170,
+    task: 'classification',
+  },
+  {
+    repo: 'google/bert_uncased_L-2_H-128_A-2',
+    label: 'BERT-Tiny (uncased)',
+    description: "Google's 2-layer, 128-wide BERT (4.4M parameters); a classifier that trains in minutes.",
+    config: {
+      model_type: 'bert',
+      hidden_size: 128,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 512,
+      max_position_embeddings: 512,
+      type_vocab_size: 2,
+      vocab_size: 30522,
+      hidden_act: 'gelu',
+      layer_norm_eps: 1e-12,
+      pad_token_id: 0,
+    },
+    dtype: 'float32',
+    publishedParameters: 4_386_178,
     task: 'classification',
   },
 ];

@@ -45,6 +45,7 @@ describe('curated model catalogue', () => {
       ['BERT-base (uncased)', 109_483_778],
       ['DistilBERT-base (uncased)', 66_955_010],
       ['RoBERTa-base', 124_647_170],
+      ['BERT-Tiny (uncased)', 4_386_178],
     ]);
     // A decoder's config is not an encoder's: the planner refuses it, so decoders stay causal LMs.
     for (const m of encoders) expect(() => parseModelConfig(m.config), m.label).toThrow();

@@ -92,7 +92,8 @@ export function ModelSources() {
         onDrop={onDrop}
       >
         <label htmlFor="model-folder">
-          Or a local model folder (config.json, tokenizer.json, safetensors)
+          Or a local model folder (config.json, tokenizer.json or vocab.txt, model.safetensors or
+          pytorch_model.bin)
         </label>
         <input
           id="model-folder"
