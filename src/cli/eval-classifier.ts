@@ -13,7 +13,7 @@ import { encoderAdaptationFromFolder } from '../train/classify/encoder-adapter-f
 import { maxEncoderTokens } from '../train/models/bert';
 import { frozen } from '../train/peft/adaptation';
 import { readDatasetsFromFlags } from './dataset-flags';
-import { numberFlag, readFolder } from './load-model';
+import { numberFlag, readAdapterFolder } from './load-model';
 import { loadClassifierForCli, metricsReport } from './train-classifier';
 import { CliUsageError } from './usage-error';
 
@@ -33,7 +33,7 @@ export async function runEvalClassifier(flags: Partial<Record<string, string | b
   const seqLen = int('seq-len', Math.min(128, maxEncoderTokens(model.config)), 4);
   const adaptation =
     typeof flags.adapter === 'string'
-      ? encoderAdaptationFromFolder(runtime, model, readFolder(flags.adapter))
+      ? encoderAdaptationFromFolder(runtime, model, await readAdapterFolder(flags.adapter))
       : frozen;
   const data = encodeClassificationData(read.dataset, encoder, {
     maxLength: seqLen,

@@ -15,6 +15,7 @@ import { isPromptTuningAdapter, promptTuningFromAdapter } from '../train/export/
 import { type ModelBundle, openModelBundle } from '../train/io/model-bundle';
 import { createDecoderModel } from '../train/models/create-model';
 import type { DecoderModel } from '../train/models/decoder-step';
+import { withSafetensorsWeights } from '../train/peft/format/pickled-adapter';
 import type { LoraOptions } from '../train/peft/lora';
 import { modelFilesFor } from './model-source';
 import { CliUsageError } from './usage-error';
@@ -32,25 +33,25 @@ export async function loadModelForCli(
   const runtime = createRuntime(await acquireDevice({ label: 'whetstone-cli' }));
   beforeUpload?.(bundle, runtime);
   const model = await createDecoderModel(runtime, bundle.checkpoint);
-  const adaptation = adapter ? loadAdapter(runtime, model, adapter) : undefined;
+  const adaptation = adapter ? await loadAdapter(runtime, model, adapter) : undefined;
   return { files, bundle, runtime, model, adaptation };
 }
 
-/** Reads an adapter folder's files into memory. */
-export function readFolder(folder: string): Record<string, Uint8Array> {
+/** Reads an adapter folder's files into memory (an older PEFT's adapter_model.bin as safetensors). */
+export async function readAdapterFolder(folder: string): Promise<Record<string, Uint8Array>> {
   if (!existsSync(folder)) throw new CliUsageError(`${folder} does not exist.`);
   const files: Record<string, Uint8Array> = {};
   for (const name of readdirSync(folder)) files[name] = readFileSync(join(folder, name));
-  return files;
+  return withSafetensorsWeights(files);
 }
 
-export function loadAdapter(
+export async function loadAdapter(
   runtime: Runtime,
   model: DecoderModel,
   folder: string,
   overrides: Partial<LoraOptions> = {},
 ) {
-  const files = readFolder(folder);
+  const files = await readAdapterFolder(folder);
   // By the adapter's peft_type: IA3 here, LoRA (and the errors for anything else) in loraFromAdapter.
   if (isBottleneckAdapter(files)) return bottleneckFromAdapter(runtime, model, files);
   if (isIa3Adapter(files)) return ia3FromAdapter(runtime, model, files);

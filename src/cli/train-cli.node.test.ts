@@ -2,16 +2,18 @@
  * `whetstone train`, `eval --adapter` and `merge` as a user runs them, on a tiny model written to disk:
  * one SGD step of full fine-tuning is exactly the gradient-descent update (reference: tfjs autograd);
  * a LoRA adapter exported and imported again gives the trainer's own validation loss; and the merged
- * model gives the loss of base plus adapter.
+ * model gives the loss of base plus adapter; the same model and adapter saved as torch pickles
+ * (pytorch_model.bin, adapter_model.bin, when python3 is there to write them) give the same loss.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../train/io/checkpoint';
 import { filesFromFolder } from '../train/io/node-model-files';
+import { python3Available, torchBinOf } from '../train/io/testing/torch-bin';
 import { lossOf, type Params } from '../train/models/reference/tfjs-causal-lm';
 
 const bin = new URL('../../bin/whetstone.mjs', import.meta.url).pathname;
@@ -174,6 +176,24 @@ describe('whetstone train', () => {
     whetstone('merge', '--model', model, '--adapter', out, '--out', merged);
     const mergedEval = JSON.parse(whetstone('eval', '--model', merged, '--data', validation, '--json'));
     expect(Math.abs(mergedEval.loss - adapterConfig.loss)).toBeLessThan(1e-4 * adapterConfig.loss);
+
+    // The same model and adapter as older tools saved them (pytorch_model.bin, adapter_model.bin).
+    if (!python3Available) return;
+    const pickledModel = join(dir, 'pickled-model');
+    mkdirSync(pickledModel);
+    for (const name of readdirSync(model).filter((n) => n !== 'model.safetensors'))
+      copyFileSync(join(model, name), join(pickledModel, name));
+    const weights = readFileSync(join(model, 'model.safetensors'));
+    writeFileSync(join(pickledModel, 'pytorch_model.bin'), torchBinOf(weights, 'legacy'));
+    const pickledAdapter = join(dir, 'pickled-adapter');
+    mkdirSync(pickledAdapter);
+    copyFileSync(join(out, 'adapter_config.json'), join(pickledAdapter, 'adapter_config.json'));
+    const adapterWeights = readFileSync(join(out, 'adapter_model.safetensors'));
+    writeFileSync(join(pickledAdapter, 'adapter_model.bin'), torchBinOf(adapterWeights, 'zip'));
+    const pickled = JSON.parse(
+      whetstone('eval', '--model', pickledModel, '--adapter', pickledAdapter, '--data', validation, '--json'),
+    );
+    expect(pickled.loss).toBe(adapterConfig.loss);
   });
 
   it('refuses an unknown method, naming the ones there are', () => {

@@ -157,7 +157,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   if (method === 'full') {
     adaptation = new FullFineTuning(runtime, model);
   } else if (typeof flags['init-adapter'] === 'string') {
-    adaptation = loadAdapter(runtime, model, flags['init-adapter'], { seed: config.seed });
+    adaptation = await loadAdapter(runtime, model, flags['init-adapter'], { seed: config.seed });
   } else if (method === 'adapter') {
     adaptation = new BottleneckAdaptation(runtime, model, {
       // The bottleneck width floor(C / N) must be at least 1.

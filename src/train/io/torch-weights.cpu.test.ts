@@ -90,6 +90,17 @@ describe('torch.save files: what goes wrong', () => {
     expect(bytesRead() - before).toBeLessThan(200);
   });
 
+  it('reads a file handed out as a Node Buffer, a view into a larger pool', async () => {
+    for (const name of ['torch-zip.bin', 'torch-legacy.bin']) {
+      const bytes = fixture(name);
+      const pool = Buffer.alloc(bytes.byteLength + 13, 0xee);
+      pool.set(bytes, 7);
+      const files = filesFromMemory({ 'w.bin': pool.subarray(7, 7 + bytes.byteLength) });
+      const weights = await openTorchWeights(files, 'w.bin');
+      expect([...(await weights.read('half.weight'))], name).toEqual(storage(1, 7));
+    }
+  });
+
   it('refuses a pickle that would call anything but the state-dict globals, naming it', () => {
     // cos\nsystem\n ('echo',) R . : os.system('echo') if torch.load ran it.
     const evil = new Uint8Array([

@@ -84,10 +84,14 @@ interface Layout {
 async function zipLayout(files: ModelFiles, file: string): Promise<Layout> {
   const reader: Reader = {
     getLength: async () => files.size(file),
-    // unzipit wants bytes over a plain ArrayBuffer; ModelFiles may hand out views of another kind.
+    // unzipit hands out an entry's `.buffer`, so it gets arrays that own their buffer: a Node Buffer
+    // or a subarray is a view into a larger one (and Buffer.slice does not copy, hence the constructor).
     read: async (offset, length) => {
       const bytes = await files.read(file, offset, offset + length);
-      return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+      const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      return whole && bytes.buffer instanceof ArrayBuffer
+        ? (bytes as Uint8Array<ArrayBuffer>)
+        : new Uint8Array(bytes);
     },
   };
   let entries: ZipEntry[];

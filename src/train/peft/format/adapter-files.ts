@@ -93,7 +93,7 @@ export function readAdapter(
     files,
     adapterWeightsFile,
     pickle
-      ? ' It has adapter_model.bin, a pickle Whetstone does not read; re-save with safe_serialization=True.'
+      ? ' It has adapter_model.bin (a torch pickle), which only the adapter library import and the CLI convert; load it through one of those.'
       : '',
   );
   const tensors = safetensorsToTensors(adapterWeightsFile, bytes);
