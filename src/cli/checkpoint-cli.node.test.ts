@@ -2,7 +2,8 @@
  * `whetstone train --checkpoint-every N` and `--resume` as a user runs them, on a tiny Llama written to
  * disk (LoRA with dropout, AdamW, shuffled, a linear schedule, so the data order, masks, moments and rate
  * all have to be restored): 4 steps straight give the same step lines and byte-identical adapter as 2
- * steps, a crash, and a resume for the last 2; a resume with other flags is refused by name. The --json
+ * steps, a crash, and a resume for the last 2; a resume with other flags (a training setting, or the
+ * method's own: the LoRA rank) is refused by name. The --json
  * step lines carry every streamed metric, each checked against what it must be.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -142,6 +143,18 @@ describe('checkpoints and resume through the CLI', () => {
     expect(other.status).toBe(1);
     expect(other.stderr).toMatch(
       /CheckpointError: .*checkpoint-4 was written with other settings: lr \(checkpoint 0\.02, now 0\.03\)/,
+    );
+    // The method's own settings are in the checkpoint too: another LoRA rank is refused by name.
+    const rank = run(
+      ...runFlags.map((f, i) => (runFlags[i - 1] === '--lora-r' ? '8' : f)),
+      '--out',
+      join(dir, 'x'),
+      '--resume',
+      checkpoints,
+    );
+    expect(rank.status).toBe(1);
+    expect(rank.stderr).toMatch(
+      /CheckpointError: .*checkpoint-4 was written with other lora settings: r \(checkpoint 4, now 8\)/,
     );
     const none = run(...runFlags, '--out', join(dir, 'y'), '--resume');
     expect(none.status).toBe(1);

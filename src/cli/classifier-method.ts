@@ -6,13 +6,7 @@
  * default targets; IA3 on PEFT's targets; 20 virtual tokens for prompt and prefix tuning; reduction
  * factor 16 for bottleneck adapters. Learning rates default per method (see defaultLearningRate).
  */
-import type { Runtime } from '../gpu/runtime';
-import {
-  type ClassifierMethod,
-  classifierMethodFromSpec,
-  defaultLearningRate,
-} from '../train/classify/classifier-method';
-import type { EncoderModel } from '../train/models/bert';
+import { type ClassifierMethod, defaultLearningRate } from '../train/classify/classifier-method';
 import type { MethodSpec } from '../train/worker/run-spec';
 import { numberFlag } from './load-model';
 import { CliUsageError } from './usage-error';
@@ -58,16 +52,4 @@ export function classifierMethodSpec(method: string, flags: Flags): MethodSpec {
   throw new CliUsageError(
     `--task classification trains --method ${classifierMethods.join('|')}, not ${method}.`,
   );
-}
-
-export function classifierMethodFromFlags(
-  runtime: Runtime,
-  model: EncoderModel,
-  method: string,
-  flags: Flags,
-  seed: number,
-  /** Head weights the checkpoint lacked: trained and saved with the classifier. */
-  initialisedHead: readonly string[],
-): Promise<ClassifierMethod> {
-  return classifierMethodFromSpec(runtime, model, classifierMethodSpec(method, flags), seed, initialisedHead);
 }

@@ -55,7 +55,8 @@ Commands:
         --out DIR [--validation FILE | --validation-fraction X] [--epochs N] [--batch-size N] [--grad-accum N]
         [--seq-len N] [--lr X] [--warmup-steps N] [--weight-decay X] [--seed S] [--lora-r R] [--lora-alpha A]
         [--lora-dropout P] [--target-modules a,b] [--num-virtual-tokens N] [--prefix-projection]
-        [--reduction-factor N] [--hidden-dropout P] [--attention-dropout P] [DATA FLAGS] [--json]
+        [--reduction-factor N] [--hidden-dropout P] [--attention-dropout P] [--checkpoint-every N]
+        [--checkpoint-dir DIR] [--resume [DIR]] [DATA FLAGS] [--json]
       Fine-tune a BERT, DistilBERT or RoBERTa classifier on a classification or sentence-pair file (MRPC's
       TSV as it is); accuracy, F1 and the confusion matrix on the validation split after every epoch.
       Writes a Hugging Face folder (full), a PEFT SEQ_CLS adapter folder with the classifier as

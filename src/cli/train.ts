@@ -12,7 +12,9 @@
  * layer's activations in the backward pass instead of keeping them.
  * --checkpoint-every N writes a checkpoint (trainable tensors, AdamW moments, step, data order) every N
  * steps to --checkpoint-dir (default: <out>-checkpoints), atomically (src/train/io/checkpoint-folder.ts);
- * --resume [DIR] continues from the latest one there with the same flags, exactly as if uninterrupted.
+ * --resume [DIR] continues from the latest one there with the same flags, exactly as if uninterrupted;
+ * the checkpoint stores the method's settings (rank, alpha, dropout, targets, ...) and a resume with
+ * other ones is refused by name. `--task classification` takes the same two flags (train-classifier.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +28,7 @@ import { Ia3Adaptation } from '../train/peft/ia3';
 import { LoraAdaptation, type LoraOptions } from '../train/peft/lora';
 import { PrefixTuningAdaptation } from '../train/peft/prefix-tuning';
 import { PromptTuningAdaptation } from '../train/peft/prompt-tuning';
+import { methodSettingsOf } from '../train/plan/adaptation-settings';
 import { defaultTrainConfig, type ScheduleKind, type TrainConfig } from '../train/train-config';
 import { Trainer } from '../train/trainer';
 import { dataReport, prepareCliTrainingData, readDatasetsFromFlags } from './dataset-flags';
@@ -59,7 +62,7 @@ export function resumeArgs(args: readonly string[]): string[] {
 }
 
 /** Where checkpoints go and how often; `every` 0 writes none. */
-function checkpointSettings(flags: TrainFlags, out: string) {
+export function checkpointSettings(flags: TrainFlags, out: string) {
   const every = numberFlag(
     flags['checkpoint-every'],
     'checkpoint-every',
@@ -237,9 +240,18 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const counts = trainer.parameterCounts();
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const dataFingerprint = trainingDataFingerprint(data.train);
+  // The buffers' settings as the planner reads them back, with LoRA's scaling, which decides the updates.
+  const lora =
+    adaptation instanceof LoraAdaptation || adaptation instanceof DoraAdaptation
+      ? adaptation.options
+      : undefined;
+  const methodSettings: Record<string, unknown> = {
+    ...methodSettingsOf(adaptation, model),
+    ...(lora ? { alpha: lora.alpha, useRslora: lora.useRslora ?? false } : {}),
+  };
   if (checkpoints.resume) {
     const { folder, state } = readLatestCheckpoint(checkpoints.dir);
-    checkResumable(state, { method: adaptation.method, config, dataFingerprint }, folder);
+    checkResumable(state, { method: adaptation.method, config, dataFingerprint, methodSettings }, folder);
     trainer.resume(state);
     say(
       flags.json
@@ -282,6 +294,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         const folder = writeCheckpointFolder(checkpoints.dir, {
           ...(await trainer.checkpoint()),
           dataFingerprint,
+          methodSettings,
         });
         say(flags.json ? JSON.stringify({ step: event.step, checkpoint: folder }) : `checkpoint: ${folder}`);
       }

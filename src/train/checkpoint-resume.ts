@@ -1,6 +1,8 @@
 /**
- * Whether a checkpoint can continue this run: the same method, the same training data (by a fingerprint
- * of its token ids and labels) and every setting that decides the batches, masks and updates. Settings
+ * Whether a checkpoint can continue this run: the same method with the same settings of its own (LoRA's
+ * rank, alpha, dropout, targets, ...; compared when the checkpoint stored them, which checkpoints written
+ * before they were stored did not), the same training data (by a fingerprint of its token ids and labels)
+ * and every setting that decides the batches, masks and updates. Settings
  * that change neither (the memory budget, how often to evaluate, gradient checkpointing, which
  * recomputes the same activations) may differ. A mismatch is refused with `CheckpointError`, naming
  * each differing setting with its saved and current value, since continuing would silently give a run
@@ -41,26 +43,50 @@ export function trainingDataFingerprint(examples: readonly TokenExample[]): stri
   });
 }
 
+/** `name (checkpoint X, now Y)` for every key whose value differs between the two records. */
+function differences(
+  saved: Record<string, unknown>,
+  now: Record<string, unknown>,
+  keep = (_: string) => true,
+) {
+  const shown = (value: unknown) => (value === undefined ? 'unset' : JSON.stringify(value));
+  return [...new Set([...Object.keys(saved), ...Object.keys(now)])]
+    .filter(keep)
+    .filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(now[key]))
+    .map((key) => `${key} (checkpoint ${shown(saved[key])}, now ${shown(now[key])})`);
+}
+
 export function checkResumable(
   saved: CheckpointState,
-  now: { method: string; config: TrainConfig; dataFingerprint: string },
+  now: {
+    method: string;
+    config: TrainConfig;
+    dataFingerprint: string;
+    /** The method's own settings (CheckpointState.methodSettings). */
+    methodSettings?: Record<string, unknown>;
+  },
   where: string,
 ): void {
   if (saved.method !== now.method)
     throw new CheckpointError(`${where} is a ${saved.method} run; this run is ${now.method}.`);
+  // A checkpoint from before the settings were stored cannot be checked on them, and still resumes.
+  if (saved.methodSettings !== undefined && now.methodSettings !== undefined) {
+    const differing = differences(saved.methodSettings, now.methodSettings);
+    if (differing.length > 0)
+      throw new CheckpointError(
+        `${where} was written with other ${now.method} settings: ${differing.join('; ')}. Resume with the method flags the run started with.`,
+      );
+  }
   if (saved.dataFingerprint !== undefined && saved.dataFingerprint !== now.dataFingerprint) {
     throw new CheckpointError(
       `${where} was trained on other data (or other data flags, --seq-len or tokenizer): resume with the same training file and flags.`,
     );
   }
-  const keys = new Set([...Object.keys(saved.config), ...Object.keys(now.config)] as (keyof TrainConfig)[]);
-  const differing = [...keys]
-    .filter((key) => !freeToChange.has(key))
-    .filter((key) => JSON.stringify(saved.config[key]) !== JSON.stringify(now.config[key]))
-    .map(
-      (key) =>
-        `${key} (checkpoint ${JSON.stringify(saved.config[key])}, now ${JSON.stringify(now.config[key])})`,
-    );
+  const differing = differences(
+    saved.config as unknown as Record<string, unknown>,
+    now.config as unknown as Record<string, unknown>,
+    (key) => !freeToChange.has(key as keyof TrainConfig),
+  );
   if (differing.length > 0) {
     throw new CheckpointError(
       `${where} was written with other settings: ${differing.join('; ')}. Resume with the flags the run started with.`,

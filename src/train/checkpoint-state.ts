@@ -13,6 +13,11 @@ export interface TrainerPosition {
   epoch: number;
   /** Micro-batches of the current epoch not yet used, as example indices. */
   queue: number[][];
+  /**
+   * Classification runs: the row-weighted loss of the updates since the last epoch's end, so a resumed
+   * run reports the same epoch losses (classifier-loop.ts). Absent in decoder runs and older checkpoints.
+   */
+  epochLoss?: { sum: number; rows: number };
 }
 
 export interface CheckpointState {
@@ -24,6 +29,12 @@ export interface CheckpointState {
    * refused rather than silently continuing with a different order.
    */
   dataFingerprint?: string;
+  /**
+   * The method's own settings (LoRA's rank, alpha, dropout and targets, the number of virtual tokens,
+   * ...) as plain JSON, so a resume with other ones is refused by name (checkpoint-resume.ts). Absent in
+   * checkpoints written before it was stored; those resume without the check.
+   */
+  methodSettings?: Record<string, unknown>;
   /** Tensors by name: `param:<name>`, `exp_avg:<name>`, `exp_avg_sq:<name>`. */
   tensors: Map<string, { shape: number[]; data: Float32Array }>;
 }
@@ -42,6 +53,7 @@ export function checkpointFiles(state: CheckpointState): Record<string, Uint8Arr
       config: state.config,
       method: state.method,
       ...(state.dataFingerprint === undefined ? {} : { dataFingerprint: state.dataFingerprint }),
+      ...(state.methodSettings === undefined ? {} : { methodSettings: state.methodSettings }),
       version: 1,
     },
     null,
@@ -67,6 +79,14 @@ export function readCheckpoint(files: Record<string, Uint8Array>): CheckpointSta
     throw new CheckpointError(`${trainerStateFile} is not valid JSON: ${(error as Error).message}.`);
   }
   if (json.version !== 1) throw new CheckpointError(`Unknown checkpoint version ${json.version}.`);
+  const settings = json.methodSettings;
+  if (
+    settings !== undefined &&
+    (settings === null || typeof settings !== 'object' || Array.isArray(settings))
+  )
+    throw new CheckpointError(
+      `${trainerStateFile}'s methodSettings must be an object of the method's settings.`,
+    );
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const entry of parseSafetensorsHeader(checkpointTensorsFile, tensorBytes)) {
     tensors.set(entry.name, {
@@ -79,6 +99,7 @@ export function readCheckpoint(files: Record<string, Uint8Array>): CheckpointSta
     config: json.config,
     method: json.method,
     ...(json.dataFingerprint === undefined ? {} : { dataFingerprint: json.dataFingerprint }),
+    ...(settings === undefined ? {} : { methodSettings: settings }),
     tensors,
   };
 }

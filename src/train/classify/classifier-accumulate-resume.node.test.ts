@@ -7,7 +7,8 @@
  * - Resume: a studio run (LoRA with dropout 0.1 and the model's dropout, AdamW, shuffled, 2 micro-batches
  *   per update, the order crossing an epoch's end) stopped after update 4, written as checkpoint files
  *   and read back, then resumed in a fresh run, gives the uninterrupted run's losses, evaluations and
- *   final trainable tensors and moments (1e-6); a checkpoint of other settings is refused by name.
+ *   final trainable tensors and moments (1e-6); a checkpoint of other settings (a training setting, or
+ *   the method's own, such as LoRA's rank) is refused by name.
  */
 import { describe, expect, it } from 'vitest';
 import { downloadTensor } from '../../gpu/tensor';
@@ -182,5 +183,14 @@ describe('checkpoint and resume of a classification run', () => {
         new AbortController().signal,
       ),
     ).rejects.toThrow(/lr \(checkpoint 0\.01, now 0\.02\)/);
+    // So would another LoRA rank: the method's settings are in the checkpoint too.
+    expect(saved.methodSettings).toMatchObject({ r: 4, alpha: 8, dropout: 0.1 });
+    await expect(
+      openClassifierRun(
+        await testRuntime(),
+        { ...spec, method: { ...spec.method, r: 8 } as MethodSpec, resumeFrom: saved },
+        new AbortController().signal,
+      ),
+    ).rejects.toThrow(/other lora settings: r \(checkpoint 4, now 8\)/);
   }, 120_000);
 });

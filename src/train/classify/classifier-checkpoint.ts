@@ -5,15 +5,18 @@
  * current epoch's unused micro-batches). Dropout masks and the optimizer's bias corrections follow the
  * update count (masks are seeded by the run's seed and the micro-batch number), so the position is the
  * whole of the run's random state: a resumed run gives the same batches, masks and updates.
- * A resume is refused (CheckpointError) when the method, the training rows or a setting that decides the
- * updates differ (checkpoint-resume.ts), since the result would follow neither run.
+ * A resume is refused (CheckpointError) when the method or its settings (the MethodSpec and the model's
+ * dropout, classifierMethodSettings), the training rows or a setting that decides the updates differ
+ * (checkpoint-resume.ts), since the result would follow neither run.
  */
 import type { Runtime } from '../../gpu/runtime';
 import { downloadTensor, type Tensor, writeTensor } from '../../gpu/tensor';
 import { checkResumable, dataFingerprint } from '../checkpoint-resume';
 import { CheckpointError, type CheckpointState, type TrainerPosition } from '../checkpoint-state';
+import type { EncoderDropoutConfig } from '../models/bert-config';
 import type { TrainableEntry } from '../peft/adaptation';
 import type { TrainConfig } from '../train-config';
+import type { MethodSpec } from '../worker/run-spec';
 import type { ClassificationExample } from './classifier-trainer';
 
 /** The optimizer's per-tensor moments (AdamW), in trainable order; empty for SGD. */
@@ -23,6 +26,27 @@ export interface SavedMoments {
 }
 
 export type CheckpointTensors = CheckpointState['tensors'];
+
+/** What a checkpoint records of a classification run, and what a resume must match. */
+export interface ClassifierRunIdentity {
+  method: string;
+  /** classifierMethodSettings of the run. */
+  methodSettings: Record<string, unknown>;
+  config: TrainConfig;
+  train: readonly ClassificationExample[];
+}
+
+/**
+ * The method's settings as a checkpoint stores them: the MethodSpec's own fields, and the model's dropout
+ * rates (from config.json, or the CLI's --hidden-dropout / --attention-dropout), which draw the masks.
+ */
+export function classifierMethodSettings(
+  method: MethodSpec,
+  modelDropout: EncoderDropoutConfig,
+): Record<string, unknown> {
+  const { method: _name, ...settings } = method;
+  return { ...settings, modelDropout: { ...modelDropout } };
+}
 
 /** The fingerprint (checkpoint-resume.ts) of the examples' ids, token types and labels, in order. */
 export function classificationDataFingerprint(examples: readonly ClassificationExample[]): string {
@@ -80,15 +104,22 @@ export function uploadTrainingTensors(
     writeTensor(runtime.device, tensor, (tensors.get(key) as { data: Float32Array }).data);
 }
 
-/** Refuses a checkpoint of another method, other rows or other update-deciding settings. */
+/** Refuses a checkpoint of another method or method settings, other rows or other update-deciding settings. */
 export function checkClassifierResumable(
   saved: CheckpointState,
-  now: { method: string; config: TrainConfig; train: readonly ClassificationExample[] },
+  now: ClassifierRunIdentity,
+  /** How the message names the checkpoint (the CLI gives its folder). */
+  where = 'The checkpoint',
 ): void {
   checkResumable(
     saved,
-    { method: now.method, config: now.config, dataFingerprint: classificationDataFingerprint(now.train) },
-    'The checkpoint',
+    {
+      method: now.method,
+      methodSettings: now.methodSettings,
+      config: now.config,
+      dataFingerprint: classificationDataFingerprint(now.train),
+    },
+    where,
   );
 }
 
@@ -96,12 +127,13 @@ export function checkClassifierResumable(
 export function classifierCheckpointState(
   tensors: CheckpointTensors,
   position: TrainerPosition,
-  run: { method: string; config: TrainConfig; train: readonly ClassificationExample[] },
+  run: ClassifierRunIdentity,
 ): CheckpointState {
   return {
     position: structuredClone(position),
     config: run.config,
     method: run.method,
+    methodSettings: run.methodSettings,
     dataFingerprint: classificationDataFingerprint(run.train),
     tensors,
   };

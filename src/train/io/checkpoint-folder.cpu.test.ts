@@ -2,14 +2,21 @@
  * Checkpoints on disk (checkpoint-folder.ts) and the resume check (checkpoint-resume.ts): a written
  * checkpoint reads back bit for bit; the latest complete one is found; a crashed write (a stray
  * temporary folder, a folder missing a file) never hides or replaces the last good checkpoint; and a
- * resume with other settings, method or data is refused by name.
+ * resume with other settings, method, method settings (LoRA's rank, alpha, dropout, targets) or data is
+ * refused by name, while a checkpoint written before method settings were stored still resumes.
  */
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkResumable, trainingDataFingerprint } from '../checkpoint-resume';
-import { CheckpointError, type CheckpointState, trainerStateFile } from '../checkpoint-state';
+import {
+  CheckpointError,
+  type CheckpointState,
+  checkpointFiles,
+  readCheckpoint,
+  trainerStateFile,
+} from '../checkpoint-state';
 import { defaultTrainConfig, type TrainConfig } from '../train-config';
 import { checkpointSteps, readLatestCheckpoint, writeCheckpointFolder } from './checkpoint-folder';
 
@@ -91,6 +98,36 @@ describe('resume check', () => {
       /is a lora run; this run is dora/,
     );
     expect(() => checkResumable(saved, { ...now, dataFingerprint: 'abd' }, 'ckpt')).toThrow(/other data/);
+  });
+
+  it('refuses other method settings by name, after a round trip on disk; older checkpoints still resume', () => {
+    const lora = { r: 8, alpha: 16, dropout: 0.1, targetModules: ['q_proj', 'v_proj'], useRslora: false };
+    const dir = join(mkdtempSync(join(tmpdir(), 'whetstone-ckpt-')), 'checkpoints');
+    writeCheckpointFolder(dir, { ...state(2, 1), methodSettings: lora });
+    const read = readLatestCheckpoint(dir).state;
+    expect(read.methodSettings).toEqual(lora);
+    expect(() => checkResumable(read, { ...now, methodSettings: { ...lora } }, 'ckpt')).not.toThrow();
+    const refused = (changed: Record<string, unknown>) => () =>
+      checkResumable(read, { ...now, methodSettings: { ...lora, ...changed } }, 'ckpt');
+    expect(refused({ r: 4 })).toThrow(CheckpointError);
+    expect(refused({ r: 4 })).toThrow(/ckpt was written with other lora settings: r \(checkpoint 8, now 4\)/);
+    expect(refused({ alpha: 32, dropout: 0 })).toThrow(
+      /alpha \(checkpoint 16, now 32\); dropout \(checkpoint 0\.1, now 0\)/,
+    );
+    expect(refused({ targetModules: 'all-linear' })).toThrow(
+      /targetModules \(checkpoint \["q_proj","v_proj"\], now "all-linear"\)/,
+    );
+    // A setting only one side has is a difference too.
+    expect(refused({ useRslora: undefined })).toThrow(/useRslora \(checkpoint false, now unset\)/);
+    // Written before method settings were stored: nothing to compare, so it resumes.
+    const older = readCheckpoint(checkpointFiles(state(2, 1)));
+    expect(older.methodSettings).toBeUndefined();
+    expect(() => checkResumable(older, { ...now, methodSettings: { ...lora, r: 4 } }, 'ckpt')).not.toThrow();
+    // A malformed methodSettings is refused when read.
+    const files = checkpointFiles(state(2, 1));
+    const json = JSON.parse(new TextDecoder().decode(files[trainerStateFile]));
+    files[trainerStateFile] = new TextEncoder().encode(JSON.stringify({ ...json, methodSettings: [1] }));
+    expect(() => readCheckpoint(files)).toThrow(/methodSettings must be an object/);
   });
 
   it('fingerprints tell data apart by ids, labels and order', () => {
