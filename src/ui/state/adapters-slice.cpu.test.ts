@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
 import { mergeLoraWeight } from '../../train/export/merge-lora';
 import { parseSafetensorsHeader, toFloat32, writeSafetensors } from '../../train/io/safetensors';
+import { noPythonReason, python3Available, torchBinOf } from '../../train/io/testing/torch-bin';
 import { adapterZip } from '../download/adapter-zip';
 import { MergeError, mergedModelFiles } from '../download/merged-model';
 import { memoryAdapterStore } from './adapter-store';
@@ -98,6 +99,31 @@ describe('adapter library', () => {
     expect(imported).toMatchObject({ name: 'shared', peftType: 'LORA', method: 'lora' });
     expect(imported?.files['adapter_model.safetensors']).toEqual(files['adapter_model.safetensors']);
   });
+
+  it.skipIf(!python3Available)(
+    `imports an older PEFT folder with adapter_model.bin as the same safetensors tensors (skipped only if ${noPythonReason})`,
+    async () => {
+      const { app } = setUp();
+      const files = loraFolder(1, 2, a, b);
+      const weights = files['adapter_model.safetensors'];
+      await app.getState().importAdapter([
+        { name: 'old-peft/adapter_config.json', bytes: files['adapter_config.json'] },
+        { name: 'old-peft/adapter_model.bin', bytes: torchBinOf(weights, 'legacy') },
+      ]);
+      const [imported] = app.getState().adapters.entries;
+      expect(imported).toMatchObject({ name: 'old-peft', peftType: 'LORA' });
+      expect(Object.keys(imported?.files ?? {}).sort()).toEqual([
+        'adapter_config.json',
+        'adapter_model.safetensors',
+      ]);
+      const read = (bytes: Uint8Array) =>
+        parseSafetensorsHeader('w', bytes).map((t) => [
+          t.name,
+          [...toFloat32(t, bytes.subarray(t.begin, t.end), 'w')],
+        ]);
+      expect(read(imported?.files['adapter_model.safetensors'] as Uint8Array)).toEqual(read(weights));
+    },
+  );
 
   it('refuses a folder without an adapter config, saying what to choose', async () => {
     const { app } = setUp();
