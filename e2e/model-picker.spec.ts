@@ -109,12 +109,12 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   const picker = page.getByTestId('model-picker');
   await expect(picker).toHaveValue('builtin-tiny-llama');
 
-  // The catalogue: built-in + 7 curated language models and 4 classifiers (built-in tiny BERT + 3
+  // The catalogue: built-in + 7 curated language models and 5 classifiers (built-in tiny BERT + 4
   // curated encoders), each with 7 per-method estimates and a fit mark.
   const rows = page.locator('[data-testid="catalogue-row"][data-task="causal-lm"]');
   await expect(rows).toHaveCount(8);
   const classifiers = page.locator('[data-testid="catalogue-row"][data-task="classification"]');
-  await expect(classifiers).toHaveCount(4);
+  await expect(classifiers).toHaveCount(5);
   // DistilBERT takes no past key/values, so its prefix cell is n/a, with the planner's reason.
   const distilPrefix = page
     .locator('[data-model-id="distilbert/distilbert-base-uncased"]')
