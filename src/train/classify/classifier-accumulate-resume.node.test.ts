@@ -62,7 +62,6 @@ async function trainedWeights(method: MethodSpec, micro: number): Promise<Map<st
     batchSize: B,
     gradAccum: micro,
     T,
-    epochs: 1,
     optimizer: 'sgd',
     hyper: { lr: method.method === 'full' ? 0.1 : 0.5, maxGradNorm: 0, weightDecay: 0 },
     schedule: 'constant',

@@ -103,7 +103,6 @@ export async function startClassifierLoop(
     batchSize: B,
     gradAccum: config.gradAccum,
     T: spec.T,
-    epochs: config.epochs,
     optimizer: config.optimizer,
     hyper: {
       lr: config.lr,

@@ -19,7 +19,6 @@ import { add } from '../../gpu/kernels/add/add';
 import { RecordedStep } from '../../gpu/recorded-step';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, type Tensor } from '../../gpu/tensor';
-import { epochBatches } from '../data/order';
 import { argmaxRows, type ClassificationMetrics, classificationMetrics } from '../metrics/classification';
 import { type EncoderModel, maxEncoderTokens } from '../models/bert';
 import {
@@ -51,7 +50,6 @@ export interface ClassifierTrainOptions {
   gradAccum?: number;
   /** Tokens per row; examples must fit (encode them with this maxLength). */
   T: number;
-  epochs: number;
   optimizer?: OptimizerKind;
   hyper?: Partial<OptimizerHyperparameters>;
   schedule?: ScheduleKind;
@@ -235,11 +233,6 @@ export class ClassifierTrainer {
     );
   }
 
-  /** Updates per epoch for `count` training examples (micro-batches of an epoch, grouped by gradAccum). */
-  stepsPerEpoch(count: number): number {
-    return Math.ceil(Math.ceil(count / this.options.batchSize) / (this.options.gradAccum ?? 1));
-  }
-
   /** One update on up to B examples; returns the batch's mean loss. */
   step(examples: ClassificationExample[], totalSteps: number): Promise<number> {
     return this.update([examples], totalSteps);
@@ -301,36 +294,6 @@ export class ClassifierTrainer {
     const encoder = this.runtime.device.createCommandEncoder({ label: `clear ${tensor.label}` });
     encoder.clearBuffer(tensor.buffer);
     this.runtime.device.queue.submit([encoder.finish()]);
-  }
-
-  /** Trains for the configured epochs; `onEpoch` gets the mean training loss and, when given, the evaluation. */
-  async train(
-    train: ClassificationExample[],
-    options: {
-      validation?: ClassificationExample[];
-      onEpoch?: (epoch: number, trainLoss: number, evaluation?: EvaluationResult) => void;
-    } = {},
-  ): Promise<EvaluationResult | undefined> {
-    if (train.length === 0) throw new ClassifierTrainError('There are no training examples.');
-    const totalSteps = this.stepsPerEpoch(train.length) * this.options.epochs;
-    let last: EvaluationResult | undefined;
-    for (let epoch = 0; epoch < this.options.epochs; epoch++) {
-      let sum = 0;
-      const batches = epochBatches(train.length, this.options.batchSize, epoch, {
-        shuffle: true,
-        seed: this.options.seed ?? 0,
-      }).map((indices) => indices.map((i) => train[i] as ClassificationExample));
-      // An epoch's last update takes the micro-batches left, as few as one.
-      const gradAccum = this.options.gradAccum ?? 1;
-      for (let start = 0; start < batches.length; start += gradAccum) {
-        const micro = batches.slice(start, start + gradAccum);
-        const loss = await this.update(micro, totalSteps);
-        sum += loss * micro.reduce((n, m) => n + m.length, 0);
-      }
-      last = options.validation ? await this.evaluate(options.validation) : undefined;
-      options.onEpoch?.(epoch, sum / train.length, last);
-    }
-    return last;
   }
 
   /** Loss (mean over examples), accuracy, F1 and the confusion matrix, with the current weights. */

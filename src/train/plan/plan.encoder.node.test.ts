@@ -47,7 +47,6 @@ async function measure(model: TinyEncoderOptions, method: EncoderMethodSpec, B: 
     const trainer = await ClassifierTrainer.create(runtime, encoder, adaptation, {
       batchSize: B,
       T,
-      epochs: 1,
       padId: 0,
       dropout: true,
     });

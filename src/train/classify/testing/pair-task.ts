@@ -12,6 +12,7 @@
 import type { Runtime } from '../../../gpu/runtime';
 import { seededRandom } from '../../../gpu/testing/random';
 import { testRuntime } from '../../../gpu/testing/test-runtime';
+import { epochBatches } from '../../data/order';
 import { tinyEncoderFiles } from '../../fixtures/tiny-encoders';
 import { tinyWordPiece } from '../../fixtures/tiny-wordpiece';
 import { filesFromMemory } from '../../io/model-files';
@@ -59,6 +60,25 @@ export interface PairTaskResult {
   losses: number[];
 }
 
+/**
+ * The trainer driven directly, epoch by epoch (shuffled with seed 0, no accumulation), so these tests
+ * measure the method, not the run loop (classifier-loop.ts, tested with the worker and the CLI).
+ * Returns each epoch's mean training loss.
+ */
+async function trainEpochs(trainer: ClassifierTrainer, train: ClassificationExample[], epochs: number) {
+  const totalSteps = Math.ceil(train.length / batchSize) * epochs;
+  const losses: number[] = [];
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    let sum = 0;
+    for (const indices of epochBatches(train.length, batchSize, epoch, { shuffle: true, seed: 0 })) {
+      const batch = indices.map((i) => train[i] as ClassificationExample);
+      sum += (await trainer.step(batch, totalSteps)) * batch.length;
+    }
+    losses.push(sum / train.length);
+  }
+  return losses;
+}
+
 /** Rows per update: 48 training pairs give 6 updates an epoch. */
 const batchSize = 8;
 
@@ -79,15 +99,13 @@ export async function learnPairTask(run: PairTaskRun): Promise<PairTaskResult> {
   const trainer = await ClassifierTrainer.create(runtime, model, await run.make(runtime, model), {
     batchSize,
     T: pairTaskT,
-    epochs: run.epochs,
     hyper: { lr: run.lr },
     warmupRatio: 0.1,
     seed: 0,
     padId: tokenizer.padId,
   });
   const before = await trainer.evaluate(validation);
-  const losses: number[] = [];
-  await trainer.train(train, { onEpoch: (_, loss) => losses.push(loss) });
+  const losses = await trainEpochs(trainer, train, run.epochs);
   const after = await trainer.evaluate(validation);
   console.log(
     `pair task (${run.method}): accuracy ${before.accuracy} → ${after.accuracy}, f1 ${after.f1}, loss ${before.loss.toFixed(3)} → ${after.loss.toFixed(3)}, train losses ${losses.map((l) => l.toFixed(3)).join(' ')}`,
