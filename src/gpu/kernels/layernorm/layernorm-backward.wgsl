@@ -29,6 +29,7 @@ struct Params {
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let lane = lid % LANES;
+  let fast = subgroup_layout(lid);
   let segment = wg.x * SEGMENTS + lid / LANES;
   let C = params.cols;
   let partial_base = segment * C;
@@ -48,7 +49,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         sums += vec2<f32>(g, g * (x[base + c] - mu) * inv);
       }
     }
-    let means = segment_sum(lid, sums) / f32(C);
+    let means = segment_sum(lid, sums, fast) / f32(C);
     if (live) {
       let first_row = first == wg.x * SEGMENTS;
       for (var c = lane; c < C; c += LANES) {

@@ -16,6 +16,8 @@ interface Case {
   accumulateDx?: boolean;
   lanes?: number;
   maxWorkgroups?: number;
+  /** false: the workgroup-memory tree even where the device has subgroups. */
+  subgroups?: boolean;
 }
 
 // The f32 mean of x + offset is off by a few ulps of the offset (its rounding, and the sum's), so
@@ -68,6 +70,7 @@ async function checkLayerNorm(c: Case) {
         rstd: t.rstd!,
         eps: c.eps,
         lanes: c.lanes,
+        subgroups: c.subgroups,
       }),
       ...(await layerNormBackward(rt, {
         x: t.x!,
@@ -82,6 +85,7 @@ async function checkLayerNorm(c: Case) {
         accumulateDx: c.accumulateDx,
         lanes: c.lanes,
         maxWorkgroups: c.maxWorkgroups,
+        subgroups: c.subgroups,
       })),
     ],
     reference: (x) => {
@@ -106,6 +110,8 @@ describe('LayerNorm forward and backward', () => {
     { rows: 7, cols: 300, eps: 1e-6 }, // C > lanes: each lane strides over the row
     { rows: 3, cols: 1030, eps: 1e-5 }, // 256 lanes, one row per workgroup
     { rows: 45, cols: 65, eps: 1e-12 }, // BERT's eps
+    { rows: 45, cols: 65, eps: 1e-5, subgroups: false }, // the tree, where subgroups would be used
+    { rows: 3, cols: 1030, eps: 1e-5, subgroups: false },
   ])('at %j', async (c) => {
     await checkLayerNorm(c);
   });

@@ -18,7 +18,6 @@
  */
 import { createUniform, type Dispatch, makeDispatch } from '../../dispatch';
 import { grid1d } from '../../grid';
-import type { KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import { createTensor, type Tensor } from '../../tensor';
 import {
@@ -26,7 +25,8 @@ import {
   expectSizes,
   lanesFor,
   partialPlan,
-  rowSegmentsWgsl,
+  rowKernel,
+  rowKernelFor,
   rowsOf,
   rowWorkgroupSize,
 } from '../rmsnorm/row-segments';
@@ -34,17 +34,27 @@ import { sumRows } from '../sum-rows/sum-rows';
 import layerNormWgsl from './layernorm.wgsl?raw';
 import layerNormBackwardWgsl from './layernorm-backward.wgsl?raw';
 
-const layerNormKernel: KernelDefinition = {
-  name: 'layernorm',
-  wgsl: `${rowSegmentsWgsl}\n${layerNormWgsl}`,
-  bindings: ['uniform', 'read', 'read', 'read', 'write', 'write', 'write'],
-};
+const layerNormKernel = rowKernel('layernorm', layerNormWgsl, [
+  'uniform',
+  'read',
+  'read',
+  'read',
+  'write',
+  'write',
+  'write',
+]);
 
-const layerNormBackwardKernel: KernelDefinition = {
-  name: 'layernorm-backward',
-  wgsl: `${rowSegmentsWgsl}\n${layerNormBackwardWgsl}`,
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'write', 'write', 'write'],
-};
+const layerNormBackwardKernel = rowKernel('layernorm-backward', layerNormBackwardWgsl, [
+  'uniform',
+  'read',
+  'read',
+  'read',
+  'read',
+  'read',
+  'write',
+  'write',
+  'write',
+]);
 
 export interface LayerNormArgs {
   x: Tensor;
@@ -59,6 +69,8 @@ export interface LayerNormArgs {
   eps: number;
   /** Lanes per row (a power of two, 32..256); chosen from C when absent. */
   lanes?: number;
+  /** Subgroup sums where the device has them (default); false runs the workgroup-memory tree. */
+  subgroups?: boolean;
   label?: string;
 }
 
@@ -78,6 +90,8 @@ export interface LayerNormBackwardArgs {
   lanes?: number;
   /** Caps the row pass's grid, and so the partial rows; tests lower it to give segments several rows. */
   maxWorkgroups?: number;
+  /** Subgroup sums where the device has them (default); false runs the workgroup-memory tree. */
+  subgroups?: boolean;
   label?: string;
 }
 
@@ -99,7 +113,7 @@ export async function layerNormForward(runtime: Runtime, args: LayerNormArgs): P
   new Float32Array(params, 8, 1)[0] = args.eps;
   const uniform = createUniform(runtime, 'uniforms', params);
   return makeDispatch(runtime, {
-    kernel: layerNormKernel,
+    kernel: rowKernelFor(runtime, layerNormKernel, args.subgroups),
     constants: { LANES: lanes },
     buffers: [
       uniform,
@@ -136,7 +150,7 @@ export async function layerNormBackward(runtime: Runtime, args: LayerNormBackwar
   const partialGamma = createTensor(runtime.arena, `${label} dgamma partials`, [plan.partialRows, cols]);
   const partialBeta = createTensor(runtime.arena, `${label} dbeta partials`, [plan.partialRows, cols]);
   const rowPass = await makeDispatch(runtime, {
-    kernel: layerNormBackwardKernel,
+    kernel: rowKernelFor(runtime, layerNormBackwardKernel, args.subgroups),
     constants: { LANES: lanes, ACCUMULATE_DX: Boolean(args.accumulateDx) },
     buffers: [
       uniform,

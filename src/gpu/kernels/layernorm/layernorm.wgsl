@@ -24,6 +24,7 @@ struct Params {
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let lane = lid % LANES;
+  let fast = subgroup_layout(lid);
   let row = (wg.y * groups.x + wg.x) * SEGMENTS + lid / LANES;
   let live = row < params.rows;
   let C = params.cols;
@@ -35,7 +36,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
       sum += x[base + c];
     }
   }
-  let mu = segment_sum(lid, vec2<f32>(sum, 0.0)).x / f32(C);
+  let mu = segment_sum(lid, vec2<f32>(sum, 0.0), fast).x / f32(C);
   var squares = 0.0;
   if (live) {
     for (var c = lane; c < C; c += LANES) {
@@ -43,7 +44,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
       squares += d * d;
     }
   }
-  let inv = inverseSqrt(segment_sum(lid, vec2<f32>(squares, 0.0)).x / f32(C) + params.eps);
+  let inv = inverseSqrt(segment_sum(lid, vec2<f32>(squares, 0.0), fast).x / f32(C) + params.eps);
   if (!live) {
     return;
   }

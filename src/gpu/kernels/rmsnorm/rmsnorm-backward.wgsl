@@ -26,6 +26,7 @@ struct Params {
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let lane = lid % LANES;
+  let fast = subgroup_layout(lid);
   let segment = wg.x * SEGMENTS + lid / LANES;
   let C = params.cols;
   let partial_base = segment * C;
@@ -42,7 +43,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         gx += dy[base + c] * weight[c] * x[base + c];
       }
     }
-    let correction = inv * inv * segment_sum(lid, vec2<f32>(gx, 0.0)).x / f32(C);
+    let correction = inv * inv * segment_sum(lid, vec2<f32>(gx, 0.0), fast).x / f32(C);
     if (live) {
       let first_row = first == wg.x * SEGMENTS;
       for (var c = lane; c < C; c += LANES) {

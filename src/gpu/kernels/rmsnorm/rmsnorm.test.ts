@@ -15,6 +15,8 @@ interface Case {
   accumulateDx?: boolean;
   lanes?: number;
   maxWorkgroups?: number;
+  /** false: the workgroup-memory tree even where the device has subgroups. */
+  subgroups?: boolean;
 }
 
 // y, rrms and dx are a few f32 roundings of O(1) values, plus the f32 sums over C behind rrms.
@@ -57,6 +59,7 @@ async function checkRmsNorm(c: Case) {
         rrms: t.rrms!,
         eps: c.eps,
         lanes: c.lanes,
+        subgroups: c.subgroups,
       }),
       ...(await rmsNormBackward(rt, {
         x: t.x!,
@@ -69,6 +72,7 @@ async function checkRmsNorm(c: Case) {
         accumulateDx: c.accumulateDx,
         lanes: c.lanes,
         maxWorkgroups: c.maxWorkgroups,
+        subgroups: c.subgroups,
       })),
     ],
     reference: (x) => {
@@ -86,6 +90,8 @@ describe('RMSNorm forward and backward', () => {
     { rows: 7, cols: 300, eps: 1e-6 }, // C > lanes: each lane strides over the row
     { rows: 3, cols: 1030, eps: 1e-5 }, // 256 lanes, one row per workgroup
     { rows: 45, cols: 65, eps: 1e-5, lanes: 256 }, // a wide segment over a short row
+    { rows: 45, cols: 65, eps: 1e-5, subgroups: false }, // the tree, where subgroups would be used
+    { rows: 3, cols: 1030, eps: 1e-5, subgroups: false },
   ])('at %j', async (c) => {
     await checkRmsNorm(c);
   });

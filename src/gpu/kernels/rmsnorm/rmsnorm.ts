@@ -18,7 +18,6 @@
  */
 import { createUniform, type Dispatch, makeDispatch } from '../../dispatch';
 import { grid1d } from '../../grid';
-import type { KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import { createTensor, type Tensor } from '../../tensor';
 import { sumRows } from '../sum-rows/sum-rows';
@@ -29,22 +28,23 @@ import {
   expectSizes,
   lanesFor,
   partialPlan,
-  rowSegmentsWgsl,
+  rowKernel,
+  rowKernelFor,
   rowsOf,
   rowWorkgroupSize,
 } from './row-segments';
 
-const rmsNormKernel: KernelDefinition = {
-  name: 'rmsnorm',
-  wgsl: `${rowSegmentsWgsl}\n${rmsNormWgsl}`,
-  bindings: ['uniform', 'read', 'read', 'write', 'write'],
-};
+const rmsNormKernel = rowKernel('rmsnorm', rmsNormWgsl, ['uniform', 'read', 'read', 'write', 'write']);
 
-const rmsNormBackwardKernel: KernelDefinition = {
-  name: 'rmsnorm-backward',
-  wgsl: `${rowSegmentsWgsl}\n${rmsNormBackwardWgsl}`,
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'write', 'write'],
-};
+const rmsNormBackwardKernel = rowKernel('rmsnorm-backward', rmsNormBackwardWgsl, [
+  'uniform',
+  'read',
+  'read',
+  'read',
+  'read',
+  'write',
+  'write',
+]);
 
 export interface RmsNormArgs {
   x: Tensor;
@@ -56,6 +56,8 @@ export interface RmsNormArgs {
   eps: number;
   /** Lanes per row (a power of two, 32..256); chosen from C when absent. */
   lanes?: number;
+  /** Subgroup sums where the device has them (default); false runs the workgroup-memory tree. */
+  subgroups?: boolean;
   label?: string;
 }
 
@@ -73,6 +75,8 @@ export interface RmsNormBackwardArgs {
   lanes?: number;
   /** Caps the row pass's grid, and so the partial rows; tests lower it to give segments several rows. */
   maxWorkgroups?: number;
+  /** Subgroup sums where the device has them (default); false runs the workgroup-memory tree. */
+  subgroups?: boolean;
   label?: string;
 }
 
@@ -92,7 +96,7 @@ export async function rmsNormForward(runtime: Runtime, args: RmsNormArgs): Promi
   new Float32Array(params, 8, 1)[0] = args.eps;
   const uniform = createUniform(runtime, 'uniforms', params);
   return makeDispatch(runtime, {
-    kernel: rmsNormKernel,
+    kernel: rowKernelFor(runtime, rmsNormKernel, args.subgroups),
     constants: { LANES: lanes },
     buffers: [uniform, args.x.buffer, args.weight.buffer, args.y.buffer, args.rrms.buffer],
     workgroups: grid1d(runtime, rows, rowWorkgroupSize / lanes),
@@ -118,7 +122,7 @@ export async function rmsNormBackward(runtime: Runtime, args: RmsNormBackwardArg
   const uniform = createUniform(runtime, 'uniforms', new Uint32Array([rows, cols, plan.segments, 0]).buffer);
   const partial = createTensor(runtime.arena, `${label} dweight partials`, [plan.partialRows, cols]);
   const rowPass = await makeDispatch(runtime, {
-    kernel: rmsNormBackwardKernel,
+    kernel: rowKernelFor(runtime, rmsNormBackwardKernel, args.subgroups),
     constants: { LANES: lanes, ACCUMULATE_DX: Boolean(args.accumulateDx) },
     buffers: [
       uniform,

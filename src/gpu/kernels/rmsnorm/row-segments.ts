@@ -3,11 +3,37 @@
  * choice of lanes per row, the grid of the backward pass and its partial parameter-gradient sums, and the
  * shape checks, which throw naming the op, the tensor and the shapes.
  */
+import type { BindingKind, KernelDefinition } from '../../pipeline-cache';
+import type { Runtime } from '../../runtime';
 import type { Tensor } from '../../tensor';
 import rowSegments from './row-segments.wgsl?raw';
+import rowSegmentsSubgroups from './row-segments-subgroups.wgsl?raw';
 
-export const rowSegmentsWgsl = rowSegments;
 export const rowWorkgroupSize = 256;
+
+/** A row kernel in both forms: with the tree-only prelude, and with subgroup sums. */
+export interface RowKernel {
+  plain: KernelDefinition;
+  subgroups: KernelDefinition;
+}
+
+export function rowKernel(name: string, wgsl: string, bindings: readonly BindingKind[]): RowKernel {
+  return {
+    plain: { name, wgsl: `${rowSegments}\n${wgsl}`, bindings },
+    // `enable subgroups;` must open the module, so the prelude comes first here too.
+    subgroups: { name: `${name}-subgroups`, wgsl: `${rowSegmentsSubgroups}\n${wgsl}`, bindings },
+  };
+}
+
+/**
+ * The form to run: subgroup sums where the device has the `subgroups` feature (the shader still falls
+ * back to the tree when its subgroups are not laid out as it needs), unless `subgroups` is false.
+ */
+export function rowKernelFor(runtime: Runtime, kernel: RowKernel, subgroups = true): KernelDefinition {
+  return subgroups && runtime.device.features.has('subgroups' as GPUFeatureName)
+    ? kernel.subgroups
+    : kernel.plain;
+}
 
 /**
  * Lanes per row: about 4 elements per lane, as a power of two from 32 (a warp on most GPUs; narrower

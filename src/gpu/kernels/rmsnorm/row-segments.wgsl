@@ -10,10 +10,16 @@ override SEGMENTS: u32 = WORKGROUP / LANES;
 
 var<workgroup> segment_partial: array<vec2<f32>, WORKGROUP>;
 
+// Without subgroups there is no fast layout (row-segments-subgroups.wgsl has one); kernels call this
+// once at their start and hand the result to every segment_sum.
+fn subgroup_layout(lid: u32) -> bool {
+  return false;
+}
+
 // Sums `value` over the lanes of the caller's segment with a log2(LANES)-step tree in workgroup memory;
 // every lane receives the total. It holds barriers, so every thread of the workgroup must call it, from
 // uniform control flow: threads without a row pass zeros rather than skipping the call.
-fn segment_sum(lid: u32, value: vec2<f32>) -> vec2<f32> {
+fn segment_sum(lid: u32, value: vec2<f32>, fast: bool) -> vec2<f32> {
   let lane = lid % LANES;
   segment_partial[lid] = value;
   workgroupBarrier();

@@ -1,12 +1,17 @@
 /**
- * The device's features: first the three that change how Whetstone trains, then every feature.
+ * The device's features: first the three that matter for training (and whether Whetstone uses them yet),
+ * then every feature.
  */
 import type { AdapterReport, OptionalFeatures } from '../../../train/gpu-info';
 
 // Why each optional feature matters, in the words a person choosing a model needs.
 const optionalFeatures: { name: string; key: keyof OptionalFeatures; why: string }[] = [
-  { name: 'shader-f16', key: 'shaderF16', why: 'half-precision math: half the memory for weights' },
-  { name: 'subgroups', key: 'subgroups', why: 'faster reductions (softmax, norms, sums)' },
+  {
+    name: 'shader-f16',
+    key: 'shaderF16',
+    why: 'half-precision math; not used yet: weights and math stay f32',
+  },
+  { name: 'subgroups', key: 'subgroups', why: 'row sums in the norm kernels without workgroup-memory trees' },
   { name: 'timestamp-query', key: 'timestampQuery', why: 'exact timing of each GPU kernel' },
 ];
 
