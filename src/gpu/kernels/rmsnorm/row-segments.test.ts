@@ -1,14 +1,14 @@
 /**
- * The subgroup layout check of row-segments-subgroups.wgsl, run alone: on this device (where it has
+ * The subgroup layout check of segment-sum-subgroups.wgsl, run alone: on this device (where it has
  * the `subgroups` feature) it says whether the norm kernels take the subgroup path, so the rmsnorm and
  * layernorm tests are known to cover that path; and it must refuse a layout that does not fit, which
  * is forced here by segments narrower than the subgroups (LANES = 1).
  */
 import { describe, expect, it } from 'vitest';
 import { testRuntime } from '../../testing/test-runtime';
-import rowSegmentsSubgroups from './row-segments-subgroups.wgsl?raw';
+import { rowSegmentsSubgroupsWgsl } from './row-segments';
 
-const probe = `${rowSegmentsSubgroups}
+const probe = `${rowSegmentsSubgroupsWgsl}
 @group(0) @binding(0) var<storage, read_write> out: array<u32>;
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(local_invocation_index) lid: u32) {

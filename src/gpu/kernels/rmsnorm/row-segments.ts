@@ -7,7 +7,13 @@ import type { BindingKind, KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import type { Tensor } from '../../tensor';
 import rowSegments from './row-segments.wgsl?raw';
-import rowSegmentsSubgroups from './row-segments-subgroups.wgsl?raw';
+import segmentSumPlain from './segment-sum-plain.wgsl?raw';
+import segmentSumSubgroups from './segment-sum-subgroups.wgsl?raw';
+
+/** The two preludes: row segments with the tree-only segment_sum, or with subgroup sums. */
+export const rowSegmentsPlainWgsl = `${rowSegments}\n${segmentSumPlain}`;
+// `enable subgroups;` must open the module.
+export const rowSegmentsSubgroupsWgsl = `enable subgroups;\n${rowSegments}\n${segmentSumSubgroups}`;
 
 export const rowWorkgroupSize = 256;
 
@@ -19,9 +25,8 @@ export interface RowKernel {
 
 export function rowKernel(name: string, wgsl: string, bindings: readonly BindingKind[]): RowKernel {
   return {
-    plain: { name, wgsl: `${rowSegments}\n${wgsl}`, bindings },
-    // `enable subgroups;` must open the module, so the prelude comes first here too.
-    subgroups: { name: `${name}-subgroups`, wgsl: `${rowSegmentsSubgroups}\n${wgsl}`, bindings },
+    plain: { name, wgsl: `${rowSegmentsPlainWgsl}\n${wgsl}`, bindings },
+    subgroups: { name: `${name}-subgroups`, wgsl: `${rowSegmentsSubgroupsWgsl}\n${wgsl}`, bindings },
   };
 }
 

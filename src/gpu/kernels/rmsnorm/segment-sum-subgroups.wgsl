@@ -1,18 +1,13 @@
-// Row segments with subgroup sums (the `subgroups` feature), the same contract as row-segments.wgsl:
-// segment_sum(lid, value, fast) gives every lane the sum over its segment; every thread calls it from
-// uniform control flow, with `fast` from subgroup_layout(lid), called once at the kernel's start.
+// segment_sum with subgroups (the `subgroups` feature; `enable subgroups;` opens the module, before
+// row-segments.wgsl): segment_sum(lid, value, fast) gives every lane the sum over its segment; every
+// thread calls it from uniform control flow, with `fast` from subgroup_layout(lid), called once at the
+// kernel's start.
 // Where every subgroup is a run of consecutive invocations inside one segment (the layout desktop GPUs
 // give 1-D workgroups, though WGSL does not promise it), one subgroupAdd per subgroup and a read of the
 // segment's few subgroup totals replace the log2(LANES)-step tree in workgroup memory: 2 barriers
 // instead of log2(LANES) + 2. subgroup_layout checks that layout in the shader, for this pipeline's
 // subgroups, and otherwise the tree runs. Both paths sum in a fixed order, the same for every lane.
-enable subgroups;
 
-const WORKGROUP: u32 = 256u;
-override LANES: u32 = 256u;
-override SEGMENTS: u32 = WORKGROUP / LANES;
-
-var<workgroup> segment_partial: array<vec2<f32>, WORKGROUP>;
 var<workgroup> layout_broken: atomic<u32>;
 var<workgroup> layout_flag: u32;
 
@@ -50,15 +45,5 @@ fn segment_sum(lid: u32, value: vec2<f32>, fast: bool) -> vec2<f32> {
     workgroupBarrier();
     return sum;
   }
-  segment_partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
-    if (lane < stride) {
-      segment_partial[lid] += segment_partial[lid + stride];
-    }
-    workgroupBarrier();
-  }
-  let total = segment_partial[start];
-  workgroupBarrier();
-  return total;
+  return segment_tree_sum(lid, value);
 }
