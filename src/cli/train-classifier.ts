@@ -49,13 +49,12 @@ import type { ModelFiles } from '../train/io/model-files';
 import { createEncoderModel, maxEncoderTokens } from '../train/models/bert';
 import { openEncoderCheckpoint } from '../train/models/bert-checkpoint';
 import { defaultTrainConfig, validateTrainConfig } from '../train/train-config';
-import type { StepMetrics } from '../train/trainer';
 import { classifierMethodSpec, classifierMethods, defaultLearningRate } from './classifier-method';
 import { readDatasetsFromFlags } from './dataset-flags';
 import { numberFlag } from './load-model';
 import { modelFilesFor } from './model-source';
 import { memoryBudgetFromFlags } from './plan';
-import { checkpointSettings } from './train';
+import { checkpointSettings, stepReport } from './train';
 import { CliUsageError } from './usage-error';
 
 export type ClassifierFlags = Partial<Record<string, string | boolean>>;
@@ -264,21 +263,4 @@ export async function runTrainClassifier(flags: ClassifierFlags): Promise<number
     );
   } else say(`wrote ${flags.out}`);
   return 0;
-}
-
-/** An update's --json line, named as the decoder CLI names them. */
-function stepReport(event: StepMetrics): Record<string, number> {
-  return {
-    step: event.step,
-    loss: event.loss,
-    lr: event.lr,
-    grad_norm: event.gradNorm,
-    tokens_per_second: event.tokensPerSecond,
-    step_time_ms: event.stepTimeMs,
-    gpu_bytes: event.gpuBytes,
-    peak_gpu_bytes: event.peakGpuBytes,
-    trainable_params: event.trainableParams,
-    total_params: event.totalParams,
-    trainable_percent: (100 * event.trainableParams) / event.totalParams,
-  };
 }

@@ -30,7 +30,7 @@ import { PrefixTuningAdaptation } from '../train/peft/prefix-tuning';
 import { PromptTuningAdaptation } from '../train/peft/prompt-tuning';
 import { methodSettingsOf } from '../train/plan/adaptation-settings';
 import { defaultTrainConfig, type ScheduleKind, type TrainConfig } from '../train/train-config';
-import { Trainer } from '../train/trainer';
+import { type StepMetrics, Trainer } from '../train/trainer';
 import { dataReport, prepareCliTrainingData, readDatasetsFromFlags } from './dataset-flags';
 import { loadAdapter, loadModelForCli, numberFlag } from './load-model';
 import { memoryBudgetFromFlags, refuseRunThatDoesNotFit } from './plan';
@@ -270,21 +270,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     if (event.kind === 'step') {
       lastLoss = event.loss;
       if (flags.json) {
-        say(
-          JSON.stringify({
-            step: event.step,
-            loss: event.loss,
-            lr: event.lr,
-            grad_norm: event.gradNorm,
-            tokens_per_second: event.tokensPerSecond,
-            step_time_ms: event.stepTimeMs,
-            gpu_bytes: event.gpuBytes,
-            peak_gpu_bytes: event.peakGpuBytes,
-            trainable_params: event.trainableParams,
-            total_params: event.totalParams,
-            trainable_percent: (100 * event.trainableParams) / event.totalParams,
-          }),
-        );
+        say(JSON.stringify(stepReport(event)));
       } else {
         say(
           `step ${event.step}/${trainer.totalSteps}  loss ${event.loss.toFixed(4)}  lr ${event.lr.toExponential(2)}  grad norm ${event.gradNorm.toFixed(3)}  ${event.tokensPerSecond.toFixed(0)} tok/s`,
@@ -328,4 +314,21 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       : `wrote ${method === 'full' ? 'the model' : 'the adapter'} to ${flags.out}`,
   );
   return 0;
+}
+
+/** An update's --json line (decoder and classifier training print the same fields). */
+export function stepReport(event: StepMetrics): Record<string, number> {
+  return {
+    step: event.step,
+    loss: event.loss,
+    lr: event.lr,
+    grad_norm: event.gradNorm,
+    tokens_per_second: event.tokensPerSecond,
+    step_time_ms: event.stepTimeMs,
+    gpu_bytes: event.gpuBytes,
+    peak_gpu_bytes: event.peakGpuBytes,
+    trainable_params: event.trainableParams,
+    total_params: event.totalParams,
+    trainable_percent: (100 * event.trainableParams) / event.totalParams,
+  };
 }

@@ -38,6 +38,30 @@ export interface StepMetrics {
   totalParams: number;
 }
 
+/**
+ * An update's step event from what the loop knows; the time since `started`, the throughput and the
+ * arena's live and peak bytes are measured here, after the update (its gradient norm read back).
+ */
+export function measuredStep(
+  runtime: Runtime,
+  update: Pick<StepMetrics, 'step' | 'epoch' | 'loss' | 'lr' | 'gradNorm' | 'tokens'>,
+  started: number,
+  counts: { trainable: number; total: number },
+): StepMetrics {
+  const stepTimeMs = performance.now() - started;
+  const stats = runtime.arena.stats();
+  return {
+    kind: 'step',
+    ...update,
+    stepTimeMs,
+    tokensPerSecond: update.tokens / (stepTimeMs / 1000),
+    gpuBytes: stats.liveBytes,
+    peakGpuBytes: stats.peakLiveBytes,
+    trainableParams: counts.trainable,
+    totalParams: counts.total,
+  };
+}
+
 export interface EvalEvent {
   kind: 'eval';
   step: number;
@@ -231,24 +255,14 @@ export class Trainer {
       optimizerStep.replay();
       const gradNorm = await optimizer.readGradNorm();
       at.step = s + 1;
-      const stepTimeMs = performance.now() - started;
       const tokens = micro.reduce((n, b) => n + b.attentionMask.flat().reduce((a, v) => a + v, 0), 0);
-      const stats = runtime.arena.stats();
-      yield {
-        kind: 'step',
-        step: s + 1,
-        epoch: at.epoch,
-        loss: total === 0 ? 0 : lossSum / total,
-        lr,
-        gradNorm,
-        tokens,
-        stepTimeMs,
-        tokensPerSecond: tokens / (stepTimeMs / 1000),
-        gpuBytes: stats.liveBytes,
-        peakGpuBytes: stats.peakLiveBytes,
-        trainableParams: counts.trainable,
-        totalParams: counts.total,
-      };
+      const loss = total === 0 ? 0 : lossSum / total;
+      yield measuredStep(
+        runtime,
+        { step: s + 1, epoch: at.epoch, loss, lr, gradNorm, tokens },
+        started,
+        counts,
+      );
       const last = s + 1 === this.totalSteps;
       if (this.validation.length > 0 && (last || (c.evalEvery > 0 && (s + 1) % c.evalEvery === 0))) {
         yield { kind: 'eval', step: s + 1, ...(await this.evaluate()) };

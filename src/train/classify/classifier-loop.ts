@@ -27,7 +27,7 @@ import { epochBatches } from '../data/order';
 import type { EncoderModel } from '../models/bert';
 import type { Adaptation } from '../peft/adaptation';
 import type { TrainConfig } from '../train-config';
-import type { StepMetrics } from '../trainer';
+import { measuredStep, type StepMetrics } from '../trainer';
 import {
   type ClassifierRunIdentity,
   checkClassifierResumable,
@@ -159,24 +159,14 @@ export async function startClassifierLoop(
         ended.push({ epoch: e, trainLoss: epochLoss.rows === 0 ? 0 : epochLoss.sum / epochLoss.rows });
       if (ended.length > 0) at.epochLoss = { sum: 0, rows: 0 };
       const gradNorm = await trainer.gradNorm();
-      const stepTimeMs = performance.now() - started;
       const tokens = micro.reduce((n, batch) => n + tokensOf(batch), 0);
-      const stats = runtime.arena.stats();
-      yield {
-        kind: 'step',
-        step: s + 1,
-        epoch: at.epoch,
-        loss,
-        lr: trainer.learningRate,
-        gradNorm,
-        tokens,
-        stepTimeMs,
-        tokensPerSecond: tokens / (stepTimeMs / 1000),
-        gpuBytes: stats.liveBytes,
-        peakGpuBytes: stats.peakLiveBytes,
-        trainableParams: counts.trainable,
-        totalParams: counts.total,
-      };
+      const lr = trainer.learningRate;
+      yield measuredStep(
+        runtime,
+        { step: s + 1, epoch: at.epoch, loss, lr, gradNorm, tokens },
+        started,
+        counts,
+      );
       const last = s + 1 === totalSteps;
       const every = config.evalEvery > 0 && (s + 1) % config.evalEvery === 0;
       const evaluate = validation.length > 0 && (last || ended.length > 0 || every);
