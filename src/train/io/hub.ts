@@ -33,7 +33,7 @@ import {
 } from './hub-errors';
 import { type CacheEntryWriter, cacheKey, type ModelCache } from './model-cache';
 import type { ModelFiles } from './model-files';
-import { weightFileChoices } from './stored-weights';
+import { indexShards, weightFileChoices } from './stored-weights';
 
 export { HubDownloadError, type HubFailure } from './hub-errors';
 
@@ -214,8 +214,7 @@ async function listRepo(hub: Hub): Promise<Map<string, number>> {
 async function shardsOf(hub: Hub, weightIndex: string): Promise<string[]> {
   const bytes = await hub.cache.get(cacheKey(hub.repo, hub.revision, weightIndex));
   try {
-    const index = JSON.parse(new TextDecoder().decode(bytes)) as { weight_map?: Record<string, string> };
-    return [...new Set(Object.values(index.weight_map ?? {}))];
+    return indexShards(JSON.parse(new TextDecoder().decode(bytes)));
   } catch (error) {
     // A broken index must not stay cached, or every later call would trip on it.
     await hub.cache.delete(cacheKey(hub.repo, hub.revision, weightIndex));

@@ -32,13 +32,18 @@ export const weightFileChoices = [
 /** Every weight file name a model folder may hold (indexes included). */
 export const weightFileNames: readonly string[] = weightFileChoices.flatMap((c) => [c.single, c.index]);
 
+/** The shard files a weights index (*.index.json, parsed) lists, each once. */
+export function indexShards(index: unknown): string[] {
+  const map = (index as { weight_map?: Record<string, string> }).weight_map ?? {};
+  return [...new Set(Object.values(map))];
+}
+
 /** The files holding the weights, by the first choice the folder has: one file or an index's shards. */
 export async function weightFiles(files: ModelFiles): Promise<string[]> {
   for (const choice of weightFileChoices) {
     if (files.has(choice.single)) return [choice.single];
     if (!files.has(choice.index)) continue;
-    const index = (await readJson(files, choice.index)) as { weight_map?: Record<string, string> };
-    const shards = [...new Set(Object.values(index.weight_map ?? {}))];
+    const shards = indexShards(await readJson(files, choice.index));
     const missing = shards.filter((shard) => !files.has(shard));
     if (missing.length > 0)
       throw new ModelFilesError(
