@@ -108,6 +108,8 @@ describe('matmul', () => {
     { M: 65, N: 33, K: 45, transA: true }, // dYᵀ·X: the linear dW
     { M: 21, N: 19, K: 23, transA: true, transB: true },
     { M: 68, N: 36, K: 44, transA: true, transB: true }, // both transposed, vec4 path
+    { M: 90, N: 37, K: 50, transA: true }, // 32-row tiles (3 pad M = 90 less than 2 of 64)
+    { M: 28, N: 132, K: 64, transB: true, bias: true }, // 32-row tile, vec4 path, 3 column tiles
   ])('the products backprop needs at %j', async (c) => {
     await checkMatmul(c);
   });

@@ -24,6 +24,15 @@ export const matmulKernel: KernelDefinition = {
 
 export const matmulTile = { m: 64, n: 64, k: 16 } as const;
 
+/**
+ * Rows of C per workgroup: 64, or 32 where that pads M less (M = 32 tokens, or 96): a 64-row tile over
+ * a short M leaves half its threads idle and launches fewer workgroups. Ties keep 64, which reuses each
+ * loaded B tile for more rows.
+ */
+export function matmulTileRows(M: number): 32 | 64 {
+  return ceilDiv(M, 32) * 32 < ceilDiv(M, 64) * 64 ? 32 : 64;
+}
+
 export interface DropoutSite {
   p: number;
   rng: RngState;
@@ -122,12 +131,14 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
   f32[14] = low?.scale ?? 0;
   const uniform = createUniform(runtime, 'uniforms', params);
 
+  const tileM = matmulTileRows(M);
   const contiguousA = args.transA ? M : K;
   const contiguousB = args.transB ? K : N;
   const { storage, uniform: noUniform } = runtime.placeholder;
   return makeDispatch(runtime, {
     kernel: matmulKernel,
     constants: {
+      TILE_M: tileM,
       TRANS_A: Boolean(args.transA),
       TRANS_B: Boolean(args.transB),
       VEC_A: contiguousA % 4 === 0 && a.stride % 4 === 0,
@@ -149,7 +160,7 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
       low?.v.buffer ?? storage,
       drop?.rng.buffer ?? noUniform,
     ],
-    workgroups: [ceilDiv(N, matmulTile.n), ceilDiv(M, matmulTile.m), batch],
+    workgroups: [ceilDiv(N, matmulTile.n), ceilDiv(M, tileM), batch],
     label: args.label ?? `matmul ${args.a.label}·${args.b.label}`,
     owned: [uniform],
   });

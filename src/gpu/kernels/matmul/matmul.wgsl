@@ -4,9 +4,11 @@
 //   op(B): [K, N], stored [K, N] or, with TRANS_B, [N, K]
 //   U:     [M, R] (the LoRA projection); V stored [N, R] or, with V_STORED_RN, [R, N]
 //
-// One workgroup computes a 64x64 tile of C; each of its 16x16 threads owns a 4x4 block. K is walked in
-// slices of 16 through workgroup memory; every thread loads one run of 4 contiguous elements of A and one
-// of B per slice, as a single vec4 load when VEC_A / VEC_B say the rows are 16-byte aligned.
+// One workgroup computes a TILE_M x 64 tile of C (TILE_M is 64, or 32 when that pads a short M less);
+// each of its 8 x TILE_M/8 threads owns an 8x8 block, so every k step reads 4 vec4s of workgroup memory
+// for 64 FMAs (a 4x4 block reads twice as much per FMA). K is walked in slices of 16 through workgroup
+// memory; the threads load the slices' runs of 4 contiguous elements of A and B, each run a single vec4
+// load when VEC_A / VEC_B say the rows are 16-byte aligned.
 // The optional low-rank term runs as a second, short K loop (K = R) through the same tiles, so a LoRA
 // layer never materialises W + s*B*A. Dropout masks come from dropout-hash.wgsl (prepended), keyed by
 // the storage index of the dropped element: DROPOUT_OPERAND drops A (1) or B (2) as they load;
@@ -52,13 +54,13 @@ struct Params {
 @group(0) @binding(6) var<storage, read> V: array<f32>;
 @group(0) @binding(7) var<uniform> rng: vec4<u32>;
 
-const TILE_M: u32 = 64u;
+override TILE_M: u32 = 64u;
 const TILE_N: u32 = 64u;
 const TILE_K: u32 = 16u;
 
-// Both tiles are stored k-major ([TILE_K][64]) so the inner product reads 4 neighbours at once.
-var<workgroup> tileA: array<f32, 1024>;
-var<workgroup> tileB: array<f32, 1024>;
+// Both tiles are stored k-major ([TILE_K][64] as vec4s) so the inner product reads 4 neighbours at once.
+var<workgroup> tileA: array<vec4<f32>, TILE_M * 4u>;
+var<workgroup> tileB: array<vec4<f32>, 256>;
 
 fn drop_factor(index: u32) -> f32 {
   return select(0.0, params.dropScale, dropout_keep(rng, params.stream, index, params.dropThreshold));
@@ -105,38 +107,36 @@ fn run_length(first: u32, bound: u32) -> u32 {
   return select(0u, min(4u, bound - first), first < bound);
 }
 
-// Thread t's run in a [rows x 16] slice of a row-major [rows, ld] matrix (contiguous along k):
+// Run t of a [TILE_M (A) or 64 (B) rows x 16] slice of a row-major [rows, ld] matrix (contiguous along k):
 // row t/4, columns 4*(t%4)..+3. Scattered into the k-major tile.
 fn store_k_contiguous(tile_is_a: bool, t: u32, v: vec4<f32>) {
   let row = t >> 2u;
   let kq = (t & 3u) * 4u;
   for (var j = 0u; j < 4u; j++) {
     if (tile_is_a) {
-      tileA[(kq + j) * TILE_M + row] = v[j];
+      tileA[(kq + j) * (TILE_M / 4u) + (row >> 2u)][row & 3u] = v[j];
     } else {
-      tileB[(kq + j) * TILE_N + row] = v[j];
+      tileB[(kq + j) * 16u + (row >> 2u)][row & 3u] = v[j];
     }
   }
 }
 
-// Thread t's run in a [16 x 64] slice of a row-major [k, ld] matrix (contiguous along the tile):
-// k row t/16, columns 4*(t%16)..+3.
+// Run t of a [16 x TILE_M (A) or 64 (B)] slice of a row-major [k, ld] matrix (contiguous along the tile):
+// vec4 t of the tile (k row t / (width/4)).
 fn store_tile_contiguous(tile_is_a: bool, t: u32, v: vec4<f32>) {
-  let base = (t >> 4u) * 64u + (t & 15u) * 4u;
-  for (var j = 0u; j < 4u; j++) {
-    if (tile_is_a) {
-      tileA[base + j] = v[j];
-    } else {
-      tileB[base + j] = v[j];
-    }
+  if (tile_is_a) {
+    tileA[t] = v;
+  } else {
+    tileB[t] = v;
   }
 }
 
+// Run t (0..TILE_M*4-1) of the A tile's slice at k0; run t (0..255) of the B tile's below.
 fn load_tile_a(batch: u32, m0: u32, k0: u32, t: u32) {
   let base = batch * params.strideA;
   if (TRANS_A) {
-    let k = k0 + (t >> 4u);
-    let m = m0 + (t & 15u) * 4u;
+    let k = k0 + t / (TILE_M / 4u);
+    let m = m0 + (t % (TILE_M / 4u)) * 4u;
     let valid = select(0u, run_length(m, params.M), k < params.K);
     store_tile_contiguous(true, t, read_a(base + k * params.M + m, valid));
   } else {
@@ -175,12 +175,16 @@ fn read_scalars(from_u: bool, start: u32, valid: u32) -> vec4<f32> {
 }
 
 // The low-rank slice: U [M, R] into tileA, op(V) [R, N] into tileB.
-fn load_tiles_low_rank(batch: u32, m0: u32, n0: u32, r0: u32, t: u32) {
+fn load_tile_u(batch: u32, m0: u32, r0: u32, t: u32) {
   let R = params.R;
   let m = m0 + (t >> 2u);
   let r = r0 + (t & 3u) * 4u;
-  let u_valid = select(0u, run_length(r, R), m < params.M);
-  store_k_contiguous(true, t, read_scalars(true, batch * params.strideU + m * R + r, u_valid));
+  let valid = select(0u, run_length(r, R), m < params.M);
+  store_k_contiguous(true, t, read_scalars(true, batch * params.strideU + m * R + r, valid));
+}
+
+fn load_tile_v(batch: u32, n0: u32, r0: u32, t: u32) {
+  let R = params.R;
   let vBase = batch * params.strideV;
   if (V_STORED_RN) {
     let k = r0 + (t >> 4u);
@@ -195,20 +199,25 @@ fn load_tiles_low_rank(batch: u32, m0: u32, n0: u32, r0: u32, t: u32) {
   }
 }
 
-fn multiply_tiles(acc: ptr<function, array<vec4<f32>, 4>>, tx: u32, ty: u32) {
+// acc[2i + h] holds row i of the thread's block, columns 4h..4h+3.
+fn multiply_tiles(acc: ptr<function, array<vec4<f32>, 16>>, tx: u32, ty: u32) {
   for (var k = 0u; k < TILE_K; k++) {
-    let ai = k * TILE_M + ty * 4u;
-    let bi = k * TILE_N + tx * 4u;
-    let a = vec4<f32>(tileA[ai], tileA[ai + 1u], tileA[ai + 2u], tileA[ai + 3u]);
-    let b = vec4<f32>(tileB[bi], tileB[bi + 1u], tileB[bi + 2u], tileB[bi + 3u]);
-    (*acc)[0] += a.x * b;
-    (*acc)[1] += a.y * b;
-    (*acc)[2] += a.z * b;
-    (*acc)[3] += a.w * b;
+    let a0 = tileA[k * (TILE_M / 4u) + ty * 2u];
+    let a1 = tileA[k * (TILE_M / 4u) + ty * 2u + 1u];
+    let b0 = tileB[k * 16u + tx * 2u];
+    let b1 = tileB[k * 16u + tx * 2u + 1u];
+    (*acc)[0] += a0.x * b0; (*acc)[1] += a0.x * b1;
+    (*acc)[2] += a0.y * b0; (*acc)[3] += a0.y * b1;
+    (*acc)[4] += a0.z * b0; (*acc)[5] += a0.z * b1;
+    (*acc)[6] += a0.w * b0; (*acc)[7] += a0.w * b1;
+    (*acc)[8] += a1.x * b0; (*acc)[9] += a1.x * b1;
+    (*acc)[10] += a1.y * b0; (*acc)[11] += a1.y * b1;
+    (*acc)[12] += a1.z * b0; (*acc)[13] += a1.z * b1;
+    (*acc)[14] += a1.w * b0; (*acc)[15] += a1.w * b1;
   }
 }
 
-@compute @workgroup_size(16, 16, 1)
+@compute @workgroup_size(8, TILE_M / 8u, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
   let batch = wg.z;
@@ -217,13 +226,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let tx = lid.x;
   let ty = lid.y;
 
-  // A thread whose 4x4 block lies wholly outside C (an edge tile: few rows, as in a short batch) still
+  // A thread whose 8x8 block lies wholly outside C (an edge tile: few rows, as in a short batch) still
   // loads its share of the tiles but skips the arithmetic (whole warps skip: the test is per block row).
-  let in_bounds = m0 + ty * 4u < params.M && n0 + tx * 4u < params.N;
-  var acc: array<vec4<f32>, 4>;
+  let in_bounds = m0 + ty * 8u < params.M && n0 + tx * 8u < params.N;
+  var acc: array<vec4<f32>, 16>;
   for (var k0 = 0u; k0 < params.K; k0 += TILE_K) {
-    load_tile_a(batch, m0, k0, t);
-    load_tile_b(batch, n0, k0, t);
+    for (var run = t; run < TILE_M * 4u; run += TILE_M) {
+      load_tile_a(batch, m0, k0, run);
+    }
+    for (var run = t; run < 256u; run += TILE_M) {
+      load_tile_b(batch, n0, k0, run);
+    }
     workgroupBarrier();
     if (in_bounds) {
       multiply_tiles(&acc, tx, ty);
@@ -231,10 +244,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     workgroupBarrier();
   }
 
-  var low: array<vec4<f32>, 4>;
+  var low: array<vec4<f32>, 16>;
   if (HAS_LOW_RANK) {
     for (var r0 = 0u; r0 < params.R; r0 += TILE_K) {
-      load_tiles_low_rank(batch, m0, n0, r0, t);
+      for (var run = t; run < TILE_M * 4u; run += TILE_M) {
+        load_tile_u(batch, m0, r0, run);
+      }
+      for (var run = t; run < 256u; run += TILE_M) {
+        load_tile_v(batch, n0, r0, run);
+      }
       workgroupBarrier();
       if (in_bounds) {
         multiply_tiles(&low, tx, ty);
@@ -243,23 +261,23 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
   }
 
-  for (var i = 0u; i < 4u; i++) {
-    let row = m0 + ty * 4u + i;
+  for (var i = 0u; i < 8u; i++) {
+    let row = m0 + ty * 8u + i;
     if (row >= params.M) {
       break;
     }
-    for (var j = 0u; j < 4u; j++) {
-      let col = n0 + tx * 4u + j;
+    for (var j = 0u; j < 8u; j++) {
+      let col = n0 + tx * 8u + j;
       if (col >= params.N) {
         break;
       }
       let index = batch * params.strideC + row * params.N + col;
-      var value = params.alpha * acc[i][j];
+      var value = params.alpha * acc[i * 2u + j / 4u][j % 4u];
       if (HAS_BIAS) {
         value += bias[col];
       }
       if (HAS_LOW_RANK) {
-        var term = params.lowRankScale * low[i][j];
+        var term = params.lowRankScale * low[i * 2u + j / 4u][j % 4u];
         if (LOW_RANK_DROPOUT) {
           term *= drop_factor(index);
         }
