@@ -83,9 +83,10 @@ export interface EncoderPlanKit {
   dropSite(p: number, label: string): DropSite | undefined;
   /** Attention-probability dropout for one layer's attention kernels (config.dropout.attentionProbs). */
   attentionDropout(): AttentionDropout | undefined;
-  /** A LayerNorm's parameters, and where its gradients go (a shared scratch when they do not train). */
+  /** A LayerNorm's parameters. */
   norm(name: string): { name: string; gamma: Tensor; beta: Tensor };
-  normGrads(name: string): { dgamma: Tensor; dbeta: Tensor };
+  /** Where its gradients go: undefined when they do not train (the backward then writes only dx). */
+  normGrads(name: string): { dgamma: Tensor | undefined; dbeta: Tensor | undefined };
   activate(x: Tensor, out: Tensor): Work;
   activateBackward(x: Tensor, dy: Tensor, dx: Tensor): Work;
 }
@@ -145,7 +146,6 @@ export function createPlanKit(
     KP > 0 ? adaptation.keyValuePrefix?.({ B, layers: c.L, kvHeads: c.NH, headDim: c.D }, ctx) : undefined;
   if (KP > 0 && !prefix)
     throw new Error(`${adaptation.method} has prefix tokens but no key/value prefix op.`);
-  const unused = { dgamma: t('unused norm gradient', [c.C]), dbeta: t('unused norm bias gradient', [c.C]) };
   return {
     runtime,
     config,
@@ -182,8 +182,8 @@ export function createPlanKit(
       beta: requireTensor(params, `${name}.bias`),
     }),
     normGrads: (name) => ({
-      dgamma: adaptation.baseGrad(`${name}.weight`) ?? unused.dgamma,
-      dbeta: adaptation.baseGrad(`${name}.bias`) ?? unused.dbeta,
+      dgamma: adaptation.baseGrad(`${name}.weight`),
+      dbeta: adaptation.baseGrad(`${name}.bias`),
     }),
     activate: (x, out) =>
       c.activation === 'gelu_new'

@@ -105,10 +105,10 @@ export class Gpt2Model implements DecoderModel {
     const attention = cache?.attend
       ? { causal: false, keyMask: cache.mask }
       : { causal: true, keyMask: prefix.keyMask ?? inputs.keyMask };
-    const unused = { dgamma: t('unused norm gradient', [c.C]), dbeta: t('unused norm bias gradient', [c.C]) };
+    // A frozen LayerNorm gets neither gradient: its backward is then the dx pass alone.
     const normGrads = (name: string) => ({
-      dgamma: adaptation.baseGrad(`${name}.weight`) ?? unused.dgamma,
-      dbeta: adaptation.baseGrad(`${name}.bias`) ?? unused.dbeta,
+      dgamma: adaptation.baseGrad(`${name}.weight`),
+      dbeta: adaptation.baseGrad(`${name}.bias`),
     });
     const positions = inputs.positions;
     if (!positions) throw new Error('GPT-2 needs position ids in its step inputs.');

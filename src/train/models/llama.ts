@@ -107,9 +107,6 @@ export class LlamaModel implements DecoderModel {
       ? { causal: false, keyMask: cache.mask }
       : { causal: true, keyMask: prefix.keyMask ?? inputs.keyMask };
     const positionOffsets = inputs.positionOffsets;
-    // Norm weights that do not train still need somewhere for the kernel to put their gradient.
-    const unusedNormGrad = t('unused norm gradient', [c.C]);
-    const normGrad = (name: string) => adaptation.baseGrad(name) ?? unusedNormGrad;
 
     const forward: Work[] = [];
     const hs: Tensor[] = [t('h0', [N, c.C])];
@@ -268,7 +265,8 @@ export class LlamaModel implements DecoderModel {
           rrms: s.r2,
           dy: d.dx2,
           dx: dh,
-          dweight: normGrad(`${p}.post_attention_layernorm.weight`),
+          // Undefined when the norm is frozen (every method but full): the backward then writes only dx.
+          dweight: adaptation.baseGrad(`${p}.post_attention_layernorm.weight`),
           accumulateDx: true,
         }),
         ...(afterAttention ? [afterAttention.backward({ x: rawAttention, dy: dh, dx: d.dsub })] : []),
@@ -319,7 +317,7 @@ export class LlamaModel implements DecoderModel {
           rrms: s.r1,
           dy: d.dx1,
           dx: dh,
-          dweight: normGrad(`${p}.input_layernorm.weight`),
+          dweight: adaptation.baseGrad(`${p}.input_layernorm.weight`),
           accumulateDx: true,
         }),
       ]);
@@ -340,7 +338,7 @@ export class LlamaModel implements DecoderModel {
           rrms: rf,
           dy: dxf,
           dx: dh,
-          dweight: normGrad('model.norm.weight'),
+          dweight: adaptation.baseGrad('model.norm.weight'),
         }),
       );
       for (let i = c.L - 1; i >= 0; i--) backwardWork.push(...(layerBackwards[i] ?? []));

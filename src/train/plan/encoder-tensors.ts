@@ -5,8 +5,9 @@
  * and one planned ClassifierStep (classify/classifier-step.ts with models/bert*.ts): its inputs and their
  * embedding indexes, the embeddings, every layer's kept tensors (an encoder has no gradient
  * checkpointing, so every layer keeps its own), the shared layer gradients, the head, the layer norms'
- * partial parameter-gradient sums, and the method's per-step buffers. ClassifierTrainer plans a training
- * step and an evaluation step of [min(B, 8), T] (eval-batch.ts), so both are listed.
+ * partial parameter-gradient sums (full fine-tuning only), and the method's per-step buffers.
+ * ClassifierTrainer plans a training step and an evaluation step of [min(B, 8), T] (eval-batch.ts), so
+ * both are listed.
  *
  * Dimension letters: B batch, T rows per sequence (prompt tuning's virtual tokens included), N = B·T,
  * S = prefix + T keys, C width, NH heads, D = C/NH, F feed-forward width, L layers, V vocabulary,
@@ -24,7 +25,7 @@ import {
   peftParameters,
   peftStepBuffers,
 } from './method-tensors';
-import { normPartialRows, type StepShape } from './step-tensors';
+import { normPartialRows, normsTrain, type StepShape } from './step-tensors';
 
 /** The six linear layers of each encoder layer (bert-layer.ts, encoderLayerSites). */
 export function encoderPlannedSites(c: EncoderConfig): PlannedSite[] {
@@ -175,7 +176,6 @@ export function encoderStepBuffers(
   ids('first tokens', B, N);
   if (shape.prefix > 0) w('prefix key mask', [B, S]);
   if (drops) ledger.bytes('workspace', 'encoder dropout rng', 16);
-  w('unused norm gradient and bias gradient', [c.C], 2);
 
   // Embeddings: the sum, position and type rows (allocated for every family), the norm's statistics.
   act('embedding sum, position and token type rows, h0', NC, 4);
@@ -209,8 +209,10 @@ export function encoderStepBuffers(
     if (classifierDrop) w('d head inputs after dropout', [B, c.C], c.family === 'roberta' ? 2 : 1);
     w('d embedding sum', NC);
     if (hiddenDrop) w('d embedding norm out', NC);
-    // Each LayerNorm backward (2 per layer and the embeddings') keeps dγ and dβ partial sums.
-    w('norm dgamma and dbeta partials', [normPartialRows(N, c.C), c.C], 2 * (2 * L + 1));
+    // Each LayerNorm backward (2 per layer and the embeddings') keeps dγ and dβ partial sums when the
+    // norms train; frozen ones (every method but full) have a 16-byte dβ stand-in instead.
+    if (normsTrain(m)) w('norm dgamma and dbeta partials', [normPartialRows(N, c.C), c.C], 2 * (2 * L + 1));
+    else ledger.bytes('workspace', 'frozen norm dbeta stand-ins', 16, 2 * L + 1);
   }
   ledger.tensor('logits', 'class labels and loss per row', [B], 2);
 }
@@ -220,7 +222,10 @@ export function encoderStepDispatches(c: EncoderConfig, m: MethodSettings, backw
   const adapted = m.method === 'adapter' ? 8 : 0;
   const forward = c.L * (14 + adapted) + 14;
   if (!backward) return forward;
-  return forward + c.L * (26 + 2 * adapted) + 14;
+  // The counts include each LayerNorm's two sum-rows folds (2 norms a layer, 1 in the embeddings),
+  // which frozen norms skip.
+  const frozenFolds = normsTrain(m) ? 0 : 2;
+  return forward + c.L * (26 - 2 * frozenFolds + 2 * adapted) + 14 - frozenFolds;
 }
 
 /** The method's per-step buffers, as for decoders (peftStepBuffers) on the encoder's sites. */

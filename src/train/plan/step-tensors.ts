@@ -2,8 +2,8 @@
  * The buffers one planned step allocates (DecoderStep.plan with the family's plan, llama.ts or gpt2.ts),
  * tensor for tensor: the batch inputs and their embedding index, the residual stream, what each layer
  * keeps for its backward (one shared set under gradient checkpointing), the backward's shared scratch,
- * the norms' partial parameter-gradient sums, the logits [N, V] (cross-entropy writes dlogits over them
- * in place, so there is no second [N, V]) and the loss rows.
+ * the norms' partial parameter-gradient sums (full fine-tuning only), the logits [N, V] (cross-entropy
+ * writes dlogits over them in place, so there is no second [N, V]) and the loss rows.
  *
  * Dimension letters: B batch, T rows per sequence (prompt tuning's virtual tokens included), N = B·T,
  * S = prefix + T keys, C width, NH/KV heads, D head width, F feed-forward width, L layers, V vocabulary.
@@ -15,10 +15,15 @@ import type { MethodSettings } from './method-settings';
 /** rmsnorm/layernorm backward partial rows (src/gpu/kernels/rmsnorm/row-segments.ts, partialPlan). */
 export function normPartialRows(rows: number, cols: number): number {
   let lanes = 32;
-  while (lanes < 256 && lanes * 4 < cols) lanes *= 2;
+  while (lanes < 256 && lanes * 32 < cols) lanes *= 2;
   const perGroup = 256 / lanes;
   const workgroups = Math.min(Math.ceil(rows / perGroup), 1024);
   return Math.min(workgroups * perGroup, rows);
+}
+
+/** Only full fine-tuning trains the norms; every other method leaves them frozen. */
+export function normsTrain(m: MethodSettings): boolean {
+  return m.method === 'full';
 }
 
 export interface StepShape {
@@ -72,7 +77,6 @@ export function stepBuffers(
   const sets = backward && checkpointing ? 1 : c.L;
   const NC = [N, c.C];
   if (c.family === 'gpt2') {
-    w('unused norm gradients', [c.C], 2);
     act('token and position embeddings, h0', NC, 3);
     w('d residual', NC);
     w('d gelu out, d fc', [N, c.F], 2);
@@ -90,7 +94,6 @@ export function stepBuffers(
   } else {
     const [Q, KVW] = [c.NH * c.D, c.KV * c.D];
     act('rope inv_freq', [c.D / 2]);
-    w('unused norm gradient', [c.C]);
     act('h0', NC);
     w('d residual', NC);
     w('d act, gate, up', [N, c.F], 3);
@@ -119,10 +122,14 @@ export function stepBuffers(
     const positions = m.positions ?? ['attention', 'ffn'];
     act('sublayer outputs before the adapters', NC, c.L * positions.length);
   }
-  if (backward) {
+  if (backward && normsTrain(m)) {
     // One rmsnorm backward per norm (2 per layer + final); layernorm keeps two partial sums (γ and β).
+    // Frozen norms (every other method) run the dx pass alone, with no partials.
     const perNorm = c.norm === 'layer' ? 2 : 1;
     w('norm dweight partials', [normPartialRows(N, c.C), c.C], perNorm * (2 * c.L + 1));
+  } else if (backward && c.norm === 'layer') {
+    // A frozen LayerNorm's backward binds a 16-byte stand-in for dβ's partials (layernorm.ts).
+    ledger.bytes('workspace', 'frozen norm dbeta stand-ins', 16, 2 * c.L + 1);
   }
   ledger.tensor('logits', 'logits (dlogits in place)', [N, c.V]);
   ledger.tensor('logits', 'loss per token', [N]);
@@ -144,5 +151,7 @@ export function stepDispatches(
   const forward = c.L * (perLayerForward + adapted) + 6;
   if (!backward) return forward;
   const again = checkpointing ? c.L * (perLayerForward + adapted) : 0;
-  return forward + again + c.L * (perLayerBackward + 2 * adapted) + 8;
+  // The counts above include each norm's sum-rows folds (rmsnorm 1, layernorm 2), which frozen norms skip.
+  const frozenFolds = normsTrain(m) ? 0 : c.norm === 'layer' ? 2 : 1;
+  return forward + again + c.L * (perLayerBackward - 2 * frozenFolds + 2 * adapted) + 8 - frozenFolds;
 }

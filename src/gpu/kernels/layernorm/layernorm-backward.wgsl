@@ -6,8 +6,11 @@
 // The two row sums share one segment_sum (a vec2). Each partial row has exactly one writer, the
 // segment p, so no atomics; sum-rows folds the [min(P, ROWS), C] partials into dgamma and dbeta.
 // The row loop's bound depends only on the workgroup, keeping every segment_sum in uniform control flow.
+// PARAM_GRADS = false (frozen gamma and beta: every method but full fine-tuning) writes dx only; the two
+// partial bindings then hold stand-ins that are never touched.
 
 override ACCUMULATE_DX: bool = false;
+override PARAM_GRADS: bool = true;
 
 struct Params {
   rows: u32,
@@ -61,12 +64,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
           d += dx[i];
         }
         dx[i] = d;
-        if (first_row) {
-          partial_gamma[partial_base + c] = grad * xhat;
-          partial_beta[partial_base + c] = grad;
-        } else {
-          partial_gamma[partial_base + c] += grad * xhat;
-          partial_beta[partial_base + c] += grad;
+        if (PARAM_GRADS) {
+          if (first_row) {
+            partial_gamma[partial_base + c] = grad * xhat;
+            partial_beta[partial_base + c] = grad;
+          } else {
+            partial_gamma[partial_base + c] += grad * xhat;
+            partial_beta[partial_base + c] += grad;
+          }
         }
       }
     }

@@ -18,6 +18,8 @@ interface Case {
   maxWorkgroups?: number;
   /** false: the workgroup-memory tree even where the device has subgroups. */
   subgroups?: boolean;
+  /** Frozen gamma and beta: the backward gets neither dgamma nor dbeta. */
+  frozen?: boolean;
 }
 
 // The f32 mean of x + offset is off by a few ulps of the offset (its rounding, and the sum's), so
@@ -29,7 +31,8 @@ const rowTol = (c: Case) => ({ atol: 1e-5 + offsetError(c), rtol: 1e-4 });
 // dgamma and dbeta sum ROWS terms (|dy| ≤ 1): their error grows with ROWS.
 const reducedTol = (c: Case) => ({ atol: c.rows * (2e-6 + offsetError(c)), rtol: 1e-4 });
 
-async function checkLayerNorm(c: Case) {
+/** Checks every output against the float64 reference; returns the backward's dispatch labels. */
+async function checkLayerNorm(c: Case): Promise<string[]> {
   const random = seededRandom(c.rows * 7907 + c.cols + (c.offset ?? 0));
   const n = c.rows * c.cols;
   const shape = { rows: c.rows, cols: c.cols, eps: c.eps };
@@ -38,6 +41,7 @@ async function checkLayerNorm(c: Case) {
   const initialBeta = c.accumulate ? randomArray(random, c.cols) : undefined;
   const plus = (v: Float64Array, initial?: Float32Array) => (initial ? v.map((e, i) => e + initial[i]!) : v);
   const scale = c.scale ?? 1;
+  const backwardLabels: string[] = [];
   await checkKernel(await testRuntime(), {
     name: `layernorm ${JSON.stringify(c)}`,
     inputs: {
@@ -57,11 +61,19 @@ async function checkLayerNorm(c: Case) {
         tol: { atol: rowTol(c).atol / Math.min(1, scale), rtol: 1e-4 },
         ...(initialDx ? { initial: initialDx } : {}),
       },
-      dgamma: { shape: [c.cols], tol: reducedTol(c), ...(initialGamma ? { initial: initialGamma } : {}) },
-      dbeta: { shape: [c.cols], tol: reducedTol(c), ...(initialBeta ? { initial: initialBeta } : {}) },
+      ...(c.frozen
+        ? {}
+        : {
+            dgamma: {
+              shape: [c.cols],
+              tol: reducedTol(c),
+              ...(initialGamma ? { initial: initialGamma } : {}),
+            },
+            dbeta: { shape: [c.cols], tol: reducedTol(c), ...(initialBeta ? { initial: initialBeta } : {}) },
+          }),
     },
-    launch: async (rt, t) => [
-      await layerNormForward(rt, {
+    launch: async (rt, t) => {
+      const forward = await layerNormForward(rt, {
         x: t.x!,
         gamma: t.gamma!,
         beta: t.beta!,
@@ -71,23 +83,25 @@ async function checkLayerNorm(c: Case) {
         eps: c.eps,
         lanes: c.lanes,
         subgroups: c.subgroups,
-      }),
-      ...(await layerNormBackward(rt, {
+      });
+      const backward = await layerNormBackward(rt, {
         x: t.x!,
         gamma: t.gamma!,
         mean: t.mean!,
         rstd: t.rstd!,
         dy: t.dy!,
         dx: t.dx!,
-        dgamma: t.dgamma!,
-        dbeta: t.dbeta!,
+        dgamma: t.dgamma,
+        dbeta: t.dbeta,
         accumulate: c.accumulate,
         accumulateDx: c.accumulateDx,
         lanes: c.lanes,
         maxWorkgroups: c.maxWorkgroups,
         subgroups: c.subgroups,
-      })),
-    ],
+      });
+      backwardLabels.push(...backward.map((d) => d.label));
+      return [forward, ...backward];
+    },
     reference: (x) => {
       const { y, mean, rstd } = layerNormRef(x.x!, x.gamma!, x.beta!, shape);
       const { dx, dgamma, dbeta } = layerNormBackwardRef(x.x!, x.gamma!, x.dy!, shape);
@@ -101,6 +115,7 @@ async function checkLayerNorm(c: Case) {
       };
     },
   });
+  return backwardLabels;
 }
 
 describe('LayerNorm forward and backward', () => {
@@ -142,6 +157,19 @@ describe('LayerNorm forward and backward', () => {
     });
   });
 
+  it('computes only dx, in the row pass alone, when gamma and beta are frozen', async () => {
+    // Several rows per segment and accumulateDx: the paths that write partials when the norm trains.
+    const labels = await checkLayerNorm({
+      rows: 45,
+      cols: 65,
+      eps: 1e-5,
+      accumulateDx: true,
+      maxWorkgroups: 2,
+      frozen: true,
+    });
+    expect(labels).toEqual(['layernorm backward x']);
+  });
+
   it.each<Case>([
     { rows: 20, cols: 48, eps: 1e-6, scale: 1e3 },
     { rows: 20, cols: 48, eps: 1e-5, scale: 1e-3 }, // var ~ 3e-7 < eps: eps dominates
@@ -165,6 +193,10 @@ describe('LayerNorm forward and backward', () => {
     };
     await expect(layerNormBackward(runtime, args)).rejects.toThrow(
       /rstd\[5\] has 5 elements; rstd, one per row of h\[2, 3, 8\] needs 6/,
+    );
+    const { dbeta: _, ...gammaOnly } = { ...args, rstd: t('rstd', [6]) };
+    await expect(layerNormBackward(runtime, gammaOnly)).rejects.toThrow(
+      /layerNormBackward: got dgamma without dbeta; pass both/,
     );
   });
 });

@@ -7,11 +7,14 @@
  *   x, y, dy, dx [..., C]   gamma, beta, dgamma, dbeta [C]   mean, rstd [ROWS] (any shape), saved by forward.
  * Forward, 1 dispatch: one row per segment of LANES threads (rmsnorm/row-segments.wgsl), two-pass mean
  * and variance for stability when |mean| ≫ std.
- * Backward, 3 dispatches. dgamma and dbeta are column reductions over ROWS; rather than a thread walking
- * every row of a column, the row pass, while it writes dx, sums its stripe of rows into one private
- * partial row per segment (P ≤ maxWorkgroups·256/LANES), then sum-rows folds each [min(P, ROWS), C]
- * partial with its row lanes (adding into dgamma/dbeta with `accumulate`). x and dy are read by one pass
- * only; the partials cost 16·min(P, ROWS)·C bytes, small beside x when ROWS ≫ P.
+ * Backward, 3 dispatches (1 when gamma and beta are frozen). dgamma and dbeta are column reductions
+ * over ROWS; rather than a thread walking every row of a column, the row pass, while it writes dx, sums
+ * its stripe of rows into one private partial row per segment (P ≤ maxWorkgroups·256/LANES), then
+ * sum-rows folds each [min(P, ROWS), C] partial with its row lanes (adding into dgamma/dbeta with
+ * `accumulate`). x and dy are read by one pass only; the partials cost 16·min(P, ROWS)·C bytes, small
+ * beside x when ROWS ≫ P.
+ * Without dgamma and dbeta (frozen parameters, as in every method but full fine-tuning) the backward is
+ * the row pass alone: no partials are allocated or written and there are no folds.
  * Cost: forward ~8·ROWS·C FLOPs, fewest bytes 4·(2·ROWS·C + 2·ROWS + 2·C);
  *       backward ~14·ROWS·C FLOPs, fewest bytes 4·(3·ROWS·C + 2·ROWS + 3·C), plus 4·ROWS·C to read dx back
  *       with accumulateDx.
@@ -81,8 +84,12 @@ export interface LayerNormBackwardArgs {
   rstd: Tensor;
   dy: Tensor;
   dx: Tensor;
-  dgamma: Tensor;
-  dbeta: Tensor;
+  /**
+   * The parameters' gradients, both or neither. Absent means gamma and beta are frozen: the row pass
+   * writes only dx, with no partial buffers and no sum-rows folds.
+   */
+  dgamma?: Tensor;
+  dbeta?: Tensor;
   /** Add into dgamma and dbeta (gradient accumulation) instead of overwriting them. */
   accumulate?: boolean;
   /** Add into dx: the residual stream's gradient in a pre-norm block, without another pass. */
@@ -130,9 +137,16 @@ export async function layerNormForward(runtime: Runtime, args: LayerNormArgs): P
   });
 }
 
+/** The row pass, then (when dgamma and dbeta are given) the sum-rows folds of its partials into them. */
 export async function layerNormBackward(runtime: Runtime, args: LayerNormBackwardArgs): Promise<Dispatch[]> {
   const op = `layerNormBackward ${args.label ?? ''}`.trim();
   const { rows, cols } = rowsOf(op, args.x);
+  const { dgamma, dbeta } = args;
+  if (Boolean(dgamma) !== Boolean(dbeta))
+    throw new Error(
+      `${op}: got ${dgamma ? 'dgamma' : 'dbeta'} without ${dgamma ? 'dbeta' : 'dgamma'}; pass both ` +
+        '(gamma and beta train) or neither (both frozen).',
+    );
   expectSizes(op, args.x, [
     [args.x, rows * cols, 'x'],
     [args.gamma, cols, 'gamma, C'],
@@ -140,18 +154,30 @@ export async function layerNormBackward(runtime: Runtime, args: LayerNormBackwar
     [args.rstd, rows, 'rstd, one per row'],
     [args.dy, rows * cols, 'dy, the shape'],
     [args.dx, rows * cols, 'dx, the shape'],
-    [args.dgamma, cols, 'dgamma, C'],
-    [args.dbeta, cols, 'dbeta, C'],
+    ...(dgamma && dbeta
+      ? [
+          [dgamma, cols, 'dgamma, C'] as [Tensor, number, string],
+          [dbeta, cols, 'dbeta, C'] as [Tensor, number, string],
+        ]
+      : []),
   ]);
   const lanes = lanesFor(op, cols, args.lanes);
   const plan = partialPlan(rows, lanes, args.maxWorkgroups);
   const label = args.label ?? `layernorm backward ${args.x.label}`;
   const uniform = createUniform(runtime, 'uniforms', new Uint32Array([rows, cols, plan.segments, 0]).buffer);
-  const partialGamma = createTensor(runtime.arena, `${label} dgamma partials`, [plan.partialRows, cols]);
-  const partialBeta = createTensor(runtime.arena, `${label} dbeta partials`, [plan.partialRows, cols]);
+  const partials = dgamma &&
+    dbeta && {
+      gamma: createTensor(runtime.arena, `${label} dgamma partials`, [plan.partialRows, cols]),
+      beta: createTensor(runtime.arena, `${label} dbeta partials`, [plan.partialRows, cols]),
+    };
+  // Frozen: the kernel touches neither partial binding, but WebGPU forbids binding one buffer to two
+  // writable bindings of a dispatch, so beta's stand-in is a 16-byte buffer of the dispatch's own.
+  const partialBuffers = partials
+    ? [partials.gamma.buffer, partials.beta.buffer]
+    : [runtime.placeholder.storage, runtime.arena.alloc(`${label} frozen dbeta stand-in`, 16)];
   const rowPass = await makeDispatch(runtime, {
     kernel: rowKernelFor(runtime, layerNormBackwardKernel, args.subgroups),
-    constants: { LANES: lanes, ACCUMULATE_DX: Boolean(args.accumulateDx) },
+    constants: { LANES: lanes, ACCUMULATE_DX: Boolean(args.accumulateDx), PARAM_GRADS: Boolean(partials) },
     buffers: [
       uniform,
       args.x.buffer,
@@ -160,23 +186,23 @@ export async function layerNormBackward(runtime: Runtime, args: LayerNormBackwar
       args.rstd.buffer,
       args.dy.buffer,
       args.dx.buffer,
-      partialGamma.buffer,
-      partialBeta.buffer,
+      ...partialBuffers,
     ],
     workgroups: [plan.workgroups, 1, 1],
     label,
-    owned: [uniform, partialGamma.buffer, partialBeta.buffer],
+    owned: [uniform, ...partialBuffers.filter((buffer) => buffer !== runtime.placeholder.storage)],
   });
+  if (!(dgamma && dbeta && partials)) return [rowPass];
   const folds = await Promise.all([
     sumRows(runtime, {
-      x: partialGamma,
-      out: args.dgamma,
+      x: partials.gamma,
+      out: dgamma,
       accumulate: args.accumulate,
       label: `${label} dgamma`,
     }),
     sumRows(runtime, {
-      x: partialBeta,
-      out: args.dbeta,
+      x: partials.beta,
+      out: dbeta,
       accumulate: args.accumulate,
       label: `${label} dbeta`,
     }),

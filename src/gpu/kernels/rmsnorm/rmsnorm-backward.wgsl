@@ -5,8 +5,11 @@
 // partial row has exactly one writer and needs no atomics; sum-rows folds the [min(P, ROWS), C]
 // partials into dweight afterwards. The row loop's bound depends only on the workgroup, keeping every
 // segment_sum in uniform control flow; segments past the last row pass zeros.
+// PARAM_GRADS = false (a frozen weight: every method but full fine-tuning) writes dx only; partial is
+// then a placeholder that is never touched.
 
 override ACCUMULATE_DX: bool = false;
+override PARAM_GRADS: bool = true;
 
 struct Params {
   rows: u32,
@@ -54,11 +57,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
           d += dx[i];
         }
         dx[i] = d;
-        let contribution = g * x[i] * inv;
-        if (first_row) {
-          partial[partial_base + c] = contribution;
-        } else {
-          partial[partial_base + c] += contribution;
+        if (PARAM_GRADS) {
+          let contribution = g * x[i] * inv;
+          if (first_row) {
+            partial[partial_base + c] = contribution;
+          } else {
+            partial[partial_base + c] += contribution;
+          }
         }
       }
     }

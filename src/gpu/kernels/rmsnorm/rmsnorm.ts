@@ -7,11 +7,14 @@
  *   x, y, dy, dx [..., C]   weight, dweight [C]   rrms [ROWS] (any shape), saved by the forward pass.
  * Forward, 1 dispatch: one row per segment of LANES threads (row-segments.wgsl), several rows per
  * workgroup when C is small.
- * Backward, 2 dispatches. dweight = Σ_rows dy·x·rrms is a column reduction; rather than a thread walking
- * every row of a column, it is split in two: the row pass, while it writes dx, sums its stripe of rows
- * into one private partial row per segment (P ≤ maxWorkgroups·256/LANES rows), then sum-rows folds the
- * [min(P, ROWS), C] partials with its row lanes (and adds into dweight with `accumulate`). x and dy are
- * read by one pass only; the partials cost 8·min(P, ROWS)·C bytes, small beside x when ROWS ≫ P.
+ * Backward, 2 dispatches (1 when the weight is frozen). dweight = Σ_rows dy·x·rrms is a column
+ * reduction; rather than a thread walking every row of a column, it is split in two: the row pass, while
+ * it writes dx, sums its stripe of rows into one private partial row per segment
+ * (P ≤ maxWorkgroups·256/LANES rows), then sum-rows folds the [min(P, ROWS), C] partials with its row
+ * lanes (and adds into dweight with `accumulate`). x and dy are read by one pass only; the partials cost
+ * 8·min(P, ROWS)·C bytes, small beside x when ROWS ≫ P.
+ * Without dweight (a frozen weight, as in every method but full fine-tuning) the backward is the row
+ * pass alone: no partials are allocated or written and there is no fold.
  * Cost: forward 4·ROWS·C FLOPs, fewest bytes 4·(2·ROWS·C + ROWS + C);
  *       backward ~10·ROWS·C FLOPs, fewest bytes 4·(3·ROWS·C + ROWS + 2·C), plus 4·ROWS·C to read dx back
  *       with accumulateDx.
@@ -67,7 +70,11 @@ export interface RmsNormBackwardArgs {
   rrms: Tensor;
   dy: Tensor;
   dx: Tensor;
-  dweight: Tensor;
+  /**
+   * The weight's gradient. Absent means the weight is frozen: the row pass writes only dx, with no
+   * partial buffer and no sum-rows fold.
+   */
+  dweight?: Tensor;
   /** Add into dweight (gradient accumulation) instead of overwriting it. */
   accumulate?: boolean;
   /** Add into dx: the residual stream's gradient in a pre-norm block, without another pass. */
@@ -105,25 +112,28 @@ export async function rmsNormForward(runtime: Runtime, args: RmsNormArgs): Promi
   });
 }
 
+/** The row pass, then (when dweight is given) the sum-rows fold of its partials into dweight. */
 export async function rmsNormBackward(runtime: Runtime, args: RmsNormBackwardArgs): Promise<Dispatch[]> {
   const op = `rmsNormBackward ${args.label ?? ''}`.trim();
   const { rows, cols } = rowsOf(op, args.x);
+  const { dweight } = args;
   expectSizes(op, args.x, [
     [args.x, rows * cols, 'x'],
     [args.weight, cols, 'weight, C'],
     [args.rrms, rows, 'rrms, one per row'],
     [args.dy, rows * cols, 'dy, the shape'],
     [args.dx, rows * cols, 'dx, the shape'],
-    [args.dweight, cols, 'dweight, C'],
+    ...(dweight ? [[dweight, cols, 'dweight, C'] as [Tensor, number, string]] : []),
   ]);
   const lanes = lanesFor(op, cols, args.lanes);
   const plan = partialPlan(rows, lanes, args.maxWorkgroups);
   const label = args.label ?? `rmsnorm backward ${args.x.label}`;
   const uniform = createUniform(runtime, 'uniforms', new Uint32Array([rows, cols, plan.segments, 0]).buffer);
-  const partial = createTensor(runtime.arena, `${label} dweight partials`, [plan.partialRows, cols]);
+  const partial =
+    dweight && createTensor(runtime.arena, `${label} dweight partials`, [plan.partialRows, cols]);
   const rowPass = await makeDispatch(runtime, {
     kernel: rowKernelFor(runtime, rmsNormBackwardKernel, args.subgroups),
-    constants: { LANES: lanes, ACCUMULATE_DX: Boolean(args.accumulateDx) },
+    constants: { LANES: lanes, ACCUMULATE_DX: Boolean(args.accumulateDx), PARAM_GRADS: Boolean(partial) },
     buffers: [
       uniform,
       args.x.buffer,
@@ -131,15 +141,16 @@ export async function rmsNormBackward(runtime: Runtime, args: RmsNormBackwardArg
       args.rrms.buffer,
       args.dy.buffer,
       args.dx.buffer,
-      partial.buffer,
+      partial?.buffer ?? runtime.placeholder.storage,
     ],
     workgroups: [plan.workgroups, 1, 1],
     label,
-    owned: [uniform, partial.buffer],
+    owned: partial ? [uniform, partial.buffer] : [uniform],
   });
+  if (!(dweight && partial)) return [rowPass];
   const fold = await sumRows(runtime, {
     x: partial,
-    out: args.dweight,
+    out: dweight,
     accumulate: args.accumulate,
     label: `${label} dweight`,
   });

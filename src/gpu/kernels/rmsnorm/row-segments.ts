@@ -41,12 +41,14 @@ export function rowKernelFor(runtime: Runtime, kernel: RowKernel, subgroups = tr
 }
 
 /**
- * Lanes per row: about 4 elements per lane, as a power of two from 32 (a warp on most GPUs; narrower
- * would leave SIMD lanes idle) to 256 (the whole workgroup).
+ * Lanes per row: one warp (32 lanes) per row up to C = 1024, as warp-per-row norm kernels do: a row's
+ * few loads per lane stay in flight together, many rows share a workgroup, and there is less summing
+ * across lanes. Wider rows double the lanes, up to 256 (the whole workgroup), to keep at most 32
+ * elements per lane.
  */
 export function rowLanes(cols: number): number {
   let lanes = 32;
-  while (lanes < rowWorkgroupSize && lanes * 4 < cols) lanes *= 2;
+  while (lanes < rowWorkgroupSize && lanes * 32 < cols) lanes *= 2;
   return lanes;
 }
 
