@@ -6,7 +6,8 @@
 // Hugging Face's repeat_kv). Key s is visible to query t when keyMask[b, s] ≠ 0 (KEY_MASK) and, with
 // CAUSAL, s ≤ t + (S − T): the causal diagonal is aligned at the end, as a KV cache needs.
 //
-// Every kernel runs BLOCK x BLOCK threads: one score per thread for a BLOCK x BLOCK tile of (query, key).
+// The forward kernel runs one thread per query (attention-forward.wgsl). The backward kernels run
+// BLOCK x BLOCK threads: one score per thread for a BLOCK x BLOCK tile of (query, key).
 // The head dimension is walked in chunks of CHUNK columns through [BLOCK][CHUNK_STRIDE] tiles (padded so
 // that lanes reading different rows hit different banks). Across a chunk a lane owns the columns
 // lane and lane + BLOCK; over the whole head it owns columns BLOCK·slot + lane, slot < SLOTS, which is how
@@ -87,13 +88,17 @@ fn causal_ok(query: u32, key: u32) -> bool {
   return !CAUSAL || i32(key) <= i32(query) + params.causalShift;
 }
 
-// Keys [0, end) can be visible to some query of the block starting at q0.
-fn key_end(q0: u32) -> u32 {
+// Keys [0, end) can be visible to some query before queryEnd.
+fn keys_seen_by(queryEnd: u32) -> u32 {
   if (!CAUSAL) {
     return params.S;
   }
-  let lastQuery = i32(min(q0 + BLOCK, params.T)) - 1;
-  return u32(clamp(lastQuery + params.causalShift + 1, 0, i32(params.S)));
+  return u32(clamp(i32(queryEnd) + params.causalShift, 0, i32(params.S)));
+}
+
+// Keys [0, end) can be visible to some query of the block starting at q0.
+fn key_end(q0: u32) -> u32 {
+  return keys_seen_by(min(q0 + BLOCK, params.T));
 }
 
 // Queries [start, T) can see some key of the block starting at k0.

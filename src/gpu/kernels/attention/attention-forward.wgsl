@@ -2,12 +2,14 @@
 //   out = softmax(q·kᵀ·scale + mask)·v   and   lse = log Σ_visible exp(q·kᵀ·scale), per query row.
 // Needs attention-common.wgsl prepended.
 //
-// One workgroup per (batch, head, block of BLOCK queries), grid [⌈T/BLOCK⌉, NH, B]. It walks the key
-// blocks with an online softmax: a running row max m and sum l, the output rescaled by exp2(m_old − m_new)
-// whenever the max grows, so the T x S score matrix is never stored. Thread (row, lane) keeps its share of
-// the query row (pre-scaled by scale·log2 e) and of the output row in registers; K and V chunks pass
-// through workgroup memory. A query with no visible key writes out = 0, lse = 0. With DROPOUT, the row sum
-// l takes the undropped probabilities and the output the dropped ones, so out = (P ∘ Z)·V.
+// One thread per query row, QUERIES of them per workgroup, grid [⌈T/QUERIES⌉, NH, B]. A thread keeps its
+// query row (pre-scaled by scale·log2 e) and its output row in registers and walks the keys in tiles of
+// KEYS with an online softmax: a running max m and sum l, the output rescaled by exp2(m_old − m_new)
+// whenever the max grows, so the T x S score matrix is never stored. Each tile of K, then of V, is loaded
+// once into workgroup memory by all the threads together (coalesced) and read by every thread at the same
+// address (a broadcast), so a thread's softmax needs no other thread: 4 barriers per tile. A query with
+// no visible key writes out = 0, lse = 0. With DROPOUT, the row sum l takes the undropped probabilities
+// and the output the dropped ones, so out = (P ∘ Z)·V.
 
 @group(0) @binding(2) var<storage, read> q: array<f32>;
 @group(0) @binding(3) var<storage, read> k: array<f32>;
@@ -16,20 +18,23 @@
 @group(0) @binding(6) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(7) var<uniform> rng: vec4<u32>;
 
-var<workgroup> qTile: array<f32, TILE>; // [query][column of the chunk]
-var<workgroup> kvTile: array<f32, TILE>; // [key][column]: a chunk of K, later of V
-var<workgroup> scores: array<f32, 256>; // [query][key], hidden ones at NEG_BIG: for the row max
-var<workgroup> probs: array<f32, 256>; // [query][key]
-var<workgroup> dropFactors: array<f32, 256>; // [query][key]: dropout_factor, with DROPOUT only
-var<workgroup> keyOk: array<u32, BLOCK>;
+const QUERIES: u32 = 32u;
+const KEYS: u32 = 32u;
+const MAX_VECS: u32 = 32u; // MAX_HEAD_DIM / 4
+// vec4s per head row; the last one is zero-padded past HEAD_DIM.
+override VECS: u32 = (HEAD_DIM + 3u) / 4u;
 
-fn load_kv_chunk(from_v: bool, batch: u32, kvHead: u32, k0: u32, d0: u32, row: u32, lane: u32) {
-  let key = k0 + row;
-  for (var j = 0u; j < 2u; j++) {
-    let col = lane + j * BLOCK;
-    let d = d0 + col;
+// [key][vec]: a tile of K, later of V; 16 KiB at the largest head dim. Padding columns are never
+// written, so they keep the zeros workgroup memory starts with.
+var<workgroup> kvTile: array<vec4<f32>, KEYS * MAX_VECS>;
+
+fn load_tile(from_v: bool, batch: u32, kvHead: u32, k0: u32, lid: u32) {
+  for (var e = lid; e < KEYS * HEAD_DIM; e += QUERIES) {
+    let row = e / HEAD_DIM;
+    let d = e % HEAD_DIM;
+    let key = k0 + row;
     var x = 0.0;
-    if (key < params.S && d < HEAD_DIM) {
+    if (key < params.S) {
       let i = kv_row(batch, key, kvHead) + d;
       if (from_v) {
         x = v[i];
@@ -37,111 +42,85 @@ fn load_kv_chunk(from_v: bool, batch: u32, kvHead: u32, k0: u32, d0: u32, row: u
         x = k[i];
       }
     }
-    kvTile[row * CHUNK_STRIDE + col] = x;
+    kvTile[row * VECS + d / 4u][d % 4u] = x;
   }
 }
 
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+@compute @workgroup_size(QUERIES)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let batch = wg.z;
   let head = wg.y;
   let kvHead = head / params.group;
-  let q0 = wg.x * BLOCK;
-  let row = lid.y;
-  let lane = lid.x;
-  let query = q0 + row;
+  let q0 = wg.x * QUERIES;
+  let query = q0 + lid;
   let queryValid = query < params.T;
+  let base = q_row(batch, query, head);
 
-  var qReg: array<f32, SLOTS>;
+  var qReg: array<vec4<f32>, MAX_VECS>;
   if (queryValid) {
-    let base = q_row(batch, query, head);
-    for (var slot = 0u; slot < SLOTS; slot++) {
-      let d = slot * BLOCK + lane;
-      if (d < HEAD_DIM) {
-        qReg[slot] = q[base + d] * params.scaleLog2e;
-      }
+    for (var d = 0u; d < HEAD_DIM; d++) {
+      qReg[d / 4u][d % 4u] = q[base + d] * params.scaleLog2e;
     }
   }
 
   var m = NEG_BIG;
   var l = 0.0;
-  var acc: array<f32, SLOTS>;
-  let keyEnd = key_end(q0);
-  for (var k0 = 0u; k0 < keyEnd; k0 += BLOCK) {
-    if (row == 0u) {
-      keyOk[lane] = key_valid(batch, k0 + lane);
-    }
-    // Score of (query, key k0 + lane), in log2 units.
-    var s = 0.0;
-    for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
-      let slot = d0 / BLOCK;
-      qTile[row * CHUNK_STRIDE + lane] = qReg[slot];
-      qTile[row * CHUNK_STRIDE + lane + BLOCK] = qReg[slot + 1u];
-      load_kv_chunk(false, batch, kvHead, k0, d0, row, lane);
-      workgroupBarrier();
-      let width = min(CHUNK, HEAD_DIM - d0);
-      for (var dd = 0u; dd < width; dd++) {
-        s += qTile[row * CHUNK_STRIDE + dd] * kvTile[lane * CHUNK_STRIDE + dd];
-      }
-      workgroupBarrier();
-    }
-
-    let visible = queryValid && keyOk[lane] != 0u && causal_ok(query, k0 + lane);
-    scores[row * BLOCK + lane] = select(NEG_BIG, s, visible);
+  var acc: array<vec4<f32>, MAX_VECS>;
+  let keyEnd = keys_seen_by(min(q0 + QUERIES, params.T));
+  for (var k0 = 0u; k0 < keyEnd; k0 += KEYS) {
+    load_tile(false, batch, kvHead, k0, lid);
     workgroupBarrier();
-    var blockMax = NEG_BIG;
-    for (var j = 0u; j < BLOCK; j++) {
-      blockMax = max(blockMax, scores[row * BLOCK + j]);
+    // Scores of the tile's keys in log2 units; bit j of `visible` says key k0 + j counts.
+    var s: array<f32, KEYS>;
+    var visible = 0u;
+    var tileMax = NEG_BIG;
+    for (var j = 0u; j < KEYS; j++) {
+      var dot4 = vec4<f32>(0.0);
+      for (var i = 0u; i < VECS; i++) {
+        dot4 += qReg[i] * kvTile[j * VECS + i];
+      }
+      s[j] = (dot4.x + dot4.y) + (dot4.z + dot4.w);
+      let key = k0 + j;
+      if (queryValid && key_valid(batch, key) != 0u && causal_ok(query, key)) {
+        visible |= 1u << j;
+        tileMax = max(tileMax, s[j]);
+      }
     }
-    let mNew = max(m, blockMax);
+    // Every thread must be done with K before V overwrites the tile.
+    workgroupBarrier();
+    load_tile(true, batch, kvHead, k0, lid);
+    let mNew = max(m, tileMax);
     // 1 while the row has seen nothing visible (both NEG_BIG); 0 once a real max replaces NEG_BIG.
     let alpha = exp2(m - mNew);
     m = mNew;
-    probs[row * BLOCK + lane] = select(0.0, exp2(s - mNew), visible);
-    if (DROPOUT) {
-      dropFactors[row * BLOCK + lane] = dropout_factor(batch, head, query, k0 + lane);
-    }
     l *= alpha;
-    for (var slot = 0u; slot < SLOTS; slot++) {
-      acc[slot] *= alpha;
+    for (var i = 0u; i < VECS; i++) {
+      acc[i] *= alpha;
     }
-
-    for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
-      load_kv_chunk(true, batch, kvHead, k0, d0, row, lane);
-      workgroupBarrier();
-      if (d0 == 0u) {
-        for (var j = 0u; j < BLOCK; j++) {
-          l += probs[row * BLOCK + j];
-        }
+    workgroupBarrier();
+    for (var j = 0u; j < KEYS; j++) {
+      if ((visible & (1u << j)) == 0u) {
+        continue;
       }
-      let slot = d0 / BLOCK;
-      var a0 = acc[slot];
-      var a1 = acc[slot + 1u];
-      for (var j = 0u; j < BLOCK; j++) {
-        var p = probs[row * BLOCK + j];
-        if (DROPOUT) {
-          p *= dropFactors[row * BLOCK + j];
-        }
-        a0 += p * kvTile[j * CHUNK_STRIDE + lane];
-        a1 += p * kvTile[j * CHUNK_STRIDE + lane + BLOCK];
+      let p = exp2(s[j] - mNew);
+      l += p;
+      var pv = p;
+      if (DROPOUT) {
+        pv *= dropout_factor(batch, head, query, k0 + j);
       }
-      acc[slot] = a0;
-      acc[slot + 1u] = a1;
-      workgroupBarrier();
+      for (var i = 0u; i < VECS; i++) {
+        acc[i] += pv * kvTile[j * VECS + i];
+      }
     }
+    // The next K tile overwrites V.
+    workgroupBarrier();
   }
 
   if (queryValid) {
-    let base = q_row(batch, query, head);
     let inv = select(0.0, 1.0 / l, l > 0.0);
-    for (var slot = 0u; slot < SLOTS; slot++) {
-      let d = slot * BLOCK + lane;
-      if (d < HEAD_DIM) {
-        out[base + d] = acc[slot] * inv;
-      }
+    for (var d = 0u; d < HEAD_DIM; d++) {
+      out[base + d] = acc[d / 4u][d % 4u] * inv;
     }
-    if (lane == 0u) {
-      lse[stats_index(batch, head, query)] = select(0.0, (m + log2(l)) * LN2, l > 0.0);
-    }
+    lse[stats_index(batch, head, query)] = select(0.0, (m + log2(l)) * LN2, l > 0.0);
   }
 }

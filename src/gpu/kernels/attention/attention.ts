@@ -11,9 +11,10 @@
  * query t when s ≤ t + S − T, aligned at the end as a KV cache needs), a key padding mask (u32, i32 or f32,
  * nonzero = visible), or both. A query that sees no key gets out = 0, lse = 0 and zero gradients.
  *
- * Forward, 1 dispatch: out, lse. Backward, 3 dispatches: rowStats, then dQ (one workgroup per query
- * block, walking key blocks) and dK/dV (one per key block, walking the query heads of its group and their
- * query blocks); every sum runs in one thread in a fixed order, so gradients are deterministic.
+ * Forward, 1 dispatch: out, lse (one thread per query row, walking tiles of keys with its own online
+ * softmax). Backward, 3 dispatches: rowStats, then dQ (one workgroup per query block, walking key
+ * blocks) and dK/dV (one per key block, walking the query heads of its group and their query blocks);
+ * every sum runs in one thread in a fixed order, so gradients are deterministic.
  * Attention-probability dropout (options.dropout, as HF's attention_probs_dropout_prob in training): the
  * normalised P is multiplied by a counter-based mask, 0 or 1/(1 − p), hashed from (rng seed and step,
  * stream, [B, NH, T, S] index) with dropout-hash.wgsl's hash (attention.ref.ts mirrors it); both backward
@@ -38,8 +39,10 @@ import commonWgsl from './attention-common.wgsl?raw';
 import forwardWgsl from './attention-forward.wgsl?raw';
 import rowStatsWgsl from './attention-row-stats.wgsl?raw';
 
-/** Query rows and keys per tile; the workgroups are attentionBlock x attentionBlock threads. */
+/** Query rows and keys per tile of the backward kernels; their workgroups are attentionBlock² threads. */
 export const attentionBlock = 16;
+/** Query rows per workgroup of the forward kernel, one thread each (attention-forward.wgsl's QUERIES). */
+const forwardQueries = 32;
 export const attentionMaxHeadDim = 128;
 
 const attentionForwardKernel: KernelDefinition = {
@@ -203,7 +206,7 @@ export async function attentionForward(
       io.lse.buffer,
       rngBuffer(runtime, options),
     ],
-    workgroups: [ceilDiv(shape.T, attentionBlock), shape.NH, shape.B],
+    workgroups: [ceilDiv(shape.T, forwardQueries), shape.NH, shape.B],
     label: options.label ?? `attention forward ${io.q.label}`,
     owned: [uniform],
   });
