@@ -1,15 +1,16 @@
-// Attention backward, dK and dV (FlashAttention-2, Dao 2023, Algorithm 2, with the GQA sum): for each key
-// block, walk every query head that shares its key/value head and every query block that can see it,
-// recompute P and dS as the dQ kernel does, and accumulate
+// Attention backward, dK and dV (FlashAttention-2, Dao 2023, Algorithm 2, with the GQA sum): for each key,
+// walk every query head that shares its key/value head and every query that can see it, recompute P and
+// dS as the dQ kernel does, and accumulate
 //   dV = Pᵀ·dOut      dK = scale · dSᵀ·Q
 // Needs attention-common.wgsl prepended. With DROPOUT, dV = (P ∘ Z)ᵀ·dOut and dP = Z ∘ (dOut·vᵀ), Z
 // recomputed by dropout_factor exactly as the forward drew it.
 //
-// One workgroup per (batch, key/value head, block of BLOCK keys), grid [⌈S/BLOCK⌉, KVH, B]. The sum over
-// the NH/KVH query heads and all queries runs in one thread per element, in a fixed order: deterministic,
-// no atomics. Thread (row, lane) holds its share of key and value row k0 + row and of their gradients for
-// the whole walk, and of query, dOut row i0 + row for one query block. For the scores a thread takes the
-// pair (query i0 + row, key k0 + lane); for the gradients, key row k0 + row and columns lane, lane + BLOCK.
+// One thread per key row, ROWS per workgroup, grid [⌈S/ROWS⌉, KVH, B]. A thread keeps its key row
+// (pre-scaled by scale·log2 e), value row and both gradient rows in registers and walks the queries in
+// tiles of QUERIES: a Q and a dOut tile are loaded together (coalesced) into workgroup memory and read by
+// every thread at the same address, 2 barriers per tile; each query's (lse, Δ) is one broadcast read.
+// The sum over the NH/KVH query heads and all queries runs in one thread per element, in a fixed order:
+// deterministic, no atomics.
 
 @group(0) @binding(2) var<storage, read> q: array<f32>;
 @group(0) @binding(3) var<storage, read> k: array<f32>;
@@ -20,131 +21,87 @@
 @group(0) @binding(8) var<storage, read_write> dv: array<f32>;
 @group(0) @binding(9) var<uniform> rng: vec4<u32>;
 
-var<workgroup> qTile: array<f32, TILE>; // [query][column of the chunk]
-var<workgroup> dOutTile: array<f32, TILE>; // [query][column]
-var<workgroup> kTile: array<f32, TILE>; // [key][column]
-var<workgroup> vTile: array<f32, TILE>; // [key][column]
-var<workgroup> pTile: array<f32, 256>; // [query][key]
-var<workgroup> dsTile: array<f32, 256>; // [query][key]
-var<workgroup> keyOk: array<u32, BLOCK>;
+const QUERIES: u32 = 16u;
 
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+// [query][vec]; 8 KiB each at the largest head dim.
+var<workgroup> qTile: array<vec4<f32>, QUERIES * MAX_VECS>;
+var<workgroup> dOutTile: array<vec4<f32>, QUERIES * MAX_VECS>;
+
+fn load_tiles(batch: u32, head: u32, i0: u32, lid: u32) {
+  for (var e = lid; e < QUERIES * HEAD_DIM; e += ROWS) {
+    let row = e / HEAD_DIM;
+    let d = e % HEAD_DIM;
+    let query = i0 + row;
+    var qx = 0.0;
+    var dx = 0.0;
+    if (query < params.T) {
+      let i = q_row(batch, query, head) + d;
+      qx = q[i];
+      dx = dOut[i];
+    }
+    qTile[row * VECS + d / 4u][d % 4u] = qx;
+    dOutTile[row * VECS + d / 4u][d % 4u] = dx;
+  }
+}
+
+@compute @workgroup_size(ROWS)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let batch = wg.z;
   let kvHead = wg.y;
-  let k0 = wg.x * BLOCK;
-  let row = lid.y;
-  let lane = lid.x;
-  let keyRow = k0 + row;
+  let k0 = wg.x * ROWS;
+  let key = k0 + lid;
+  let keyOk = key_valid(batch, key) != 0u;
+  let base = kv_row(batch, key, kvHead);
 
-  var kReg: array<f32, SLOTS>;
-  var vReg: array<f32, SLOTS>;
-  if (keyRow < params.S) {
-    let base = kv_row(batch, keyRow, kvHead);
-    for (var slot = 0u; slot < SLOTS; slot++) {
-      let d = slot * BLOCK + lane;
-      if (d < HEAD_DIM) {
-        kReg[slot] = k[base + d];
-        vReg[slot] = v[base + d];
-      }
+  var kReg: array<vec4<f32>, MAX_VECS>;
+  var vReg: array<vec4<f32>, MAX_VECS>;
+  if (key < params.S) {
+    for (var d = 0u; d < HEAD_DIM; d++) {
+      kReg[d / 4u][d % 4u] = k[base + d] * params.scaleLog2e;
+      vReg[d / 4u][d % 4u] = v[base + d];
     }
   }
-  if (row == 0u) {
-    keyOk[lane] = key_valid(batch, k0 + lane);
-  }
 
-  var dkAcc: array<f32, SLOTS>;
-  var dvAcc: array<f32, SLOTS>;
+  var dkAcc: array<vec4<f32>, MAX_VECS>;
+  var dvAcc: array<vec4<f32>, MAX_VECS>;
   let firstQuery = query_start(k0);
   for (var g = 0u; g < params.group; g++) {
     let head = kvHead * params.group + g;
-    for (var i0 = firstQuery; i0 < params.T; i0 += BLOCK) {
-      let query = i0 + row;
-      let queryValid = query < params.T;
-      var qReg: array<f32, SLOTS>;
-      var dOutReg: array<f32, SLOTS>;
-      var lse2 = 0.0;
-      var delta = 0.0;
-      if (queryValid) {
-        let base = q_row(batch, query, head);
-        for (var slot = 0u; slot < SLOTS; slot++) {
-          let d = slot * BLOCK + lane;
-          if (d < HEAD_DIM) {
-            qReg[slot] = q[base + d];
-            dOutReg[slot] = dOut[base + d];
-          }
+    for (var i0 = firstQuery; i0 < params.T; i0 += QUERIES) {
+      load_tiles(batch, head, i0, lid);
+      workgroupBarrier();
+      for (var j = 0u; j < QUERIES; j++) {
+        let query = i0 + j;
+        if (!(keyOk && query < params.T && causal_ok(query, key))) {
+          continue;
         }
         let i = stats_index(batch, head, query);
-        lse2 = stats[2u * i];
-        delta = stats[2u * i + 1u];
-      }
-
-      // Score and dP of (query, key k0 + lane).
-      var s = 0.0;
-      var dp = 0.0;
-      for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
-        let slot = d0 / BLOCK;
-        let at = row * CHUNK_STRIDE + lane;
-        qTile[at] = qReg[slot];
-        qTile[at + BLOCK] = qReg[slot + 1u];
-        dOutTile[at] = dOutReg[slot];
-        dOutTile[at + BLOCK] = dOutReg[slot + 1u];
-        kTile[at] = kReg[slot];
-        kTile[at + BLOCK] = kReg[slot + 1u];
-        vTile[at] = vReg[slot];
-        vTile[at + BLOCK] = vReg[slot + 1u];
-        workgroupBarrier();
-        let width = min(CHUNK, HEAD_DIM - d0);
-        for (var dd = 0u; dd < width; dd++) {
-          s += qTile[row * CHUNK_STRIDE + dd] * kTile[lane * CHUNK_STRIDE + dd];
-          dp += dOutTile[row * CHUNK_STRIDE + dd] * vTile[lane * CHUNK_STRIDE + dd];
+        let lse2 = stats[2u * i];
+        let delta = stats[2u * i + 1u];
+        var s = vec4<f32>(0.0);
+        var dp = vec4<f32>(0.0);
+        for (var c = 0u; c < VECS; c++) {
+          s += kReg[c] * qTile[j * VECS + c];
+          dp += vReg[c] * dOutTile[j * VECS + c];
         }
-        workgroupBarrier();
-      }
-
-      let visible = queryValid && keyOk[lane] != 0u && causal_ok(query, k0 + lane);
-      let p = select(0.0, exp2(s * params.scaleLog2e - lse2), visible);
-      let z = dropout_factor(batch, head, query, k0 + lane);
-      pTile[row * BLOCK + lane] = p * z;
-      dsTile[row * BLOCK + lane] = p * (dp * z - delta);
-
-      for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
-        let slot = d0 / BLOCK;
-        let at = row * CHUNK_STRIDE + lane;
-        qTile[at] = qReg[slot];
-        qTile[at + BLOCK] = qReg[slot + 1u];
-        dOutTile[at] = dOutReg[slot];
-        dOutTile[at + BLOCK] = dOutReg[slot + 1u];
-        workgroupBarrier();
-        var dk0 = dkAcc[slot];
-        var dk1 = dkAcc[slot + 1u];
-        var dv0 = dvAcc[slot];
-        var dv1 = dvAcc[slot + 1u];
-        for (var i = 0u; i < BLOCK; i++) {
-          let p_ik = pTile[i * BLOCK + row];
-          let ds_ik = dsTile[i * BLOCK + row];
-          dv0 += p_ik * dOutTile[i * CHUNK_STRIDE + lane];
-          dv1 += p_ik * dOutTile[i * CHUNK_STRIDE + lane + BLOCK];
-          dk0 += ds_ik * qTile[i * CHUNK_STRIDE + lane];
-          dk1 += ds_ik * qTile[i * CHUNK_STRIDE + lane + BLOCK];
+        let p = exp2(horizontal_sum(s) - lse2);
+        let z = dropout_factor(batch, head, query, key);
+        let pz = p * z;
+        let ds = p * (horizontal_sum(dp) * z - delta);
+        for (var c = 0u; c < VECS; c++) {
+          dvAcc[c] += pz * dOutTile[j * VECS + c];
+          dkAcc[c] += ds * qTile[j * VECS + c];
         }
-        dkAcc[slot] = dk0;
-        dkAcc[slot + 1u] = dk1;
-        dvAcc[slot] = dv0;
-        dvAcc[slot + 1u] = dv1;
-        workgroupBarrier();
       }
+      // The next tiles overwrite these.
+      workgroupBarrier();
     }
   }
 
-  if (keyRow < params.S) {
-    let base = kv_row(batch, keyRow, kvHead);
-    for (var slot = 0u; slot < SLOTS; slot++) {
-      let d = slot * BLOCK + lane;
-      if (d < HEAD_DIM) {
-        dk[base + d] = dkAcc[slot] * params.scale;
-        dv[base + d] = dvAcc[slot];
-      }
+  if (key < params.S) {
+    for (var d = 0u; d < HEAD_DIM; d++) {
+      dk[base + d] = dkAcc[d / 4u][d % 4u] * params.scale;
+      dv[base + d] = dvAcc[d / 4u][d % 4u];
     }
   }
 }

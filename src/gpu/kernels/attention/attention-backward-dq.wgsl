@@ -1,13 +1,14 @@
 // Attention backward, dQ (FlashAttention-2, Dao 2023, split as in its Triton kernels so no atomics are
-// needed): for each query block, walk the key blocks, recompute
+// needed): for each query, walk the keys it can see, recompute
 //   P = exp2(q·kᵀ·scale·log2 e − lse·log2 e)   dP = dOut·vᵀ   dS = P ∘ (dP − Δ)
 // and accumulate dQ = scale · dS·K. Needs attention-common.wgsl prepended. With DROPOUT the forward used
 // P ∘ Z, so dP = Z ∘ (dOut·vᵀ), Z recomputed by dropout_factor.
 //
-// One workgroup per (batch, head, block of BLOCK queries), grid [⌈T/BLOCK⌉, NH, B]; each dQ element is
-// summed by one thread in key order, so the result is deterministic. Thread (row, lane) holds its share
-// of the query, dOut and dQ rows for the whole walk and of key row k0 + row for one key block (used twice:
-// for the scores, then for dS·K), so every input element is read from global memory once per block pair.
+// One thread per query row, ROWS per workgroup, grid [⌈T/ROWS⌉, NH, B]. A thread keeps its query row
+// (pre-scaled by scale·log2 e), dOut row and dQ row in registers and walks the keys in tiles of KEYS: a
+// K and a V tile are loaded together (coalesced) into workgroup memory and read by every thread at the
+// same address, 2 barriers per tile. Each dQ element is summed by its own thread in key order, so the
+// result is deterministic.
 
 @group(0) @binding(2) var<storage, read> q: array<f32>;
 @group(0) @binding(3) var<storage, read> k: array<f32>;
@@ -17,119 +18,83 @@
 @group(0) @binding(7) var<storage, read_write> dq: array<f32>;
 @group(0) @binding(8) var<uniform> rng: vec4<u32>;
 
-var<workgroup> qTile: array<f32, TILE>; // [query][column of the chunk]
-var<workgroup> dOutTile: array<f32, TILE>; // [query][column]
-var<workgroup> kTile: array<f32, TILE>; // [key][column]
-var<workgroup> vTile: array<f32, TILE>; // [key][column]
-var<workgroup> dsTile: array<f32, 256>; // [query][key]
-var<workgroup> keyOk: array<u32, BLOCK>;
+const KEYS: u32 = 16u;
 
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+// [key][vec]; 8 KiB each at the largest head dim.
+var<workgroup> kTile: array<vec4<f32>, KEYS * MAX_VECS>;
+var<workgroup> vTile: array<vec4<f32>, KEYS * MAX_VECS>;
+
+fn load_tiles(batch: u32, kvHead: u32, k0: u32, lid: u32) {
+  for (var e = lid; e < KEYS * HEAD_DIM; e += ROWS) {
+    let row = e / HEAD_DIM;
+    let d = e % HEAD_DIM;
+    let key = k0 + row;
+    var kx = 0.0;
+    var vx = 0.0;
+    if (key < params.S) {
+      let i = kv_row(batch, key, kvHead) + d;
+      kx = k[i];
+      vx = v[i];
+    }
+    kTile[row * VECS + d / 4u][d % 4u] = kx;
+    vTile[row * VECS + d / 4u][d % 4u] = vx;
+  }
+}
+
+@compute @workgroup_size(ROWS)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let batch = wg.z;
   let head = wg.y;
   let kvHead = head / params.group;
-  let q0 = wg.x * BLOCK;
-  let row = lid.y;
-  let lane = lid.x;
-  let query = q0 + row;
+  let q0 = wg.x * ROWS;
+  let query = q0 + lid;
   let queryValid = query < params.T;
+  let base = q_row(batch, query, head);
 
-  var qReg: array<f32, SLOTS>;
-  var dOutReg: array<f32, SLOTS>;
+  var qReg: array<vec4<f32>, MAX_VECS>;
+  var dOutReg: array<vec4<f32>, MAX_VECS>;
   var lse2 = 0.0;
   var delta = 0.0;
   if (queryValid) {
-    let base = q_row(batch, query, head);
-    for (var slot = 0u; slot < SLOTS; slot++) {
-      let d = slot * BLOCK + lane;
-      if (d < HEAD_DIM) {
-        qReg[slot] = q[base + d];
-        dOutReg[slot] = dOut[base + d];
-      }
+    for (var d = 0u; d < HEAD_DIM; d++) {
+      qReg[d / 4u][d % 4u] = q[base + d] * params.scaleLog2e;
+      dOutReg[d / 4u][d % 4u] = dOut[base + d];
     }
     let i = stats_index(batch, head, query);
     lse2 = stats[2u * i];
     delta = stats[2u * i + 1u];
   }
 
-  var acc: array<f32, SLOTS>;
-  let keyEnd = key_end(q0);
-  for (var k0 = 0u; k0 < keyEnd; k0 += BLOCK) {
-    if (row == 0u) {
-      keyOk[lane] = key_valid(batch, k0 + lane);
-    }
-    let keyRow = k0 + row;
-    var kReg: array<f32, SLOTS>;
-    if (keyRow < params.S) {
-      let base = kv_row(batch, keyRow, kvHead);
-      for (var slot = 0u; slot < SLOTS; slot++) {
-        let d = slot * BLOCK + lane;
-        if (d < HEAD_DIM) {
-          kReg[slot] = k[base + d];
-        }
+  var acc: array<vec4<f32>, MAX_VECS>;
+  let keyEnd = keys_seen_by(min(q0 + ROWS, params.T));
+  for (var k0 = 0u; k0 < keyEnd; k0 += KEYS) {
+    load_tiles(batch, kvHead, k0, lid);
+    workgroupBarrier();
+    for (var j = 0u; j < KEYS; j++) {
+      let key = k0 + j;
+      if (!(queryValid && key_valid(batch, key) != 0u && causal_ok(query, key))) {
+        continue;
+      }
+      var s = vec4<f32>(0.0);
+      var dp = vec4<f32>(0.0);
+      for (var i = 0u; i < VECS; i++) {
+        s += qReg[i] * kTile[j * VECS + i];
+        dp += dOutReg[i] * vTile[j * VECS + i];
+      }
+      let p = exp2(horizontal_sum(s) - lse2);
+      let z = dropout_factor(batch, head, query, key);
+      let ds = p * (horizontal_sum(dp) * z - delta);
+      for (var i = 0u; i < VECS; i++) {
+        acc[i] += ds * kTile[j * VECS + i];
       }
     }
-
-    // Score and dP of (query, key k0 + lane).
-    var s = 0.0;
-    var dp = 0.0;
-    for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
-      let slot = d0 / BLOCK;
-      let at = row * CHUNK_STRIDE + lane;
-      qTile[at] = qReg[slot];
-      qTile[at + BLOCK] = qReg[slot + 1u];
-      dOutTile[at] = dOutReg[slot];
-      dOutTile[at + BLOCK] = dOutReg[slot + 1u];
-      kTile[at] = kReg[slot];
-      kTile[at + BLOCK] = kReg[slot + 1u];
-      for (var j = 0u; j < 2u; j++) {
-        let d = d0 + lane + j * BLOCK;
-        var x = 0.0;
-        if (keyRow < params.S && d < HEAD_DIM) {
-          x = v[kv_row(batch, keyRow, kvHead) + d];
-        }
-        vTile[at + j * BLOCK] = x;
-      }
-      workgroupBarrier();
-      let width = min(CHUNK, HEAD_DIM - d0);
-      for (var dd = 0u; dd < width; dd++) {
-        s += qTile[row * CHUNK_STRIDE + dd] * kTile[lane * CHUNK_STRIDE + dd];
-        dp += dOutTile[row * CHUNK_STRIDE + dd] * vTile[lane * CHUNK_STRIDE + dd];
-      }
-      workgroupBarrier();
-    }
-
-    let visible = queryValid && keyOk[lane] != 0u && causal_ok(query, k0 + lane);
-    let p = select(0.0, exp2(s * params.scaleLog2e - lse2), visible);
-    let z = dropout_factor(batch, head, query, k0 + lane);
-    dsTile[row * BLOCK + lane] = p * (dp * z - delta);
-
-    for (var d0 = 0u; d0 < HEAD_DIM; d0 += CHUNK) {
-      let slot = d0 / BLOCK;
-      kTile[row * CHUNK_STRIDE + lane] = kReg[slot];
-      kTile[row * CHUNK_STRIDE + lane + BLOCK] = kReg[slot + 1u];
-      workgroupBarrier();
-      var a0 = acc[slot];
-      var a1 = acc[slot + 1u];
-      for (var j = 0u; j < BLOCK; j++) {
-        let ds = dsTile[row * BLOCK + j];
-        a0 += ds * kTile[j * CHUNK_STRIDE + lane];
-        a1 += ds * kTile[j * CHUNK_STRIDE + lane + BLOCK];
-      }
-      acc[slot] = a0;
-      acc[slot + 1u] = a1;
-      workgroupBarrier();
-    }
+    // The next tiles overwrite these.
+    workgroupBarrier();
   }
 
   if (queryValid) {
-    let base = q_row(batch, query, head);
-    for (var slot = 0u; slot < SLOTS; slot++) {
-      let d = slot * BLOCK + lane;
-      if (d < HEAD_DIM) {
-        dq[base + d] = acc[slot] * params.scale;
-      }
+    for (var d = 0u; d < HEAD_DIM; d++) {
+      dq[base + d] = acc[d / 4u][d % 4u] * params.scale;
     }
   }
 }

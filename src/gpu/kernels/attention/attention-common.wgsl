@@ -6,13 +6,11 @@
 // Hugging Face's repeat_kv). Key s is visible to query t when keyMask[b, s] ≠ 0 (KEY_MASK) and, with
 // CAUSAL, s ≤ t + (S − T): the causal diagonal is aligned at the end, as a KV cache needs.
 //
-// The forward kernel runs one thread per query (attention-forward.wgsl). The backward kernels run
-// BLOCK x BLOCK threads: one score per thread for a BLOCK x BLOCK tile of (query, key).
-// The head dimension is walked in chunks of CHUNK columns through [BLOCK][CHUNK_STRIDE] tiles (padded so
-// that lanes reading different rows hit different banks). Across a chunk a lane owns the columns
-// lane and lane + BLOCK; over the whole head it owns columns BLOCK·slot + lane, slot < SLOTS, which is how
-// a thread's share of a row (its registers) maps onto the tiles. Workgroup memory stays under the 16 KiB
-// every WebGPU device has, for any D ≤ MAX_HEAD_DIM.
+// Every kernel runs ROWS threads, one row each (a query's for the forward and dQ, a key's for dK/dV),
+// and keeps its rows in registers as VECS vec4s, the last zero-padded past HEAD_DIM. The other side's
+// rows pass through workgroup memory in tiles that every thread reads at the same address (a broadcast),
+// so no thread needs another's scores: the softmax and its gradient run in one thread per row. The tiles
+// stay within the 16 KiB of workgroup memory every WebGPU device has, for any D ≤ MAX_HEAD_DIM.
 //
 // Attention-probability dropout (DROPOUT; HF's attention_probs_dropout_prob, applied to softmax(S) before
 // it multiplies V): the normalised P is multiplied by dropout_factor, 0 or 1/(1 − p), a counter-based hash
@@ -49,12 +47,10 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> keyMask: array<u32>;
 
-const BLOCK: u32 = 16u;
-const CHUNK: u32 = 32u;
-const CHUNK_STRIDE: u32 = 33u;
-const TILE: u32 = 528u; // BLOCK * CHUNK_STRIDE
+const ROWS: u32 = 32u;
 const MAX_HEAD_DIM: u32 = 128u;
-const SLOTS: u32 = 8u; // MAX_HEAD_DIM / BLOCK
+const MAX_VECS: u32 = 32u; // MAX_HEAD_DIM / 4
+override VECS: u32 = (HEAD_DIM + 3u) / 4u;
 // Stands in for −∞ (WGSL has no infinity literal); exp2 of anything this far below the max is 0.
 const NEG_BIG: f32 = -3.0e38;
 const LN2: f32 = 0.6931471805599453;
@@ -96,12 +92,8 @@ fn keys_seen_by(queryEnd: u32) -> u32 {
   return u32(clamp(i32(queryEnd) + params.causalShift, 0, i32(params.S)));
 }
 
-// Keys [0, end) can be visible to some query of the block starting at q0.
-fn key_end(q0: u32) -> u32 {
-  return keys_seen_by(min(q0 + BLOCK, params.T));
-}
 
-// Queries [start, T) can see some key of the block starting at k0.
+// Queries [start, T) can see key k0 or a later one.
 fn query_start(k0: u32) -> u32 {
   if (!CAUSAL) {
     return 0u;
@@ -118,4 +110,8 @@ fn dropout_factor(batch: u32, head: u32, query: u32, key: u32) -> f32 {
   let index = ((batch * params.NH + head) * params.T + query) * params.S + key;
   let keep = dropout_keep(rng, params.dropStream, index, params.dropThreshold);
   return select(0.0, params.dropScale, keep);
+}
+
+fn horizontal_sum(x: vec4<f32>) -> f32 {
+  return (x.x + x.y) + (x.z + x.w);
 }

@@ -2,7 +2,7 @@
 //   out = softmax(q·kᵀ·scale + mask)·v   and   lse = log Σ_visible exp(q·kᵀ·scale), per query row.
 // Needs attention-common.wgsl prepended.
 //
-// One thread per query row, QUERIES of them per workgroup, grid [⌈T/QUERIES⌉, NH, B]. A thread keeps its
+// One thread per query row, ROWS of them per workgroup, grid [⌈T/ROWS⌉, NH, B]. A thread keeps its
 // query row (pre-scaled by scale·log2 e) and its output row in registers and walks the keys in tiles of
 // KEYS with an online softmax: a running max m and sum l, the output rescaled by exp2(m_old − m_new)
 // whenever the max grows, so the T x S score matrix is never stored. Each tile of K, then of V, is loaded
@@ -18,18 +18,14 @@
 @group(0) @binding(6) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(7) var<uniform> rng: vec4<u32>;
 
-const QUERIES: u32 = 32u;
 const KEYS: u32 = 32u;
-const MAX_VECS: u32 = 32u; // MAX_HEAD_DIM / 4
-// vec4s per head row; the last one is zero-padded past HEAD_DIM.
-override VECS: u32 = (HEAD_DIM + 3u) / 4u;
 
 // [key][vec]: a tile of K, later of V; 16 KiB at the largest head dim. Padding columns are never
 // written, so they keep the zeros workgroup memory starts with.
 var<workgroup> kvTile: array<vec4<f32>, KEYS * MAX_VECS>;
 
 fn load_tile(from_v: bool, batch: u32, kvHead: u32, k0: u32, lid: u32) {
-  for (var e = lid; e < KEYS * HEAD_DIM; e += QUERIES) {
+  for (var e = lid; e < KEYS * HEAD_DIM; e += ROWS) {
     let row = e / HEAD_DIM;
     let d = e % HEAD_DIM;
     let key = k0 + row;
@@ -46,12 +42,12 @@ fn load_tile(from_v: bool, batch: u32, kvHead: u32, k0: u32, lid: u32) {
   }
 }
 
-@compute @workgroup_size(QUERIES)
+@compute @workgroup_size(ROWS)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let batch = wg.z;
   let head = wg.y;
   let kvHead = head / params.group;
-  let q0 = wg.x * QUERIES;
+  let q0 = wg.x * ROWS;
   let query = q0 + lid;
   let queryValid = query < params.T;
   let base = q_row(batch, query, head);
@@ -66,7 +62,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   var m = NEG_BIG;
   var l = 0.0;
   var acc: array<vec4<f32>, MAX_VECS>;
-  let keyEnd = keys_seen_by(min(q0 + QUERIES, params.T));
+  let keyEnd = keys_seen_by(min(q0 + ROWS, params.T));
   for (var k0 = 0u; k0 < keyEnd; k0 += KEYS) {
     load_tile(false, batch, kvHead, k0, lid);
     workgroupBarrier();
@@ -79,7 +75,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       for (var i = 0u; i < VECS; i++) {
         dot4 += qReg[i] * kvTile[j * VECS + i];
       }
-      s[j] = (dot4.x + dot4.y) + (dot4.z + dot4.w);
+      s[j] = horizontal_sum(dot4);
       let key = k0 + j;
       if (queryValid && key_valid(batch, key) != 0u && causal_ok(query, key)) {
         visible |= 1u << j;

@@ -12,8 +12,8 @@
  * nonzero = visible), or both. A query that sees no key gets out = 0, lse = 0 and zero gradients.
  *
  * Forward, 1 dispatch: out, lse (one thread per query row, walking tiles of keys with its own online
- * softmax). Backward, 3 dispatches: rowStats, then dQ (one workgroup per query block, walking key
- * blocks) and dK/dV (one per key block, walking the query heads of its group and their query blocks);
+ * softmax). Backward, 3 dispatches: rowStats, then dQ (one thread per query row, walking tiles of keys)
+ * and dK/dV (one thread per key row, walking the query heads of its group and tiles of their queries);
  * every sum runs in one thread in a fixed order, so gradients are deterministic.
  * Attention-probability dropout (options.dropout, as HF's attention_probs_dropout_prob in training): the
  * normalised P is multiplied by a counter-based mask, 0 or 1/(1 − p), hashed from (rng seed and step,
@@ -39,10 +39,10 @@ import commonWgsl from './attention-common.wgsl?raw';
 import forwardWgsl from './attention-forward.wgsl?raw';
 import rowStatsWgsl from './attention-row-stats.wgsl?raw';
 
-/** Query rows and keys per tile of the backward kernels; their workgroups are attentionBlock² threads. */
-export const attentionBlock = 16;
-/** Query rows per workgroup of the forward kernel, one thread each (attention-forward.wgsl's QUERIES). */
-const forwardQueries = 32;
+/** Rows per workgroup of the three tiled kernels, one thread each (attention-common.wgsl's ROWS). */
+const tiledRows = 32;
+/** Rows per workgroup of the row-stats kernel (16 lanes each). */
+const rowStatsRows = 16;
 export const attentionMaxHeadDim = 128;
 
 const attentionForwardKernel: KernelDefinition = {
@@ -206,7 +206,7 @@ export async function attentionForward(
       io.lse.buffer,
       rngBuffer(runtime, options),
     ],
-    workgroups: [ceilDiv(shape.T, forwardQueries), shape.NH, shape.B],
+    workgroups: [ceilDiv(shape.T, tiledRows), shape.NH, shape.B],
     label: options.label ?? `attention forward ${io.q.label}`,
     owned: [uniform],
   });
@@ -237,7 +237,7 @@ export async function attentionBackward(
     makeDispatch(runtime, {
       kernel: attentionRowStatsKernel,
       buffers: [statsUniform, io.dOut.buffer, io.out.buffer, io.lse.buffer, io.rowStats.buffer],
-      workgroups: grid1d(runtime, rows, attentionBlock),
+      workgroups: grid1d(runtime, rows, rowStatsRows),
       label: `${label}: row stats`,
       owned: [statsUniform],
     }),
@@ -255,7 +255,7 @@ export async function attentionBackward(
         io.dq.buffer,
         rngBuffer(runtime, options),
       ],
-      workgroups: [ceilDiv(T, attentionBlock), NH, B],
+      workgroups: [ceilDiv(T, tiledRows), NH, B],
       label: `${label}: dq`,
       owned: [dqUniform],
     }),
@@ -274,7 +274,7 @@ export async function attentionBackward(
         io.dv.buffer,
         rngBuffer(runtime, options),
       ],
-      workgroups: [ceilDiv(shape.S, attentionBlock), shape.KVH, B],
+      workgroups: [ceilDiv(shape.S, tiledRows), shape.KVH, B],
       label: `${label}: dk, dv`,
       owned: [dkdvUniform],
     }),
