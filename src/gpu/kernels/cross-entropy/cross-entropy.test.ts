@@ -70,8 +70,10 @@ async function checkCrossEntropy(c: Case) {
 
 describe('fused cross-entropy', () => {
   it.each<Case>([
-    { N: 53, V: 1001, ignoreEvery: 7 }, // V odd and wider than a workgroup
-    { N: 45, V: 65 },
+    { N: 53, V: 1001, ignoreEvery: 7 }, // V odd and wider than a workgroup; 32 lanes per row
+    { N: 45, V: 65 }, // 8 rows per workgroup, the last workgroup 5 rows short
+    { N: 11, V: 3001, ignoreEvery: 4 }, // 128 lanes per row, 2 rows per workgroup
+    { N: 3, V: 9001, ignoreEvery: 2 }, // 256 lanes: one row per workgroup, as a real vocabulary
     { N: 6, V: 1, ignoreEvery: 4 }, // softmax of one logit is 1: loss and gradient 0
     { N: 9, V: 37, ignoreEvery: 1 }, // every label ignored: scale 0, loss 0, gradient 0, no NaN
     { N: 20, V: 300, range: 1e4, ignoreEvery: 5 }, // extreme logits

@@ -19,6 +19,7 @@ import { grid1d } from '../../grid';
 import type { KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import { describeShape, type Tensor } from '../../tensor';
+import { rowLanes, rowWorkgroupSize } from '../rmsnorm/row-segments';
 import crossEntropyWgsl from './cross-entropy.wgsl?raw';
 
 const crossEntropyKernel: KernelDefinition = {
@@ -95,9 +96,11 @@ export async function crossEntropy(runtime: Runtime, args: CrossEntropyArgs): Pr
   new Uint32Array(params, 0, 4).set([V, count, start, logitsRowOffset]);
   new Float32Array(params, scaleByteOffset, 1)[0] = args.scale;
   const uniform = createUniform(runtime, 'uniforms', params);
+  // Lanes per row as the norms choose them: a warp for a small vocabulary, the workgroup for a real one.
+  const lanes = rowLanes(V);
   return makeDispatch(runtime, {
     kernel: crossEntropyKernel,
-    constants: { IN_PLACE: inPlace },
+    constants: { IN_PLACE: inPlace, LANES: lanes },
     buffers: [
       uniform,
       logits.buffer,
@@ -105,7 +108,7 @@ export async function crossEntropy(runtime: Runtime, args: CrossEntropyArgs): Pr
       loss.buffer,
       inPlace ? runtime.placeholder.storage : dlogits.buffer,
     ],
-    workgroups: grid1d(runtime, count, 1),
+    workgroups: grid1d(runtime, count, rowWorkgroupSize / lanes),
     label: args.label ?? `cross-entropy ${logits.label}`,
     owned: [uniform],
   });

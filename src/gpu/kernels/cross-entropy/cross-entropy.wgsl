@@ -5,13 +5,15 @@
 //
 //   logits [rows, V]   labels [N] i32   loss [N]   dlogits [rows, V], or written over logits (IN_PLACE)
 //
-// One workgroup per row. Pass 1 streams the row once with an online max and rescaled sum (Milakov &
-// Gimelshein 2018, "Online normalizer calculation for softmax"); the per-lane (max, sum) pairs are
-// folded in workgroup memory by a fixed tree, so the result is deterministic. Pass 2 reads the row again
-// and writes the gradient. Exponents are taken as (x − max) − log(sum), never x − lse, so logits of
+// Each row has LANES lanes (32 to 256, chosen from V by the launcher: a whole workgroup for a real
+// vocabulary, a warp for a small one), so a workgroup takes 256 / LANES rows. Pass 1 streams the row once
+// with an online max and rescaled sum (Milakov & Gimelshein 2018, "Online normalizer calculation for
+// softmax"); the per-lane (max, sum) pairs are folded in workgroup memory by a fixed tree, so the result
+// is deterministic. Pass 2 reads the row again and writes the gradient. Exponents are taken as (x − max) − log(sum), never x − lse, so logits of
 // ±1e4 keep their small differences. In place is safe: each element is written only by the lane that
 // reads it in pass 2, after every lane has finished pass 1 (the barriers of the fold), and the target
-// logit is read before the first barrier.
+// logit is read before the first barrier. Every thread reaches the fold's barriers: lanes of a row past
+// the last, or of an ignored row, fold empty pairs.
 // Chunking: this call handles batch rows [rowStart, rowStart + rows); batch row rowStart + r lives in
 // row logitsRowOffset + r of logits (0 for a logits chunk, rowStart for a whole batch of logits).
 // A label outside [0, V) other than -100 is treated as ignored; the host helper rejects it first.
@@ -33,12 +35,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
 
 const WORKGROUP: u32 = 256u;
+override LANES: u32 = 256u;
+override SEGMENTS: u32 = WORKGROUP / LANES;
 // A finite "minus infinity", so that folding two empty lanes gives exp(0) · 0 = 0 rather than NaN.
 const LOWEST: f32 = -0x1.fffffep+127f;
 
 var<workgroup> laneMax: array<f32, WORKGROUP>;
 var<workgroup> laneSum: array<f32, WORKGROUP>;
-var<workgroup> rowLabel: i32;
 
 fn write_gradient(index: u32, value: f32) {
   if (IN_PLACE) {
@@ -51,49 +54,41 @@ fn write_gradient(index: u32, value: f32) {
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let r = wg.y * groups.x + wg.x;
-  if (r >= params.rows) {
-    return;
-  }
+  let lane = lid % LANES;
+  let first = lid - lane;
+  let r = (wg.y * groups.x + wg.x) * SEGMENTS + lid / LANES;
+  let live = r < params.rows;
   let V = params.vocab;
   let batchRow = params.rowStart + r;
   let base = (params.logitsRowOffset + r) * V;
-  if (lid == 0u) {
-    rowLabel = labels[batchRow];
+  var label = -1;
+  if (live) {
+    label = labels[batchRow];
   }
-  let label = workgroupUniformLoad(&rowLabel);
-
-  if (label < 0 || u32(label) >= V) {
-    for (var c = lid; c < V; c += WORKGROUP) {
-      write_gradient(base + c, 0.0);
-    }
-    if (lid == 0u) {
-      loss[batchRow] = 0.0;
-    }
-    return;
-  }
+  let counted = live && label >= 0 && u32(label) < V;
   let labelColumn = u32(label);
   var targetLogit = 0.0;
-  if (lid == 0u) {
-    targetLogit = logits[base + labelColumn];
-  }
-
   var m = LOWEST;
   var s = 0.0;
-  for (var c = lid; c < V; c += WORKGROUP) {
-    let x = logits[base + c];
-    if (x > m) {
-      s = s * exp(m - x) + 1.0;
-      m = x;
-    } else {
-      s += exp(x - m);
+  if (counted) {
+    if (lane == 0u) {
+      targetLogit = logits[base + labelColumn];
+    }
+    for (var c = lane; c < V; c += LANES) {
+      let x = logits[base + c];
+      if (x > m) {
+        s = s * exp(m - x) + 1.0;
+        m = x;
+      } else {
+        s += exp(x - m);
+      }
     }
   }
   laneMax[lid] = m;
   laneSum[lid] = s;
   workgroupBarrier();
-  for (var stride = WORKGROUP / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
+  for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
       let m1 = laneMax[lid];
       let m2 = laneMax[lid + stride];
       let mm = max(m1, m2);
@@ -102,14 +97,26 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
     }
     workgroupBarrier();
   }
-  let rowMax = laneMax[0];
-  let logSum = log(laneSum[0]);
+  if (!live) {
+    return;
+  }
+  if (!counted) {
+    for (var c = lane; c < V; c += LANES) {
+      write_gradient(base + c, 0.0);
+    }
+    if (lane == 0u) {
+      loss[batchRow] = 0.0;
+    }
+    return;
+  }
+  let rowMax = laneMax[first];
+  let logSum = log(laneSum[first]);
 
-  if (lid == 0u) {
+  if (lane == 0u) {
     loss[batchRow] = (rowMax - targetLogit) + logSum;
   }
   let scale = params.scale;
-  for (var c = lid; c < V; c += WORKGROUP) {
+  for (var c = lane; c < V; c += LANES) {
     let p = exp((logits[base + c] - rowMax) - logSum);
     write_gradient(base + c, (p - select(0.0, 1.0, c == labelColumn)) * scale);
   }
