@@ -49,7 +49,8 @@ struct Params {
 
 const ROWS: u32 = 32u;
 const MAX_HEAD_DIM: u32 = 128u;
-const MAX_VECS: u32 = 32u; // MAX_HEAD_DIM / 4
+// MAX_VECS, the vec4s a row's registers hold, is declared before this file by attention-kernels.ts:
+// the head-dim bucket's size / 4.
 override VECS: u32 = (HEAD_DIM + 3u) / 4u;
 // Stands in for −∞ (WGSL has no infinity literal); exp2 of anything this far below the max is 0.
 const NEG_BIG: f32 = -3.0e38;

@@ -150,8 +150,9 @@ describe('attention forward and backward', () => {
     { B: 1, T: 13, NH: 7, KVH: 1, D: 8, causal: true }, // GQA ratio 7
     { B: 1, T: 9, NH: 3, KVH: 3, D: 13, causal: false, scale: 0.3 }, // ratio 1, odd D, given scale
     { B: 2, T: 1, NH: 2, KVH: 1, D: 16, causal: true }, // one token
-    { B: 1, T: 70, NH: 2, KVH: 1, D: 40, causal: true }, // 5 blocks, ragged; 2 head-dim chunks, ragged
-    { B: 1, T: 21, NH: 2, KVH: 1, D: 128, causal: false }, // the largest head dim: 4 chunks
+    { B: 1, T: 70, NH: 2, KVH: 1, D: 40, causal: true }, // 3 row blocks, ragged; the 64 bucket, ragged
+    { B: 1, T: 21, NH: 2, KVH: 1, D: 128, causal: false }, // the largest head dim (the 128 bucket)
+    { B: 1, T: 40, NH: 2, KVH: 2, D: 29, causal: true }, // the 32 bucket; two row blocks
   ])('at %j', async (c) => {
     await checkAttention(c);
   });

@@ -31,12 +31,8 @@ import type { KernelDefinition, OverrideConstants } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import type { Tensor } from '../../tensor';
 import { dropoutScale, dropoutThreshold } from '../dropout/dropout.ref';
-import hashWgsl from '../dropout/dropout-hash.wgsl?raw';
 import type { RngState } from '../dropout/rng-state';
-import dkdvWgsl from './attention-backward-dkdv.wgsl?raw';
-import dqWgsl from './attention-backward-dq.wgsl?raw';
-import commonWgsl from './attention-common.wgsl?raw';
-import forwardWgsl from './attention-forward.wgsl?raw';
+import { tiledAttentionKernels } from './attention-kernels';
 import rowStatsWgsl from './attention-row-stats.wgsl?raw';
 
 /** Rows per workgroup of the three tiled kernels, one thread each (attention-common.wgsl's ROWS). */
@@ -45,32 +41,11 @@ const tiledRows = 32;
 const rowStatsRows = 16;
 export const attentionMaxHeadDim = 128;
 
-const attentionForwardKernel: KernelDefinition = {
-  name: 'attention-forward',
-  wgsl: `${hashWgsl}\n${commonWgsl}\n${forwardWgsl}`,
-  // params, keyMask, q, k, v, out, lse, rng
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'write', 'write', 'uniform'],
-};
-
 const attentionRowStatsKernel: KernelDefinition = {
   name: 'attention-row-stats',
   wgsl: rowStatsWgsl,
   // params, dOut, out, lse, rowStats
   bindings: ['uniform', 'read', 'read', 'read', 'write'],
-};
-
-const attentionDqKernel: KernelDefinition = {
-  name: 'attention-backward-dq',
-  wgsl: `${hashWgsl}\n${commonWgsl}\n${dqWgsl}`,
-  // params, keyMask, q, k, v, dOut, rowStats, dq, rng
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', 'uniform'],
-};
-
-const attentionDkdvKernel: KernelDefinition = {
-  name: 'attention-backward-dkdv',
-  wgsl: `${hashWgsl}\n${commonWgsl}\n${dkdvWgsl}`,
-  // params, keyMask, q, k, v, dOut, rowStats, dk, dv, rng
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'write', 'write', 'uniform'],
 };
 
 export interface AttentionOptions {
@@ -194,7 +169,7 @@ export async function attentionForward(
   const shape = resolveShape(io, options);
   const uniform = tiledUniform(runtime, shape, options);
   return makeDispatch(runtime, {
-    kernel: attentionForwardKernel,
+    kernel: tiledAttentionKernels(shape.D).forward,
     constants: tiledConstants(shape, options),
     buffers: [
       uniform,
@@ -242,7 +217,7 @@ export async function attentionBackward(
       owned: [statsUniform],
     }),
     makeDispatch(runtime, {
-      kernel: attentionDqKernel,
+      kernel: tiledAttentionKernels(D).dq,
       constants,
       buffers: [
         dqUniform,
@@ -260,7 +235,7 @@ export async function attentionBackward(
       owned: [dqUniform],
     }),
     makeDispatch(runtime, {
-      kernel: attentionDkdvKernel,
+      kernel: tiledAttentionKernels(D).dkdv,
       constants,
       buffers: [
         dkdvUniform,
