@@ -39,6 +39,12 @@ export interface RunError {
   message: string;
 }
 
+/** Anything thrown, as a run's error (a non-Error throw keeps its text under the name 'Error'). */
+export const runErrorOf = (error: unknown): RunError =>
+  error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: 'Error', message: String(error) };
+
 export interface RunRecord {
   id: string;
   /** Runs started by one action ("SFT vs LoRA") share a group and are compared together. */
