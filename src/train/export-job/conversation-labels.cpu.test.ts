@@ -8,10 +8,9 @@ import { Template } from '@huggingface/jinja';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../data/load-dataset';
 import { type DatasetTokenizer, tokenizeExamples } from '../data/tokenize-examples';
-import { tinyConfigJson } from '../fixtures/tiny-models';
-import { parseModelConfig } from '../models/config';
 import { exportJob, parseRunConfig } from './index';
 import { noPythonReason, python3Available, runPython, writeTemp } from './testing/python';
+import { jsonlBytes, tinyDecoder } from './testing/run-fixtures';
 
 const BOS = 256;
 const EOS = 257;
@@ -110,14 +109,14 @@ describe.skipIf(!python3Available)(
       for (const template of [chatMl, null]) {
         for (const maskPrompt of [true, false]) {
           it(`${name}, ${template ? "the model's template" : 'the fallback template'}, masking ${maskPrompt ? 'on' : 'off'}`, async () => {
-            const bytes = new TextEncoder().encode(rows.map((r) => JSON.stringify(r)).join('\n'));
+            const bytes = jsonlBytes(rows);
             const files = await exportJob({
               run: parseRunConfig({
                 model: { id: 'm' },
                 method: { method: 'lora' },
                 data: { file: 'c.jsonl', maskPrompt },
               }),
-              model: parseModelConfig(tinyConfigJson({ family: 'llama' }, 300, 1, 2)),
+              model: tinyDecoder('llama'),
               dataset: { name: 'c.jsonl', bytes },
             });
             const dir = writeTemp(files);

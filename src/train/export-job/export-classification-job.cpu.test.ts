@@ -35,6 +35,7 @@ import {
   type ScriptReport,
   writeTemp,
 } from './testing/python';
+import { jsonlBytes } from './testing/run-fixtures';
 
 const wordPiece = tinyWordPiece();
 const encoderConfig = (family: EncoderFamily): EncoderConfig =>
@@ -44,14 +45,12 @@ const encoderConfig = (family: EncoderFamily): EncoderConfig =>
 
 // Sentence pairs with string labels: their class ids follow the sorted set ["different", "same"].
 const words = ['the cat', 'a dog', 'the mat', 'cats sat', 'a dog is on the mat', 'the dog sat'];
-const pairRows = Array.from({ length: 19 }, (_, i) =>
-  JSON.stringify({
-    sentence1: `${words[i % words.length]} ${i}`,
-    sentence2: words[(i * 5) % words.length],
-    label: i % 3 === 0 ? 'same' : 'different',
-  }),
-).join('\n');
-const pairFile = { name: 'pairs.jsonl', bytes: new TextEncoder().encode(pairRows) };
+const pairRows = Array.from({ length: 19 }, (_, i) => ({
+  sentence1: `${words[i % words.length]} ${i}`,
+  sentence2: words[(i * 5) % words.length],
+  label: i % 3 === 0 ? 'same' : 'different',
+}));
+const pairFile = { name: 'pairs.jsonl', bytes: jsonlBytes(pairRows) };
 
 /** Distinct, non-default values, so a setting that is dropped or swapped shows. */
 const training = {

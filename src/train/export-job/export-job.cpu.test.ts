@@ -1,12 +1,11 @@
-// The exported job, checked through a real Python: train.py compiles for every method PEFT supports,
-// and the values in its settings block and in the accelerate configs are the run's; the adapter config PEFT
-// will save imports back through parseAdapterConfig. Expected values are
-// written out here from the run config (not taken from the exporter), so a drift in either fails.
+// The exported language-model job, checked through a real Python: train.py compiles for every method PEFT
+// supports, and the values in its settings block are the run's; the adapter config PEFT will save imports
+// back through parseAdapterConfig. Expected values are written out here from the run config (not taken
+// from the exporter), so a drift in either fails. The accelerate configs are accelerate-configs.cpu.test.ts's.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../data/load-dataset';
-import { tinyConfigJson } from '../fixtures/tiny-models';
-import { type DecoderConfig, parseModelConfig } from '../models/config';
+import type { DecoderConfig } from '../models/config';
 import {
   type AdapterConfig,
   adapterConfigFields,
@@ -27,58 +26,10 @@ import {
   pyCompile,
   python3Available,
   pythonSettings,
-  pythonYaml,
-  pyyamlAvailable,
   type ScriptReport,
   writeTemp,
 } from './testing/python';
-
-const tiny = (family: 'llama' | 'qwen2' | 'gpt2'): DecoderConfig =>
-  parseModelConfig(tinyConfigJson({ family }, 300, 1, 2));
-
-const chatRows = Array.from({ length: 12 }, (_, i) =>
-  JSON.stringify({
-    messages: [
-      { role: 'user', content: `question ${i}` },
-      { role: 'assistant', content: `answer ${i}` },
-    ],
-  }),
-).join('\n');
-const chatBytes = new TextEncoder().encode(chatRows);
-
-/** Distinct, non-default values everywhere, so a setting that is dropped or swapped shows. */
-const training = {
-  optimizer: 'adamw',
-  lr: 3.7e-4,
-  betas: [0.85, 0.98],
-  eps: 1e-7,
-  weightDecay: 0.03,
-  maxGradNorm: 0.7,
-  schedule: 'cosine',
-  warmupSteps: 7,
-  steps: 123,
-  batchSize: 3,
-  gradAccum: 5,
-  seqLen: 48,
-  seed: 1234,
-  shuffle: false,
-  evalEvery: 11,
-  gradientCheckpointing: true,
-};
-
-function runWith(method: Record<string, unknown>, overrides: Record<string, unknown> = {}): RunConfig {
-  return parseRunConfig({
-    model: { id: 'HuggingFaceTB/SmolLM2-135M-Instruct' },
-    method,
-    training: { ...training, ...overrides },
-    data: { file: 'chat.jsonl', validationFraction: 0.25, maskPrompt: true, packing: true },
-  });
-}
-
-async function exportedFolder(run: RunConfig, model: DecoderConfig) {
-  const files = await exportJob({ run, model, dataset: { name: 'chat.jsonl', bytes: chatBytes } });
-  return { files, dir: writeTemp(files) };
-}
+import { chatBytes, chatRun, exportedFolder, jsonlBytes, tinyDecoder } from './testing/run-fixtures';
 
 /** The adapter config Whetstone writes for each method, built here straight from the PEFT builders. */
 const peftCases: {
@@ -149,7 +100,7 @@ const peftCases: {
   },
 ];
 
-/** What SFT_KWARGS must hold for `training` above (chat rows, packing, a validation split). */
+/** What SFT_KWARGS must hold for `chatTraining` (chat rows, packing, a validation split). */
 const expectedSft = {
   learning_rate: 3.7e-4,
   optim: 'adamw_torch',
@@ -208,8 +159,8 @@ describe.skipIf(!python3Available)(
     beforeAll(async () => {
       const jobs = await Promise.all(
         cases.map(async ({ family, c }) => {
-          const model = tiny(family);
-          const run = runWith({ ...c.method });
+          const model = tinyDecoder(family);
+          const run = chatRun({ ...c.method });
           const { dir } = await exportedFolder(run, model);
           const expected = expectedConfig(c, model, run);
           const peftDefaults = [
@@ -259,7 +210,7 @@ describe.skipIf(!python3Available)(
     }
 
     it('full fine-tuning: compiles, with no PEFT config', async () => {
-      const { dir } = await exportedFolder(runWith({ method: 'full' }), tiny('qwen2'));
+      const { dir } = await exportedFolder(chatRun({ method: 'full' }), tinyDecoder('qwen2'));
       expect(pyCompile(join(dir, 'train.py')).status).toBe(0);
       const settings = pythonSettings(join(dir, 'train.py'));
       expect(settings.PEFT_CLASS).toBeNull();
@@ -268,11 +219,11 @@ describe.skipIf(!python3Available)(
     });
 
     it('maps SGD, a constant schedule, epochs and shuffling as HF names them', async () => {
-      const run = runWith(
+      const run = chatRun(
         { method: 'lora', r: 2, alpha: 4 },
         { optimizer: 'sgd', schedule: 'constant', steps: undefined, epochs: 3, shuffle: true, evalEvery: 0 },
       );
-      const { dir } = await exportedFolder(run, tiny('llama'));
+      const { dir } = await exportedFolder(run, tinyDecoder('llama'));
       const sft = pythonSettings(join(dir, 'train.py')).SFT_KWARGS as Record<string, unknown>;
       expect(sft.optim).toBe('sgd');
       // HF's plain "constant" ignores warmup; Whetstone's constant schedule warms up first.
@@ -284,17 +235,20 @@ describe.skipIf(!python3Available)(
     });
 
     it('prompt-completion data masks the prompt through completion_only_loss, as the run says', async () => {
-      const rows = Array.from({ length: 6 }, (_, i) =>
-        JSON.stringify({ prompt: `p${i}`, completion: ` c${i}` }),
+      const bytes = jsonlBytes(
+        Array.from({ length: 6 }, (_, i) => ({ prompt: `p${i}`, completion: ` c${i}` })),
       );
-      const bytes = new TextEncoder().encode(rows.join('\n'));
       for (const maskPrompt of [true, false]) {
         const run = parseRunConfig({
           model: { id: 'gpt2' },
           method: { method: 'lora' },
           data: { file: 'pc.jsonl', maskPrompt },
         });
-        const files = await exportJob({ run, model: tiny('gpt2'), dataset: { name: 'pc.jsonl', bytes } });
+        const files = await exportJob({
+          run,
+          model: tinyDecoder('gpt2'),
+          dataset: { name: 'pc.jsonl', bytes },
+        });
         const dir = writeTemp(files);
         const settings = pythonSettings(join(dir, 'train.py'));
         expect((settings.SFT_KWARGS as Record<string, unknown>).completion_only_loss).toBe(maskPrompt);
@@ -305,58 +259,9 @@ describe.skipIf(!python3Available)(
   },
 );
 
-describe('export-job: accelerate configs', () => {
-  const check = (yaml: Record<string, unknown>, expected: { distributed: string; processes: number }) => {
-    expect(yaml.distributed_type).toBe(expected.distributed);
-    expect(yaml.num_processes).toBe(expected.processes);
-    expect(yaml.num_machines).toBe(1);
-    expect(yaml.mixed_precision).toBe('bf16');
-  };
-
-  it.skipIf(!pyyamlAvailable)(
-    'parse with PyYAML and carry the run’s accumulation, clipping and layer class',
-    async () => {
-      const { dir } = await exportedFolder(runWith({ method: 'lora' }), tiny('qwen2'));
-      const read = (name: string) => pythonYaml(join(dir, 'accelerate', name)) as Record<string, unknown>;
-      check(read('single_gpu.yaml'), { distributed: 'NO', processes: 1 });
-      for (const [name, stage] of [
-        ['deepspeed_zero2.yaml', 2],
-        ['deepspeed_zero3.yaml', 3],
-      ] as const) {
-        const yaml = read(name);
-        check(yaml, { distributed: 'DEEPSPEED', processes: 8 });
-        expect(yaml.deepspeed_config).toMatchObject({
-          zero_stage: stage,
-          gradient_accumulation_steps: training.gradAccum,
-          gradient_clipping: training.maxGradNorm,
-          zero3_init_flag: stage === 3,
-        });
-      }
-      const fsdp = read('fsdp.yaml');
-      check(fsdp, { distributed: 'FSDP', processes: 8 });
-      expect(fsdp.fsdp_config).toMatchObject({
-        fsdp_transformer_layer_cls_to_wrap: 'Qwen2DecoderLayer',
-        fsdp_auto_wrap_policy: 'TRANSFORMER_BASED_WRAP',
-        fsdp_version: 2,
-      });
-    },
-  );
-
-  it('hold the key lines, whatever YAML reader there is', async () => {
-    const { files } = await exportedFolder(runWith({ method: 'lora' }), tiny('gpt2'));
-    const zero2 = files['accelerate/deepspeed_zero2.yaml'] ?? '';
-    expect(zero2).toMatch(/^distributed_type: "DEEPSPEED"$/m);
-    expect(zero2).toMatch(/^ {2}gradient_accumulation_steps: 5$/m);
-    expect(zero2).toMatch(/^ {2}gradient_clipping: 0\.7$/m);
-    expect(zero2).toMatch(/^ {2}zero_stage: 2$/m);
-    expect(files['accelerate/fsdp.yaml']).toMatch(/^ {2}fsdp_transformer_layer_cls_to_wrap: "GPT2Block"$/m);
-    expect(files['accelerate/single_gpu.yaml']).toMatch(/^num_processes: 1$/m);
-  });
-});
-
 describe('export-job: what it writes and what it refuses', () => {
   it('writes every file, with pinned requirements', async () => {
-    const { files } = await exportedFolder(runWith({ method: 'lora' }), tiny('llama'));
+    const { files } = await exportedFolder(chatRun({ method: 'lora' }), tinyDecoder('llama'));
     expect(Object.keys(files).sort()).toEqual([
       'README.md',
       'accelerate/deepspeed_zero2.yaml',
@@ -375,17 +280,19 @@ describe('export-job: what it writes and what it refuses', () => {
       ['accelerate', 'datasets', 'deepspeed', 'peft', 'torch', 'transformers', 'trl'].sort(),
     );
     expect(pins).toContain(`trl==${pinnedPackages.trl}`);
-    expect(parseRunConfig(JSON.parse(files['run-config.json'] ?? ''))).toEqual(runWith({ method: 'lora' }));
+    expect(parseRunConfig(JSON.parse(files['run-config.json'] ?? ''))).toEqual(chatRun({ method: 'lora' }));
     expect(files['README.md']).toContain('accelerate launch --config_file accelerate/deepspeed_zero3.yaml');
   });
 
   it('refuses bottleneck adapters, saying PEFT has none', async () => {
-    const run = runWith({ method: 'adapter', reductionFactor: 8 });
+    const run = chatRun({ method: 'adapter', reductionFactor: 8 });
     await expect(
-      exportJob({ run, model: tiny('llama'), dataset: { name: 'chat.jsonl', bytes: chatBytes } }),
+      exportJob({ run, model: tinyDecoder('llama'), dataset: { name: 'chat.jsonl', bytes: chatBytes } }),
     ).rejects.toThrow(ExportJobError);
     const loaded = await loadDataset('chat.jsonl', chatBytes);
-    expect(() => jobFiles(run, tiny('llama'), loaded)).toThrow(/PEFT has no bottleneck adapter method/);
+    expect(() => jobFiles(run, tinyDecoder('llama'), loaded)).toThrow(
+      /PEFT has no bottleneck adapter method/,
+    );
   });
 
   it('asks for the validation file the run names', async () => {
@@ -395,7 +302,7 @@ describe('export-job: what it writes and what it refuses', () => {
       data: { file: 'chat.jsonl', validationFile: 'valid.jsonl' },
     });
     await expect(
-      exportJob({ run, model: tiny('llama'), dataset: { name: 'chat.jsonl', bytes: chatBytes } }),
+      exportJob({ run, model: tinyDecoder('llama'), dataset: { name: 'chat.jsonl', bytes: chatBytes } }),
     ).rejects.toThrow(/valid\.jsonl/);
   });
 });

@@ -5,11 +5,9 @@ import { describe, expect, it } from 'vitest';
 import type { Example } from '../data/examples';
 import { loadDataset } from '../data/load-dataset';
 import { splitTrainValidation } from '../data/split';
-import { tinyConfigJson } from '../fixtures/tiny-models';
-import { parseModelConfig } from '../models/config';
 import { ExportJobError, exportJob, jobDataset, parseRunConfig } from './index';
+import { jsonlBytes, tinyDecoder } from './testing/run-fixtures';
 
-const encode = (lines: unknown[]) => new TextEncoder().encode(lines.map((l) => JSON.stringify(l)).join('\n'));
 const readJsonl = (text: string | undefined) =>
   (text ?? '')
     .split('\n')
@@ -42,7 +40,7 @@ const chat = Array.from({ length: 23 }, (_, i) => ({
 
 describe('exported dataset', () => {
   it('holds exactly the seeded split of the run, in file order', async () => {
-    const loaded = await loadDataset('chat.jsonl', encode(chat));
+    const loaded = await loadDataset('chat.jsonl', jsonlBytes(chat));
     const files = await exportJob({
       run: parseRunConfig({
         model: { id: 'm' },
@@ -50,8 +48,8 @@ describe('exported dataset', () => {
         training: { seed: 77 },
         data: { file: 'chat.jsonl', validationFraction: 0.2 },
       }),
-      model: parseModelConfig(tinyConfigJson({ family: 'llama' }, 300, 1, 2)),
-      dataset: { name: 'chat.jsonl', bytes: encode(chat) },
+      model: tinyDecoder('llama'),
+      dataset: { name: 'chat.jsonl', bytes: jsonlBytes(chat) },
     });
     const expected = splitTrainValidation(loaded.examples, { validationFraction: 0.2, seed: 77 });
     const train = readJsonl(files['dataset/train.jsonl']);
@@ -74,8 +72,8 @@ describe('exported dataset', () => {
 
   it('takes a validation file as it is, with no split', async () => {
     const rows = Array.from({ length: 5 }, (_, i) => ({ prompt: `p${i}`, completion: ` c${i}` }));
-    const loaded = await loadDataset('pc.jsonl', encode(rows));
-    const valid = await loadDataset('valid.jsonl', encode(rows.slice(0, 2)));
+    const loaded = await loadDataset('pc.jsonl', jsonlBytes(rows));
+    const valid = await loadDataset('valid.jsonl', jsonlBytes(rows.slice(0, 2)));
     const data = jobDataset(loaded, valid, { validationFraction: 0.5, seed: 1 });
     expect(data.shape).toBe('prompt-completion');
     expect(readJsonl(data.trainJsonl)).toEqual(rows);
@@ -90,7 +88,7 @@ describe('exported dataset', () => {
       },
       { prompt: [], completion: [{ role: 'assistant', content: 'alone' }] },
     ];
-    const loaded = await loadDataset('conv.jsonl', encode(rows));
+    const loaded = await loadDataset('conv.jsonl', jsonlBytes(rows));
     const data = jobDataset(loaded, undefined, { validationFraction: 0, seed: 3 });
     expect(data.shape).toBe('conversation');
     expect(readJsonl(data.trainJsonl)).toEqual(loaded.examples.map((e) => expectedRow(e, true)));
@@ -110,7 +108,7 @@ describe('exported dataset', () => {
   });
 
   it('refuses classification rows, text read whole and mixed shapes, saying why', async () => {
-    const classification = await loadDataset('cls.jsonl', encode([{ text: 'good', label: 1 }]));
+    const classification = await loadDataset('cls.jsonl', jsonlBytes([{ text: 'good', label: 1 }]));
     expect(() => jobDataset(classification, undefined, { validationFraction: 0, seed: 0 })).toThrow(
       /classifier head/,
     );
@@ -119,7 +117,7 @@ describe('exported dataset', () => {
     expect(() => jobDataset(whole, undefined, { validationFraction: 0.1, seed: 0 })).toThrow(/blocks/);
     const mixed = await loadDataset(
       'mixed.jsonl',
-      encode([
+      jsonlBytes([
         { prompt: 'p', completion: 'c' },
         { prompt: [{ role: 'user', content: 'u' }], completion: [{ role: 'assistant', content: 'a' }] },
       ]),
