@@ -7,7 +7,8 @@
  * Token counts are checked against the built-in tokenizer's rule (one token per UTF-8 byte), computed
  * here, so nothing shown can be hard-coded. Screenshots are attached to each test.
  */
-import { expect, type Page, type TestInfo, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
+import { dropDatasetFile, snap } from './studio-helpers';
 
 declare global {
   interface Window {
@@ -30,26 +31,6 @@ async function instrument(page: Page) {
       }
     };
   });
-}
-
-async function snap(page: Page, testInfo: TestInfo, name: string) {
-  const body = await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
-  await testInfo.attach(name, { body, contentType: 'image/png' });
-}
-
-/** Drops a file on the drop zone as a browser does: dragover, then drop, with a DataTransfer holding it. */
-async function dropFile(page: Page, name: string, content: string) {
-  const dataTransfer = await page.evaluateHandle(
-    ([fileName, text]) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([text as string], fileName as string, { type: 'application/jsonl' }));
-      return transfer;
-    },
-    [name, content],
-  );
-  const zone = page.getByTestId('drop-zone');
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text).length;
@@ -84,7 +65,7 @@ test('a dropped JSONL file is previewed as the model sees it, kept across reload
   await page.goto('/');
   await expect(page.getByTestId('library-empty')).toBeVisible();
 
-  await dropFile(page, 'chats.jsonl', chatJsonl);
+  await dropDatasetFile(page, 'chats.jsonl', chatJsonl);
   const count = page.getByTestId('dataset-count');
   await expect(count).toHaveAttribute('data-count', String(conversations.length));
   await expect(count).toContainText('chats.jsonl');
@@ -167,7 +148,7 @@ test('a malformed file names its line, is not saved, and reads with bad rows ski
   const broken = ['{"text": "first"}', '{"text": "second"}', '{"text": third}', '{"text": "fourth"}'].join(
     '\r\n',
   );
-  await dropFile(page, 'broken.jsonl', broken);
+  await dropDatasetFile(page, 'broken.jsonl', broken);
   const error = page.getByTestId('dataset-file-error');
   await expect(error).toHaveAttribute('data-line', '3');
   await expect(error).toHaveAttribute('data-error', 'DatasetRowError');

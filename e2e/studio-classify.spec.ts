@@ -7,31 +7,29 @@
  * The task is trivially learnable: the label says whether the first sentence names an animal.
  */
 import { expect, test } from '@playwright/test';
-import { instrument, loadWorkerOnce, mrpcStyleTsv, runIds, snap } from './studio-helpers';
-
-const tsv = mrpcStyleTsv;
+import {
+  dropMrpcStyleTsv,
+  fillRunSettings,
+  openStudio,
+  pickModel,
+  recordedWorkerEvents,
+  runIds,
+  snap,
+  tinyBertClassifierSettings,
+} from './studio-helpers';
 
 test('a dropped sentence-pair TSV trains full fine-tuning and LoRA classifiers, scored and compared', async ({
   page,
 }, testInfo) => {
   test.setTimeout(180_000);
-  await instrument(page);
-  await loadWorkerOnce(page);
-  await page.goto('/');
-  await page.getByTestId('model-picker').selectOption('builtin-tiny-bert');
+  await openStudio(page);
+  await pickModel(page, 'builtin-tiny-bert');
   await expect(page.getByTestId('classifier-note')).toBeVisible();
   // The encoder's memory plan (an estimate), which says encoders have no gradient checkpointing.
   await expect(page.getByTestId('memory-plan')).toHaveAttribute('data-fits', 'true');
   await expect(page.getByTestId('encoder-plan-note')).toContainText('no gradient checkpointing');
 
-  const dataTransfer = await page.evaluateHandle((text) => {
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([text], 'msr_paraphrase_train.txt', { type: 'text/tab-separated-values' }));
-    return transfer;
-  }, tsv);
-  const zone = page.getByTestId('drop-zone');
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
+  await dropMrpcStyleTsv(page);
   await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', '40');
 
   // The label balance, counted over all 40 rows.
@@ -44,18 +42,19 @@ test('a dropped sentence-pair TSV trains full fine-tuning and LoRA classifiers, 
   await expect(positive).toHaveAttribute('data-count', '24');
   await expect(positive.getByTestId('label-share')).toHaveText('60%');
 
-  await page.getByTestId('setting-steps').fill('10');
-  await page.getByTestId('setting-batchSize').fill('8');
-  await page.getByTestId('setting-lr').fill('0.01');
-  await page.getByTestId('setting-seqLen').fill('24');
-  await page.getByTestId('setting-evalEvery').fill('5');
-  // A tiny budget: the encoder's plan does not fit, and start refuses the runs as it refuses a decoder's.
-  await page.getByTestId('setting-memoryBudget').fill('0.0001');
+  // 10 updates, scored every 5, on a tiny budget: the encoder's plan does not fit, and start refuses the
+  // runs as it refuses a decoder's.
+  await fillRunSettings(page, {
+    steps: 10,
+    ...tinyBertClassifierSettings,
+    evalEvery: 5,
+    memoryBudget: 0.0001,
+  });
   await expect(page.getByTestId('plan-fit')).toHaveText('does not fit ✗');
   await page.getByTestId('start-compare').click();
   await expect(page.getByTestId('setup-problem')).toContainText('will not fit, so it was not started');
   await expect(page.getByTestId('run-card')).toHaveCount(0);
-  await page.getByTestId('setting-memoryBudget').fill('4');
+  await fillRunSettings(page, { memoryBudget: 4 });
   await page.getByTestId('start-compare').click();
   const cards = page.getByTestId('run-card');
   await expect(cards).toHaveCount(2);
@@ -70,12 +69,7 @@ test('a dropped sentence-pair TSV trains full fine-tuning and LoRA classifiers, 
   await expect(chart).toBeVisible();
   await expect(chart.locator('canvas').first()).toBeVisible();
   await expect(chart).toContainText('Validation accuracy and F1');
-  const evals = (await page.evaluate(() => window.__workerEvents)).filter(
-    (e) => e.kind === 'eval',
-  ) as unknown as {
-    runId: string;
-    classification: { accuracy: number; f1: number; confusion: number[][]; count: number };
-  }[];
+  const evals = (await recordedWorkerEvents(page)).filter((e) => e.kind === 'eval');
   for (const [i, id] of ids.entries()) {
     const mine = evals.filter((e) => e.runId === id);
     expect(mine.length).toBeGreaterThanOrEqual(2);

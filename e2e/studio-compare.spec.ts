@@ -9,9 +9,11 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import {
-  instrument,
-  loadWorkerOnce,
+  fillRunSettings,
   medianTabAnswerMs,
+  openStudio,
+  pasteDataset,
+  runCard,
   runIds,
   safetensorsHeader,
   sentences,
@@ -24,20 +26,15 @@ test('SFT vs LoRA trains live, stays responsive, generates, keeps the adapter, a
   page,
 }, testInfo) => {
   test.setTimeout(400_000);
-  await instrument(page);
-  await loadWorkerOnce(page);
-  await page.goto('/');
+  await openStudio(page);
   await expect(page.getByTestId('adapter-panel')).toBeVisible();
 
-  await page.getByTestId('dataset-text').fill(sentences.join('\n'));
+  await pasteDataset(page);
   await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', String(sentences.length));
   await expect(page.getByTestId('preview-row').first()).toContainText(sentences[0] as string);
-  await page.getByTestId('setting-steps').fill('6');
-  await page.getByTestId('setting-evalEvery').fill('3');
   // A high rate, so four steps move the LoRA run's greedy answer away from the base model's; full
   // fine-tuning keeps its own (lower) rate, which its card states.
-  await page.getByTestId('setting-lr').fill('0.05');
-  await page.getByTestId('setting-fullLr').fill('0.002');
+  await fillRunSettings(page, { steps: 6, evalEvery: 3, lr: 0.05, fullLr: 0.002 });
   await expect(page.getByTestId('model-picker')).toHaveValue('builtin-tiny-llama');
 
   await page.getByTestId('start-compare').click();
@@ -70,7 +67,7 @@ test('SFT vs LoRA trains live, stays responsive, generates, keeps the adapter, a
   await snap(page, testInfo, 'studio-training');
 
   // Pause LoRA: it takes no step while SFT trains on; resumed, it goes on to the end.
-  const loraCard = page.locator(`[data-testid="run-card"][data-run-id="${loraId}"]`);
+  const loraCard = runCard(page, loraId);
   await loraCard.getByTestId('pause-run').click();
   await expect(loraCard).toHaveAttribute('data-status', 'paused');
   const pausedAt = await points(loraId);
@@ -95,7 +92,7 @@ test('SFT vs LoRA trains live, stays responsive, generates, keeps the adapter, a
     const curve = chart.getByTestId(`curve-${id}`);
     await expect(curve).toHaveAttribute('data-point-count', '6');
     await expect(curve).toHaveAttribute('data-eval-count', '2');
-    const card = page.locator(`[data-testid="run-card"][data-run-id="${id}"]`);
+    const card = runCard(page, id);
     await expect(card.getByTestId('run-progress')).toHaveAttribute('value', '6');
     await expect(card.getByTestId('metric-step')).toContainText('6 / 6');
     const lossRow = card.getByTestId('metric-loss');

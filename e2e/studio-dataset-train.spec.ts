@@ -5,7 +5,15 @@
  * worker is recorded from Worker.postMessage before any app script runs.
  */
 import { expect, type Page, test } from '@playwright/test';
-import { instrument, loadWorkerOnce, snap } from './studio-helpers';
+import {
+  dropDatasetFile,
+  fillRunSettings,
+  instrument,
+  loadWorkerOnce,
+  snap,
+  startLoraRun,
+  workerProgress,
+} from './studio-helpers';
 
 declare global {
   interface Window {
@@ -66,27 +74,15 @@ test('a dropped chat dataset trains from its file, prompts masked, to the last s
   await recordStarts(page);
   await loadWorkerOnce(page);
   await page.goto('/');
-  const dataTransfer = await page.evaluateHandle((text) => {
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([text], 'chat.jsonl', { type: 'application/jsonl' }));
-    return transfer;
-  }, chatJsonl);
-  const zone = page.getByTestId('drop-zone');
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
+  await dropDatasetFile(page, 'chat.jsonl', chatJsonl);
   await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', String(conversations.length));
   // The preview shows the template with the user's turn masked, as training will see it.
   await expect(page.getByTestId('preview-row').first().getByTestId('span-trained')).toContainText(
     'Answer 0.',
   );
 
-  await page.getByTestId('setting-steps').fill('3');
-  await page.getByTestId('setting-evalEvery').fill('0');
-  await page.getByRole('radio', { name: /^LoRA/ }).check();
-  await page.getByTestId('start-single').click();
-  const card = page.getByTestId('run-card');
-  await expect(card).toHaveCount(1);
-  const runId = (await card.getAttribute('data-run-id')) as string;
+  await fillRunSettings(page, { steps: 3, evalEvery: 0 });
+  const { card, runId } = await startLoraRun(page);
   await expect(card).toHaveAttribute('data-status', 'finished', { timeout: 240_000 });
   await expect(card.getByTestId('metric-step')).toContainText('3 / 3');
 
@@ -101,9 +97,7 @@ test('a dropped chat dataset trains from its file, prompts masked, to the last s
       maskPrompt: true,
     },
   ]);
-  const steps = (await page.evaluate(() => window.__workerEvents))
-    .filter((e) => e.kind === 'progress' && e.runId === runId)
-    .map((e) => (e as unknown as { progress: { step: number; loss: number } }).progress);
+  const steps = await workerProgress(page, runId);
   expect(steps.map((p) => p.step)).toEqual([1, 2, 3]);
   for (const p of steps) expect(Number.isFinite(p.loss)).toBe(true);
   await snap(page, testInfo, 'dataset-file-trained');

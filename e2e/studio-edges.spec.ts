@@ -4,7 +4,7 @@
  * the memory plan's reason and what to change. Screenshots are attached to each test.
  */
 import { expect, test } from '@playwright/test';
-import { sentences, snap } from './studio-helpers';
+import { dropDatasetFile, fillRunSettings, pasteDataset, snap } from './studio-helpers';
 
 test('without WebGPU the page explains where it works, and the rest still opens', async ({
   page,
@@ -45,14 +45,7 @@ test('a malformed JSONL row is named by its line; a dropped file is read and pre
 
   // A real drop event carrying a file, as a browser makes one.
   const lines = ['{"text": "dropped one"}', '{"text": "dropped two"}', '{"text": "dropped three"}'];
-  const dataTransfer = await page.evaluateHandle((content) => {
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([content], 'dropped.jsonl', { type: 'application/jsonl' }));
-    return transfer;
-  }, lines.join('\n'));
-  const zone = page.getByTestId('drop-zone');
-  await zone.dispatchEvent('dragover', { dataTransfer });
-  await zone.dispatchEvent('drop', { dataTransfer });
+  await dropDatasetFile(page, 'dropped.jsonl', lines.join('\n'));
   await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', '3');
   await expect(page.getByTestId('dataset-count')).toContainText('dropped.jsonl');
   await expect(page.getByTestId('preview-row')).toHaveCount(3);
@@ -66,9 +59,9 @@ test('a run that will not fit is refused before it starts, with what to change',
   page,
 }, testInfo) => {
   await page.goto('/');
-  await page.getByTestId('dataset-text').fill(sentences.join('\n'));
+  await pasteDataset(page);
   // A batch this large needs logits far beyond any GPU's per-buffer limit: the memory plan refuses it.
-  await page.getByTestId('setting-batchSize').fill('1000000');
+  await fillRunSettings(page, { batchSize: 1000000 });
   await page.getByRole('radio', { name: /Full SFT/ }).check();
   await expect(page.getByTestId('plan-fit')).toHaveText('does not fit ✗');
   await page.getByTestId('start-single').click();

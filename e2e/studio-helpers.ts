@@ -1,21 +1,29 @@
 /**
- * Shared pieces of the studio's end-to-end tests (e2e/studio-*.spec.ts): recording what the training
- * worker sends and the page's long tasks, loading the worker once before a test, screenshots, the sample
- * sentences, and readers for what the page shows (run ids, the last loss, a safetensors header, how fast
- * a tab answers).
+ * Shared pieces of the end-to-end tests (e2e/*.spec.ts): recording what the training worker sends and
+ * the page's long tasks, opening the studio with the worker loaded once, the setup steps the specs repeat
+ * (pasting or dropping a dataset, filling the run settings, starting a LoRA run, pausing it at its first
+ * checkpoint), screenshots, the sample datasets, and readers for what the page and the worker show (run
+ * ids, worker progress, checkpoint steps on disk, a safetensors header, how fast a tab answers).
  */
 import { expect, type Locator, type Page, type TestInfo } from '@playwright/test';
 
-export interface RecordedProgress {
-  kind: 'progress';
-  runId: string;
-  progress: { step: number; loss: number };
+/**
+ * A training-worker message as recorded: a progress message carries `progress`; eval and checkpoint
+ * messages their `step`, an eval also its `loss` (and `classification` scores for a classifier).
+ */
+export interface RecordedWorkerEvent {
+  kind: string;
+  runId?: string;
+  step?: number;
+  loss?: number;
+  progress?: { step: number; loss: number; elapsedMs: number };
+  classification?: { accuracy: number; f1: number; confusion: number[][]; count: number };
 }
 
 declare global {
   interface Window {
     /** Progress, eval and checkpoint messages as the training worker sent them, before the app saw them. */
-    __workerEvents: { kind: string; runId?: string }[];
+    __workerEvents: RecordedWorkerEvent[];
     /** Main-thread tasks longer than 50 ms (the Long Tasks API), in ms. */
     __longTasks: number[];
   }
@@ -30,7 +38,7 @@ export async function instrument(page: Page) {
     window.Worker = class extends NativeWorker {
       constructor(url: string | URL, options?: WorkerOptions) {
         super(url, options);
-        this.addEventListener('message', (event: MessageEvent<{ kind: string; runId?: string }>) => {
+        this.addEventListener('message', (event: MessageEvent<RecordedWorkerEvent>) => {
           if (
             event.data.kind === 'progress' ||
             event.data.kind === 'eval' ||
@@ -80,6 +88,13 @@ export async function loadWorkerOnce(page: Page) {
   }
 }
 
+/** Instruments the page (see `instrument`), loads the training worker once, and opens the studio. */
+export async function openStudio(page: Page) {
+  await instrument(page);
+  await loadWorkerOnce(page);
+  await page.goto('/');
+}
+
 export async function snap(page: Page, testInfo: TestInfo, name: string) {
   const body = await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
   await testInfo.attach(name, { body, contentType: 'image/png' });
@@ -94,12 +109,113 @@ export const sentences = [
   'Watch the validation loss to know when to stop.',
 ];
 
+/** Picks a model in the studio's model picker by its id (such as `builtin-tiny-bert`). */
+export async function pickModel(page: Page, modelId: string) {
+  await page.getByTestId('model-picker').selectOption(modelId);
+}
+
+/** Pastes a dataset into the studio's text box, one example a line: the sample sentences unless told. */
+export async function pasteDataset(page: Page, lines: readonly string[] = sentences) {
+  await page.getByTestId('dataset-text').fill(lines.join('\n'));
+}
+
+/** Drops a file on the dataset drop zone as a browser does: dragover, then drop, carrying the file. */
+export async function dropDatasetFile(
+  page: Page,
+  fileName: string,
+  content: string,
+  type = 'application/jsonl',
+) {
+  const dataTransfer = await page.evaluateHandle(
+    ({ fileName, content, type }) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([content], fileName, { type }));
+      return transfer;
+    },
+    { fileName, content, type },
+  );
+  const zone = page.getByTestId('drop-zone');
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  await zone.dispatchEvent('drop', { dataTransfer });
+}
+
+/** Drops `mrpcStyleTsv` (below) under the name of MRPC's own training file. */
+export function dropMrpcStyleTsv(page: Page) {
+  return dropDatasetFile(page, 'msr_paraphrase_train.txt', mrpcStyleTsv, 'text/tab-separated-values');
+}
+
+/** Run settings by the name that follows `setting-` in each field's test id. */
+export type RunSettings = Partial<
+  Record<'steps' | 'evalEvery' | 'lr' | 'fullLr' | 'batchSize' | 'seqLen' | 'memoryBudget', number>
+>;
+
+/** Fills the run settings' fields, in the order the object lists them. */
+export async function fillRunSettings(page: Page, settings: RunSettings) {
+  for (const [name, value] of Object.entries(settings))
+    await page.getByTestId(`setting-${name}`).fill(String(value));
+}
+
+/** What the classification specs train the tiny BERT with: 8 pairs a batch of 24 tokens, at lr 0.01. */
+export const tinyBertClassifierSettings = { batchSize: 8, lr: 0.01, seqLen: 24 } satisfies RunSettings;
+
+/** Chooses LoRA and starts a single run; returns its card, once shown, and its run id. */
+export async function startLoraRun(page: Page): Promise<{ card: Locator; runId: string }> {
+  await page.getByRole('radio', { name: /^LoRA/ }).check();
+  await page.getByTestId('start-single').click();
+  const card = page.getByTestId('run-card');
+  await expect(card).toHaveCount(1);
+  return { card, runId: (await card.getAttribute('data-run-id')) as string };
+}
+
+/** The card of the run `runId` among the live runs. */
+export const runCard = (page: Page, runId: string) =>
+  page.locator(`[data-testid="run-card"][data-run-id="${runId}"]`);
+
+/** Every progress, eval and checkpoint message the training worker has sent so far. */
+export const recordedWorkerEvents = (page: Page) => page.evaluate(() => window.__workerEvents);
+
+/** The progress the worker reported for a run, in the order it sent it. */
+export async function workerProgress(page: Page, runId: string) {
+  return (await recordedWorkerEvents(page)).flatMap((e) =>
+    e.kind === 'progress' && e.runId === runId && e.progress ? [e.progress] : [],
+  );
+}
+
 /** The last loss the worker reported for a run. */
 export async function workerFinalLoss(page: Page, runId: string): Promise<number> {
-  const events = (await page.evaluate(() => window.__workerEvents)) as RecordedProgress[];
-  const mine = events.filter((e) => e.kind === 'progress' && e.runId === runId);
+  const mine = await workerProgress(page, runId);
   expect(mine.length).toBeGreaterThan(0);
-  return (mine[mine.length - 1] as RecordedProgress).progress.loss;
+  return (mine[mine.length - 1] as { loss: number }).loss;
+}
+
+/**
+ * Waits (up to `timeout` ms) until the worker has sent the run's first checkpoint, then pauses the run,
+ * so that it cannot finish before the test reloads the tab.
+ */
+export async function pauseAtFirstCheckpoint(page: Page, card: Locator, runId: string, timeout: number) {
+  await expect
+    .poll(
+      async () =>
+        (await recordedWorkerEvents(page)).some((e) => e.kind === 'checkpoint' && e.runId === runId),
+      { timeout },
+    )
+    .toBe(true);
+  await card.getByTestId('pause-run').click();
+  await expect(card).toHaveAttribute('data-status', 'paused');
+}
+
+/**
+ * The step the run's record on disk names as its checkpoint (0 when none), and the step its checkpoint
+ * pointer names (-1 when none): the two agree once a checkpoint is wholly on disk.
+ */
+export async function checkpointStepsOnDisk(page: Page, runId: string) {
+  const record = (await idbValue(page, 'whetstone-runs', 'runs', runId)) as
+    | { checkpointStep?: number }
+    | undefined;
+  const pointer = (await idbValue(page, 'whetstone-checkpoints', 'checkpoints', `run:${runId}`)) as
+    | { step: number }
+    | undefined;
+  return { record: record?.checkpointStep ?? 0, pointer: pointer?.step ?? -1 };
 }
 
 export async function runIds(cards: Locator): Promise<string[]> {

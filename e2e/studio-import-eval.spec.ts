@@ -9,30 +9,29 @@
  */
 import { copyFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { instrument, loadWorkerOnce, sentences, snap } from './studio-helpers';
+import {
+  fillRunSettings,
+  openStudio,
+  pasteDataset,
+  recordedWorkerEvents,
+  sentences,
+  snap,
+  startLoraRun,
+} from './studio-helpers';
 
 test('an imported PEFT adapter scores its run’s final validation loss on the run’s split', async ({
   page,
 }, testInfo) => {
   test.setTimeout(180_000);
-  await instrument(page);
-  await loadWorkerOnce(page);
-  await page.goto('/');
-  await page.getByTestId('dataset-text').fill(sentences.join('\n'));
+  await openStudio(page);
+  await pasteDataset(page);
   await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', String(sentences.length));
-  await page.getByTestId('setting-steps').fill('2');
-  await page.getByTestId('setting-evalEvery').fill('0');
-  await page.getByRole('radio', { name: /^LoRA/ }).check();
-  await page.getByTestId('start-single').click();
-  const card = page.getByTestId('run-card');
-  await expect(card).toHaveCount(1);
-  const runId = (await card.getAttribute('data-run-id')) as string;
+  await fillRunSettings(page, { steps: 2, evalEvery: 0 });
+  const { card, runId } = await startLoraRun(page);
   await expect(card).toHaveAttribute('data-status', 'finished', { timeout: 120_000 });
 
   // The run's own final validation loss, as the worker sent it.
-  const evals = (await page.evaluate(() => window.__workerEvents)).filter(
-    (e) => e.kind === 'eval' && e.runId === runId,
-  ) as unknown as { loss: number }[];
+  const evals = (await recordedWorkerEvents(page)).filter((e) => e.kind === 'eval' && e.runId === runId);
   expect(evals.length).toBeGreaterThan(0);
   const runLoss = (evals[evals.length - 1] as { loss: number }).loss;
   expect(Number.isFinite(runLoss)).toBe(true);
