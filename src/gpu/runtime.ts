@@ -1,6 +1,7 @@
 /**
- * The runtime bundle every launcher takes: the device, its arena, its pipeline cache, and two tiny
- * placeholder buffers that fill bindings a specialised kernel never reads.
+ * The runtime bundle every launcher takes: the device, its arena, its pipeline cache, and tiny
+ * placeholder buffers that fill bindings a specialised kernel never reads: a uniform, and two storage
+ * buffers, since WebGPU forbids one buffer in two writable bindings of a dispatch.
  */
 import { BufferArena } from './arena';
 import type { GpuDevice } from './device/acquire-device';
@@ -11,7 +12,12 @@ export interface Runtime {
   readonly device: GPUDevice;
   readonly arena: BufferArena;
   readonly pipelines: PipelineCache;
-  readonly placeholder: { readonly storage: GPUBuffer; readonly uniform: GPUBuffer };
+  readonly placeholder: {
+    readonly storage: GPUBuffer;
+    /** For a second unused writable binding in the same dispatch. */
+    readonly secondStorage: GPUBuffer;
+    readonly uniform: GPUBuffer;
+  };
 }
 
 export function createRuntime(gpu: GpuDevice): Runtime {
@@ -23,6 +29,7 @@ export function createRuntime(gpu: GpuDevice): Runtime {
     pipelines: new PipelineCache(gpu.device),
     placeholder: {
       storage: arena.alloc('placeholder', 16),
+      secondStorage: arena.alloc('placeholder', 16),
       uniform: arena.alloc('placeholder', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
     },
   };

@@ -210,9 +210,8 @@ export function encoderStepBuffers(
     w('d embedding sum', NC);
     if (hiddenDrop) w('d embedding norm out', NC);
     // Each LayerNorm backward (2 per layer and the embeddings') keeps dγ and dβ partial sums when the
-    // norms train; frozen ones (every method but full) have a 16-byte dβ stand-in instead.
+    // norms train; frozen ones (every method but full) keep none.
     if (normsTrain(m)) w('norm dgamma and dbeta partials', [normPartialRows(N, c.C), c.C], 2 * (2 * L + 1));
-    else ledger.bytes('workspace', 'frozen norm dbeta stand-ins', 16, 2 * L + 1);
   }
   ledger.tensor('logits', 'class labels and loss per row', [B], 2);
 }

@@ -127,9 +127,6 @@ export function stepBuffers(
     // Frozen norms (every other method) run the dx pass alone, with no partials.
     const perNorm = c.norm === 'layer' ? 2 : 1;
     w('norm dweight partials', [normPartialRows(N, c.C), c.C], perNorm * (2 * c.L + 1));
-  } else if (backward && c.norm === 'layer') {
-    // A frozen LayerNorm's backward binds a 16-byte stand-in for dβ's partials (layernorm.ts).
-    ledger.bytes('workspace', 'frozen norm dbeta stand-ins', 16, 2 * c.L + 1);
   }
   ledger.tensor('logits', 'logits (dlogits in place)', [N, c.V]);
   ledger.tensor('logits', 'loss per token', [N]);

@@ -165,16 +165,13 @@ export async function layerNormBackward(runtime: Runtime, args: LayerNormBackwar
   const plan = partialPlan(rows, lanes, args.maxWorkgroups);
   const label = args.label ?? `layernorm backward ${args.x.label}`;
   const uniform = createUniform(runtime, 'uniforms', new Uint32Array([rows, cols, plan.segments, 0]).buffer);
-  const partials = dgamma &&
-    dbeta && {
-      gamma: createTensor(runtime.arena, `${label} dgamma partials`, [plan.partialRows, cols]),
-      beta: createTensor(runtime.arena, `${label} dbeta partials`, [plan.partialRows, cols]),
-    };
-  // Frozen: the kernel touches neither partial binding, but WebGPU forbids binding one buffer to two
-  // writable bindings of a dispatch, so beta's stand-in is a 16-byte buffer of the dispatch's own.
-  const partialBuffers = partials
-    ? [partials.gamma.buffer, partials.beta.buffer]
-    : [runtime.placeholder.storage, runtime.arena.alloc(`${label} frozen dbeta stand-in`, 16)];
+  const partials =
+    dgamma && dbeta
+      ? {
+          gamma: createTensor(runtime.arena, `${label} dgamma partials`, [plan.partialRows, cols]),
+          beta: createTensor(runtime.arena, `${label} dbeta partials`, [plan.partialRows, cols]),
+        }
+      : undefined;
   const rowPass = await makeDispatch(runtime, {
     kernel: rowKernelFor(runtime, layerNormBackwardKernel, args.subgroups),
     constants: { LANES: lanes, ACCUMULATE_DX: Boolean(args.accumulateDx), PARAM_GRADS: Boolean(partials) },
@@ -186,11 +183,12 @@ export async function layerNormBackward(runtime: Runtime, args: LayerNormBackwar
       args.rstd.buffer,
       args.dy.buffer,
       args.dx.buffer,
-      ...partialBuffers,
+      partials?.gamma.buffer ?? runtime.placeholder.storage,
+      partials?.beta.buffer ?? runtime.placeholder.secondStorage,
     ],
     workgroups: [plan.workgroups, 1, 1],
     label,
-    owned: [uniform, ...partialBuffers.filter((buffer) => buffer !== runtime.placeholder.storage)],
+    owned: partials ? [uniform, partials.gamma.buffer, partials.beta.buffer] : [uniform],
   });
   if (!(dgamma && dbeta && partials)) return [rowPass];
   const folds = await Promise.all([
