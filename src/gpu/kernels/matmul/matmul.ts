@@ -22,14 +22,15 @@ export const matmulKernel: KernelDefinition = {
   bindings: ['uniform', 'read', 'read', 'write', 'read', 'read', 'read', 'uniform'],
 };
 
-export const matmulTile = { m: 64, n: 64, k: 16 } as const;
+/** Columns of C per workgroup (matmul.wgsl's TILE_N); the rows (TILE_M) follow M, below. */
+const tileColumns = 64;
 
 /**
  * Rows of C per workgroup: 64, or 32 where that pads M less (M = 32 tokens, or 96): a 64-row tile over
  * a short M leaves half its threads idle and launches fewer workgroups. Ties keep 64, which reuses each
  * loaded B tile for more rows.
  */
-export function matmulTileRows(M: number): 32 | 64 {
+function matmulTileRows(M: number): 32 | 64 {
   return ceilDiv(M, 32) * 32 < ceilDiv(M, 64) * 64 ? 32 : 64;
 }
 
@@ -160,7 +161,7 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
       low?.v.buffer ?? storage,
       drop?.rng.buffer ?? noUniform,
     ],
-    workgroups: [ceilDiv(N, matmulTile.n), ceilDiv(M, tileM), batch],
+    workgroups: [ceilDiv(N, tileColumns), ceilDiv(M, tileM), batch],
     label: args.label ?? `matmul ${args.a.label}·${args.b.label}`,
     owned: [uniform],
   });
