@@ -10,7 +10,7 @@
 // and keeps its rows in registers as VECS vec4s, the last zero-padded past HEAD_DIM. The other side's
 // rows pass through workgroup memory in tiles that every thread reads at the same address (a broadcast),
 // so no thread needs another's scores: the softmax and its gradient run in one thread per row. The tiles
-// stay within the 16 KiB of workgroup memory every WebGPU device has, for any D ≤ MAX_HEAD_DIM.
+// stay within the 16 KiB of workgroup memory every WebGPU device has, for any D ≤ 128.
 //
 // Attention-probability dropout (DROPOUT; HF's attention_probs_dropout_prob, applied to softmax(S) before
 // it multiplies V): the normalised P is multiplied by dropout_factor, 0 or 1/(1 − p), a counter-based hash
@@ -48,7 +48,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> keyMask: array<u32>;
 
 const ROWS: u32 = 32u;
-const MAX_HEAD_DIM: u32 = 128u;
 // MAX_VECS, the vec4s a row's registers hold, is declared before this file by attention-kernels.ts:
 // the head-dim bucket's size / 4.
 override VECS: u32 = (HEAD_DIM + 3u) / 4u;
