@@ -169,6 +169,38 @@ describe('training worker handler', () => {
     expect(progressOrder(seen).filter((s) => s.startsWith('a'))).toEqual(['a1', 'a2', 'a3', 'a4']);
   });
 
+  it('answers a pause only once the step in flight and its checkpoint are sent', async () => {
+    let release = () => {};
+    const slowCheckpoint = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const run = fakeRun(10);
+    const checkpoint = run.checkpoint;
+    run.checkpoint = async () => {
+      await slowCheckpoint;
+      return checkpoint();
+    };
+    const { client, seen } = setup({ a: run });
+    await client.startRun('a', { modelName: 'a', checkpointEvery: 1 } as RunSpec);
+    // Step 1 is done and its checkpoint is being read when the pause comes.
+    await new Promise<void>((resolve) => {
+      const off = client.onEvent((e) => {
+        if (e.kind === 'progress') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const paused = client.pauseRun('a');
+    await Promise.resolve();
+    release();
+    await paused;
+    const kinds = seen.flatMap((m) =>
+      m.kind === 'progress' || m.kind === 'checkpoint' || m.kind === 'run-paused' ? [m.kind] : [],
+    );
+    expect(kinds).toEqual(['progress', 'checkpoint', 'run-paused']);
+  });
+
   it('stops a paused run: it ends stopped, with its files', async () => {
     const { client } = setup({ a: fakeRun(50) });
     const finished = new Promise<{ stopped: boolean; files: string[] }>((resolve) => {

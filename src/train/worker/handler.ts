@@ -60,6 +60,8 @@ interface Run {
   /** Training time so far, pauses excluded, and when the current stretch began. */
   trainedMs: number;
   since: number;
+  /** The turn in flight (a step, and the checkpoint after it), which a pause waits out. */
+  turning?: Promise<boolean>;
 }
 
 const errorOf = (error: unknown) => {
@@ -140,7 +142,10 @@ export function createHandler(deps: HandlerDeps) {
     try {
       for (let run = queue.shift(); run; run = queue.shift()) {
         if (run.state !== 'running') continue;
-        if ((await turn(run)) && run.state === 'running') queue.push(run);
+        run.turning = turn(run);
+        const more = await run.turning;
+        run.turning = undefined;
+        if (more && run.state === 'running') queue.push(run);
       }
     } finally {
       scheduling = false;
@@ -308,6 +313,8 @@ export function createHandler(deps: HandlerDeps) {
             run.trainedMs = elapsed(run);
             run.state = 'paused';
           }
+          // Paused means nothing more arrives: the step in flight, and its checkpoint, are sent first.
+          await run.turning;
           deps.post({ kind: 'run-paused', id: request.id, runId: request.runId });
           return;
         }
