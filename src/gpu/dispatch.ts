@@ -5,6 +5,7 @@
  */
 import type { KernelDefinition, OverrideConstants } from './pipeline-cache';
 import type { Runtime } from './runtime';
+import { isHalfBuffer } from './tensor';
 
 export type Workgroups = readonly [number, number, number];
 
@@ -34,6 +35,12 @@ export async function makeDispatch(runtime: Runtime, spec: DispatchSpec): Promis
       `Kernel ${kernel.name} takes ${kernel.bindings.length} buffers, got ${spec.buffers.length}.`,
     );
   }
+  spec.buffers.forEach((buffer, binding) => {
+    if (isHalfBuffer(buffer) && kernel.bindings[binding] !== 'read-half')
+      throw new Error(
+        `${spec.label}: binding ${binding} of kernel ${kernel.name} reads f32, but ${buffer.label} holds half-precision values.`,
+      );
+  });
   const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;
   if (spec.workgroups.some((n) => n > limit)) {
     throw new Error(

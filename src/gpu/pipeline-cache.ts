@@ -7,8 +7,8 @@
  * list of kernel names, or `*`, to print their WGSL when first compiled.
  */
 
-/** How a kernel sees each binding, in binding order. */
-export type BindingKind = 'uniform' | 'read' | 'write';
+/** How a kernel sees each binding, in binding order; 'read-half' reads packed binary16 (tensor.ts). */
+export type BindingKind = 'uniform' | 'read' | 'read-half' | 'write';
 
 export interface KernelDefinition {
   readonly name: string;
@@ -41,6 +41,7 @@ function dumpRequested(name: string): boolean {
 const bindingLayout: Record<BindingKind, GPUBufferBindingLayout> = {
   uniform: { type: 'uniform' },
   read: { type: 'read-only-storage' },
+  'read-half': { type: 'read-only-storage' },
   write: { type: 'storage' },
 };
 

@@ -1,10 +1,15 @@
 /**
  * A `Tensor` is a GPU buffer plus its shape, dtype and a label. Row-major, contiguous.
  * Upload and download go through the arena, staging buffers included, so byte counts stay exact.
+ * 'f16' tensors hold binary16 values two to a u32 word (half.ts), padded to whole groups of four so a
+ * kernel may read them as vec2<u32>; only kernels that declare a 'read-half' binding may bind them,
+ * which dispatch.ts enforces through `isHalfBuffer`.
  */
+
+import { fromHalfBits } from '../numeric/half';
 import type { BufferArena } from './arena';
 
-export type DType = 'f32' | 'u32' | 'i32';
+export type DType = 'f32' | 'f16' | 'u32' | 'i32';
 
 export interface Tensor {
   readonly buffer: GPUBuffer;
@@ -28,6 +33,16 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** Buffers that hold packed halves: binding one where a kernel reads f32 would read garbage. */
+const halfBuffers = new WeakSet<GPUBuffer>();
+
+export const isHalfBuffer = (buffer: GPUBuffer): boolean => halfBuffers.has(buffer);
+
+/** Bytes a tensor's buffer holds: 4 per element, or 2 per element in whole groups of 4 for 'f16'. */
+export function tensorByteLength(dtype: DType, size: number): number {
+  return dtype === 'f16' ? Math.ceil(size / 4) * 8 : size * 4;
+}
+
 export function createTensor(
   arena: BufferArena,
   label: string,
@@ -35,7 +50,28 @@ export function createTensor(
   dtype: DType = 'f32',
 ): Tensor {
   const size = elementCount(shape);
-  return { buffer: arena.alloc(label, size * 4), shape: [...shape], dtype, label, size };
+  const buffer = arena.alloc(label, tensorByteLength(dtype, size));
+  if (dtype === 'f16') halfBuffers.add(buffer);
+  return { buffer, shape: [...shape], dtype, label, size };
+}
+
+/** A half-precision tensor from binary16 bits (half.ts's `toHalfBits`). */
+export function uploadHalfTensor(
+  arena: BufferArena,
+  label: string,
+  shape: readonly number[],
+  bits: Uint16Array,
+): Tensor {
+  const tensor = createTensor(arena, label, shape, 'f16');
+  if (bits.length !== tensor.size) {
+    throw new Error(
+      `Tensor "${label}" has shape [${shape.join(', ')}] but ${bits.length} values were given.`,
+    );
+  }
+  const padded = new Uint16Array(tensorByteLength('f16', tensor.size) / 2);
+  padded.set(bits);
+  arena.device.queue.writeBuffer(tensor.buffer, 0, padded.buffer, 0, padded.byteLength);
+  return tensor;
 }
 
 export function uploadTensor(
@@ -60,18 +96,21 @@ export function writeTensor(
   tensor: Tensor,
   data: Float32Array | Uint32Array | Int32Array,
 ): void {
+  if (tensor.dtype === 'f16')
+    throw new Error(`${tensor.label} holds halves; upload it with uploadHalfTensor.`);
   device.queue.writeBuffer(tensor.buffer, 0, data.buffer, data.byteOffset, tensor.size * 4);
 }
 
-/** Copies a tensor back to the CPU. Waits for all submitted work that writes it. */
+/** Copies a tensor back to the CPU (halves widened to f32). Waits for all submitted work that writes it. */
 export async function downloadTensor(arena: BufferArena, tensor: Tensor): Promise<Float32Array> {
   const bytes = await downloadBytes(arena, tensor);
-  return new Float32Array(bytes);
+  if (tensor.dtype === 'f16') return fromHalfBits(new Uint16Array(bytes, 0, tensor.size));
+  return new Float32Array(bytes, 0, tensor.size);
 }
 
 export async function downloadBytes(arena: BufferArena, tensor: Tensor): Promise<ArrayBuffer> {
   const device = arena.device;
-  const byteLength = tensor.size * 4;
+  const byteLength = tensorByteLength(tensor.dtype, tensor.size);
   const staging = arena.alloc('staging', byteLength, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
   try {
     const encoder = device.createCommandEncoder({ label: `download ${tensor.label}` });

@@ -4,9 +4,11 @@
  * and compares it with the float64 reference under that output's stated tolerance. On failure it
  * throws a `KernelMismatchError` that names the first differing elements and the largest difference.
  */
+
+import { roundToHalf, toHalfBits } from '../../numeric/half';
 import { type Dispatch, releaseDispatches, submitDispatches } from '../dispatch';
 import type { Runtime } from '../runtime';
-import { downloadTensor, releaseTensor, type Tensor, uploadTensor } from '../tensor';
+import { downloadTensor, releaseTensor, type Tensor, uploadHalfTensor, uploadTensor } from '../tensor';
 import { type Comparison, compareToReference, formatComparison, type Tolerance } from './compare';
 import { product } from './random';
 
@@ -23,7 +25,8 @@ export interface CheckedOutput {
 
 export interface KernelCheck {
   name: string;
-  inputs: Record<string, { shape: number[]; data: Float32Array }>;
+  /** `half` inputs are stored in half precision; the reference sees the values rounded as stored. */
+  inputs: Record<string, { shape: number[]; data: Float32Array; half?: boolean }>;
   outputs: Record<string, CheckedOutput>;
   launch(runtime: Runtime, tensors: Record<string, Tensor>): Promise<Dispatch | Dispatch[]>;
   reference(inputs: Record<string, Float64Array>): Record<string, Float64Array>;
@@ -33,11 +36,16 @@ export async function checkKernel(runtime: Runtime, check: KernelCheck): Promise
   const tensors: Record<string, Tensor> = {};
   const want = check.reference(
     Object.fromEntries(
-      Object.entries(check.inputs).map(([name, input]) => [name, Float64Array.from(input.data)]),
+      Object.entries(check.inputs).map(([name, input]) => [
+        name,
+        Float64Array.from(input.half ? roundToHalf(input.data) : input.data),
+      ]),
     ),
   );
   for (const [name, input] of Object.entries(check.inputs)) {
-    tensors[name] = uploadTensor(runtime.arena, name, input.shape, input.data);
+    tensors[name] = input.half
+      ? uploadHalfTensor(runtime.arena, name, input.shape, toHalfBits(input.data))
+      : uploadTensor(runtime.arena, name, input.shape, input.data);
   }
   for (const [name, output] of Object.entries(check.outputs)) {
     const start = output.initial ?? new Float32Array(product(output.shape)).fill(Number.NaN);

@@ -15,6 +15,8 @@ interface Case {
   range?: number;
   /** B = 0, as at initialisation: the norm is ‖W‖ row by row. */
   zeroB?: boolean;
+  /** W kept in half precision (a frozen base weight); the reference sees W as stored. */
+  halfW?: boolean;
 }
 
 const cases: Case[] = [
@@ -26,6 +28,8 @@ const cases: Case[] = [
   { OUT: 96, IN: 32, r: 4, scale: 4, layout: 'out-in', zeroB: true },
   { OUT: 20, IN: 100, r: 3, scale: 1.5, layout: 'in-out', range: 1e3 },
   { OUT: 17, IN: 48, r: 16, scale: 3, layout: 'out-in', range: 1e-3 },
+  { OUT: 45, IN: 65, r: 8, scale: 2, layout: 'out-in', halfW: true },
+  { OUT: 33, IN: 17, r: 19, scale: 0.5, layout: 'in-out', halfW: true },
 ];
 
 describe('DoRA weight norm', () => {
@@ -36,7 +40,7 @@ describe('DoRA weight norm', () => {
     await checkKernel(await testRuntime(), {
       name: `dora norm ${JSON.stringify(c)}`,
       inputs: {
-        w: { shape: wShape, data: randomArray(random, c.OUT * c.IN, range) },
+        w: { shape: wShape, data: randomArray(random, c.OUT * c.IN, range), half: c.halfW },
         a: { shape: [c.r, c.IN], data: randomArray(random, c.r * c.IN, range / 4) },
         b: {
           shape: [c.OUT, c.r],

@@ -5,6 +5,7 @@
  * with W read in its stored layout (GPT-2's Conv1D [IN, OUT] is transposed first, as PEFT's
  * fan_in_fan_out). W + s·B·A is never written to memory.
  *
+ * W may be 'f16' (a frozen base weight kept in half precision); the arithmetic stays f32.
  * Shapes: W [OUT, IN] ('out-in') or [IN, OUT] ('in-out')   A [r, IN]   B [OUT, r]   norm [OUT]
  * No backward: PEFT detaches the norm (the paper's §4.3), so no gradient flows through it.
  * Cost: 2·OUT·IN·r + 3·OUT·IN FLOPs; fewest bytes 4·(OUT·IN + r·IN + OUT·r + OUT). This tiling reads A
@@ -15,11 +16,20 @@ import type { KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import type { Tensor } from '../../tensor';
 import doraNormWgsl from './dora-norm.wgsl?raw';
+import halfWWgsl from './dora-norm-w-f16.wgsl?raw';
+import floatWWgsl from './dora-norm-w-f32.wgsl?raw';
 
 const doraNormKernel: KernelDefinition = {
   name: 'dora-norm',
-  wgsl: doraNormWgsl,
+  wgsl: `${doraNormWgsl}\n${floatWWgsl}`,
   bindings: ['uniform', 'read', 'read', 'read', 'write'],
+};
+
+/** The same norm of a base weight kept in half precision. */
+const doraNormHalfWKernel: KernelDefinition = {
+  name: 'dora-norm-half-w',
+  wgsl: `${doraNormWgsl}\n${halfWWgsl}`,
+  bindings: ['uniform', 'read-half', 'read', 'read', 'write'],
 };
 
 const rowsPerGroup = 16;
@@ -58,7 +68,7 @@ export async function doraNorm(runtime: Runtime, args: DoraNormArgs): Promise<Di
   new Float32Array(params, 12, 1)[0] = args.scale;
   const uniform = createUniform(runtime, 'uniforms', params);
   return makeDispatch(runtime, {
-    kernel: doraNormKernel,
+    kernel: args.weight.dtype === 'f16' ? doraNormHalfWKernel : doraNormKernel,
     constants: { W_IN_OUT: args.weightLayout === 'in-out' },
     buffers: [uniform, args.weight.buffer, args.loraA.buffer, args.loraB.buffer, args.norm.buffer],
     workgroups: [ceilDiv(OUT, rowsPerGroup), 1, 1],

@@ -19,7 +19,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> W: array<f32>;
+// Binding 1, W, and its reader w_at come from dora-norm-w-f32.wgsl or dora-norm-w-f16.wgsl (appended).
 @group(0) @binding(2) var<storage, read> A: array<f32>;
 @group(0) @binding(3) var<storage, read> B: array<f32>;
 @group(0) @binding(4) var<storage, read_write> norm: array<f32>;
@@ -65,9 +65,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     if (o < params.OUT && k < params.IN) {
       var w: f32;
       if (W_IN_OUT) {
-        w = W[k * params.OUT + o];
+        w = w_at(k * params.OUT + o);
       } else {
-        w = W[o * params.IN + k];
+        w = w_at(o * params.IN + k);
       }
       let v = w + params.scale * low;
       sumsq += v * v;

@@ -101,6 +101,25 @@ describe('embedding', () => {
     releaseTensor(runtime.arena, idTensor);
   });
 
+  it.each([
+    { N: 60, V: 37, C: 45 }, // odd width: rows start mid-word and mid-group
+    { N: 7, V: 3, C: 1 },
+    { N: 33, V: 50, C: 64 },
+  ])('looks rows up in a table kept in half precision, exactly as stored, at %j', async (c) => {
+    const runtime = await testRuntime();
+    const random = seededRandom(c.N * 17 + c.C);
+    const ids = idsFor(random, c);
+    const idTensor = uploadTensor(runtime.arena, 'ids', [ids.length], ids);
+    await checkKernel(runtime, {
+      name: `embedding half table ${JSON.stringify(c)}`,
+      inputs: { table: { shape: [c.V, c.C], data: randomArray(random, c.V * c.C), half: true } },
+      outputs: { out: { shape: [c.N, c.C], tol: exact } },
+      launch: (rt, t) => embedding(rt, { table: t.table!, ids: idTensor, out: t.out! }),
+      reference: (x) => ({ out: embeddingRef(x.table!, ids, { vocab: c.V, width: c.C }) }),
+    });
+    releaseTensor(runtime.arena, idTensor);
+  });
+
   it('gives a bit-identical gradient on every run', async () => {
     const runtime = await testRuntime();
     const c = { N: 96, V: 7, C: 45 };

@@ -5,6 +5,7 @@
  * Shapes (N tokens, i.e. B·T; V vocabulary rows; C width):
  *   ids [N] (any leading shape) u32   table [V, C]   out [N, C]   dout [N, C]   dtable [V, C]
  *   rowStart [V + 1] u32   tokens [N] u32: the CSR index of ids (token positions grouped by id)
+ * The forward's table may be 'f16' (a frozen embedding in half precision); rows come out f32.
  * Contract: ids must lie in [0, V). `embeddingIndex` checks that on the host and throws; on the GPU an
  * id out of range reads as a zero row and contributes to no gradient row, never out of bounds.
  * Backward design: the ids are always on the host (the tokenizer runs there), so the launcher's helper
@@ -22,11 +23,20 @@ import type { Runtime } from '../../runtime';
 import { describeShape, releaseTensor, type Tensor, uploadTensor, writeTensor } from '../../tensor';
 import embeddingWgsl from './embedding.wgsl?raw';
 import embeddingBackwardWgsl from './embedding-backward.wgsl?raw';
+import halfTableWgsl from './embedding-table-f16.wgsl?raw';
+import floatTableWgsl from './embedding-table-f32.wgsl?raw';
 
 const embeddingKernel: KernelDefinition = {
   name: 'embedding',
-  wgsl: embeddingWgsl,
+  wgsl: `${embeddingWgsl}\n${floatTableWgsl}`,
   bindings: ['uniform', 'read', 'read', 'write'],
+};
+
+/** The lookup from a table kept in half precision (a frozen embedding), widened to f32 rows. */
+const embeddingHalfTableKernel: KernelDefinition = {
+  name: 'embedding-half-table',
+  wgsl: `${embeddingWgsl}\n${halfTableWgsl}`,
+  bindings: ['uniform', 'read', 'read-half', 'write'],
 };
 
 const embeddingBackwardKernel: KernelDefinition = {
@@ -135,7 +145,7 @@ export async function embedding(runtime: Runtime, args: EmbeddingArgs): Promise<
   expectRows(args.out, N, C, `one row of ${describeShape(args.table)} per id of ${describeShape(args.ids)}`);
   const uniform = createUniform(runtime, 'uniforms', new Uint32Array([N, V, C, 0]).buffer);
   return makeDispatch(runtime, {
-    kernel: embeddingKernel,
+    kernel: args.table.dtype === 'f16' ? embeddingHalfTableKernel : embeddingKernel,
     buffers: [uniform, args.ids.buffer, args.table.buffer, args.out.buffer],
     workgroups: grid1d(runtime, N * C, 256),
     label: args.label ?? `embedding ${args.table.label}[${args.ids.label}]`,

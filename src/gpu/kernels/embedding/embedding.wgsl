@@ -16,7 +16,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
-@group(0) @binding(2) var<storage, read> table: array<f32>;
+// Binding 2, the table, and its reader table_at come from embedding-table-f32.wgsl or -f16.wgsl (appended).
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 const WORKGROUP: u32 = 256u;
@@ -33,7 +33,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   let id = ids[n];
   var value = 0.0;
   if (id < params.vocab) {
-    value = table[id * params.width + c];
+    value = table_at(id * params.width + c);
   }
   out[i] = value;
 }

@@ -19,6 +19,8 @@ interface Case {
   alpha?: number;
   scale?: number;
   seed?: number;
+  /** B stored in half precision (a frozen weight). */
+  halfB?: boolean;
 }
 
 // f32 accumulation over K terms of size ~scale²: error grows like K·ε·scale².
@@ -35,7 +37,7 @@ function checkMatmul(c: Case) {
   const bShape = [...(c.sharedB ? [] : lead), ...(c.transB ? [c.N, c.K] : [c.K, c.N])];
   const outShape = [...lead, c.M, c.N];
   const scale = c.scale ?? 1;
-  const inputs: Record<string, { shape: number[]; data: Float32Array }> = {
+  const inputs: Record<string, { shape: number[]; data: Float32Array; half?: boolean }> = {
     a: {
       shape: aShape,
       data: randomArray(
@@ -45,6 +47,7 @@ function checkMatmul(c: Case) {
       ),
     },
     b: {
+      half: c.halfB,
       shape: bShape,
       data: randomArray(
         random,
@@ -122,6 +125,19 @@ describe('matmul', () => {
     await checkMatmul(c);
   });
 
+  // The reference multiplies the half-rounded B in float64, so only f32 accumulation error remains.
+  it.each<Case>([
+    { M: 45, N: 65, K: 33, transB: true, bias: true, halfB: true }, // the frozen linear forward
+    { M: 45, N: 33, K: 65, halfB: true }, // its dX
+    { M: 28, N: 132, K: 64, transB: true, halfB: true }, // the vec2<u32> load path, 32-row tile
+    { M: 64, N: 128, K: 32, halfB: true }, // tile multiples, B contiguous along N
+    { M: 29, N: 3, K: 71, transB: true, halfB: true }, // odd K: a word's halves split across rows
+    { batch: 3, M: 17, N: 9, K: 13, transB: true, sharedB: true, halfB: true },
+    { M: 33, N: 17, K: 40, scale: 1e-3, halfB: true },
+  ])('B in half precision at %j', async (c) => {
+    await checkMatmul(c);
+  });
+
   it('adds into the output and scales by alpha', async () => {
     await checkMatmul({ M: 45, N: 65, K: 33, accumulate: true, alpha: -0.75 });
   });
@@ -141,6 +157,17 @@ describe('matmul', () => {
     const out = createTensor(runtime.arena, 'y', [4, 7]);
     await expect(matmul(runtime, { a, b, out })).rejects.toThrow(
       /inner dimensions differ, 5 and 6.*x\[4, 5\]/,
+    );
+  });
+
+  it('refuses a half-precision tensor anywhere but B, where a kernel would read its words as f32', async () => {
+    const runtime = await testRuntime();
+    const { createTensor } = await import('../../tensor');
+    const a = createTensor(runtime.arena, 'x16', [4, 5], 'f16');
+    const b = createTensor(runtime.arena, 'w', [5, 7]);
+    const out = createTensor(runtime.arena, 'y', [4, 7]);
+    await expect(matmul(runtime, { a, b, out })).rejects.toThrow(
+      /binding 1 of kernel matmul reads f32, but x16 holds half-precision values/,
     );
   });
 });

@@ -5,7 +5,10 @@
  *   a: [..., M, K], or [..., K, M] with transA      b: [..., K, N], or [..., N, K] with transB
  *   out: [..., M, N]     bias: [N]     lowRank.u: [..., M, R]     lowRank.v: [N, R] ('nr') or [R, N] ('rn')
  * Leading dimensions are the batch; a 2-D operand is broadcast over it.
- * Cost: FLOPs 2·batch·M·N·(K + R); fewest bytes 4·(|A| + |B| + |C|), twice |C| when accumulating.
+ * B may be an 'f16' tensor (a frozen weight kept in half precision): the kernel then reads it through
+ * matmul-b-f16.wgsl and still multiplies and sums in f32.
+ * Cost: FLOPs 2·batch·M·N·(K + R); fewest bytes 4·(|A| + |C|) + 4 (2 for f16)·|B|, twice |C| when
+ * accumulating.
  */
 import { ceilDiv, createUniform, type Dispatch, makeDispatch } from '../../dispatch';
 import type { KernelDefinition } from '../../pipeline-cache';
@@ -15,11 +18,20 @@ import { dropoutHashWgsl } from '../dropout/dropout';
 import { dropoutScale, dropoutThreshold } from '../dropout/dropout.ref';
 import type { RngState } from '../dropout/rng-state';
 import matmulWgsl from './matmul.wgsl?raw';
+import halfBWgsl from './matmul-b-f16.wgsl?raw';
+import floatBWgsl from './matmul-b-f32.wgsl?raw';
 
 export const matmulKernel: KernelDefinition = {
   name: 'matmul',
-  wgsl: `${dropoutHashWgsl}\n${matmulWgsl}`,
+  wgsl: `${dropoutHashWgsl}\n${matmulWgsl}\n${floatBWgsl}`,
   bindings: ['uniform', 'read', 'read', 'write', 'read', 'read', 'read', 'uniform'],
+};
+
+/** The same kernel with B in half precision. */
+const matmulHalfBKernel: KernelDefinition = {
+  name: 'matmul-half-b',
+  wgsl: `${dropoutHashWgsl}\n${matmulWgsl}\n${halfBWgsl}`,
+  bindings: ['uniform', 'read', 'read-half', 'write', 'read', 'read', 'read', 'uniform'],
 };
 
 /** Columns of C per workgroup (matmul.wgsl's TILE_N); the rows (TILE_M) follow M, below. */
@@ -137,7 +149,7 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
   const contiguousB = args.transB ? K : N;
   const { storage, uniform: noUniform } = runtime.placeholder;
   return makeDispatch(runtime, {
-    kernel: matmulKernel,
+    kernel: args.b.dtype === 'f16' ? matmulHalfBKernel : matmulKernel,
     constants: {
       TILE_M: tileM,
       TRANS_A: Boolean(args.transA),

@@ -47,7 +47,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
+// Binding 2, B, and its reader read_b come from matmul-b-f32.wgsl or matmul-b-f16.wgsl (appended).
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> U: array<f32>;
@@ -78,24 +78,6 @@ fn read_a(start: u32, valid: u32) -> vec4<f32> {
     }
   }
   if (DROPOUT_OPERAND == 1u) {
-    for (var j = 0u; j < valid; j++) {
-      v[j] *= drop_factor(start + j);
-    }
-  }
-  return v;
-}
-
-fn read_b(start: u32, valid: u32) -> vec4<f32> {
-  var v = vec4<f32>(0.0);
-  if (VEC_B && valid == 4u) {
-    v = B[start >> 2u];
-  } else {
-    for (var j = 0u; j < valid; j++) {
-      let i = start + j;
-      v[j] = B[i >> 2u][i & 3u];
-    }
-  }
-  if (DROPOUT_OPERAND == 2u) {
     for (var j = 0u; j < valid; j++) {
       v[j] *= drop_factor(start + j);
     }

@@ -1,0 +1,8 @@
+// The table stored in half precision (a frozen embedding): two values to a u32, low half first, in
+// groups of 4 (tensor.ts pads it so), widened to f32 as it is read.
+
+@group(0) @binding(2) var<storage, read> table: array<vec2<u32>>;
+
+fn table_at(i: u32) -> f32 {
+  return unpack2x16float(table[i >> 2u][(i >> 1u) & 1u])[i & 1u];
+}
