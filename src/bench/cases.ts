@@ -4,7 +4,9 @@
  * Shapes: the tiny Llama test fixture (tinyModelFiles, as the tests use it); a ~10M-parameter Llama
  * shape; SmolLM2-135M's real shape (HuggingFaceTB/SmolLM2-135M config.json) with random weights, for
  * GPU runs only (`--gpu`). Random weights for the two larger shapes follow HF's init scale (uniform with
- * std 0.02, norm weights 1), so activations and the loss stay in a realistic range.
+ * std 0.02, norm weights 1), so activations and the loss stay in a realistic range; they are stored in
+ * BF16, as SmolLM2 and most hub checkpoints are, so Whetstone keeps frozen matrices in half precision
+ * (src/train/models/weight-storage.ts) where tfjs widens everything to f32.
  * Methods: LoRA r=8 and r=64 (alpha = 2r, PEFT's default targets q_proj and v_proj, no dropout), full
  * SFT (every parameter), IA3 (PEFT's default targets k_proj, v_proj, down_proj). Every case uses the same
  * optimizer on both sides: Adam(W) lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay, no clipping
@@ -66,12 +68,13 @@ function llamaConfigJson(shape: {
     rope_theta: shape.ropeTheta ?? 10000,
     hidden_act: 'silu',
     tie_word_embeddings: true,
+    torch_dtype: 'bfloat16',
     bos_token_id: 0,
     eos_token_id: 0,
   };
 }
 
-/** config.json and model.safetensors with seeded random weights at HF's init scale. */
+/** config.json and model.safetensors with seeded random weights at HF's init scale, stored BF16 as on the hub. */
 export function randomModelFiles(configJson: Record<string, unknown>, seed = 1) {
   const config = parseModelConfig(configJson);
   const random = seededRandom(seed);
@@ -80,7 +83,7 @@ export function randomModelFiles(configJson: Record<string, unknown>, seed = 1) 
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     const isNorm = name.endsWith('norm.weight');
     for (let i = 0; i < data.length; i++) data[i] = isNorm ? 1 : (random() * 2 - 1) * bound;
-    return { name, shape, data };
+    return { name, shape, data, dtype: 'BF16' as const };
   });
   return {
     'config.json': JSON.stringify(configJson),

@@ -1,6 +1,6 @@
 /**
  * The memory figure's arithmetic on made-up peaks: the prediction is the planner's gradient + optimizer
- * difference, and the target holds only within 10% of it and with LoRA's peak below full's.
+ * (+ half-precision weight) difference, and the target holds only within 10% of it and with LoRA's peak below full's.
  */
 import { describe, expect, it } from 'vitest';
 import { tinyModelFiles } from '../train/fixtures/tiny-models';
@@ -38,5 +38,21 @@ describe('memoryFigures', () => {
       false,
     );
     expect(memoryFigures([run('lora-r8', 6e6), run('full', 5e6)], configs)[0]?.holds).toBe(false);
+  });
+
+  it('counts, for a 16-bit checkpoint, the frozen matrices LoRA keeps in half precision', () => {
+    const bf16 = parseModelConfig(
+      JSON.parse(tinyModelFiles({ family: 'llama', weightDtype: 'BF16' })['config.json'] as string),
+    );
+    const halfSaved =
+      planMemory(bf16, { method: 'full' }, step).components.weights -
+      planMemory(bf16, { method: 'lora', r: 8 }, step).components.weights;
+    expect(halfSaved).toBeGreaterThan(0);
+    const [figure] = memoryFigures(
+      [run('lora-r8', 5e6 - predicted - halfSaved), run('full', 5e6)],
+      new Map([['tiny', bf16]]),
+    );
+    expect(figure?.predictedSavingBytes).toBe(predicted + halfSaved);
+    expect(figure?.holds).toBe(true);
   });
 });

@@ -102,7 +102,9 @@ export class WhetstoneSide {
     shape: { B: number; T: number },
   ) {
     const runtime = { ...base, arena: new CaseArena(base.device) };
-    const model = await createDecoderModel(runtime, checkpoint);
+    // A 16-bit checkpoint's frozen matrices stay in half precision, as a training run loads them.
+    const use = method === 'full' || method === 'ia3' ? method : 'lora';
+    const model = await createDecoderModel(runtime, checkpoint, use);
     const adaptation = createAdaptation(runtime, model, method);
     const start = await perturbAdapter(runtime, adaptation);
     const step = await DecoderStep.plan(runtime, model, shape, { adaptation, backward: true });

@@ -26,7 +26,11 @@ export async function runEval(flags: EvalFlags): Promise<number> {
       '--data FILE is required: a dataset file (JSONL, JSON, CSV, TSV, Parquet, text).',
     );
   const datasets = await readDatasetsFromFlags(flags, false);
-  const { bundle, runtime, model, adaptation } = await loadModelForCli(flags.model, flags.adapter);
+  const { bundle, runtime, model, adaptation } = await loadModelForCli(
+    flags.model,
+    flags.adapter,
+    'inference',
+  );
   const defaultLength = model.config.positions === 'learned' ? Math.min(512, model.config.P) : 512;
   const seqLen = numberFlag(flags['seq-len'], 'seq-len', defaultLength, (n) => Number.isInteger(n) && n > 1);
   if (model.config.positions === 'learned' && seqLen > model.config.P) {

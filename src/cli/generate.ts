@@ -21,7 +21,11 @@ export interface GenerateFlags {
 
 export async function runGenerate(flags: GenerateFlags): Promise<number> {
   if (flags.prompt === undefined) throw new CliUsageError('--prompt TEXT is required.');
-  const { bundle, runtime, model, adaptation } = await loadModelForCli(flags.model, flags.adapter);
+  const { bundle, runtime, model, adaptation } = await loadModelForCli(
+    flags.model,
+    flags.adapter,
+    'inference',
+  );
   const defaults = bundle.generation;
   const maxNewTokens = numberFlag(
     flags['max-new-tokens'],

@@ -15,6 +15,7 @@ import { isPromptTuningAdapter, promptTuningFromAdapter } from '../train/export/
 import { type ModelBundle, openModelBundle } from '../train/io/model-bundle';
 import { createDecoderModel } from '../train/models/create-model';
 import type { DecoderModel } from '../train/models/decoder-step';
+import type { WeightUse } from '../train/models/weight-storage';
 import { withSafetensorsWeights } from '../train/peft/format/pickled-adapter';
 import type { LoraOptions } from '../train/peft/lora';
 import { modelFilesFor } from './model-source';
@@ -23,6 +24,8 @@ import { CliUsageError } from './usage-error';
 export async function loadModelForCli(
   spec: string | undefined,
   adapter: string | undefined,
+  /** What the model is for: its frozen weights may then stay in half precision (weight-storage.ts). */
+  use: WeightUse,
   /** Runs once the device is known and before any weight is uploaded (train's memory plan). */
   beforeUpload?: (bundle: ModelBundle, runtime: Runtime) => void,
 ) {
@@ -32,7 +35,7 @@ export async function loadModelForCli(
   const bundle = await openModelBundle(files);
   const runtime = createRuntime(await acquireDevice({ label: 'whetstone-cli' }));
   beforeUpload?.(bundle, runtime);
-  const model = await createDecoderModel(runtime, bundle.checkpoint);
+  const model = await createDecoderModel(runtime, bundle.checkpoint, use);
   const adaptation = adapter ? await loadAdapter(runtime, model, adapter) : undefined;
   return { files, bundle, runtime, model, adaptation };
 }

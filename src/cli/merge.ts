@@ -15,7 +15,7 @@ export async function runMerge(flags: { model?: string; adapter?: string; out?: 
   if (!flags.adapter)
     throw new CliUsageError('--adapter DIR is required: a PEFT LoRA, DoRA or IA3 adapter folder.');
   if (!flags.out) throw new CliUsageError('--out DIR is required.');
-  const { files, runtime, model, adaptation } = await loadModelForCli(flags.model, flags.adapter);
+  const { files, runtime, model, adaptation } = await loadModelForCli(flags.model, flags.adapter, 'full');
   if (!adaptation) throw new CliUsageError('--adapter DIR is required.');
   let merged: Awaited<ReturnType<typeof mergedModelTensors>>;
   try {

@@ -206,6 +206,7 @@ export function runPlan(flags: PlanFlags): number {
           without_checkpointing: plan.activationBytes.withoutCheckpointing,
         },
         parameters: plan.parameters,
+        half_precision_weights: plan.halfWeights,
         notes: plan.notes ?? [],
         limits,
         limits_source: perBuffer ? 'flags' : 'webgpu-defaults',
@@ -223,6 +224,8 @@ export function runPlan(flags: PlanFlags): number {
   say(
     `  trainable parameters: ${plan.parameters.trainable.toLocaleString()} of ${plan.parameters.total.toLocaleString()}`,
   );
+  if (plan.halfWeights)
+    say('  weights: the frozen matrices stay 16-bit, as the checkpoint stores them (half the bytes of f32)');
   for (const note of plan.notes ?? []) say(`  note: ${note}`);
   if (!perBuffer)
     say(

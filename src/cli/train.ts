@@ -38,7 +38,7 @@ import { CliUsageError } from './usage-error';
 
 export type TrainFlags = Partial<Record<string, string | boolean>>;
 
-const methods = ['full', 'lora', 'dora', 'ia3', 'prefix', 'prompt', 'adapter'];
+const methods = ['full', 'lora', 'dora', 'ia3', 'prefix', 'prompt', 'adapter'] as const;
 
 /**
  * `--resume` takes an optional DIR, which node's parseArgs cannot express: `--resume DIR` becomes
@@ -137,6 +137,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const { files, runtime, model } = await loadModelForCli(
     flags.model as string | undefined,
     undefined,
+    method,
     (opened, device) => {
       data = prepareCliTrainingData(datasets, opened.tokenizer, {
         seqLen: config.seqLen,

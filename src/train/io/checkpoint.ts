@@ -13,15 +13,19 @@ export interface Checkpoint {
   config: DecoderConfig;
   /** Canonical weight name → where it is stored. */
   weights: Map<string, StoredTensor>;
-  /** Reads one weight as f32. */
+  /** Reads one weight as f32 (16-bit weights widened exactly). */
   read(name: string): Promise<Float32Array>;
 }
 
 export async function openCheckpoint(files: ModelFiles): Promise<Checkpoint> {
   if (!files.has('config.json')) throw new ModelFilesError(`${files.source} has no config.json.`);
-  const config = parseModelConfig(await readJson(files, 'config.json'));
+  const parsed = parseModelConfig(await readJson(files, 'config.json'));
   const stored = await openStoredWeights(files);
-  const weights = checkWeights(config, stored.tensors) as Map<string, StoredWeight>;
+  const weights = checkWeights(parsed, stored.tensors) as Map<string, StoredWeight>;
+  // The files, not config.json's torch_dtype, say how the weights are stored.
+  const config: DecoderConfig = { ...parsed };
+  delete config.halfWeights;
+  if ([...weights.values()].every((w) => w.dtype === 'F16' || w.dtype === 'BF16')) config.halfWeights = true;
   return {
     config,
     weights,

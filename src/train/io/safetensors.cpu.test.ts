@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  halfToFloat,
-  parseSafetensorsHeader,
-  SafetensorsError,
-  toFloat32,
-  writeSafetensors,
-} from './safetensors';
+import { parseSafetensorsHeader, SafetensorsError, toFloat32, writeSafetensors } from './safetensors';
 
 const tensors = [
   { name: 'a.weight', shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 0, 1e-8, -7]) },
@@ -35,16 +29,26 @@ describe('safetensors', () => {
   });
 
   it('reads F16 and BF16', () => {
-    expect([0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00].map(halfToFloat)).toEqual([
-      1,
-      -2,
-      65504,
-      2 ** -24,
-      Number.POSITIVE_INFINITY,
-    ]);
     const bytes = new Uint8Array([0x80, 0x3f, 0x40, 0xc0]); // BF16 1.0 and -3.0
     const entry = { name: 'x', dtype: 'BF16' as const, shape: [2], begin: 0, end: 4 };
     expect(toFloat32(entry, bytes, 'f')).toEqual(Float32Array.from([1, -3]));
+    const half = new Uint8Array([0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b]); // F16 1.0, -2.0 and 65504
+    const halfEntry = { name: 'h', dtype: 'F16' as const, shape: [3], begin: 0, end: 6 };
+    expect(toFloat32(halfEntry, half, 'f')).toEqual(Float32Array.from([1, -2, 65504]));
+  });
+
+  it('writes F16 and BF16 rounded to nearest even, and reads back what it wrote', () => {
+    const data = Float32Array.from([1, -3, 0.1, 65504, 1 + 2 ** -9]);
+    const bytes = writeSafetensors([
+      { name: 'h', shape: [5], data, dtype: 'F16' },
+      { name: 'b', shape: [5], data, dtype: 'BF16' },
+    ]);
+    const [h, b] = parseSafetensorsHeader('m', bytes);
+    const read = (e: typeof h) => Array.from(toFloat32(e!, bytes.subarray(e!.begin, e!.end), 'm'));
+    expect(h?.dtype).toBe('F16');
+    expect(read(h)).toEqual([1, -3, 0.0999755859375, 65504, 1 + 2 ** -9]);
+    // BF16's step at 1 is 2⁻⁷: 1 + 2⁻⁹ is a quarter step up and rounds to 1; 65504 rounds to 65536.
+    expect(read(b)).toEqual([1, -3, 0.10009765625, 65536, 1]);
   });
 
   it('names the file and the tensor for each kind of damage', () => {

@@ -5,6 +5,7 @@
  * (truncation, overlapping or out-of-range offsets, a size that does not match the shape) is a
  * `SafetensorsError` that names the file and the tensor, raised before any GPU work.
  */
+import { halfBitsToFloat, toHalfBits } from '../../numeric/half';
 
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'BOOL';
 
@@ -108,7 +109,7 @@ export function toFloat32(entry: TensorEntry, bytes: Uint8Array, file: string): 
       for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
     case 'F16':
-      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+      for (let i = 0; i < count; i++) out[i] = halfBitsToFloat(view.getUint16(i * 2, true));
       return out;
     case 'BF16': {
       const u32 = new Uint32Array(out.buffer);
@@ -122,29 +123,38 @@ export function toFloat32(entry: TensorEntry, bytes: Uint8Array, file: string): 
   }
 }
 
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
 export interface NamedTensor {
   name: string;
   shape: number[];
   data: Float32Array;
+  /** How to store it: F32 (the default), or rounded to nearest-even F16 or BF16 as 16-bit checkpoints are. */
+  dtype?: 'F32' | 'F16' | 'BF16';
 }
 
-/** Writes F32 tensors in safetensors layout (used by the fixture generator and adapter export). */
+/** BF16 bits of an f32: its top 16 bits, rounded to nearest even (NaN stays NaN). */
+function bfloat16Bits(data: Float32Array): Uint16Array {
+  const words = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  return Uint16Array.from(words, (w) =>
+    (w & 0x7fffffff) > 0x7f800000 ? (w >>> 16) | 0x40 : (w + 0x7fff + ((w >>> 16) & 1)) >>> 16,
+  );
+}
+
+function storedBytes(t: NamedTensor): Uint8Array {
+  const dtype = t.dtype ?? 'F32';
+  if (dtype === 'F32') return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.length * 4);
+  const bits = dtype === 'F16' ? toHalfBits(t.data) : bfloat16Bits(t.data);
+  return new Uint8Array(bits.buffer);
+}
+
+/** Writes tensors in safetensors layout (the fixture generator, adapter export and merged models). */
 export function writeSafetensors(tensors: NamedTensor[], metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
+  const stored = tensors.map(storedBytes);
   let offset = 0;
-  for (const t of tensors) {
-    const bytes = t.data.length * 4;
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+  for (const [i, t] of tensors.entries()) {
+    const bytes = (stored[i] as Uint8Array).length;
+    header[t.name] = { dtype: t.dtype ?? 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -155,9 +165,9 @@ export function writeSafetensors(tensors: NamedTensor[], metadata?: Record<strin
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
   let at = 8 + headerBytes.length;
-  for (const t of tensors) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.length * 4), at);
-    at += t.data.length * 4;
+  for (const bytes of stored) {
+    out.set(bytes, at);
+    at += bytes.length;
   }
   return out;
 }

@@ -16,6 +16,8 @@ export interface StoredWeight {
   name: string;
   shape: number[];
   file: string;
+  /** As stored: F32, F16, BF16 (or another type `read` refuses by name). */
+  dtype: string;
 }
 
 export interface StoredWeights {
@@ -71,14 +73,14 @@ export async function openStoredWeights(files: ModelFiles): Promise<StoredWeight
   for (const file of await weightFiles(files)) {
     if (file.endsWith('.safetensors')) {
       for (const entry of await safetensorsEntries(files, file)) {
-        const tensor = { name: entry.name, shape: entry.shape, file };
+        const tensor = { name: entry.name, shape: entry.shape, file, dtype: entry.dtype };
         safetensors.set(tensor, entry);
         tensors.push(tensor);
       }
     } else {
       const torchFile = await openTorchWeights(files, file);
       pickled.set(file, torchFile);
-      for (const t of torchFile.tensors) tensors.push({ name: t.name, shape: t.shape, file });
+      for (const t of torchFile.tensors) tensors.push({ name: t.name, shape: t.shape, file, dtype: t.dtype });
     }
   }
   return {

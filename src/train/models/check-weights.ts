@@ -10,6 +10,8 @@ export interface StoredTensor {
   name: string;
   shape: number[];
   file: string;
+  /** As stored (F32, F16, BF16, …), where the reader knows it. */
+  dtype?: string;
 }
 
 /** Maps each expected weight name to the stored tensor that provides it. */

@@ -58,6 +58,13 @@ describe('model config', () => {
     );
   });
 
+  it('reads 16-bit storage from torch_dtype (or dtype), and nothing else as 16-bit', () => {
+    expect(parseModelConfig({ ...tinyLlama, torch_dtype: 'bfloat16' }).halfWeights).toBe(true);
+    expect(parseModelConfig({ ...tinyLlama, dtype: 'float16' }).halfWeights).toBe(true);
+    expect(parseModelConfig({ ...tinyLlama, torch_dtype: 'float32' }).halfWeights).toBeUndefined();
+    expect(parseModelConfig(tinyLlama).halfWeights).toBeUndefined();
+  });
+
   it('names an unsupported architecture and lists the supported ones', () => {
     expect(() => parseModelConfig({ architectures: ['MistralForCausalLM'] })).toThrow(
       UnsupportedArchitectureError,

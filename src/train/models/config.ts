@@ -45,9 +45,20 @@ export interface DecoderConfig {
   tieWordEmbeddings: boolean;
   bosTokenId?: number;
   eosTokenIds: number[];
+  /**
+   * The checkpoint stores its weights in 16 bits (F16 or BF16): from config.json's torch_dtype (or
+   * dtype) until the weight files are opened, then from the files themselves (checkpoint.ts).
+   */
+  halfWeights?: true;
 }
 
 type Json = Record<string, unknown>;
+
+/** torch_dtype (dtype in newer transformers) names how the checkpoint stores its weights. */
+function storedPrecision(json: Json): { halfWeights?: true } {
+  const dtype = json.torch_dtype ?? json.dtype;
+  return dtype === 'bfloat16' || dtype === 'float16' ? { halfWeights: true } : {};
+}
 
 function int(json: Json, key: string, fallback?: number): number {
   const value = json[key] ?? fallback;
@@ -141,6 +152,7 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
     tieWordEmbeddings: json.tie_word_embeddings === true,
     ...(typeof json.bos_token_id === 'number' ? { bosTokenId: json.bos_token_id } : {}),
     eosTokenIds: tokenIds(json.eos_token_id),
+    ...storedPrecision(json),
   };
 }
 
@@ -196,5 +208,6 @@ function gpt2Config(json: Json): DecoderConfig {
     tieWordEmbeddings: json.tie_word_embeddings !== false,
     ...(typeof json.bos_token_id === 'number' ? { bosTokenId: json.bos_token_id } : {}),
     eosTokenIds: tokenIds(json.eos_token_id),
+    ...storedPrecision(json),
   };
 }

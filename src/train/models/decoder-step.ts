@@ -38,6 +38,7 @@ import { frozen } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
 import { type Linear, linearBackward, linearForward } from './layers/linear';
 import { type ParamMap, requireTensor } from './params';
+import { embeddingName } from './weight-shapes';
 
 export interface StepInputs {
   B: number;
@@ -337,8 +338,4 @@ export class DecoderStep {
 /** Position ids offset + t for each of B rows of T tokens. */
 export function positionIds(B: number, T: number, offset: number): Uint32Array {
   return Uint32Array.from({ length: B * T }, (_, n) => offset + (n % T));
-}
-
-export function embeddingName(config: DecoderConfig): string {
-  return config.family === 'gpt2' ? 'wte.weight' : 'model.embed_tokens.weight';
 }

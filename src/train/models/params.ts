@@ -1,14 +1,33 @@
 /** Model parameters on the GPU, by Hugging Face name, as the checkpoint stores them. */
+
 import type { Runtime } from '../../gpu/runtime';
-import { type Tensor, uploadTensor } from '../../gpu/tensor';
+import { type Tensor, uploadHalfTensor, uploadTensor } from '../../gpu/tensor';
+import { toHalfBits } from '../../numeric/half';
 import type { Checkpoint } from '../io/checkpoint';
+import { keptInHalf, type WeightUse } from './weight-storage';
 
 export type ParamMap = Map<string, Tensor>;
 
-export async function uploadParams(runtime: Runtime, checkpoint: Checkpoint): Promise<ParamMap> {
+/** Binary16 exponent bits all set: Infinity or NaN. */
+const halfSpecial = 0x7c00;
+
+export async function uploadParams(
+  runtime: Runtime,
+  checkpoint: Checkpoint,
+  use: WeightUse = 'full',
+): Promise<ParamMap> {
   const params: ParamMap = new Map();
   for (const [name, stored] of checkpoint.weights) {
-    params.set(name, uploadTensor(runtime.arena, name, stored.shape, await checkpoint.read(name)));
+    const values = await checkpoint.read(name);
+    if (keptInHalf(checkpoint.config, use, name, stored.shape)) {
+      const bits = toHalfBits(values);
+      // A BF16 weight beyond 65504 has no binary16 value: that tensor stays f32 rather than turn infinite.
+      if (!bits.some((h, i) => (h & halfSpecial) === halfSpecial && Number.isFinite(values[i]))) {
+        params.set(name, uploadHalfTensor(runtime.arena, name, stored.shape, bits));
+        continue;
+      }
+    }
+    params.set(name, uploadTensor(runtime.arena, name, stored.shape, values));
   }
   return params;
 }

@@ -78,3 +78,8 @@ export function canonicalWeightName(c: DecoderConfig, name: string): string | nu
   if (/\.attn\.(bias|masked_bias)$/.test(bare)) return null;
   return bare;
 }
+
+/** The token-embedding table's name (the tied LM head reads it too). */
+export function embeddingName(config: DecoderConfig): string {
+  return config.family === 'gpt2' ? 'wte.weight' : 'model.embed_tokens.weight';
+}

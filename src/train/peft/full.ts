@@ -5,8 +5,8 @@
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor } from '../../gpu/tensor';
 import type { DecoderModel } from '../models/decoder-step';
-import { embeddingName } from '../models/decoder-step';
 import type { ParamMap } from '../models/params';
+import { embeddingName } from '../models/weight-shapes';
 import { type Adaptation, baseLinearOp, type TrainableEntry } from './adaptation';
 
 export interface FullOptions {
@@ -24,6 +24,10 @@ export class FullFineTuning implements Adaptation {
   ) {
     const frozenNames = options.freezeEmbeddings ? [embeddingName(model.config), 'wpe.weight'] : [];
     for (const [name, param] of model.params) {
+      if (param.dtype === 'f16' && !frozenNames.includes(name))
+        throw new Error(
+          `${name} was loaded in half precision, for a frozen base; full fine-tuning trains it in f32. Load the model for 'full'.`,
+        );
       if (!frozenNames.includes(name))
         this.grads.set(name, createTensor(runtime.arena, `grad ${name}`, param.shape));
     }

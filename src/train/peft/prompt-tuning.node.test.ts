@@ -14,8 +14,9 @@ import { promptAdapterFiles, promptTuningFromAdapter } from '../export/prompt-ad
 import type { TinyFamily } from '../fixtures/tiny-models';
 import { Generator } from '../generate/generator';
 import { argmax } from '../generate/sampling';
-import { DecoderStep, embeddingName, labelTokenCount, type TokenBatch } from '../models/decoder-step';
+import { DecoderStep, labelTokenCount, type TokenBatch } from '../models/decoder-step';
 import { logitsOf, lossOf } from '../models/reference/tfjs-causal-lm';
+import { embeddingName } from '../models/weight-shapes';
 import { Trainer } from '../trainer';
 import { PromptTuningAdaptation, type PromptTuningOptions, promptInitIds } from './prompt-tuning';
 import {

@@ -19,8 +19,8 @@ import { createTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
 import { type EncoderConfig, isEncoderConfig } from '../models/bert-config';
 import { embeddingNames } from '../models/bert-weights';
 import type { DecoderConfig } from '../models/config';
-import { embeddingName } from '../models/decoder-step';
 import { type ParamMap, requireTensor } from '../models/params';
+import { embeddingName } from '../models/weight-shapes';
 import { seededRandom } from '../seeded-random';
 import {
   type Adaptation,
@@ -127,6 +127,10 @@ export class PromptTuningAdaptation implements Adaptation {
         model.params,
         isEncoderConfig(c) ? embeddingNames(c).word : embeddingName(c),
       );
+      if (table.dtype !== 'f32')
+        throw new PromptTuningError(
+          `${table.label} is held in half precision; starting the prompt from its rows needs it in f32.`,
+        );
       const encoder = runtime.device.createCommandEncoder({ label: 'prompt embeddings from text' });
       for (const [p, id] of ids.entries())
         encoder.copyBufferToBuffer(table.buffer, id * C * 4, this.prompt.buffer, p * C * 4, C * 4);

@@ -116,6 +116,8 @@ export function planEncoderMemory(
       trainable: trainableCount,
     },
     rows: N,
+    // Encoders load every weight in f32.
+    halfWeights: false,
     notes: [encoderCheckpointingNote],
     settings: { method, step: { ...step, numLabels: c.K } as StepSettings },
     fits: (limits) => fitOf(plan, limits),

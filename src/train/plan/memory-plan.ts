@@ -12,6 +12,7 @@
  */
 import type { DecoderConfig } from '../models/config';
 import { expectedWeights } from '../models/weight-shapes';
+import { halfTensorBytes, keptInHalf } from '../models/weight-storage';
 import { type FitResult, fitOf, type MemoryLimits } from './fit';
 import { Ledger, type LedgerEntry, type MemoryComponent, memoryComponents } from './ledger';
 import { type MethodSettings, type StepSettings, validatePlanSettings } from './method-settings';
@@ -27,6 +28,8 @@ export interface MemoryPlan {
   /** Activations kept for the backward, with and without gradient checkpointing (the plan uses one). */
   activationBytes: { withCheckpointing: number; withoutCheckpointing: number };
   parameters: { total: number; trainable: number };
+  /** The frozen weight matrices load in half precision, as a 16-bit checkpoint stores them (weight-storage.ts). */
+  halfWeights: boolean;
   /** Rows per step after prompt tuning's virtual tokens: the N of a decoder's [N, V] logits (an encoder's B·T). */
   rows: number;
   /** What the plan could not model or leaves the same (an encoder has no gradient checkpointing). */
@@ -62,7 +65,12 @@ function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings,
   const B = step.batchSize;
   const shape = stepShape(method, B, step.seqLen);
   const N = B * shape.T;
-  for (const [name, dims] of expectedWeights(c)) ledger.tensor('weights', name, dims);
+  for (const [name, dims] of expectedWeights(c)) {
+    // A 16-bit checkpoint's frozen matrices load as binary16 (weight-storage.ts).
+    if (keptInHalf(c, method.method, name, dims))
+      ledger.bytes('weights', name, halfTensorBytes(dims.reduce((a, b) => a * b, 1)));
+    else ledger.tensor('weights', name, dims);
+  }
   const { trainable } = methodParameters(c, method, ledger);
   const ia3Scratch = new Set<string>();
   stepBuffers(c, method, shape, true, checkpointing, ledger);
@@ -107,6 +115,9 @@ export function planMemory(config: DecoderConfig, method: MethodSettings, step: 
       trainable: trainableCount,
     },
     rows: N,
+    halfWeights: [...expectedWeights(config)].some(([name, dims]) =>
+      keptInHalf(config, method.method, name, dims),
+    ),
     settings: { method, step },
     fits: (limits) => fitOf(plan, limits),
   };

@@ -88,6 +88,19 @@ describe('real model shapes', () => {
     });
   });
 
+  it('SmolLM2-135M as the hub stores it (BF16): LoRA keeps the frozen matrices 16-bit, full training f32', () => {
+    const bf16 = { ...smolLm2, halfWeights: true as const };
+    const lora = planMemory(bf16, { method: 'lora', r: 8 }, step);
+    // 61 norm vectors of 576 stay f32; the other 134,479,872 parameters are matrices, 2 bytes each.
+    const norms = 61 * 576;
+    expect(lora.components.weights).toBe((134_515_008 - norms) * 2 + norms * 4);
+    expect(lora.halfWeights).toBe(true);
+    const full = planMemory(bf16, { method: 'full' }, step);
+    expect(full.components.weights).toBe(134_515_008 * 4);
+    expect(full.halfWeights).toBe(false);
+    expect(planMemory(smolLm2, { method: 'lora', r: 8 }, step).halfWeights).toBe(false);
+  });
+
   it('SmolLM2-135M: full fine-tuning adds a gradient and AdamW’s m and v for every weight', () => {
     const full = planMemory(smolLm2, { method: 'full' }, step);
     const lora = planMemory(smolLm2, { method: 'lora', r: 8 }, step);

@@ -14,6 +14,7 @@ import type { ClassProbabilities } from '../classify/classifier-target';
 import { type ModelBundle, openModelBundle } from '../io/model-bundle';
 import { filesFromMemory } from '../io/model-files';
 import { createDecoderModel } from '../models/create-model';
+import type { WeightUse } from '../models/weight-storage';
 import { checkRunMemory } from '../plan/check-run';
 import { type EvalEvent, type StepMetrics, Trainer } from '../trainer';
 import type { ScoringModel } from './evaluate-target';
@@ -53,13 +54,15 @@ async function openModel<Prepared = undefined>(
   runtime: Runtime,
   modelFiles: Record<string, Uint8Array>,
   modelName: string,
+  /** What the model is for: its frozen weights may then stay in half precision (weight-storage.ts). */
+  use: WeightUse,
   /** Runs with the model's config and tokenizer, before any weight is uploaded. */
   beforeUpload?: (bundle: ModelBundle) => Prepared,
 ) {
   const source = filesFromMemory(modelFiles, modelName);
   const bundle: ModelBundle = await openModelBundle(source);
   const prepared = beforeUpload?.(bundle);
-  const model = await createDecoderModel(runtime, bundle.checkpoint);
+  const model = await createDecoderModel(runtime, bundle.checkpoint, use);
   return { source, bundle, model, prepared };
 }
 
@@ -73,7 +76,7 @@ export async function openRun(shared: Runtime, given: RunSpec, signal: AbortSign
   const runtime = memory.runtime;
   try {
     // A run that will not fit is refused here, with what to change, before its weights reach the GPU.
-    const opened = await openModel(runtime, spec.modelFiles, spec.modelName, (bundle) => {
+    const opened = await openModel(runtime, spec.modelFiles, spec.modelName, spec.method.method, (bundle) => {
       const examples = runExamples(spec, bundle.tokenizer, bundle.generation.eosTokenIds[0]);
       checkRunMemory(bundle.checkpoint.config, spec.method, spec.train, {
         T: batchLength([...examples.train, ...examples.validation], spec.train.seqLen),
@@ -113,7 +116,7 @@ export async function openBaseModel(
   modelFiles: Record<string, Uint8Array>,
   modelName: string,
 ): Promise<TextSource> {
-  const { bundle, model } = await openModel(runtime, modelFiles, modelName);
+  const { bundle, model } = await openModel(runtime, modelFiles, modelName, 'inference');
   return textSource(runtime, model, bundle);
 }
 
@@ -124,7 +127,7 @@ export async function openAdapterModel(
   modelName: string,
   adapterFiles: Record<string, Uint8Array>,
 ): Promise<TextSource> {
-  const { bundle, model } = await openModel(runtime, modelFiles, modelName);
+  const { bundle, model } = await openModel(runtime, modelFiles, modelName, 'inference');
   return textSource(runtime, model, bundle, adaptationFromFiles(runtime, model, adapterFiles));
 }
 
@@ -141,7 +144,7 @@ export async function openScoringModel(
   const memory = runMemory(shared);
   const runtime = memory.runtime;
   try {
-    const { bundle, model } = await openModel(runtime, modelFiles, modelName);
+    const { bundle, model } = await openModel(runtime, modelFiles, modelName, 'inference');
     const adaptation = adapterFiles ? adaptationFromFiles(runtime, model, adapterFiles) : undefined;
     return { runtime, model, bundle, ...(adaptation ? { adaptation } : {}), release: () => memory.release() };
   } catch (error) {

@@ -34,7 +34,15 @@ export function MemoryPlanView({ estimate, limits }: { estimate: MethodEstimate;
             .filter(([, bytes]) => bytes > 0)
             .map(([component, bytes]) => (
               <tr key={component} data-testid={`plan-${component}`}>
-                <th scope="row">{componentLabels[component as MemoryComponent]}</th>
+                <th scope="row">
+                  {componentLabels[component as MemoryComponent]}
+                  {component === 'weights' && plan.halfWeights && (
+                    <span className="muted" data-testid="plan-half-weights">
+                      {' '}
+                      (frozen matrices kept 16-bit, as stored)
+                    </span>
+                  )}
+                </th>
                 <td>{formatBytes(bytes)}</td>
               </tr>
             ))}
