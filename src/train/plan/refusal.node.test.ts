@@ -134,11 +134,26 @@ describe('whetstone plan and train --memory-budget', () => {
     );
     expect(out).toMatchObject({
       estimate: true,
+      half_precision_weights: false,
       total_bytes: plan.totalBytes,
       components: plan.components,
       largest_buffer: plan.largestBuffer,
       fits: true,
     });
+  });
+
+  it('plan says a BF16 checkpoint’s frozen matrices stay 16-bit, and counts them so', () => {
+    const bf16 = join(dir, 'bf16-config.json');
+    const json = { ...JSON.parse(tiny['config.json'] as string), torch_dtype: 'bfloat16' };
+    writeFileSync(bf16, JSON.stringify(json));
+    const run = whetstone('plan', '--model', bf16, '--method', 'lora', '--lora-r', '4', '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.half_precision_weights).toBe(true);
+    const f32 = planMemory(parseModelConfig(JSON.parse(tiny['config.json'] as string)), out.method, out.step);
+    expect(out.components.weights).toBeLessThan(0.6 * f32.components.weights);
+    const text = whetstone('plan', '--model', bf16, '--method', 'lora', '--lora-r', '4');
+    expect(text.stdout).toContain('the frozen matrices stay 16-bit');
   });
 
   it('train refuses a run over --memory-budget and writes nothing', () => {
