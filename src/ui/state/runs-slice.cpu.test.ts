@@ -214,6 +214,27 @@ describe('runs slice', () => {
     expect(store.getState().runs[id]?.status).toBe('running');
   });
 
+  it('shows a pause as pending until the worker has finished its step, and asks only once', async () => {
+    const { store, client, paused } = setUp();
+    const [a] = await store.getState().startRuns([plan('A')]);
+    const id = a as string;
+    let finishStep = () => {};
+    const pauseInWorker = client.pauseRun;
+    client.pauseRun = (runId) =>
+      new Promise<void>((resolve) => {
+        finishStep = () => void pauseInWorker(runId).then(resolve);
+      });
+    const pausing = store.getState().pauseRun(id);
+    expect(store.getState().pausing).toEqual({ [id]: true });
+    expect(store.getState().runs[id]?.status).toBe('running');
+    await store.getState().pauseRun(id);
+    finishStep();
+    await pausing;
+    expect(paused).toEqual([id]);
+    expect(store.getState().pausing).toEqual({});
+    expect(store.getState().runs[id]?.status).toBe('paused');
+  });
+
   it('marks active runs interrupted, not failed, when the GPU device is lost', async () => {
     const { store, emit } = setUp();
     const [a] = await store.getState().startRuns([plan('A')]);

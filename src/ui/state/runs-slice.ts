@@ -45,6 +45,8 @@ export interface RunsSlice extends RunCheckpointsSlice {
   runFiles: Record<string, Record<string, Uint8Array>>;
   /** Runs whose stop was asked for and that have not ended yet. */
   stopping: Record<string, true>;
+  /** Runs whose pause was asked for: the worker answers once the step in flight is done. */
+  pausing: Record<string, true>;
   /** Gives an ended run's GPU memory back; resolves to the bytes freed (0 without a worker). */
   releaseRun(id: string): Promise<number>;
   startRuns(plans: RunPlan[]): Promise<string[]>;
@@ -139,6 +141,7 @@ export function createRunsSlice(deps: RunsDeps): StateCreator<Store, [], [], Run
       runOrder: [],
       runFiles: {},
       stopping: {},
+      pausing: {},
 
       startRuns: async (plans) => {
         // A new comparison: the ended runs of the last one leave it (they stay in the history) and give
@@ -209,7 +212,8 @@ export function createRunsSlice(deps: RunsDeps): StateCreator<Store, [], [], Run
       },
 
       pauseRun: async (id) => {
-        if (!client || get().runs[id]?.status !== 'running') return;
+        if (!client || get().runs[id]?.status !== 'running' || get().pausing[id]) return;
+        set((s) => ({ pausing: { ...s.pausing, [id]: true } }));
         try {
           await client.pauseRun(id);
           update((runs) => {
@@ -218,6 +222,11 @@ export function createRunsSlice(deps: RunsDeps): StateCreator<Store, [], [], Run
           });
         } catch (error) {
           fail(id, runErrorOf(error));
+        } finally {
+          set((s) => {
+            const { [id]: _, ...pausing } = s.pausing;
+            return { pausing };
+          });
         }
       },
 

@@ -29,6 +29,7 @@ export function methodSummary(record: RunRecord): string {
 export function RunCard({ record }: { record: RunRecord }) {
   const files = useAppStore((s) => s.runFiles[record.id]);
   const stopping = useAppStore((s) => Boolean(s.stopping[record.id]));
+  const pausing = useAppStore((s) => Boolean(s.pausing[record.id]));
   const stopRun = useAppStore((s) => s.stopRun);
   const pauseRun = useAppStore((s) => s.pauseRun);
   const resumeRun = useAppStore((s) => s.resumeRun);
@@ -51,7 +52,11 @@ export function RunCard({ record }: { record: RunRecord }) {
         <span className="legend-swatch" style={{ background: record.color }} aria-hidden="true" />
         <h3 id={headingId}>{record.label}</h3>
         <span className={`status status-${record.status}`} data-testid="run-status">
-          {stopping && isActive(record.status) ? 'Stopping…' : statusText[record.status]}
+          {stopping && isActive(record.status)
+            ? 'Stopping…'
+            : pausing && record.status === 'running'
+              ? 'Pausing…'
+              : statusText[record.status]}
         </span>
       </header>
       <p className="muted run-method">{methodSummary(record)}</p>
@@ -80,7 +85,13 @@ export function RunCard({ record }: { record: RunRecord }) {
       )}
       <div className="run-actions">
         {record.status === 'running' && (
-          <button type="button" data-testid="pause-run" onClick={() => void pauseRun(record.id)}>
+          <button
+            type="button"
+            data-testid="pause-run"
+            onClick={() => void pauseRun(record.id)}
+            disabled={pausing}
+            title="Pauses after the step in progress"
+          >
             Pause
           </button>
         )}
