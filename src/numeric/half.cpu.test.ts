@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { floatToHalfBits, halfBitsToFloat, roundToHalf } from './half';
+import { floatToHalfBits, halfBitsOf, halfBitsToFloat, roundToHalf, toHalfBits } from './half';
 
 describe('binary16 conversion', () => {
   it('decodes known bit patterns', () => {
@@ -41,5 +41,16 @@ describe('binary16 conversion', () => {
     expect(floatToHalfBits(2 ** -26)).toBe(0);
     expect(floatToHalfBits(-(2 ** -26))).toBe(0x8000);
     expect(Array.from(roundToHalf([0.1, 1 / 3]))).toEqual([0.0999755859375, 0.333251953125]);
+  });
+
+  it('converts whole arrays as it converts single values, and reports values too large for binary16', () => {
+    const values = Float32Array.from([0.1, -3, 65504, 2 ** -20, Number.POSITIVE_INFINITY, Number.NaN]);
+    const { bits, overflow } = halfBitsOf(values);
+    expect(Array.from(bits)).toEqual(Array.from(values, floatToHalfBits));
+    expect(Array.from(toHalfBits([0.1, -3]))).toEqual([floatToHalfBits(0.1), floatToHalfBits(-3)]);
+    // Infinity and NaN stay what they are; only a finite value that became infinite overflows.
+    expect(overflow).toBe(false);
+    expect(halfBitsOf(Float32Array.from([1, 70000])).overflow).toBe(true);
+    expect(halfBitsOf(Float32Array.from([-1e6])).overflow).toBe(true);
   });
 });

@@ -13,7 +13,11 @@ const bitsView = new Uint32Array(floatView.buffer);
 /** The binary16 bits nearest to `x` (ties to even); ±Infinity beyond 65504, NaN kept a NaN. */
 export function floatToHalfBits(x: number): number {
   floatView[0] = x;
-  const f = bitsView[0] as number;
+  return halfBitsOfWord(bitsView[0] as number);
+}
+
+/** floatToHalfBits of the f32 whose bits are `f`. */
+function halfBitsOfWord(f: number): number {
   const sign = (f >>> 16) & 0x8000;
   const exponent = (f >>> 23) & 0xff;
   const mantissa = f & 0x7fffff;
@@ -50,9 +54,27 @@ export function halfBitsToFloat(h: number): number {
 
 /** Every value as binary16 bits. */
 export function toHalfBits(values: ArrayLike<number>): Uint16Array {
+  if (values instanceof Float32Array) return halfBitsOf(values).bits;
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = floatToHalfBits(values[i] as number);
   return out;
+}
+
+/**
+ * Every value as binary16 bits, read as words (a model's weights go through here as they load), and
+ * whether a finite value was too large for binary16 and became infinite.
+ */
+export function halfBitsOf(values: Float32Array): { bits: Uint16Array; overflow: boolean } {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const bits = new Uint16Array(values.length);
+  let overflow = false;
+  for (let i = 0; i < words.length; i++) {
+    const f = words[i] as number;
+    const h = halfBitsOfWord(f);
+    bits[i] = h;
+    if ((h & 0x7fff) === 0x7c00 && (f & 0x7f800000) !== 0x7f800000) overflow = true;
+  }
+  return { bits, overflow };
 }
 
 /** The values the bits stand for. */

@@ -2,14 +2,11 @@
 
 import type { Runtime } from '../../gpu/runtime';
 import { type Tensor, uploadHalfTensor, uploadTensor } from '../../gpu/tensor';
-import { toHalfBits } from '../../numeric/half';
+import { halfBitsOf } from '../../numeric/half';
 import type { Checkpoint } from '../io/checkpoint';
 import { keptInHalf, type WeightUse } from './weight-storage';
 
 export type ParamMap = Map<string, Tensor>;
-
-/** Binary16 exponent bits all set: Infinity or NaN. */
-const halfSpecial = 0x7c00;
 
 export async function uploadParams(
   runtime: Runtime,
@@ -20,9 +17,9 @@ export async function uploadParams(
   for (const [name, stored] of checkpoint.weights) {
     const values = await checkpoint.read(name);
     if (keptInHalf(checkpoint.config, use, name, stored.shape)) {
-      const bits = toHalfBits(values);
+      const { bits, overflow } = halfBitsOf(values);
       // A BF16 weight beyond 65504 has no binary16 value: that tensor stays f32 rather than turn infinite.
-      if (!bits.some((h, i) => (h & halfSpecial) === halfSpecial && Number.isFinite(values[i]))) {
+      if (!overflow) {
         params.set(name, uploadHalfTensor(runtime.arena, name, stored.shape, bits));
         continue;
       }
