@@ -9,7 +9,7 @@ const optionalFeatures: { name: string; key: keyof OptionalFeatures; why: string
   {
     name: 'shader-f16',
     key: 'shaderF16',
-    why: 'half-precision math; not used yet: weights and math stay f32',
+    why: 'half-precision math; not used yet: math stays f32 (frozen 16-bit weights are stored as halves on every device)',
   },
   { name: 'subgroups', key: 'subgroups', why: 'row sums in the norm kernels without workgroup-memory trees' },
   { name: 'timestamp-query', key: 'timestampQuery', why: 'exact timing of each GPU kernel' },
