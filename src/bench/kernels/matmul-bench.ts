@@ -1,13 +1,15 @@
 /**
- * Whetstone's matmul kernel (src/gpu/kernels/matmul) on one shape: random inputs, NaN-poisoned output,
+ * Whetstone's matmul kernel (src/gpu/kernels/matmul) on one shape (B in half precision where the shape
+ * says so): random inputs, NaN-poisoned output,
  * one run whose output is checked (spot-check.ts), then the timed runs. Returns GFLOP/s, or the failed
  * check and no time.
  */
 import { releaseDispatches, submitDispatches } from '../../gpu/dispatch';
 import { matmul } from '../../gpu/kernels/matmul/matmul';
 import type { Runtime } from '../../gpu/runtime';
-import { downloadTensor, releaseTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
+import { downloadTensor, releaseTensor, type Tensor, uploadHalfTensor, uploadTensor } from '../../gpu/tensor';
 import { randomArray, seededRandom } from '../../gpu/testing/random';
+import { roundToHalf, toHalfBits } from '../../numeric/half';
 import { type MatmulShape, matmulFlops } from './kernel-shapes';
 import { type SpotCheck, spotCheck } from './spot-check';
 import { gflops, timeDispatches } from './time-dispatches';
@@ -49,7 +51,8 @@ export async function benchMatmul(
 ): Promise<KernelTiming> {
   const random = seededRandom(s.M * 31 + s.N * 7 + s.K + s.R);
   const a = randomArray(random, s.M * s.K);
-  const b = randomArray(random, s.K * s.N);
+  // A half-precision B holds (and the reference multiplies) the values rounded to binary16.
+  const b = s.halfB ? roundToHalf(randomArray(random, s.K * s.N)) : randomArray(random, s.K * s.N);
   const u = randomArray(random, s.M * s.R);
   const v = randomArray(random, s.N * s.R);
   const tensors: Tensor[] = [];
@@ -59,7 +62,9 @@ export async function benchMatmul(
     return t;
   };
   const aT = upload('A', [s.M, s.K], a);
-  const bT = upload('B', s.transB ? [s.N, s.K] : [s.K, s.N], b);
+  const bShape = s.transB ? [s.N, s.K] : [s.K, s.N];
+  const bT = s.halfB ? uploadHalfTensor(runtime.arena, 'B', bShape, toHalfBits(b)) : upload('B', bShape, b);
+  if (s.halfB) tensors.push(bT);
   const out = upload('out', [s.M, s.N], new Float32Array(s.M * s.N).fill(Number.NaN));
   const lowRank =
     s.R > 0

@@ -1,6 +1,6 @@
 /**
- * The kernel microbenchmarks: Whetstone's matmul on every shape of kernel-shapes.ts, tfjs's matMul on
- * the plain ones, and Whetstone's attention forward; then the device's measured matmul ceiling, which is
+ * The kernel microbenchmarks: Whetstone's matmul on every shape of kernel-shapes.ts (one with B in half
+ * precision), tfjs's matMul on the plain fp32 ones, and Whetstone's attention forward; then the device's measured matmul ceiling, which is
  * the best GFLOP/s that any checked matmul here reached (Whetstone's or tfjs's, whichever; the report
  * names it), and each kernel's share of it. A measured ceiling, not the vendor's peak: it says how far a
  * kernel is from the best matmul seen on this device, in this run.
@@ -71,7 +71,8 @@ export async function runKernelBench(
   };
   for (const shape of take(shapes.matmul)) {
     await add('matmul', shape.name, matmulFlops(shape), () => benchMatmul(runtime, shape, budget));
-    if (options.tfjs && shape.R === 0)
+    // tfjs has no half-precision storage: it times the plain shapes.
+    if (options.tfjs && shape.R === 0 && !shape.halfB)
       await add('tfjs matmul', shape.name, matmulFlops(shape), () => benchTfjsMatmul(gpu, shape, budget));
   }
   for (const shape of take(shapes.attention))
@@ -79,7 +80,11 @@ export async function runKernelBench(
       benchAttention(runtime, shape, budget),
     );
 
-  const matmuls = rows.filter((r) => r.kind !== 'attention forward' && r.gflops !== undefined);
+  // The ceiling is fp32's: a half-precision B reads fewer bytes, so it does not set it.
+  const halfNames = new Set(shapes.matmul.filter((m) => m.halfB).map((m) => m.name));
+  const matmuls = rows.filter(
+    (r) => r.kind !== 'attention forward' && r.gflops !== undefined && !halfNames.has(r.name),
+  );
   const best = matmuls.reduce<KernelRow | undefined>(
     (x, r) => (x && (x.gflops ?? 0) >= (r.gflops ?? 0) ? x : r),
     undefined,
