@@ -42,7 +42,7 @@ const fullMatmuls: MatmulShape[] = [
   { name: 'square 1024', M: 1024, N: 1024, K: 1024, transB: false, R: 0 },
   { name: 'square 2048', M: 2048, N: 2048, K: 2048, transB: false, R: 0 },
   { name: 'q_proj x·Wᵀ 1024×576×576', M: 1024, N: 576, K: 576, transB: true, R: 0 },
-  { name: 'q_proj x·Wᵀ, W f16', M: 1024, N: 576, K: 576, transB: true, R: 0, halfB: true },
+  { name: 'q_proj x·Wᵀ 1024×576×576, W f16', M: 1024, N: 576, K: 576, transB: true, R: 0, halfB: true },
   { name: 'LoRA down x·Aᵀ 1024×8×576', M: 1024, N: 8, K: 576, transB: true, R: 0 },
   { name: 'LoRA fused x·Wᵀ + u·Bᵀ r8', M: 1024, N: 576, K: 576, transB: true, R: 8 },
   { name: 'MLP up x·Wᵀ 1024×1536×576', M: 1024, N: 1536, K: 576, transB: true, R: 0 },
@@ -52,7 +52,7 @@ const scaledMatmuls: MatmulShape[] = [
   { name: 'square 128', M: 128, N: 128, K: 128, transB: false, R: 0 },
   { name: 'square 256', M: 256, N: 256, K: 256, transB: false, R: 0 },
   { name: 'q_proj x·Wᵀ 128×192×192', M: 128, N: 192, K: 192, transB: true, R: 0 },
-  { name: 'q_proj x·Wᵀ, W f16', M: 128, N: 192, K: 192, transB: true, R: 0, halfB: true },
+  { name: 'q_proj x·Wᵀ 128×192×192, W f16', M: 128, N: 192, K: 192, transB: true, R: 0, halfB: true },
   { name: 'LoRA down x·Aᵀ 128×8×192', M: 128, N: 8, K: 192, transB: true, R: 0 },
   { name: 'LoRA fused x·Wᵀ + u·Bᵀ r8', M: 128, N: 192, K: 192, transB: true, R: 8 },
 ];
