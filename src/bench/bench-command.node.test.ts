@@ -63,5 +63,8 @@ describe('whetstone bench, tiny', () => {
     const json = JSON.parse(JSON.stringify(report));
     expect(formatReport(json)).toContain('Measured matmul ceiling');
     expect(markdownReport(json)).toContain('planner predicts');
+    expect(markdownReport(json)).toMatch(
+      /Peak GPU memory, times less than tfjs[^\n]*\n\n {4}tiny-fixture lora-r8 {2}█+ \d+\.\d\d×/,
+    );
   }, 300_000); // ~60 s on SwiftShader with the CPUs to itself; the CPUs here are often shared.
 });
