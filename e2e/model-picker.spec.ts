@@ -11,8 +11,9 @@ import { expect, type Page, type Route, test } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { tinyModelFiles } from '../src/train/fixtures/tiny-models';
 
+// Stored in BF16, as hub models are: its memory plan keeps LoRA's frozen matrices 16-bit.
 const tiny: Record<string, Uint8Array> = Object.fromEntries(
-  Object.entries(tinyModelFiles({ family: 'llama' })).map(([name, value]) => [
+  Object.entries(tinyModelFiles({ family: 'llama', weightDtype: 'BF16' })).map(([name, value]) => [
     name,
     typeof value === 'string' ? new TextEncoder().encode(value) : value,
   ]),
@@ -147,6 +148,8 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   await expect(trainable).toHaveText((before * 2).toLocaleString('en-US'));
   await page.getByTestId('setting-loraR').fill('8');
   await expect(page.getByTestId('plan-fit')).toHaveText('fits ✓');
+  // The built-in model is stored f32: nothing is kept in half precision.
+  await expect(page.getByTestId('plan-half-weights')).toHaveCount(0);
   // A tiny budget: the plan says it does not fit, and start refuses the run with the reason.
   await page.getByTestId('setting-memoryBudget').fill('0.0001');
   await expect(page.getByTestId('plan-fit')).toHaveText('does not fit ✗');
@@ -173,6 +176,7 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   await expect(status).toHaveAttribute('data-status', 'done');
   await expect(progress).toHaveAttribute('value', String(expectedTotal));
   await expect(picker).toHaveValue('test/tiny');
+  await expect(page.getByTestId('plan-half-weights')).toContainText('frozen matrices kept 16-bit');
   expect(hub.requests.filter((r) => r.endsWith('/resolve/main/model.safetensors')).length).toBeGreaterThan(0);
 
   // Again: served from the Cache Storage copy, with no request to the hub.

@@ -1,7 +1,8 @@
 /**
  * The real training worker in Chromium: SFT and LoRA runs started together on the tiny model advance
  * side by side on the worker's one GPU device, stream finite metrics, and hand back their results
- * (a Hugging Face folder and a PEFT adapter folder).
+ * (a Hugging Face folder and a PEFT adapter folder). The model is stored in BF16, as hub models are, so
+ * the LoRA run trains on frozen matrices kept in half precision while SFT loads them f32.
  */
 import { describe, expect, it } from 'vitest';
 import { tinyModelFiles } from '../fixtures/tiny-models';
@@ -11,7 +12,7 @@ import type { RunSpec } from './run-spec';
 import { workerTrainer } from './training-client';
 
 const modelFiles = Object.fromEntries(
-  Object.entries(tinyModelFiles({ family: 'llama' })).map(([name, value]) => [
+  Object.entries(tinyModelFiles({ family: 'llama', weightDtype: 'BF16' })).map(([name, value]) => [
     name,
     typeof value === 'string' ? new TextEncoder().encode(value) : value,
   ]),
