@@ -10,6 +10,7 @@ import { defaultRunSetup } from '../state/run-setup';
 import { curatedModels } from './curated-models';
 import { builtinTinyBert, builtinTinyLlama, configOf, encoderConfigOf, taskOf } from './model-catalogue';
 import {
+  curatedConfig,
   curatedParameters,
   downloadEstimateBytes,
   estimateAllMethods,
@@ -127,6 +128,20 @@ describe('per-method estimates against limits', () => {
     expect(full.plan.components.weights).toBeGreaterThanOrEqual(4 * 1_100_048_384);
     expect(full.fit.problems.join(' ')).toMatch(/budget/);
     expect(full.fit.problems.join(' ')).toMatch(/per buffer/);
+  });
+
+  it('plans a BF16 hub model’s frozen matrices at 2 bytes for LoRA, as the run loads them, and f32 for full', () => {
+    const smol = byLabel('SmolLM2-135M');
+    expect(smol.dtype).toBe('bfloat16');
+    const config = curatedConfig(smol);
+    const lora = estimateMethod(config, setup, 'lora', limits).plan;
+    const full = estimateMethod(config, setup, 'full', limits).plan;
+    expect(lora.halfWeights).toBe(true);
+    expect(full.components.weights).toBe(4 * curatedParameters(smol));
+    // Only the 61 norm vectors of 576 stay f32.
+    expect(lora.components.weights).toBe(2 * curatedParameters(smol) + 2 * 61 * 576);
+    const gpt2 = estimateMethod(curatedConfig(byLabel('GPT-2')), setup, 'lora', limits).plan;
+    expect(gpt2.halfWeights).toBe(false);
   });
 
   it('updates the plan as the setup changes: rank → trainable count, batch → activations', () => {

@@ -35,11 +35,20 @@ export function encoderParameters(config: EncoderConfig): number {
   return planEncoderMemory(config, { method: 'full' }, { batchSize: 1, seqLen: 1 }).parameters.total;
 }
 
+/**
+ * A curated model's parsed config, stored as its hub weights are (config.json's torch_dtype): a BF16
+ * model's frozen matrices stay 16-bit, so its PEFT estimates count them at 2 bytes, as the run will.
+ */
+export function curatedConfig(model: CuratedModel): DecoderConfig | EncoderConfig {
+  return model.task === 'classification'
+    ? parseEncoderConfig(model.config)
+    : parseModelConfig({ ...model.config, torch_dtype: model.dtype });
+}
+
 /** A curated model's parameters, counted by the planner. */
 export function curatedParameters(model: CuratedModel): number {
-  return model.task === 'classification'
-    ? encoderParameters(parseEncoderConfig(model.config))
-    : modelParameters(parseModelConfig(model.config));
+  const config = curatedConfig(model);
+  return isEncoderConfig(config) ? encoderParameters(config) : modelParameters(config);
 }
 
 /** The safetensors download, estimated as parameters × the stored dtype's size (the header is small). */

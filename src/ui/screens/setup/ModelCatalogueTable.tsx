@@ -5,12 +5,11 @@
  * Encoders (classifiers) are planned as their classification runs train (the config's classes).
  */
 import { useMemo } from 'react';
-import { parseEncoderConfig } from '../../../train/models/bert-config';
-import { parseModelConfig } from '../../../train/models/config';
 import { formatBytes, type MemoryLimits, type MethodName } from '../../../train/plan/index';
 import { curatedModels } from '../../models/curated-models';
 import { builtinTinyBert, builtinTinyLlama, configOf, encoderConfigOf } from '../../models/model-catalogue';
 import {
+  curatedConfig,
   curatedParameters,
   downloadEstimateBytes,
   encoderParameters,
@@ -73,11 +72,7 @@ function rows(setup: RunSetup, limits: MemoryLimits): Row[] {
         parameters,
         download: `${formatBytes(downloadEstimateBytes(parameters, m.dtype))} (estimate, ${m.dtype} weights)`,
         task: classifier ? 'classification' : 'causal-lm',
-        estimates: estimateAllMethods(
-          classifier ? parseEncoderConfig(m.config) : parseModelConfig(m.config),
-          setup,
-          limits,
-        ),
+        estimates: estimateAllMethods(curatedConfig(m), setup, limits),
       };
     }),
   ];
