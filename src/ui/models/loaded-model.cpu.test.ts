@@ -5,8 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { tinyEncoderFiles } from '../../train/fixtures/tiny-encoders';
+import { tinyModelFiles } from '../../train/fixtures/tiny-models';
 import { filesFromMemory } from '../../train/io/model-files';
 import { LoadedModelError, loadedModel } from './loaded-model';
+import { configOf } from './model-catalogue';
 
 const { 'model.safetensors': weights, ...rest } = tinyEncoderFiles({ family: 'bert' });
 
@@ -56,5 +58,27 @@ describe('loadedModel', () => {
     await expect(load).rejects.toThrow(
       /tf-only has no weights: none of model\.safetensors.*pytorch_model\.bin/,
     );
+  });
+
+  it('plans by how the weight files store the weights, not by what config.json says', async () => {
+    const bf16 = await loadedModel(
+      filesFromMemory(tinyModelFiles({ family: 'llama', weightDtype: 'BF16' }), 'bf16'),
+      'local/bf16',
+      'bf16',
+    );
+    expect(bf16.halfWeights).toBe(true);
+    expect(configOf(bf16).halfWeights).toBe(true);
+    const f32Files = tinyModelFiles({ family: 'llama' });
+    const saysBf16 = JSON.stringify({
+      ...JSON.parse(f32Files['config.json'] as string),
+      torch_dtype: 'bfloat16',
+    });
+    const f32 = await loadedModel(
+      filesFromMemory({ ...f32Files, 'config.json': saysBf16 }, 'f32'),
+      'local/f32',
+      'f32',
+    );
+    expect(f32.halfWeights).toBe(false);
+    expect(configOf(f32).halfWeights).toBeUndefined();
   });
 });

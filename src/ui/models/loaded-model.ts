@@ -6,7 +6,7 @@
  */
 
 import type { ModelFiles } from '../../train/io/model-files';
-import { weightFileNames, weightFiles } from '../../train/io/stored-weights';
+import { openStoredWeights, weightFileNames, weightFiles } from '../../train/io/stored-weights';
 import {
   encoderArchitectureOf,
   modelTypeFromName,
@@ -30,6 +30,17 @@ const knownFiles = [
   'vocab.txt',
   ...weightFileNames,
 ];
+
+/** Whether every weight tensor is stored F16 or BF16; undefined when the headers cannot be read here. */
+async function storedInHalf(files: ModelFiles): Promise<boolean | undefined> {
+  try {
+    const { tensors } = await openStoredWeights(files);
+    return tensors.every((t) => t.dtype === 'F16' || t.dtype === 'BF16');
+  } catch {
+    // A damaged weight file is named when the run opens it; the plan then goes by config.json.
+    return undefined;
+  }
+}
 
 /** Reads the files a model needs into memory and describes it for the picker. */
 export async function loadedModel(files: ModelFiles, id: string, label: string): Promise<StudioModel> {
@@ -72,6 +83,8 @@ export async function loadedModel(files: ModelFiles, id: string, label: string):
     throw new LoadedModelError(
       `${files.source} has vocab.txt but no tokenizer.json; only encoders (BERT, DistilBERT) are read from vocab.txt. Add the model's tokenizer.json.`,
     );
+  // How the weights are stored, from the files' headers (the worker's loader goes by them too).
+  const halfWeights = encoder ? undefined : await storedInHalf(files);
   return {
     id,
     label,
@@ -79,6 +92,7 @@ export async function loadedModel(files: ModelFiles, id: string, label: string):
     description: `${config.architecture}: ${config.L} layers, width ${config.C}, vocabulary ${config.V}${encoder ? ' (an encoder: its runs train a classifier)' : ''}. Loaded from ${files.source}.`,
     maxSeqLen: config.P,
     ...(encoder ? { task: 'classification' as const } : {}),
+    ...(halfWeights === undefined ? {} : { halfWeights }),
     files: () => bytes,
   };
 }

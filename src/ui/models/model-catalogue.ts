@@ -22,6 +22,11 @@ export interface StudioModel {
   maxSeqLen: number;
   /** Absent: 'causal-lm'. Encoders are 'classification': their runs train a classifier head. */
   task?: RunTask;
+  /**
+   * A loaded decoder's weight files are all F16/BF16 (true) or not (false), read from their headers;
+   * it overrides config.json's torch_dtype in the memory plan, as the worker's loader goes by the files.
+   */
+  halfWeights?: boolean;
   files(): Record<string, Uint8Array>;
 }
 
@@ -110,6 +115,11 @@ export function configOf(model: StudioModel): DecoderConfig {
   let config = configs.get(model);
   if (!config) {
     config = parseModelConfig(configJsonOf(model));
+    if (model.halfWeights !== undefined) {
+      config = { ...config };
+      delete config.halfWeights;
+      if (model.halfWeights) config.halfWeights = true;
+    }
     configs.set(model, config);
   }
   return config;
