@@ -1,6 +1,6 @@
 /**
  * Which of a decoder's weights stay in half precision on the GPU. A checkpoint stored in 16 bits (F16
- * or BF16, as nearly every model on the hub is) would double in size if widened to f32; its frozen
+ * or BF16, as most recent hub models are) would double in size if widened to f32; its frozen
  * matrices are kept as binary16 instead, which holds every BF16 weight of magnitude 2⁻¹⁴ to 65504
  * exactly (smaller ones lose low bits, at most 2⁻²⁵ each), and every F16 weight exactly.
  * Kernels widen them to f32 as they read, so arithmetic is unchanged.
