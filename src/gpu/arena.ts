@@ -31,6 +31,7 @@ interface LiveEntry {
   label: string;
   size: number;
   usage: number;
+  pool: string;
 }
 
 export class BufferArena {
@@ -44,10 +45,14 @@ export class BufferArena {
 
   constructor(readonly device: GPUDevice) {}
 
-  /** A buffer of at least `byteLength` bytes; reuses a released one of the same size and usage. */
-  alloc(label: string, byteLength: number, usage: number = defaultStorageUsage()): GPUBuffer {
+  /**
+   * A buffer of at least `byteLength` bytes; reuses a released one of the same size, usage and pool.
+   * A named pool keeps buffers apart whose contents kernels must not mistake for another kind (the
+   * 'f16' tensors' packed halves, src/gpu/tensor.ts).
+   */
+  alloc(label: string, byteLength: number, usage: number = defaultStorageUsage(), pool = ''): GPUBuffer {
     const size = alignedByteSize(byteLength);
-    const key = `${size}:${usage}`;
+    const key = `${size}:${usage}:${pool}`;
     let buffer = this.pool.get(key)?.pop();
     if (buffer) {
       this.pooledBytes -= size;
@@ -55,7 +60,7 @@ export class BufferArena {
     } else {
       buffer = this.device.createBuffer({ label, size, usage });
     }
-    this.live.set(buffer, { label, size, usage });
+    this.live.set(buffer, { label, size, usage, pool });
     this.liveBytes += size;
     this.labelBytes.set(label, (this.labelBytes.get(label) ?? 0) + size);
     this.notePeaks();
@@ -65,7 +70,7 @@ export class BufferArena {
   /** Returns a buffer to the pool for reuse. Its contents are not cleared. */
   release(buffer: GPUBuffer): void {
     const entry = this.forget(buffer);
-    const key = `${entry.size}:${entry.usage}`;
+    const key = `${entry.size}:${entry.usage}:${entry.pool}`;
     const list = this.pool.get(key) ?? [];
     list.push(buffer);
     this.pool.set(key, list);

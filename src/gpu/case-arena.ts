@@ -7,8 +7,8 @@ import { BufferArena } from './arena';
 export class CaseArena extends BufferArena {
   private readonly made = new Set<GPUBuffer>();
 
-  override alloc(label: string, byteLength: number, usage?: number): GPUBuffer {
-    const buffer = super.alloc(label, byteLength, usage);
+  override alloc(label: string, byteLength: number, usage?: number, pool?: string): GPUBuffer {
+    const buffer = super.alloc(label, byteLength, usage, pool);
     this.made.add(buffer);
     return buffer;
   }

@@ -50,8 +50,10 @@ export function createTensor(
   dtype: DType = 'f32',
 ): Tensor {
   const size = elementCount(shape);
-  const buffer = arena.alloc(label, tensorByteLength(dtype, size));
-  if (dtype === 'f16') halfBuffers.add(buffer);
+  // Half buffers pool apart, so a buffer marked half is never reused for f32 values.
+  const half = dtype === 'f16';
+  const buffer = arena.alloc(label, tensorByteLength(dtype, size), undefined, half ? 'f16' : '');
+  if (half) halfBuffers.add(buffer);
   return { buffer, shape: [...shape], dtype, label, size };
 }
 

@@ -24,8 +24,8 @@ export function runMemory(shared: Runtime): RunMemory {
   const tracked: BufferArena = new Proxy(arena, {
     get(target, property) {
       if (property === 'alloc')
-        return (label: string, byteLength: number, usage?: number) => {
-          const buffer = target.alloc(label, byteLength, usage);
+        return (label: string, byteLength: number, usage?: number, pool?: string) => {
+          const buffer = target.alloc(label, byteLength, usage, pool);
           owned.set(buffer, buffer.size);
           return buffer;
         };

@@ -170,4 +170,18 @@ describe('matmul', () => {
       /binding 1 of kernel matmul reads f32, but x16 holds half-precision values/,
     );
   });
+
+  it('never hands a released half-precision buffer to an f32 tensor, and reuses it for halves', async () => {
+    const runtime = await testRuntime();
+    const { createTensor, releaseTensor } = await import('../../tensor');
+    // 8 halves and 4 floats are both 16 bytes, of the same usage.
+    const half = createTensor(runtime.arena, 'w16', [2, 4], 'f16');
+    releaseTensor(runtime.arena, half);
+    const a = createTensor(runtime.arena, 'x', [2, 2]);
+    expect(a.buffer).not.toBe(half.buffer);
+    const b = createTensor(runtime.arena, 'w', [2, 2]);
+    const out = createTensor(runtime.arena, 'y', [2, 2]);
+    await expect(matmul(runtime, { a, b, out })).resolves.toBeDefined();
+    expect(createTensor(runtime.arena, 'w16 again', [2, 4], 'f16').buffer).toBe(half.buffer);
+  });
 });
