@@ -53,4 +53,14 @@ describe('binary16 conversion', () => {
     expect(halfBitsOf(Float32Array.from([1, 70000])).overflow).toBe(true);
     expect(halfBitsOf(Float32Array.from([-1e6])).overflow).toBe(true);
   });
+
+  it('converts every BF16 value (the table path) as it converts it one at a time', () => {
+    const words = Uint32Array.from({ length: 0x10000 }, (_, b) => (b << 16) >>> 0);
+    const values = new Float32Array(words.buffer);
+    const { bits } = halfBitsOf(values);
+    for (let b = 0; b < 0x10000; b++) {
+      const want = floatToHalfBits(values[b] as number);
+      if (bits[b] !== want) expect([b, bits[b]]).toEqual([b, want]);
+    }
+  });
 });
