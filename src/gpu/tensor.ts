@@ -6,7 +6,7 @@
  * which dispatch.ts enforces through `isHalfBuffer`.
  */
 
-import { fromHalfBits } from '../numeric/half';
+import { fromHalfBits, halfBufferBytes } from '../numeric/half';
 import type { BufferArena } from './arena';
 
 export type DType = 'f32' | 'f16' | 'u32' | 'i32';
@@ -40,7 +40,7 @@ export const isHalfBuffer = (buffer: GPUBuffer): boolean => halfBuffers.has(buff
 
 /** Bytes a tensor's buffer holds: 4 per element, or 2 per element in whole groups of 4 for 'f16'. */
 export function tensorByteLength(dtype: DType, size: number): number {
-  return dtype === 'f16' ? Math.ceil(size / 4) * 8 : size * 4;
+  return dtype === 'f16' ? halfBufferBytes(size) : size * 4;
 }
 
 export function createTensor(

@@ -97,8 +97,11 @@ export function fromHalfBits(bits: ArrayLike<number>): Float32Array {
   return out;
 }
 
-/** The largest finite binary16 value: a weight beyond it cannot be stored in half precision. */
-export const largestHalf = 65504;
+/**
+ * Bytes of a buffer of `elements` halves: 2 each, in whole groups of 4, so kernels may read them as
+ * vec2<u32> (src/gpu/tensor.ts allocates so; the memory planner counts so).
+ */
+export const halfBufferBytes = (elements: number): number => Math.ceil(elements / 4) * 8;
 
 /** Rounds each value to the nearest binary16 value, as half storage will hold it. */
 export function roundToHalf(values: ArrayLike<number>): Float32Array {

@@ -25,6 +25,3 @@ export function keptInHalf(
   if (!config.halfWeights || use === 'full' || dims.length !== 2) return false;
   return !(use === 'prompt' && name === embeddingName(config));
 }
-
-/** Bytes of a half-precision tensor's buffer: 2 per element, in whole groups of 4 (src/gpu/tensor.ts). */
-export const halfTensorBytes = (elements: number): number => Math.ceil(elements / 4) * 8;

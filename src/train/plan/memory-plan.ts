@@ -10,9 +10,11 @@
  * device's per-buffer limits and a total budget, and if not, what to change. Everything here is an
  * estimate until measured; the UI must say so.
  */
+
+import { halfBufferBytes } from '../../numeric/half';
 import type { DecoderConfig } from '../models/config';
 import { expectedWeights } from '../models/weight-shapes';
-import { halfTensorBytes, keptInHalf } from '../models/weight-storage';
+import { keptInHalf } from '../models/weight-storage';
 import { type FitResult, fitOf, type MemoryLimits } from './fit';
 import { Ledger, type LedgerEntry, type MemoryComponent, memoryComponents } from './ledger';
 import { type MethodSettings, type StepSettings, validatePlanSettings } from './method-settings';
@@ -68,7 +70,7 @@ function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings,
   for (const [name, dims] of expectedWeights(c)) {
     // A 16-bit checkpoint's frozen matrices load as binary16 (weight-storage.ts).
     if (keptInHalf(c, method.method, name, dims))
-      ledger.bytes('weights', name, halfTensorBytes(dims.reduce((a, b) => a * b, 1)));
+      ledger.bytes('weights', name, halfBufferBytes(dims.reduce((a, b) => a * b, 1)));
     else ledger.tensor('weights', name, dims);
   }
   const { trainable } = methodParameters(c, method, ledger);
