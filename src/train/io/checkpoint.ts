@@ -4,10 +4,10 @@
  * sizes, truncation) before a single weight is converted, so a bad model fails fast and by name.
  */
 import { checkWeights, type StoredTensor } from '../models/check-weights';
-import { type DecoderConfig, parseModelConfig } from '../models/config';
+import { type DecoderConfig, parseModelConfig, withStoredPrecision } from '../models/config';
 import { ModelFilesError } from '../models/errors';
 import { type ModelFiles, readJson } from './model-files';
-import { openStoredWeights, type StoredWeight } from './stored-weights';
+import { openStoredWeights, type StoredWeight, storedInSixteenBits } from './stored-weights';
 
 export interface Checkpoint {
   config: DecoderConfig;
@@ -23,9 +23,7 @@ export async function openCheckpoint(files: ModelFiles): Promise<Checkpoint> {
   const stored = await openStoredWeights(files);
   const weights = checkWeights(parsed, stored.tensors) as Map<string, StoredWeight>;
   // The files, not config.json's torch_dtype, say how the weights are stored.
-  const config: DecoderConfig = { ...parsed };
-  delete config.halfWeights;
-  if ([...weights.values()].every((w) => w.dtype === 'F16' || w.dtype === 'BF16')) config.halfWeights = true;
+  const config = withStoredPrecision(parsed, storedInSixteenBits(weights.values()));
   return {
     config,
     weights,

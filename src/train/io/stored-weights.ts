@@ -25,6 +25,10 @@ export interface StoredWeights {
   read(tensor: StoredWeight): Promise<Float32Array>;
 }
 
+/** Every tensor is stored in 16 bits (F16 or BF16), as most recent hub checkpoints are. */
+export const storedInSixteenBits = (tensors: Iterable<{ dtype?: string }>): boolean =>
+  [...tensors].every((t) => t.dtype === 'F16' || t.dtype === 'BF16');
+
 /** The weight files a folder may have, in the order they are preferred. */
 export const weightFileChoices = [
   { single: 'model.safetensors', index: 'model.safetensors.index.json' },

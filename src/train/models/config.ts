@@ -54,6 +54,14 @@ export interface DecoderConfig {
 
 type Json = Record<string, unknown>;
 
+/** The config with `halfWeights` as the weight files have it, whatever config.json's torch_dtype said. */
+export function withStoredPrecision(config: DecoderConfig, halfWeights: boolean): DecoderConfig {
+  const stored: DecoderConfig = { ...config };
+  delete stored.halfWeights;
+  if (halfWeights) stored.halfWeights = true;
+  return stored;
+}
+
 /** torch_dtype (dtype in newer transformers) names how the checkpoint stores its weights. */
 function storedPrecision(json: Json): { halfWeights?: true } {
   const dtype = json.torch_dtype ?? json.dtype;

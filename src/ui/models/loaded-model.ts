@@ -6,7 +6,12 @@
  */
 
 import type { ModelFiles } from '../../train/io/model-files';
-import { openStoredWeights, weightFileNames, weightFiles } from '../../train/io/stored-weights';
+import {
+  openStoredWeights,
+  storedInSixteenBits,
+  weightFileNames,
+  weightFiles,
+} from '../../train/io/stored-weights';
 import {
   encoderArchitectureOf,
   modelTypeFromName,
@@ -34,8 +39,7 @@ const knownFiles = [
 /** Whether every weight tensor is stored F16 or BF16; undefined when the headers cannot be read here. */
 async function storedInHalf(files: ModelFiles): Promise<boolean | undefined> {
   try {
-    const { tensors } = await openStoredWeights(files);
-    return tensors.every((t) => t.dtype === 'F16' || t.dtype === 'BF16');
+    return storedInSixteenBits((await openStoredWeights(files)).tensors);
   } catch {
     // A damaged weight file is named when the run opens it; the plan then goes by config.json.
     return undefined;

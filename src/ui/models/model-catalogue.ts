@@ -9,7 +9,7 @@
 import { builtInClassifierFiles, builtInClassifierName } from '../../train/fixtures/tiny-encoders';
 import { tinyModelFiles } from '../../train/fixtures/tiny-models';
 import { type EncoderConfig, parseEncoderConfig } from '../../train/models/bert-config';
-import { type DecoderConfig, parseModelConfig } from '../../train/models/config';
+import { type DecoderConfig, parseModelConfig, withStoredPrecision } from '../../train/models/config';
 import type { RunTask } from '../../train/worker/run-spec';
 
 export interface StudioModel {
@@ -115,11 +115,7 @@ export function configOf(model: StudioModel): DecoderConfig {
   let config = configs.get(model);
   if (!config) {
     config = parseModelConfig(configJsonOf(model));
-    if (model.halfWeights !== undefined) {
-      config = { ...config };
-      delete config.halfWeights;
-      if (model.halfWeights) config.halfWeights = true;
-    }
+    if (model.halfWeights !== undefined) config = withStoredPrecision(config, model.halfWeights);
     configs.set(model, config);
   }
   return config;
