@@ -240,7 +240,7 @@ describe('whetstone CLI', () => {
     expect(whetstone('generate', '--model', mistral, '--prompt', 'x')).toMatchObject({
       status: 1,
       stderr: expect.stringMatching(
-        /MistralForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, GPT2LMHeadModel/,
+        /MistralForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GPT2LMHeadModel/,
       ),
     });
     mkdirSync(join(dir, 'empty'));

@@ -2,7 +2,8 @@
  * Gradient checkpointing (TrainConfig.gradientCheckpointing): the same step with it on gives the same
  * gradients, bit for bit (every kernel is deterministic and the recomputed forward runs the same
  * dispatches, dropout masks included), for each method family: full fine-tuning, LoRA and DoRA with
- * dropout, IA3, bottleneck adapters, prompt and prefix tuning, on Llama (GQA) and GPT-2; the Trainer's SGD update is the same;
+ * dropout, IA3, bottleneck adapters, prompt and prefix tuning, on Llama (GQA), Qwen3 (per-head q/k norms)
+ * and GPT-2; the Trainer's SGD update is the same;
  * and the arena's peak bytes for the step fall by at least 80% of the activations that L − 1 layers
  * would have kept (L = 4 here; the rest of the difference is the recompute's small uniform buffers).
  */
@@ -98,10 +99,12 @@ function layerActivationBytes(c: DecoderConfig, B: number, T: number, prefix = 0
     // a, mean1, rstd1, qkv, q, k, v, att, lse, hm, m, mean2, rstd2, fc, g
     return 6 * bytes(N * c.C) + bytes(N * 3 * c.C) + 4 * bytes(N) + 2 * bytes(N * c.F) + lse + withPrefix;
   }
-  // x1, r1, q, k, v, qr, kr, att, lse, hm, x2, r2, gate, up, act
+  // x1, r1, q, k, v, qr, kr, att, lse, hm, x2, r2, gate, up, act (+ Qwen3's q and k rrms)
   const Q = c.NH * c.D;
   const K = c.KV * c.D;
+  const headNormRrms = c.qkNorm ? bytes(N * (c.NH + c.KV)) : 0;
   return (
+    headNormRrms +
     3 * bytes(N * c.C) +
     2 * bytes(N) +
     3 * bytes(N * Q) +
@@ -120,6 +123,8 @@ describe('gradient checkpointing', () => {
     { family: 'llama', method: 'ia3' },
     { family: 'llama', method: 'adapter' },
     { family: 'llama', method: 'prompt' },
+    { family: 'qwen3', method: 'full' },
+    { family: 'qwen3', method: 'lora' },
     { family: 'gpt2', method: 'full' },
     { family: 'gpt2', method: 'prefix' },
   ])('gives the same gradients and a lower peak: $family $method', async ({ family, method }) => {

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { tinyModelFiles } from '../../train/fixtures/tiny-models';
+import { type TinyFamily, tinyModelFiles } from '../../train/fixtures/tiny-models';
 import { safetensorsToTensors } from '../../train/peft/format/tensor-files';
 
 const bin = new URL('../../../bin/whetstone.mjs', import.meta.url).pathname;
@@ -31,7 +31,7 @@ export function whetstone(...args: string[]): string {
 
 export interface CliWorkspace {
   dir: string;
-  /** A tiny llama in Hugging Face layout (2 layers, C 32, 2 KV heads of 8). */
+  /** A tiny model in Hugging Face layout (llama unless asked: 2 layers, C 32, 2 KV heads of 8). */
   model: string;
   /** Three rows of text, JSONL. */
   data: string;
@@ -39,12 +39,12 @@ export interface CliWorkspace {
   validation: string;
 }
 
-/** A fresh temp folder holding a tiny llama (seeded) and the training and validation files. */
-export function tinyCliWorkspace(name: string, seed = 3): CliWorkspace {
+/** A fresh temp folder holding a tiny model (seeded) and the training and validation files. */
+export function tinyCliWorkspace(name: string, seed = 3, family: TinyFamily = 'llama'): CliWorkspace {
   const dir = mkdtempSync(join(tmpdir(), `whetstone-${name}-`));
   const model = join(dir, 'model');
   mkdirSync(model);
-  for (const [file, content] of Object.entries(tinyModelFiles({ family: 'llama', seed })))
+  for (const [file, content] of Object.entries(tinyModelFiles({ family, seed })))
     writeFileSync(join(model, file), content);
   const data = join(dir, 'train.jsonl');
   const validation = join(dir, 'validation.jsonl');

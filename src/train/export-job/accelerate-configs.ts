@@ -16,6 +16,7 @@ import { type YamlValue, yamlDocument } from './yaml';
 export const decoderLayerClass: Record<DecoderConfig['architecture'], string> = {
   LlamaForCausalLM: 'LlamaDecoderLayer',
   Qwen2ForCausalLM: 'Qwen2DecoderLayer',
+  Qwen3ForCausalLM: 'Qwen3DecoderLayer',
   GPT2LMHeadModel: 'GPT2Block',
 };
 

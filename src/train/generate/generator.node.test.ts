@@ -17,7 +17,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-describe.each<TinyFamily>(['llama', 'qwen2', 'gpt2'])('generation with a KV cache, %s', (family) => {
+describe.each<TinyFamily>(['llama', 'qwen2', 'qwen3', 'gpt2'])('generation with a KV cache, %s', (family) => {
   it('greedy tokens equal greedy decoding of the reference model without a cache', async () => {
     const runtime = await testRuntime();
     // Larger weights than the default fixture, so the argmax is decisive.

@@ -9,6 +9,12 @@ const fixtures = new URL('../../../../shared/hf-fixtures/', import.meta.url).pat
 const fixture = (path: string) => JSON.parse(readFileSync(fixtures + path, 'utf8'));
 const haveFixtures = existsSync(fixtures);
 
+/** A tiny Llama config whose architecture comes from model_type alone, as some configs give it. */
+const architectureOnly = (modelType: string) => {
+  const { architectures: _, ...rest } = tinyLlama;
+  return { ...rest, model_type: modelType, head_dim: 8 };
+};
+
 const tinyLlama = {
   architectures: ['LlamaForCausalLM'],
   hidden_size: 32,
@@ -65,12 +71,68 @@ describe('model config', () => {
     expect(parseModelConfig(tinyLlama).halfWeights).toBeUndefined();
   });
 
+  it('reads a Qwen3 config: per-head q/k norms, head_dim apart from the width, no biases by default', () => {
+    // Qwen3-0.6B's shape: 16 heads of 128 over a width of 1024.
+    const qwen3 = {
+      architectures: ['Qwen3ForCausalLM'],
+      model_type: 'qwen3',
+      hidden_size: 1024,
+      intermediate_size: 3072,
+      num_hidden_layers: 28,
+      num_attention_heads: 16,
+      num_key_value_heads: 8,
+      head_dim: 128,
+      vocab_size: 151936,
+      max_position_embeddings: 40960,
+      rope_theta: 1000000,
+      rms_norm_eps: 1e-6,
+      attention_bias: false,
+      tie_word_embeddings: true,
+      use_sliding_window: false,
+      sliding_window: null,
+    };
+    const c = parseModelConfig(qwen3);
+    expect(c).toMatchObject({ family: 'llama', C: 1024, NH: 16, KV: 8, D: 128, qkNorm: true });
+    expect(c).toMatchObject({ qkvBias: false, outBias: false, tieWordEmbeddings: true });
+    const weights = expectedWeights(c);
+    expect(weights.get('model.layers.27.self_attn.q_norm.weight')).toEqual([128]);
+    expect(weights.get('model.layers.27.self_attn.k_norm.weight')).toEqual([128]);
+    expect(weights.get('model.layers.0.self_attn.q_proj.weight')).toEqual([2048, 1024]);
+    expect(weights.get('model.layers.0.self_attn.o_proj.weight')).toEqual([1024, 2048]);
+    // The model card's counts: 0.6B parameters, 0.44B of them outside the embedding.
+    const count = [...weights.values()].reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
+    expect(count).toBe(596_049_920);
+    expect(count - 151936 * 1024).toBe(440_467_456);
+    // Qwen3Config's head_dim defaults to 128, not width / heads; attention_bias puts biases on q, k, v and o.
+    const { head_dim: _, ...withoutHeadDim } = qwen3;
+    expect(parseModelConfig({ ...withoutHeadDim, hidden_size: 512 }).D).toBe(128);
+    expect(parseModelConfig({ ...qwen3, attention_bias: true })).toMatchObject({
+      qkvBias: true,
+      outBias: true,
+    });
+    // Llama and Qwen2 have no per-head norms.
+    expect(parseModelConfig(tinyLlama).qkNorm).toBeUndefined();
+    expect(parseModelConfig(architectureOnly('qwen3')).architecture).toBe('Qwen3ForCausalLM');
+  });
+
+  it('refuses sliding-window attention, which it would otherwise silently train as full attention', () => {
+    const qwen2 = { ...tinyLlama, architectures: ['Qwen2ForCausalLM'], sliding_window: 4096 };
+    expect(parseModelConfig({ ...qwen2, use_sliding_window: false }).architecture).toBe('Qwen2ForCausalLM');
+    expect(() => parseModelConfig({ ...qwen2, use_sliding_window: true })).toThrow(
+      /Qwen2ForCausalLM uses sliding-window attention \(use_sliding_window\)/,
+    );
+    const layerTypes = ['full_attention', 'sliding_attention'];
+    expect(() =>
+      parseModelConfig({ ...tinyLlama, architectures: ['Qwen3ForCausalLM'], layer_types: layerTypes }),
+    ).toThrow(ModelConfigError);
+  });
+
   it('names an unsupported architecture and lists the supported ones', () => {
     expect(() => parseModelConfig({ architectures: ['MistralForCausalLM'] })).toThrow(
       UnsupportedArchitectureError,
     );
     expect(() => parseModelConfig({ architectures: ['MistralForCausalLM'] })).toThrow(
-      /MistralForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, GPT2LMHeadModel/,
+      /MistralForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GPT2LMHeadModel/,
     );
   });
 

@@ -1,7 +1,7 @@
 /**
  * Reads a Hugging Face `config.json` into one typed decoder config, for Llama (Llama 2/3, SmolLM,
- * TinyLlama), Qwen2 and GPT-2. Field names and defaults follow transformers' LlamaConfig, Qwen2Config
- * and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is supported.
+ * TinyLlama), Qwen2, Qwen3 and GPT-2. Field names and defaults follow transformers' LlamaConfig,
+ * Qwen2Config, Qwen3Config and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is supported.
  *
  * Dimension letters: V vocabulary, C hidden width, L layers, NH query heads, KV key/value heads,
  * D head width, F feed-forward width, P maximum positions.
@@ -39,9 +39,14 @@ export interface DecoderConfig {
   ropeScaling?: Llama3RopeScaling;
   /** q/k/v projections carry biases (Qwen2 always; Llama when attention_bias). */
   qkvBias: boolean;
-  /** The output projection carries a bias (Llama attention_bias; GPT-2 always). */
+  /** The output projection carries a bias (Llama and Qwen3 attention_bias; GPT-2 always). */
   outBias: boolean;
   mlpBias: boolean;
+  /**
+   * Qwen3: each head's queries and keys go through an RMSNorm over the head width (q_norm, k_norm,
+   * weights [D]) before RoPE.
+   */
+  qkNorm?: true;
   tieWordEmbeddings: boolean;
   bosTokenId?: number;
   eosTokenIds: number[];
@@ -98,6 +103,7 @@ export function architectureOf(json: Json): string {
   const byType: Record<string, Architecture> = {
     llama: 'LlamaForCausalLM',
     qwen2: 'Qwen2ForCausalLM',
+    qwen3: 'Qwen3ForCausalLM',
     gpt2: 'GPT2LMHeadModel',
   };
   const modelType = typeof json.model_type === 'string' ? json.model_type : 'an unknown model type';
@@ -121,7 +127,9 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
   const C = int(json, 'hidden_size');
   const NH = int(json, 'num_attention_heads');
   const KV = int(json, 'num_key_value_heads', NH);
-  const D = json.head_dim == null ? C / NH : int(json, 'head_dim');
+  const isQwen3 = architecture === 'Qwen3ForCausalLM';
+  // Qwen3Config's head_dim defaults to 128 whatever the width; the others derive it.
+  const D = json.head_dim == null ? (isQwen3 ? 128 : C / NH) : int(json, 'head_dim');
   if (!Number.isInteger(D))
     throw new ModelConfigError(`config.json: hidden_size ${C} is not a multiple of ${NH} heads.`);
   if (NH % KV !== 0)
@@ -135,7 +143,8 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
     throw new ModelConfigError(
       `config.json: hidden_act "${String(act)}" is not supported; Llama-family models use "silu".`,
     );
-  const isQwen = architecture === 'Qwen2ForCausalLM';
+  refuseSlidingWindow(json, architecture);
+  const isQwen2 = architecture === 'Qwen2ForCausalLM';
   const attentionBias = json.attention_bias === true;
   return {
     architecture,
@@ -154,14 +163,29 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
     positions: 'rope',
     ropeTheta: num(json, 'rope_theta', 10000),
     ...ropeScaling(json.rope_scaling),
-    qkvBias: isQwen || attentionBias,
-    outBias: !isQwen && attentionBias,
+    qkvBias: isQwen2 || attentionBias,
+    outBias: !isQwen2 && attentionBias,
     mlpBias: json.mlp_bias === true,
+    ...(isQwen3 ? { qkNorm: true as const } : {}),
     tieWordEmbeddings: json.tie_word_embeddings === true,
     ...(typeof json.bos_token_id === 'number' ? { bosTokenId: json.bos_token_id } : {}),
     eosTokenIds: tokenIds(json.eos_token_id),
     ...storedPrecision(json),
   };
+}
+
+/**
+ * Qwen2 and Qwen3 configs carry sliding_window, but transformers only applies it with use_sliding_window
+ * (false in every released checkpoint); a config that turns it on would need a windowed mask, which
+ * Whetstone's attention does not have, so it is refused rather than trained with full attention.
+ */
+function refuseSlidingWindow(json: Json, architecture: string): void {
+  const layerTypes = Array.isArray(json.layer_types) ? json.layer_types : [];
+  if (json.use_sliding_window === true || layerTypes.includes('sliding_attention')) {
+    throw new ModelConfigError(
+      `config.json: this ${architecture} uses sliding-window attention (use_sliding_window), which Whetstone does not support yet.`,
+    );
+  }
 }
 
 function ropeScaling(value: unknown): { ropeScaling?: Llama3RopeScaling } {

@@ -1,5 +1,5 @@
 /**
- * Whole-model correctness: the GPU Llama, Qwen2 and GPT-2 steps against the independent tfjs reference
+ * Whole-model correctness: the GPU Llama, Qwen2, Qwen3 and GPT-2 steps against the independent tfjs reference
  * (reference/tfjs-causal-lm.ts) on tiny random fixtures: loss to 1e-4 relative, and the gradient of
  * every parameter tensor to 1e-3 relative (of that tensor's largest reference entry).
  */
@@ -49,6 +49,30 @@ const cases: { name: string; options: TinyModelOptions; rows: number[][]; T: num
     options: { family: 'qwen2', heads: 7, kvHeads: 1, hiddenSize: 56, layers: 1 },
     rows: [[256, 9, 8, 7, 6, 5, 4, 3, 2]],
     T: 9,
+  },
+  {
+    name: 'Qwen3, per-head q/k norms, head_dim 16 over width 32 (attention twice the width), a padded batch',
+    options: { family: 'qwen3', heads: 4, kvHeads: 2 },
+    rows: [
+      [256, 72, 105, 33, 10, 200, 7, 3],
+      [256, 65, 66, 67, 68],
+    ],
+    T: 8,
+  },
+  {
+    name: 'Qwen3, GQA 3, attention bias, untied, head_dim 8 over width 24',
+    options: {
+      family: 'qwen3',
+      heads: 3,
+      kvHeads: 1,
+      hiddenSize: 24,
+      headDim: 8,
+      layers: 1,
+      tieWordEmbeddings: false,
+      attentionBias: true,
+    },
+    rows: [[256, 9, 8, 7, 6, 5]],
+    T: 6,
   },
   {
     name: 'GPT-2, tied, learned positions, a padded batch',

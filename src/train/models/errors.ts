@@ -1,6 +1,11 @@
 /** Named errors for model loading; each message says what is wrong and what is supported. */
 
-export const supportedArchitectures = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 'GPT2LMHeadModel'] as const;
+export const supportedArchitectures = [
+  'LlamaForCausalLM',
+  'Qwen2ForCausalLM',
+  'Qwen3ForCausalLM',
+  'GPT2LMHeadModel',
+] as const;
 export type Architecture = (typeof supportedArchitectures)[number];
 
 export class UnsupportedArchitectureError extends Error {

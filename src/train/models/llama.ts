@@ -1,9 +1,11 @@
 /**
- * Llama-family decoders on the engine's kernels: LlamaForCausalLM (Llama 2 and 3, SmolLM, TinyLlama)
- * and Qwen2ForCausalLM (the same block with q/k/v biases), as transformers' modeling_llama.py and
- * modeling_qwen2.py define them:
+ * Llama-family decoders on the engine's kernels: LlamaForCausalLM (Llama 2 and 3, SmolLM, TinyLlama),
+ * Qwen2ForCausalLM (the same block with q/k/v biases) and Qwen3ForCausalLM (with each head's q and k
+ * RMS-normalised before RoPE), as transformers' modeling_llama.py, modeling_qwen2.py and
+ * modeling_qwen3.py define them:
  *   h = embed[ids]
- *   per layer: x = RMSNorm(h); q, k, v = x·Wqᵀ, x·Wkᵀ, x·Wvᵀ (+ b); q, k = RoPE(q, k)
+ *   per layer: x = RMSNorm(h); q, k, v = x·Wqᵀ, x·Wkᵀ, x·Wvᵀ (+ b); [Qwen3: q, k = RMSNorm per head]
+ *              q, k = RoPE(q, k)
  *              h = h + o_proj(attention(q, k, v))            (causal, GQA, key padding mask)
  *              y = RMSNorm(h); h = h + down(silu(gate(y)) · up(y))
  *   xf = RMSNorm(h)   (the LM head and loss are in decoder-step.ts)
@@ -33,6 +35,7 @@ import {
   prefixOf,
   type StepInputs,
 } from './decoder-step';
+import { headNorm } from './layers/head-norm';
 import { prefixedKeyValuesBackward, prefixedKeyValuesForward } from './layers/kv-prefix';
 import type { Linear } from './layers/linear';
 import { type ParamMap, requireTensor } from './params';
@@ -138,6 +141,8 @@ export class LlamaModel implements DecoderModel {
       dk: t('d k', [N, c.KV * c.D]),
       dv: t('d v', [N, c.KV * c.D]),
       dx1: t('d attention input', [N, c.C]),
+      // Qwen3: the per-head norms' outputs, read only by RoPE, so one pair serves every layer.
+      ...(c.qkNorm ? { qn: t('q normed', [N, c.NH * c.D]), kn: t('k normed', [N, c.KV * c.D]) } : {}),
       dsub: t('d sublayer out', [N, c.C]),
       rowStats: t('attention row stats', [B, c.NH, T, 2]),
       ...(prefix.op && backward
@@ -163,6 +168,7 @@ export class LlamaModel implements DecoderModel {
       gate: t(`${l} gate`, [N, c.F]),
       up: t(`${l} up`, [N, c.F]),
       act: t(`${l} act`, [N, c.F]),
+      ...(c.qkNorm ? { rq: t(`${l} q rrms`, [N * c.NH]), rk: t(`${l} k rrms`, [N * c.KV]) } : {}),
       ...(prefix.op
         ? {
             kAll: t(`${l} k with prefix`, [B, S, c.KV, c.D]),
@@ -195,8 +201,29 @@ export class LlamaModel implements DecoderModel {
         inputNorm: requireTensor(this.params, `${p}.input_layernorm.weight`),
         postNorm: requireTensor(this.params, `${p}.post_attention_layernorm.weight`),
       };
-      const h = hs[i] as Tensor;
+      const d = scratch;
       const s = recomputed ?? activations(`L${i}`);
+      // Qwen3's per-head norms (layers/head-norm.ts), between each projection and RoPE.
+      const headNormSite = (which: 'q' | 'k', x: Tensor, n: number, normed?: Tensor, rrms?: Tensor) =>
+        normed && rrms
+          ? headNorm(
+              runtime,
+              this.params,
+              {
+                name: `${p}.self_attn.${which}_norm.weight`,
+                x,
+                heads: n,
+                headDim: c.D,
+                normed,
+                rrms,
+                eps: c.normEps,
+              },
+              (name) => adaptation.baseGrad(name),
+            )
+          : undefined;
+      const qNorm = headNormSite('q', s.q, c.NH, d.qn, s.rq);
+      const kNorm = headNormSite('k', s.k, c.KV, d.kn, s.rk);
+      const h = hs[i] as Tensor;
       const hNext = t(`h${i + 1}`, [N, c.C]);
       hs.push(hNext);
       const cached = cache ? { k: cache.k[i] as Tensor, v: cache.v[i] as Tensor } : undefined;
@@ -226,8 +253,19 @@ export class LlamaModel implements DecoderModel {
         op.q.forward(s.x1, s.q),
         op.k.forward(s.x1, s.k),
         op.v.forward(s.x1, s.v),
-        rope(runtime, { x: heads(s.q, c.NH), out: heads(s.qr, c.NH), invFreq, positionOffsets }),
-        rope(runtime, { x: heads(s.k, c.KV), out: heads(s.kr, c.KV), invFreq, positionOffsets }),
+        ...(qNorm && kNorm ? [qNorm.forward(), kNorm.forward()] : []),
+        rope(runtime, {
+          x: heads(qNorm?.normed ?? s.q, c.NH),
+          out: heads(s.qr, c.NH),
+          invFreq,
+          positionOffsets,
+        }),
+        rope(runtime, {
+          x: heads(kNorm?.normed ?? s.k, c.KV),
+          out: heads(s.kr, c.KV),
+          invFreq,
+          positionOffsets,
+        }),
         ...(cached && !again
           ? [
               kvAppend(runtime, { src: heads(s.kr, c.KV), cache: cached.k, offsets: positionOffsets }),
@@ -251,7 +289,9 @@ export class LlamaModel implements DecoderModel {
       ];
       forward.push(...layerForward(false));
       if (!backward) continue;
-      const d = scratch;
+      // The gradients reaching the q and k projections. With per-head norms, their backward writes them
+      // into d q/k rotated, which nothing reads once RoPE's backward has.
+      const [dqProjection, dkProjection] = qNorm && kNorm ? [d.dqr, d.dkr] : [d.dq, d.dk];
       layerBackwards.push([
         ...(checkpointing ? layerForward(true) : []),
         ...(afterFfn ? [afterFfn.backward({ x: rawFfn, dy: dh, dx: d.dsub })] : []),
@@ -308,8 +348,9 @@ export class LlamaModel implements DecoderModel {
           positionOffsets,
           backward: true,
         }),
-        op.q.backward({ x: s.x1, dy: d.dq, dx: d.dx1 }),
-        op.k.backward({ x: s.x1, dy: d.dk, dx: d.dx1, accumulateDx: true }),
+        ...(qNorm && kNorm ? [qNorm.backward(d.dq, d.dqr), kNorm.backward(d.dk, d.dkr)] : []),
+        op.q.backward({ x: s.x1, dy: dqProjection, dx: d.dx1 }),
+        op.k.backward({ x: s.x1, dy: dkProjection, dx: d.dx1, accumulateDx: true }),
         op.v.backward({ x: s.x1, dy: d.dv, dx: d.dx1, accumulateDx: true }),
         rmsNormBackward(runtime, {
           x: h,

@@ -22,6 +22,10 @@ function llamaWeights(c: DecoderConfig): WeightShapes {
     w.set(`${p}.self_attn.k_proj.weight`, [c.KV * c.D, c.C]);
     w.set(`${p}.self_attn.v_proj.weight`, [c.KV * c.D, c.C]);
     w.set(`${p}.self_attn.o_proj.weight`, [c.C, c.NH * c.D]);
+    if (c.qkNorm) {
+      w.set(`${p}.self_attn.q_norm.weight`, [c.D]);
+      w.set(`${p}.self_attn.k_norm.weight`, [c.D]);
+    }
     if (c.qkvBias) {
       w.set(`${p}.self_attn.q_proj.bias`, [c.NH * c.D]);
       w.set(`${p}.self_attn.k_proj.bias`, [c.KV * c.D]);

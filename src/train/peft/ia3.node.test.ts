@@ -107,6 +107,12 @@ describe('IA3', () => {
       'model.layers.1.self_attn.v_proj',
       'model.layers.1.mlp.down_proj',
     ]);
+    // Qwen3 takes Qwen2's targets; its tiny attention is twice the width (4 heads of 16, KV·D 32).
+    expect(await shapes('qwen3')).toMatchObject({
+      'model.layers.0.self_attn.q_proj': '64x1',
+      'model.layers.0.self_attn.v_proj': '32x1',
+      'model.layers.0.mlp.down_proj': '1x48',
+    });
     expect(await shapes('gpt2')).toEqual({
       'h.0.attn.c_attn': '96x1',
       'h.0.mlp.c_proj': '1x128',
@@ -119,6 +125,7 @@ describe('IA3', () => {
     { family: 'llama', options: {} },
     { family: 'llama', options: { targetModules: 'all-linear' } },
     { family: 'qwen2', options: {} },
+    { family: 'qwen3', options: {} },
     { family: 'gpt2', options: {} },
     { family: 'gpt2', options: { targetModules: 'all-linear' } },
   ])('gradients of every ia3_l match tfjs autograd: $family $options', async ({ family, options }) => {

@@ -66,6 +66,8 @@ describe('prefix tuning', () => {
   it.each<{ family: TinyFamily; options: PrefixTuningOptions }>([
     { family: 'llama', options: { numVirtualTokens: 3, seed: 2 } },
     { family: 'qwen2', options: { numVirtualTokens: 1, seed: 4 } },
+    // Qwen3's prefix keys skip k_norm as well as RoPE: they are cache entries, used as they are.
+    { family: 'qwen3', options: { numVirtualTokens: 2, seed: 5 } },
     { family: 'gpt2', options: { numVirtualTokens: 5, seed: 6 } },
     {
       family: 'llama',

@@ -109,6 +109,12 @@ export function stepBuffers(
     act('final norm out', NC);
     act('rrms final', [N]);
     w('d xf', NC);
+    if (c.qkNorm) {
+      w('q normed', [N, Q]);
+      w('k normed', [N, KVW]);
+      act('q rrms', [N * c.NH], sets);
+      act('k rrms', [N * c.KV], sets);
+    }
   }
   w('attention row stats', [B, c.NH, T, 2]);
   act('attention lse', [B, c.NH, T], sets);
@@ -127,6 +133,10 @@ export function stepBuffers(
     // Frozen norms (every other method) run the dx pass alone, with no partials.
     const perNorm = c.norm === 'layer' ? 2 : 1;
     w('norm dweight partials', [normPartialRows(N, c.C), c.C], perNorm * (2 * c.L + 1));
+    if (c.qkNorm) {
+      w('q norm dweight partials', [normPartialRows(N * c.NH, c.D), c.D], c.L);
+      w('k norm dweight partials', [normPartialRows(N * c.KV, c.D), c.D], c.L);
+    }
   }
   ledger.tensor('logits', 'logits (dlogits in place)', [N, c.V]);
   ledger.tensor('logits', 'loss per token', [N]);
@@ -142,13 +152,18 @@ export function stepDispatches(
   backward: boolean,
   checkpointing: boolean,
 ): number {
-  const perLayerForward = c.family === 'gpt2' ? 14 : 16;
-  const perLayerBackward = c.family === 'gpt2' ? 24 : 27;
+  // Qwen3's per-head q and k norms: one forward each, and a backward row pass and fold each.
+  const headNorms = c.qkNorm ? 2 : 0;
+  const perLayerForward = (c.family === 'gpt2' ? 14 : 16) + headNorms;
+  const perLayerBackward = (c.family === 'gpt2' ? 24 : 27) + 2 * headNorms;
   const adapted = m.method === 'adapter' ? 4 * (m.positions ?? ['attention', 'ffn']).length : 0;
   const forward = c.L * (perLayerForward + adapted) + 6;
   if (!backward) return forward;
   const again = checkpointing ? c.L * (perLayerForward + adapted) : 0;
   // The counts above include each norm's sum-rows folds (rmsnorm 1, layernorm 2), which frozen norms skip.
   const frozenFolds = normsTrain(m) ? 0 : c.norm === 'layer' ? 2 : 1;
-  return forward + again + c.L * (perLayerBackward - 2 * frozenFolds + 2 * adapted) + 8 - frozenFolds;
+  const normsPerLayer = 2 + headNorms;
+  return (
+    forward + again + c.L * (perLayerBackward - normsPerLayer * frozenFolds + 2 * adapted) + 8 - frozenFolds
+  );
 }

@@ -14,7 +14,7 @@ import { splitValidation } from './read-dataset';
 import type { RunSettings } from './run-record';
 
 export type MethodPreset = MethodName;
-/** 'peft-default': PEFT's targets for the architecture (q_proj, v_proj for Llama and Qwen2; c_attn for GPT-2). */
+/** 'peft-default': PEFT's targets for the architecture (q_proj, v_proj for Llama, Qwen2 and Qwen3; c_attn for GPT-2). */
 export type LoraTargets = 'peft-default' | 'all-linear';
 
 export interface SetupFields {

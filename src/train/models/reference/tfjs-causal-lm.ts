@@ -1,6 +1,7 @@
 /**
  * The independent reference for whole decoder models: Hugging Face's published semantics for
- * LlamaForCausalLM / Qwen2ForCausalLM (modeling_llama.py, modeling_qwen2.py) and GPT2LMHeadModel
+ * LlamaForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM (modeling_llama.py, modeling_qwen2.py,
+ * modeling_qwen3.py) and GPT2LMHeadModel
  * (modeling_gpt2.py), written directly in tfjs ops and differentiated by tfjs autograd on its CPU
  * backend. It shares nothing with the GPU model's structure: no kernels, no recorded steps, no layouts.
  * Used only by tests, as the oracle for logits, loss and every parameter's gradient. The layer ops
@@ -220,31 +221,42 @@ export function logitsOf(
   for (let i = 0; i < c.L; i++) {
     const l = `model.layers.${i}`;
     const x = rmsNorm(h, get(`${l}.input_layernorm.weight`), c.normEps);
+    // Qwen3 (Qwen3Attention): q_norm / k_norm over each head's D values, before RoPE.
+    const headNorm = (t: tf.Tensor, name: 'q_norm' | 'k_norm') => {
+      const w = opt(`${l}.self_attn.${name}.weight`);
+      return w ? rmsNorm(t, w, c.normEps) : t;
+    };
     const q = rope(
-      heads(
-        linear(
-          x,
-          get(`${l}.self_attn.q_proj.weight`),
-          opt(`${l}.self_attn.q_proj.bias`),
-          lora.get(`${l}.self_attn.q_proj`),
+      headNorm(
+        heads(
+          linear(
+            x,
+            get(`${l}.self_attn.q_proj.weight`),
+            opt(`${l}.self_attn.q_proj.bias`),
+            lora.get(`${l}.self_attn.q_proj`),
+          ),
+          c.NH,
+          c.D,
         ),
-        c.NH,
-        c.D,
+        'q_norm',
       ),
       c,
       T,
       KP,
     );
     const k = rope(
-      heads(
-        linear(
-          x,
-          get(`${l}.self_attn.k_proj.weight`),
-          opt(`${l}.self_attn.k_proj.bias`),
-          lora.get(`${l}.self_attn.k_proj`),
+      headNorm(
+        heads(
+          linear(
+            x,
+            get(`${l}.self_attn.k_proj.weight`),
+            opt(`${l}.self_attn.k_proj.bias`),
+            lora.get(`${l}.self_attn.k_proj`),
+          ),
+          c.KV,
+          c.D,
         ),
-        c.KV,
-        c.D,
+        'k_norm',
       ),
       c,
       T,

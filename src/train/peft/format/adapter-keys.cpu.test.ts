@@ -22,6 +22,8 @@ import { prefixIndex } from './prompt-layout';
 // Llama: C 32, L 2, NH 4, KV 2 (GQA), D 8, F 48. GPT-2: C 32, L 2, NH 4, F 128.
 const llama = parseModelConfig(tinyConfigJson({ family: 'llama' }, 64, 1, 2));
 const qwen2 = parseModelConfig(tinyConfigJson({ family: 'qwen2' }, 64, 1, 2));
+// Qwen3: 4 heads of 16 over C 32 (q_proj out 64, KV 32).
+const qwen3 = parseModelConfig(tinyConfigJson({ family: 'qwen3' }, 64, 1, 2));
 const gpt2 = parseModelConfig(tinyConfigJson({ family: 'gpt2' }, 64, 1, 2));
 
 const entries = (m: Map<string, number[]>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
@@ -44,6 +46,16 @@ describe('adapter tensor keys and shapes', () => {
       'base_model.model.transformer.h.0.mlp.c_proj.lora_B.weight',
     );
     expect(ia3Key(gpt2, 0, 'attn.c_proj')).toBe('base_model.model.transformer.h.0.attn.c_proj.ia3_l');
+  });
+
+  it('LoRA on Qwen3 with PEFT default targets: q_proj [in 32, out 64] and v_proj [32, 32]', () => {
+    const keys = expectedAdapterKeys(qwen3, loraAdapterConfig(qwen3, { r: 4, alpha: 8 }));
+    expect(entries(keys).filter(([k]) => k.includes('.1.'))).toEqual([
+      ['base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight', [4, 32]],
+      ['base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight', [64, 4]],
+      ['base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight', [4, 32]],
+      ['base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight', [32, 4]],
+    ]);
   });
 
   it('refuses an ambiguous or unknown module and a layer out of range', () => {
@@ -125,6 +137,14 @@ describe('adapter tensor keys and shapes', () => {
       'base_model.model.model.layers.0.self_attn.q_proj.ia3_l',
       'base_model.model.model.layers.0.self_attn.v_proj.ia3_l',
       'base_model.model.model.layers.0.mlp.down_proj.ia3_l',
+    ]);
+    // So does Qwen3's; its per-head norms (q_norm, k_norm) are not linear modules and are never targets.
+    expect(
+      entries(expectedAdapterKeys(qwen3, ia3AdapterConfig(qwen3))).filter(([k]) => k.includes('.0.')),
+    ).toEqual([
+      ['base_model.model.model.layers.0.mlp.down_proj.ia3_l', [1, 48]],
+      ['base_model.model.model.layers.0.self_attn.q_proj.ia3_l', [64, 1]],
+      ['base_model.model.model.layers.0.self_attn.v_proj.ia3_l', [32, 1]],
     ]);
     expect(entries(expectedAdapterKeys(gpt2, ia3AdapterConfig(gpt2)))).toEqual([
       ['base_model.model.transformer.h.0.attn.c_attn.ia3_l', [96, 1]],

@@ -1,5 +1,5 @@
 /**
- * Where PEFT puts each adapter tensor: the linear modules of Llama/Qwen2 and GPT-2 under their Hugging
+ * Where PEFT puts each adapter tensor: the linear modules of Llama/Qwen2/Qwen3 and GPT-2 under their Hugging
  * Face paths, PEFT's default targets, its target_modules matching, and the exact safetensors key and
  * shape of every LoRA, DoRA and IA3 tensor. Facts from PEFT v0.20.0:
  * - Keys (peft/utils/save_and_load.py, get_peft_model_state_dict): the PeftModel state-dict name with
@@ -23,12 +23,16 @@
 import type { DecoderConfig } from '../../models/config';
 import { AdapterModelMismatchError, UnsupportedAdapterFeatureError } from './errors';
 
-export type PeftModelType = 'llama' | 'qwen2' | 'gpt2';
+export type PeftModelType = 'llama' | 'qwen2' | 'qwen3' | 'gpt2';
 
 /** transformers' model_type, which PEFT keys its default-target tables by. */
 export function peftModelType(model: { readonly architecture: string }): PeftModelType {
-  if (model.architecture === 'GPT2LMHeadModel') return 'gpt2';
-  return model.architecture === 'Qwen2ForCausalLM' ? 'qwen2' : 'llama';
+  const byArchitecture: Record<string, PeftModelType> = {
+    GPT2LMHeadModel: 'gpt2',
+    Qwen2ForCausalLM: 'qwen2',
+    Qwen3ForCausalLM: 'qwen3',
+  };
+  return byArchitecture[model.architecture] ?? 'llama';
 }
 
 export interface LinearModule {
@@ -121,19 +125,21 @@ export function ia3Shape(module: LinearModule, feedforward: boolean): number[] {
 export const peftDefaultLoraTargets: Readonly<Record<PeftModelType | 'bert', readonly string[]>> = {
   llama: ['q_proj', 'v_proj'],
   qwen2: ['q_proj', 'v_proj'],
+  qwen3: ['q_proj', 'v_proj'],
   gpt2: ['c_attn'],
   bert: ['query', 'value'],
 };
 
 /**
  * TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING and ..._IA3_FEEDFORWARD_MODULES_MAPPING. Note Qwen2
- * takes q_proj where Llama takes k_proj.
+ * and Qwen3 take q_proj where Llama takes k_proj.
  */
 export const peftDefaultIa3Targets: Readonly<
   Record<PeftModelType | 'bert', { targets: readonly string[]; feedforward: readonly string[] }>
 > = {
   llama: { targets: ['k_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   qwen2: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
+  qwen3: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   gpt2: { targets: ['c_attn', 'mlp.c_proj'], feedforward: ['mlp.c_proj'] },
   bert: { targets: ['key', 'value', 'output.dense'], feedforward: ['output.dense'] },
 };
