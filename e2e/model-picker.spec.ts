@@ -110,10 +110,10 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   const picker = page.getByTestId('model-picker');
   await expect(picker).toHaveValue('builtin-tiny-llama');
 
-  // The catalogue: built-in + 7 curated language models and 5 classifiers (built-in tiny BERT + 4
+  // The catalogue: built-in + 8 curated language models and 5 classifiers (built-in tiny BERT + 4
   // curated encoders), each with 7 per-method estimates and a fit mark.
   const rows = page.locator('[data-testid="catalogue-row"][data-task="causal-lm"]');
-  await expect(rows).toHaveCount(8);
+  await expect(rows).toHaveCount(9);
   const classifiers = page.locator('[data-testid="catalogue-row"][data-task="classification"]');
   await expect(classifiers).toHaveCount(5);
   // DistilBERT takes no past key/values, so its prefix cell is n/a, with the planner's reason.
@@ -139,6 +139,10 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   await expect(
     page.locator('[data-model-id="openai-community/gpt2"]').getByTestId('model-parameters'),
   ).toHaveText('124.4M');
+  // Qwen3-0.6B's file also stores its tied head: 1.5 GB, not parameters × 2 bytes.
+  const qwen3Row = page.locator('[data-model-id="Qwen/Qwen3-0.6B"]');
+  await expect(qwen3Row.getByTestId('model-parameters')).toHaveText('596.0M');
+  await expect(qwen3Row).toContainText('1.40 GiB (estimate, bfloat16 weights)');
   await expect(page.getByTestId('model-catalogue')).toContainText('estimate');
 
   // The memory plan follows the settings: a larger LoRA rank trains more parameters.

@@ -12,6 +12,11 @@
  *   shape fields equal the hub's). The hub stores bf16 weights.
  * - SmolLM2-135M(-Instruct), SmolLM2-360M-Instruct: the values of the hub config.json files of
  *   HuggingFaceTB/SmolLM2-135M and HuggingFaceTB/SmolLM2-360M-Instruct (no copy in hf-fixtures).
+ * - Qwen3-0.6B: the hub config.json of Qwen/Qwen3-0.6B (no copy in hf-fixtures). Its model card gives
+ *   0.6B parameters, 0.44B outside the embedding; its model.safetensors (1.5 GB) also stores lm_head,
+ *   a copy of the tied embedding, which the loader skips.
+ * - Weight files that hold more than the parameters (storedParameters): GPT-2's and distilgpt2's also
+ *   store each layer's causal-mask buffer `attn.bias` [1, 1, 1024, 1024] (548 MB and 353 MB on the hub).
  * - bert-base-uncased, distilbert-base-uncased, roberta-base (encoders: their runs train a sequence
  *   classifier): the shape fields of google-bert/bert-base-uncased, distilbert/distilbert-base-uncased
  *   and FacebookAI/roberta-base config.json on the hub. Their published counts are those of
@@ -39,6 +44,8 @@ export interface CuratedModel {
   dtype: WeightDtype;
   /** The published parameter count (model card / `model.num_parameters()`); the tests hold the planner to it. */
   publishedParameters: number;
+  /** Values in the weights file, where it holds more than the parameters (buffers, a tied head's copy). */
+  storedParameters?: number;
   /** Absent: a decoder that trains a language model. 'classification': an encoder that trains a classifier. */
   task?: 'classification';
 }
@@ -123,6 +130,29 @@ export const curatedModels: CuratedModel[] = [
     publishedParameters: 494_032_768,
   },
   {
+    repo: 'Qwen/Qwen3-0.6B',
+    label: 'Qwen3-0.6B',
+    description: 'Qwen3 0.6B chat model (thinking and non-thinking); per-head q/k norms, ChatML template.',
+    config: {
+      architectures: ['Qwen3ForCausalLM'],
+      hidden_size: 1024,
+      intermediate_size: 3072,
+      num_hidden_layers: 28,
+      num_attention_heads: 16,
+      num_key_value_heads: 8,
+      head_dim: 128,
+      vocab_size: 151936,
+      max_position_embeddings: 40960,
+      rope_theta: 1000000,
+      rms_norm_eps: 1e-6,
+      attention_bias: false,
+      tie_word_embeddings: true,
+    },
+    dtype: 'bfloat16',
+    publishedParameters: 596_049_920,
+    storedParameters: 596_049_920 + 151936 * 1024,
+  },
+  {
     repo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0',
     label: 'TinyLlama-1.1B-Chat',
     description: 'A 1.1B Llama-2-style chat model; near the top of what a tab can train.',
@@ -149,6 +179,7 @@ export const curatedModels: CuratedModel[] = [
     config: gpt2,
     dtype: 'float32',
     publishedParameters: 124_439_808,
+    storedParameters: 124_439_808 + 12 * 1024 * 1024,
   },
   {
     repo: 'distilbert/distilgpt2',
@@ -157,6 +188,7 @@ export const curatedModels: CuratedModel[] = [
     config: { ...gpt2, n_layer: 6 },
     dtype: 'float32',
     publishedParameters: 81_912_576,
+    storedParameters: 81_912_576 + 6 * 1024 * 1024,
   },
   {
     repo: 'google-bert/bert-base-uncased',

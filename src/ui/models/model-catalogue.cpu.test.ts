@@ -37,6 +37,7 @@ describe('curated model catalogue', () => {
     expect(paramsOf('distilgpt2')).toBe(81_912_576);
     expect(paramsOf('Qwen2.5-0.5B-Instruct')).toBe(494_032_768);
     expect(paramsOf('TinyLlama-1.1B-Chat')).toBe(1_100_048_384);
+    expect(paramsOf('Qwen3-0.6B')).toBe(596_049_920);
     for (const m of curatedModels) expect(curatedParameters(m), m.label).toBe(m.publishedParameters);
   });
 
@@ -84,11 +85,13 @@ describe('curated model catalogue', () => {
     },
   );
 
-  it('estimates the download as parameters × the stored dtype size', () => {
-    expect(downloadEstimateBytes(paramsOf('SmolLM2-135M'), byLabel('SmolLM2-135M').dtype)).toBe(
-      2 * 134_515_008,
-    );
-    expect(downloadEstimateBytes(paramsOf('GPT-2'), byLabel('GPT-2').dtype)).toBe(4 * 124_439_808);
+  it('estimates the download as the stored values × the stored dtype size, as the hub files measure', () => {
+    expect(downloadEstimateBytes(byLabel('SmolLM2-135M'))).toBe(2 * 134_515_008);
+    // The hub's file sizes (MB, 10⁶ bytes): GPT-2 and distilgpt2 store their causal-mask buffers too,
+    // Qwen3-0.6B a copy of its tied embedding.
+    const hubMegabytes = { 'GPT-2': 548, distilgpt2: 353, 'Qwen3-0.6B': 1500, 'TinyLlama-1.1B-Chat': 2200 };
+    for (const [label, mb] of Object.entries(hubMegabytes))
+      expect(Math.abs(downloadEstimateBytes(byLabel(label)) / 1e6 - mb) / mb, label).toBeLessThan(0.005);
   });
 });
 

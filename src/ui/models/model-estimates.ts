@@ -23,7 +23,7 @@ import {
 } from '../../train/plan/index';
 import type { GpuState } from '../state/gpu-slice';
 import type { RunSetup } from '../state/run-setup';
-import { type CuratedModel, dtypeBytes, type WeightDtype } from './curated-models';
+import { type CuratedModel, dtypeBytes } from './curated-models';
 
 /** The base model's parameters (the planner's count of its weights). */
 export function modelParameters(config: DecoderConfig): number {
@@ -51,9 +51,12 @@ export function curatedParameters(model: CuratedModel): number {
   return isEncoderConfig(config) ? encoderParameters(config) : modelParameters(config);
 }
 
-/** The safetensors download, estimated as parameters × the stored dtype's size (the header is small). */
-export function downloadEstimateBytes(parameters: number, dtype: WeightDtype): number {
-  return parameters * dtypeBytes[dtype];
+/**
+ * The safetensors download, estimated as the values the file stores (the parameters, or more where it
+ * keeps buffers or a tied head's copy) × the stored dtype's size; the header is small.
+ */
+export function downloadEstimateBytes(model: CuratedModel): number {
+  return (model.storedParameters ?? curatedParameters(model)) * dtypeBytes[model.dtype];
 }
 
 /**

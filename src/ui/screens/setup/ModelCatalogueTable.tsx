@@ -70,7 +70,7 @@ function rows(setup: RunSetup, limits: MemoryLimits): Row[] {
         id: m.repo,
         label: m.task === 'classification' ? `${m.label} (classifier)` : m.label,
         parameters,
-        download: `${formatBytes(downloadEstimateBytes(parameters, m.dtype))} (estimate, ${m.dtype} weights)`,
+        download: `${formatBytes(downloadEstimateBytes(m))} (estimate, ${m.dtype} weights)`,
         task: classifier ? 'classification' : 'causal-lm',
         estimates: estimateAllMethods(curatedConfig(m), setup, limits),
       };
