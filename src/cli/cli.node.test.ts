@@ -234,13 +234,13 @@ describe('whetstone CLI', () => {
       status: 1,
       stderr: expect.stringMatching(/bad\.jsonl, line 2: not valid JSON/),
     });
-    const mistral = writeModel('llama', {
-      'config.json': JSON.stringify({ architectures: ['MistralForCausalLM'] }),
+    const phi3 = writeModel('llama', {
+      'config.json': JSON.stringify({ architectures: ['Phi3ForCausalLM'] }),
     });
-    expect(whetstone('generate', '--model', mistral, '--prompt', 'x')).toMatchObject({
+    expect(whetstone('generate', '--model', phi3, '--prompt', 'x')).toMatchObject({
       status: 1,
       stderr: expect.stringMatching(
-        /MistralForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GPT2LMHeadModel/,
+        /Phi3ForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, GPT2LMHeadModel/,
       ),
     });
     mkdirSync(join(dir, 'empty'));

@@ -7,6 +7,7 @@
  */
 import { exampleBatches } from '../train/data/text-batches';
 import { evaluateLoss } from '../train/evaluate';
+import { rowTokenLimit } from '../train/models/row-limit';
 import { dataReport, prepareCliTrainingData, readDatasetsFromFlags } from './dataset-flags';
 import { loadModelForCli, numberFlag } from './load-model';
 import { CliUsageError } from './usage-error';
@@ -31,10 +32,11 @@ export async function runEval(flags: EvalFlags): Promise<number> {
     flags.adapter,
     'inference',
   );
-  const defaultLength = model.config.positions === 'learned' ? Math.min(512, model.config.P) : 512;
+  const limit = rowTokenLimit(model.config);
+  const defaultLength = Math.min(512, limit?.tokens ?? 512);
   const seqLen = numberFlag(flags['seq-len'], 'seq-len', defaultLength, (n) => Number.isInteger(n) && n > 1);
-  if (model.config.positions === 'learned' && seqLen > model.config.P) {
-    throw new CliUsageError(`--seq-len ${seqLen} passes this model's ${model.config.P} positions.`);
+  if (limit && seqLen > limit.tokens) {
+    throw new CliUsageError(`--seq-len ${seqLen} passes ${limit.tokens} tokens: ${limit.why}.`);
   }
   const batchSize = numberFlag(flags['batch-size'], 'batch-size', 8, (n) => Number.isInteger(n) && n > 0);
   const data = prepareCliTrainingData(datasets, bundle.tokenizer, {

@@ -4,6 +4,7 @@
  * Sampling defaults follow generation_config.json (greedy unless it sets do_sample); --temperature 0 is greedy.
  */
 import { Generator } from '../train/generate/generator';
+import { rowTokenLimit } from '../train/models/row-limit';
 import { loadModelForCli, numberFlag } from './load-model';
 import { CliUsageError } from './usage-error';
 
@@ -59,9 +60,10 @@ export async function runGenerate(flags: GenerateFlags): Promise<number> {
   const prompt = bundle.tokenizer.encode(flags.prompt);
   const config = model.config;
   const maxLength = prompt.length + maxNewTokens;
-  if (config.positions === 'learned' && maxLength > config.P) {
+  const limit = rowTokenLimit(config);
+  if (limit && maxLength > limit.tokens) {
     throw new CliUsageError(
-      `The prompt (${prompt.length} tokens) plus ${maxNewTokens} new tokens pass this model's ${config.P} positions.`,
+      `The prompt (${prompt.length} tokens) plus ${maxNewTokens} new tokens pass ${limit.tokens} tokens: ${limit.why}.`,
     );
   }
   const generator = new Generator(runtime, model, maxLength, adaptation);

@@ -17,6 +17,7 @@ export const decoderLayerClass: Record<DecoderConfig['architecture'], string> = 
   LlamaForCausalLM: 'LlamaDecoderLayer',
   Qwen2ForCausalLM: 'Qwen2DecoderLayer',
   Qwen3ForCausalLM: 'Qwen3DecoderLayer',
+  MistralForCausalLM: 'MistralDecoderLayer',
   GPT2LMHeadModel: 'GPT2Block',
 };
 

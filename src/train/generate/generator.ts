@@ -11,6 +11,7 @@
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor } from '../../gpu/tensor';
 import { type DecoderModel, DecoderStep, type KvCache } from '../models/decoder-step';
+import { rowTokenLimit, rowTooLong } from '../models/row-limit';
 import type { Adaptation } from '../peft/adaptation';
 import { seededRandom } from '../seeded-random';
 import { greedy, type SamplingOptions, sampleToken } from './sampling';
@@ -41,9 +42,8 @@ export class Generator {
   ) {
     this.leadingSlots = (adaptation?.virtualTokens ?? 0) + (adaptation?.prefixTokens ?? 0);
     const slots = maxLength + this.leadingSlots;
-    if (model.config.positions === 'learned' && slots > model.config.P) {
-      throw new Error(`This model has ${model.config.P} positions; a ${slots}-token cache cannot fit.`);
-    }
+    const limit = rowTokenLimit(model.config);
+    if (limit && slots > limit.tokens) throw rowTooLong(limit, slots, 'a generation would hold');
   }
 
   private cacheTensors() {

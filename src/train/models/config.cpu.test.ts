@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkWeights } from './check-weights';
 import { parseModelConfig } from './config';
 import { ModelConfigError, UnsupportedArchitectureError } from './errors';
+import { longestRow, type RowLimit, rowTokenLimit, rowTooLong } from './row-limit';
 import { expectedWeights } from './weight-shapes';
 
 const fixtures = new URL('../../../../shared/hf-fixtures/', import.meta.url).pathname;
@@ -115,24 +116,70 @@ describe('model config', () => {
     expect(parseModelConfig(architectureOnly('qwen3')).architecture).toBe('Qwen3ForCausalLM');
   });
 
-  it('refuses sliding-window attention, which it would otherwise silently train as full attention', () => {
-    const qwen2 = { ...tinyLlama, architectures: ['Qwen2ForCausalLM'], sliding_window: 4096 };
-    expect(parseModelConfig({ ...qwen2, use_sliding_window: false }).architecture).toBe('Qwen2ForCausalLM');
-    expect(() => parseModelConfig({ ...qwen2, use_sliding_window: true })).toThrow(
-      /Qwen2ForCausalLM uses sliding-window attention \(use_sliding_window\)/,
-    );
+  it('reads a sliding window: Mistral by default, Qwen2/3 only where use_sliding_window reaches a layer', () => {
+    const mistral = { ...tinyLlama, architectures: ['MistralForCausalLM'] };
+    // MistralConfig's default window is 4096; v0.3 and later write null (no window).
+    expect(parseModelConfig(mistral)).toMatchObject({
+      architecture: 'MistralForCausalLM',
+      slidingWindow: 4096,
+    });
+    expect(parseModelConfig({ ...mistral, sliding_window: 32 }).slidingWindow).toBe(32);
+    expect(parseModelConfig({ ...mistral, sliding_window: null }).slidingWindow).toBeUndefined();
+    expect(parseModelConfig({ ...mistral, sliding_window: 32 })).toMatchObject({
+      qkvBias: false,
+      outBias: false,
+    });
+    // Qwen2.5 configs carry sliding_window with use_sliding_window false: no layer slides.
+    const qwen2 = {
+      ...tinyLlama,
+      architectures: ['Qwen2ForCausalLM'],
+      sliding_window: 4096,
+      max_window_layers: 1,
+    };
+    expect(parseModelConfig({ ...qwen2, use_sliding_window: false }).slidingWindow).toBeUndefined();
+    expect(parseModelConfig({ ...qwen2, use_sliding_window: true }).slidingWindow).toBe(4096);
+    // Layers from max_window_layers on slide; with as many as the model has, none does.
+    expect(
+      parseModelConfig({ ...qwen2, use_sliding_window: true, max_window_layers: 2 }).slidingWindow,
+    ).toBeUndefined();
     const layerTypes = ['full_attention', 'sliding_attention'];
-    expect(() =>
-      parseModelConfig({ ...tinyLlama, architectures: ['Qwen3ForCausalLM'], layer_types: layerTypes }),
-    ).toThrow(ModelConfigError);
+    const qwen3 = { ...tinyLlama, architectures: ['Qwen3ForCausalLM'], sliding_window: 64, head_dim: 8 };
+    expect(parseModelConfig({ ...qwen3, layer_types: layerTypes }).slidingWindow).toBe(64);
+    expect(parseModelConfig(tinyLlama).slidingWindow).toBeUndefined();
+  });
+
+  it('limits rows where the model must: learned positions, or a sliding window', () => {
+    const mistral = parseModelConfig({
+      ...tinyLlama,
+      architectures: ['MistralForCausalLM'],
+      sliding_window: 32,
+    });
+    expect(rowTokenLimit(mistral)).toMatchObject({ tokens: 32 });
+    expect(rowTooLong(rowTokenLimit(mistral) as RowLimit, 40).message).toBe(
+      'MistralForCausalLM attends within a sliding window of 32 tokens, which Whetstone runs as full causal ' +
+        'attention on rows up to that length; this step holds 40 tokens per row.',
+    );
+    // max_position_embeddings (2048 by default) bounds what the studio offers, but is no hard limit.
+    expect(rowTokenLimit(parseModelConfig(tinyLlama))).toBeUndefined();
+    expect(longestRow(parseModelConfig(tinyLlama))).toBe(2048);
+    expect(longestRow(mistral)).toBe(32);
+    const gpt2 = parseModelConfig({
+      architectures: ['GPT2LMHeadModel'],
+      n_embd: 32,
+      n_head: 4,
+      n_layer: 1,
+      vocab_size: 50,
+      n_positions: 64,
+    });
+    expect(rowTokenLimit(gpt2)).toEqual({ tokens: 64, why: 'GPT2LMHeadModel has 64 learned positions' });
   });
 
   it('names an unsupported architecture and lists the supported ones', () => {
-    expect(() => parseModelConfig({ architectures: ['MistralForCausalLM'] })).toThrow(
+    expect(() => parseModelConfig({ architectures: ['Phi3ForCausalLM'] })).toThrow(
       UnsupportedArchitectureError,
     );
-    expect(() => parseModelConfig({ architectures: ['MistralForCausalLM'] })).toThrow(
-      /MistralForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GPT2LMHeadModel/,
+    expect(() => parseModelConfig({ architectures: ['Phi3ForCausalLM'] })).toThrow(
+      /Phi3ForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, GPT2LMHeadModel/,
     );
   });
 

@@ -1,7 +1,7 @@
 /**
  * Reads a Hugging Face `config.json` into one typed decoder config, for Llama (Llama 2/3, SmolLM,
- * TinyLlama), Qwen2, Qwen3 and GPT-2. Field names and defaults follow transformers' LlamaConfig,
- * Qwen2Config, Qwen3Config and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is supported.
+ * TinyLlama), Mistral, Qwen2, Qwen3 and GPT-2. Field names and defaults follow transformers' LlamaConfig,
+ * MistralConfig, Qwen2Config, Qwen3Config and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is supported.
  *
  * Dimension letters: V vocabulary, C hidden width, L layers, NH query heads, KV key/value heads,
  * D head width, F feed-forward width, P maximum positions.
@@ -47,6 +47,8 @@ export interface DecoderConfig {
    * weights [D]) before RoPE.
    */
   qkNorm?: true;
+  /** Some layers attend only to the last W keys (Mistral; Qwen2/3 with use_sliding_window). */
+  slidingWindow?: number;
   tieWordEmbeddings: boolean;
   bosTokenId?: number;
   eosTokenIds: number[];
@@ -104,6 +106,7 @@ export function architectureOf(json: Json): string {
     llama: 'LlamaForCausalLM',
     qwen2: 'Qwen2ForCausalLM',
     qwen3: 'Qwen3ForCausalLM',
+    mistral: 'MistralForCausalLM',
     gpt2: 'GPT2LMHeadModel',
   };
   const modelType = typeof json.model_type === 'string' ? json.model_type : 'an unknown model type';
@@ -143,7 +146,6 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
     throw new ModelConfigError(
       `config.json: hidden_act "${String(act)}" is not supported; Llama-family models use "silu".`,
     );
-  refuseSlidingWindow(json, architecture);
   const isQwen2 = architecture === 'Qwen2ForCausalLM';
   const attentionBias = json.attention_bias === true;
   return {
@@ -167,6 +169,7 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
     outBias: !isQwen2 && attentionBias,
     mlpBias: json.mlp_bias === true,
     ...(isQwen3 ? { qkNorm: true as const } : {}),
+    ...slidingWindowOf(json, architecture, int(json, 'num_hidden_layers')),
     tieWordEmbeddings: json.tie_word_embeddings === true,
     ...(typeof json.bos_token_id === 'number' ? { bosTokenId: json.bos_token_id } : {}),
     eosTokenIds: tokenIds(json.eos_token_id),
@@ -175,17 +178,21 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
 }
 
 /**
- * Qwen2 and Qwen3 configs carry sliding_window, but transformers only applies it with use_sliding_window
- * (false in every released checkpoint); a config that turns it on would need a windowed mask, which
- * Whetstone's attention does not have, so it is refused rather than trained with full attention.
+ * The sliding window W, when some layer attends only to the last W keys: Mistral (MistralConfig's
+ * sliding_window, 4096 when absent, null for none), and Qwen2/Qwen3 when use_sliding_window puts layers
+ * from max_window_layers on it (or layer_types lists "sliding_attention"). Within W tokens that is exactly
+ * full causal attention, so Whetstone runs such models on rows of up to W tokens (row-limit.ts).
  */
-function refuseSlidingWindow(json: Json, architecture: string): void {
+function slidingWindowOf(json: Json, architecture: Architecture, layers: number): { slidingWindow?: number } {
+  const window = (fallback?: number) =>
+    json.sliding_window === null ? {} : { slidingWindow: int(json, 'sliding_window', fallback) };
+  if (architecture === 'MistralForCausalLM') return window(4096);
+  if (architecture !== 'Qwen2ForCausalLM' && architecture !== 'Qwen3ForCausalLM') return {};
   const layerTypes = Array.isArray(json.layer_types) ? json.layer_types : [];
-  if (json.use_sliding_window === true || layerTypes.includes('sliding_attention')) {
-    throw new ModelConfigError(
-      `config.json: this ${architecture} uses sliding-window attention (use_sliding_window), which Whetstone does not support yet.`,
-    );
-  }
+  const firstSliding = typeof json.max_window_layers === 'number' ? json.max_window_layers : 0;
+  const sliding =
+    layerTypes.includes('sliding_attention') || (json.use_sliding_window === true && firstSliding < layers);
+  return sliding ? window() : {};
 }
 
 function ropeScaling(value: unknown): { ropeScaling?: Llama3RopeScaling } {

@@ -1,5 +1,5 @@
 /**
- * Whole-model correctness: the GPU Llama, Qwen2, Qwen3 and GPT-2 steps against the independent tfjs reference
+ * Whole-model correctness: the GPU Llama, Mistral, Qwen2, Qwen3 and GPT-2 steps against the independent tfjs reference
  * (reference/tfjs-causal-lm.ts) on tiny random fixtures: loss to 1e-4 relative, and the gradient of
  * every parameter tensor to 1e-3 relative (of that tensor's largest reference entry).
  */
@@ -73,6 +73,15 @@ const cases: { name: string; options: TinyModelOptions; rows: number[][]; T: num
     },
     rows: [[256, 9, 8, 7, 6, 5]],
     T: 6,
+  },
+  {
+    name: 'Mistral, a sliding window of 9 over rows of 9: full causal attention, untied',
+    options: { family: 'mistral', slidingWindow: 9, heads: 4, kvHeads: 1 },
+    rows: [
+      [256, 1, 2, 3, 4, 5, 6, 7, 8],
+      [256, 9, 10],
+    ],
+    T: 9,
   },
   {
     name: 'GPT-2, tied, learned positions, a padded batch',

@@ -4,6 +4,7 @@ export const supportedArchitectures = [
   'LlamaForCausalLM',
   'Qwen2ForCausalLM',
   'Qwen3ForCausalLM',
+  'MistralForCausalLM',
   'GPT2LMHeadModel',
 ] as const;
 export type Architecture = (typeof supportedArchitectures)[number];

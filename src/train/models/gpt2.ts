@@ -34,6 +34,7 @@ import {
 } from './decoder-step';
 import { prefixedKeyValuesBackward, prefixedKeyValuesForward } from './layers/kv-prefix';
 import { type ParamMap, requireTensor } from './params';
+import { rowTokenLimit, rowTooLong } from './row-limit';
 
 type Work = Promise<Dispatch | Dispatch[]>;
 
@@ -97,7 +98,8 @@ export class Gpt2Model implements DecoderModel {
     // the real tokens take positions P.., so they must still fit in wpe.
     const prefix = prefixOf(inputs, adaptation, { B, layers: c.L, kvHeads: c.NH, headDim: c.D }, ctx);
     const S = prefix.P + T;
-    if (S > c.P) throw new Error(`GPT-2 takes at most ${c.P} tokens per row; this step has ${S}.`);
+    const limit = rowTokenLimit(c);
+    if (limit && S > limit.tokens) throw rowTooLong(limit, S);
     const t = (label: string, shape: number[]) => createTensor(runtime.arena, label, shape);
     const heads = (x: Tensor) => reshapeTensor(x, [B, T, c.NH, c.D]);
     const cache = inputs.cache;

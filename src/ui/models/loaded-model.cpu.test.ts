@@ -48,6 +48,14 @@ describe('loadedModel', () => {
     );
   });
 
+  it('offers rows as long as the positions, or a sliding window where that is shorter', async () => {
+    const llama = await loadedModel(filesFromMemory(tinyModelFiles({ family: 'llama' })), 'local/l', 'l');
+    expect(llama.maxSeqLen).toBe(128);
+    const mistralFiles = tinyModelFiles({ family: 'mistral', slidingWindow: 24 });
+    const mistral = await loadedModel(filesFromMemory(mistralFiles), 'local/m', 'm');
+    expect(mistral.maxSeqLen).toBe(24);
+  });
+
   it('refuses a folder without weights, naming both formats', async () => {
     const load = loadedModel(
       filesFromMemory({ ...rest, 'tf_model.h5': weights as Uint8Array }, 'tf-only'),

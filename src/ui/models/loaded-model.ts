@@ -19,6 +19,7 @@ import {
   untypedEncoderFields,
 } from '../../train/models/bert-config';
 import { parseModelConfig } from '../../train/models/config';
+import { longestRow } from '../../train/models/row-limit';
 import type { StudioModel } from './model-catalogue';
 
 export class LoadedModelError extends Error {
@@ -65,6 +66,8 @@ export async function loadedModel(files: ModelFiles, id: string, label: string):
   const bytes: Record<string, Uint8Array> = {};
   for (const name of [...knownFiles, ...weights]) if (files.has(name)) bytes[name] = await files.read(name);
   let config: { architecture: string; L: number; C: number; V: number; P: number };
+  // Tokens per row: the positions, or a decoder's sliding window where that is shorter (row-limit.ts).
+  let maxSeqLen = 0;
   let encoder = false;
   try {
     const json: unknown = JSON.parse(new TextDecoder().decode(bytes['config.json']));
@@ -73,7 +76,14 @@ export async function loadedModel(files: ModelFiles, id: string, label: string):
     const name = id.replace(/^local\//, '');
     // An untyped BERT-like config goes to the encoder parser, whose error says what to add.
     encoder = encoderArchitectureOf(json, name) !== undefined || untypedEncoderFields(json);
-    config = encoder ? parseEncoderConfig(json, undefined, name) : parseModelConfig(json);
+    if (encoder) {
+      config = parseEncoderConfig(json, undefined, name);
+      maxSeqLen = config.P;
+    } else {
+      const decoder = parseModelConfig(json);
+      config = decoder;
+      maxSeqLen = longestRow(decoder);
+    }
     if (encoder && typeof json === 'object' && json && !('model_type' in json) && !('architectures' in json))
       bytes['config.json'] = new TextEncoder().encode(
         JSON.stringify({ ...json, model_type: modelTypeFromName(name) }, null, 2),
@@ -94,7 +104,7 @@ export async function loadedModel(files: ModelFiles, id: string, label: string):
     label,
     modelName: id,
     description: `${config.architecture}: ${config.L} layers, width ${config.C}, vocabulary ${config.V}${encoder ? ' (an encoder: its runs train a classifier)' : ''}. Loaded from ${files.source}.`,
-    maxSeqLen: config.P,
+    maxSeqLen,
     ...(encoder ? { task: 'classification' as const } : {}),
     ...(halfWeights === undefined ? {} : { halfWeights }),
     files: () => bytes,

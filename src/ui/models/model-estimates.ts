@@ -9,6 +9,7 @@
  */
 import { type EncoderConfig, isEncoderConfig, parseEncoderConfig } from '../../train/models/bert-config';
 import { type DecoderConfig, parseModelConfig } from '../../train/models/config';
+import { longestRow } from '../../train/models/row-limit';
 import {
   defaultMemoryBudgetBytes,
   encoderMaxTokens,
@@ -151,7 +152,7 @@ export function estimateMethod(
       })
     : planMemory(config, settings, {
         batchSize,
-        seqLen: Math.min(seqLen, config.P),
+        seqLen: Math.min(seqLen, longestRow(config)),
         // The studio always holds out a validation set, so the worker plans an evaluation step too.
         evaluation: true,
       });

@@ -9,7 +9,7 @@ import { exportJob, type JobFiles, parseRunConfig, type RunConfig } from '../ind
 import { writeTemp } from './python';
 
 /** A 1-layer decoder config of the family (vocabulary 300, 2 heads): small enough to export instantly. */
-export const tinyDecoder = (family: 'llama' | 'qwen2' | 'qwen3' | 'gpt2'): DecoderConfig =>
+export const tinyDecoder = (family: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2'): DecoderConfig =>
   parseModelConfig(tinyConfigJson({ family }, 300, 1, 2));
 
 /** Rows as a JSONL file's bytes, one JSON object a line, no trailing newline. */

@@ -138,6 +138,11 @@ describe('adapter tensor keys and shapes', () => {
       'base_model.model.model.layers.0.self_attn.v_proj.ia3_l',
       'base_model.model.model.layers.0.mlp.down_proj.ia3_l',
     ]);
+    // Mistral's is Llama's.
+    const mistral = parseModelConfig(tinyConfigJson({ family: 'mistral' }, 64, 1, 2));
+    expect([...expectedAdapterKeys(mistral, ia3AdapterConfig(mistral)).keys()]).toEqual([
+      ...expectedAdapterKeys(llama, ia3AdapterConfig(llama)).keys(),
+    ]);
     // So does Qwen3's; its per-head norms (q_norm, k_norm) are not linear modules and are never targets.
     expect(
       entries(expectedAdapterKeys(qwen3, ia3AdapterConfig(qwen3))).filter(([k]) => k.includes('.0.')),

@@ -1,5 +1,5 @@
 /**
- * Where PEFT puts each adapter tensor: the linear modules of Llama/Qwen2/Qwen3 and GPT-2 under their Hugging
+ * Where PEFT puts each adapter tensor: the linear modules of Llama/Mistral/Qwen2/Qwen3 and GPT-2 under their Hugging
  * Face paths, PEFT's default targets, its target_modules matching, and the exact safetensors key and
  * shape of every LoRA, DoRA and IA3 tensor. Facts from PEFT v0.20.0:
  * - Keys (peft/utils/save_and_load.py, get_peft_model_state_dict): the PeftModel state-dict name with
@@ -23,7 +23,7 @@
 import type { DecoderConfig } from '../../models/config';
 import { AdapterModelMismatchError, UnsupportedAdapterFeatureError } from './errors';
 
-export type PeftModelType = 'llama' | 'qwen2' | 'qwen3' | 'gpt2';
+export type PeftModelType = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2';
 
 /** transformers' model_type, which PEFT keys its default-target tables by. */
 export function peftModelType(model: { readonly architecture: string }): PeftModelType {
@@ -31,6 +31,7 @@ export function peftModelType(model: { readonly architecture: string }): PeftMod
     GPT2LMHeadModel: 'gpt2',
     Qwen2ForCausalLM: 'qwen2',
     Qwen3ForCausalLM: 'qwen3',
+    MistralForCausalLM: 'mistral',
   };
   return byArchitecture[model.architecture] ?? 'llama';
 }
@@ -124,6 +125,7 @@ export function ia3Shape(module: LinearModule, feedforward: boolean): number[] {
  */
 export const peftDefaultLoraTargets: Readonly<Record<PeftModelType | 'bert', readonly string[]>> = {
   llama: ['q_proj', 'v_proj'],
+  mistral: ['q_proj', 'v_proj'],
   qwen2: ['q_proj', 'v_proj'],
   qwen3: ['q_proj', 'v_proj'],
   gpt2: ['c_attn'],
@@ -138,6 +140,7 @@ export const peftDefaultIa3Targets: Readonly<
   Record<PeftModelType | 'bert', { targets: readonly string[]; feedforward: readonly string[] }>
 > = {
   llama: { targets: ['k_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
+  mistral: { targets: ['k_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   qwen2: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   qwen3: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   gpt2: { targets: ['c_attn', 'mlp.c_proj'], feedforward: ['mlp.c_proj'] },
