@@ -18,9 +18,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { batchLength, type TokenExample } from '../train/batches';
 import { checkResumable, trainingDataFingerprint } from '../train/checkpoint-resume';
 import { trainedFiles } from '../train/export/trained-files';
 import { readLatestCheckpoint, writeCheckpointFolder } from '../train/io/checkpoint-folder';
+import type { DecoderConfig } from '../train/models/config';
+import { rowTokenLimit } from '../train/models/row-limit';
 import { BottleneckAdaptation } from '../train/peft/bottleneck';
 import { DoraAdaptation } from '../train/peft/dora';
 import { FullFineTuning } from '../train/peft/full';
@@ -126,6 +129,21 @@ function trainConfigOf(flags: TrainFlags, method: string): TrainConfig {
   };
 }
 
+/** Rows longer than the model allows (learned positions, a sliding window), refused with the fix. */
+function refuseRowsPastTheLimit(
+  model: DecoderConfig,
+  examples: { train: TokenExample[]; validation: TokenExample[] },
+  seqLen: number,
+): void {
+  const limit = rowTokenLimit(model);
+  const rows = batchLength([...examples.train, ...examples.validation], seqLen);
+  if (limit && rows > limit.tokens) {
+    throw new CliUsageError(
+      `Rows of ${rows} tokens pass ${limit.tokens}: ${limit.why}. Set --seq-len ${limit.tokens} or less.`,
+    );
+  }
+}
+
 export async function runTrain(flags: TrainFlags): Promise<number> {
   const method = choice(flags.method, 'method', methods, 'lora');
   if (typeof flags.data !== 'string') throw new CliUsageError('--data FILE is required.');
@@ -144,6 +162,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
         eosTokenId: opened.generation.eosTokenIds[0],
         seed: config.seed,
       });
+      refuseRowsPastTheLimit(opened.checkpoint.config, data, config.seqLen);
       // A run that will not fit is refused here, with what to change, before its weights are uploaded.
       refuseRunThatDoesNotFit(flags, config, opened.checkpoint.config, data, device.device.limits);
     },

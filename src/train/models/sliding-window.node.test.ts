@@ -1,7 +1,7 @@
 /**
  * Sliding-window models (Mistral) run rows up to the window, where the window changes nothing, and
- * refuse longer ones by name, before any GPU work, rather than run full attention where the model would
- * not: a training step, a generation's cache, and `whetstone generate` and `eval`.
+ * refuse longer ones by name rather than run full attention where the model would not: a training step,
+ * a generation's cache, and `whetstone generate`, `eval` and `train` (which says what to set).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +47,7 @@ describe('a sliding-window model', () => {
     );
   });
 
-  it('whetstone generate and eval say so as usage errors', () => {
+  it('whetstone generate, eval and train say so as usage errors, and train runs at the window', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'whetstone-window-')), 'model');
     mkdirSync(dir);
     for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
@@ -61,5 +61,29 @@ describe('a sliding-window model', () => {
     const evaluate = spawnWhetstone('eval', '--model', dir, '--data', data, '--seq-len', '16');
     expect(evaluate.status).toBe(2);
     expect(evaluate.stderr).toMatch(/--seq-len 16 passes 8 tokens: MistralForCausalLM attends/);
+    writeFileSync(data, '{"text": "a row of more than eight bytes"}\n');
+    const out = join(dir, 'out');
+    const train = spawnWhetstone('train', '--model', dir, '--data', data, '--method', 'lora', '--out', out);
+    expect(train.status).toBe(2);
+    expect(train.stderr).toMatch(
+      /Rows of \d+ tokens pass 8: MistralForCausalLM .* Set --seq-len 8 or less\./,
+    );
+    const fits = spawnWhetstone(
+      'train',
+      '--model',
+      dir,
+      '--data',
+      data,
+      '--method',
+      'lora',
+      '--out',
+      out,
+      '--seq-len',
+      '8',
+      '--steps',
+      '1',
+    );
+    expect(fits.stderr).toMatch(/truncated/);
+    expect(fits.status).toBe(0);
   });
 });
