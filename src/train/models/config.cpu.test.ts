@@ -65,6 +65,41 @@ describe('model config', () => {
     );
   });
 
+  it('reads RoPE from transformers v5 rope_parameters as from the older rope_theta and rope_scaling', () => {
+    const scaling = {
+      factor: 32,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 8192,
+    };
+    // Llama-3.2-1B as transformers 4.x and 5 save it.
+    const legacy = { ...tinyLlama, rope_theta: 500000, rope_scaling: { rope_type: 'llama3', ...scaling } };
+    const v5 = {
+      ...tinyLlama,
+      dtype: 'bfloat16',
+      rope_parameters: { rope_type: 'llama3', rope_theta: 500000, ...scaling },
+    };
+    expect(parseModelConfig(v5)).toEqual({ ...parseModelConfig(legacy), halfWeights: true });
+    expect(parseModelConfig(v5)).toMatchObject({
+      ropeTheta: 500000,
+      ropeScaling: { factor: 32, originalMaxPositions: 8192 },
+    });
+    // Qwen-style: default RoPE with its own base, no scaling.
+    const qwen = parseModelConfig({
+      ...tinyLlama,
+      rope_parameters: { rope_type: 'default', rope_theta: 1000000 },
+    });
+    expect(qwen.ropeTheta).toBe(1000000);
+    expect(qwen.ropeScaling).toBeUndefined();
+    expect(parseModelConfig(tinyLlama).ropeTheta).toBe(10000);
+    expect(() =>
+      parseModelConfig({ ...tinyLlama, rope_parameters: { rope_type: 'yarn', rope_theta: 1e6, factor: 4 } }),
+    ).toThrow(/RoPE type "yarn" is not supported \(supported: default, llama3\)/);
+    expect(() => parseModelConfig({ ...tinyLlama, rope_parameters: 5 })).toThrow(
+      /"rope_parameters" must be an object/,
+    );
+  });
+
   it('reads 16-bit storage from torch_dtype (or dtype), and nothing else as 16-bit', () => {
     expect(parseModelConfig({ ...tinyLlama, torch_dtype: 'bfloat16' }).halfWeights).toBe(true);
     expect(parseModelConfig({ ...tinyLlama, dtype: 'float16' }).halfWeights).toBe(true);

@@ -163,8 +163,7 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
     normEps: num(json, 'rms_norm_eps', 1e-6),
     activation: 'silu',
     positions: 'rope',
-    ropeTheta: num(json, 'rope_theta', 10000),
-    ...ropeScaling(json.rope_scaling),
+    ...rotary(json),
     qkvBias: isQwen2 || attentionBias,
     outBias: !isQwen2 && attentionBias,
     mlpBias: json.mlp_bias === true,
@@ -195,6 +194,29 @@ function slidingWindowOf(json: Json, architecture: Architecture, layers: number)
   return sliding ? window() : {};
 }
 
+/**
+ * RoPE's base and scaling, as config.json has them in either form: transformers before v5 wrote
+ * `rope_theta` and `rope_scaling` at the top level; v5 writes one `rope_parameters` object holding
+ * rope_type, rope_theta and the scaling fields (PreTrainedConfig.convert_rope_params_to_dict), and reads
+ * the old form into it. Missing, the base is 10000 (LlamaConfig's default_theta).
+ */
+function rotary(json: Json): { ropeTheta: number; ropeScaling?: Llama3RopeScaling } {
+  const parameters = json.rope_parameters;
+  if (parameters != null && (typeof parameters !== 'object' || Array.isArray(parameters)))
+    throw new ModelConfigError(
+      `config.json: "rope_parameters" must be an object, got ${JSON.stringify(parameters)}.`,
+    );
+  const v5 = (parameters ?? {}) as Json;
+  if (v5.full_attention !== undefined || v5.sliding_attention !== undefined)
+    throw new ModelConfigError('config.json: RoPE parameters per layer type are not supported.');
+  const theta = json.rope_theta ?? v5.rope_theta ?? 10000;
+  return {
+    ropeTheta: num({ rope_theta: theta }, 'rope_theta', 10000),
+    // v5 always writes a rope_type; an object without one holds no scaling.
+    ...ropeScaling(json.rope_scaling ?? (v5.rope_type === undefined ? undefined : v5)),
+  };
+}
+
 function ropeScaling(value: unknown): { ropeScaling?: Llama3RopeScaling } {
   if (value == null) return {};
   const s = value as Json;
@@ -202,7 +224,7 @@ function ropeScaling(value: unknown): { ropeScaling?: Llama3RopeScaling } {
   if (type === 'default') return {};
   if (type !== 'llama3') {
     throw new ModelConfigError(
-      `config.json: rope_scaling type "${String(type)}" is not supported (supported: llama3).`,
+      `config.json: RoPE type "${String(type)}" is not supported (supported: default, llama3).`,
     );
   }
   return {
