@@ -98,6 +98,12 @@ describe('model config', () => {
     expect(() => parseModelConfig({ ...tinyLlama, rope_parameters: 5 })).toThrow(
       /"rope_parameters" must be an object/,
     );
+    // RoPE over part of each head would silently be run over all of it.
+    expect(() => parseModelConfig({ ...tinyLlama, partial_rotary_factor: 0.5 })).toThrow(
+      /partial_rotary_factor 0.5/,
+    );
+    const partial = { rope_type: 'default', rope_theta: 1e4, partial_rotary_factor: 0.75 };
+    expect(() => parseModelConfig({ ...tinyLlama, rope_parameters: partial })).toThrow(/not supported/);
   });
 
   it('reads 16-bit storage from torch_dtype (or dtype), and nothing else as 16-bit', () => {

@@ -209,6 +209,11 @@ function rotary(json: Json): { ropeTheta: number; ropeScaling?: Llama3RopeScalin
   const v5 = (parameters ?? {}) as Json;
   if (v5.full_attention !== undefined || v5.sliding_attention !== undefined)
     throw new ModelConfigError('config.json: RoPE parameters per layer type are not supported.');
+  const partial = json.partial_rotary_factor ?? v5.partial_rotary_factor ?? 1;
+  if (partial !== 1)
+    throw new ModelConfigError(
+      `config.json: partial_rotary_factor ${JSON.stringify(partial)} (RoPE on part of each head) is not supported.`,
+    );
   const theta = json.rope_theta ?? v5.rope_theta ?? 10000;
   return {
     ropeTheta: num({ rope_theta: theta }, 'rope_theta', 10000),
