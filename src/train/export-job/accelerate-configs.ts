@@ -18,6 +18,7 @@ export const decoderLayerClass: Record<DecoderConfig['architecture'], string> = 
   Qwen2ForCausalLM: 'Qwen2DecoderLayer',
   Qwen3ForCausalLM: 'Qwen3DecoderLayer',
   MistralForCausalLM: 'MistralDecoderLayer',
+  SmolLM3ForCausalLM: 'SmolLM3DecoderLayer',
   GPT2LMHeadModel: 'GPT2Block',
 };
 

@@ -17,49 +17,56 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-describe.each<TinyFamily>(['llama', 'qwen2', 'qwen3', 'gpt2'])('generation with a KV cache, %s', (family) => {
-  it('greedy tokens equal greedy decoding of the reference model without a cache', async () => {
-    const runtime = await testRuntime();
-    // Larger weights than the default fixture, so the argmax is decisive.
-    const checkpoint = await openCheckpoint(filesFromMemory(tinyModelFiles({ family, seed: 3 })));
-    const model = await createDecoderModel(runtime, checkpoint);
-    const generator = new Generator(runtime, model, 24);
-    const prompt = family === 'gpt2' ? [72, 101, 108, 108, 111] : [256, 72, 101, 108, 108, 111];
-    const got = await generator.generate(prompt, { maxNewTokens: 8 });
+describe.each<TinyFamily>(['llama', 'qwen2', 'qwen3', 'smollm3', 'gpt2'])(
+  'generation with a KV cache, %s',
+  (family) => {
+    it('greedy tokens equal greedy decoding of the reference model without a cache', async () => {
+      const runtime = await testRuntime();
+      // Larger weights than the default fixture, so the argmax is decisive.
+      const checkpoint = await openCheckpoint(filesFromMemory(tinyModelFiles({ family, seed: 3 })));
+      const model = await createDecoderModel(runtime, checkpoint);
+      const generator = new Generator(runtime, model, 24);
+      const prompt = family === 'gpt2' ? [72, 101, 108, 108, 111] : [256, 72, 101, 108, 108, 111];
+      const got = await generator.generate(prompt, { maxNewTokens: 8 });
 
-    const params: Params = new Map();
-    for (const [name, w] of checkpoint.weights)
-      params.set(name, tf.tensor(await checkpoint.read(name), w.shape));
-    const want: number[] = [];
-    const sequence = [...prompt];
-    for (let i = 0; i < 8; i++) {
-      const batch = { ids: [sequence], attentionMask: [sequence.map(() => 1)], labels: [sequence] };
-      const logits = (await logitsOf(checkpoint.config, params, batch).array()) as number[][][];
-      const next = argmax(logits[0]?.[sequence.length - 1] ?? []);
-      want.push(next);
-      sequence.push(next);
-    }
-    expect(got).toEqual(want);
+      const params: Params = new Map();
+      for (const [name, w] of checkpoint.weights)
+        params.set(name, tf.tensor(await checkpoint.read(name), w.shape));
+      const want: number[] = [];
+      const sequence = [...prompt];
+      for (let i = 0; i < 8; i++) {
+        const batch = { ids: [sequence], attentionMask: [sequence.map(() => 1)], labels: [sequence] };
+        const logits = (await logitsOf(checkpoint.config, params, batch).array()) as number[][][];
+        const next = argmax(logits[0]?.[sequence.length - 1] ?? []);
+        want.push(next);
+        sequence.push(next);
+      }
+      expect(got).toEqual(want);
 
-    // A second prompt reuses the cache and the decode step.
-    const again = await generator.generate(prompt.slice(0, 3), { maxNewTokens: 3 });
-    expect(again).toHaveLength(3);
-  });
+      // A second prompt reuses the cache and the decode step.
+      const again = await generator.generate(prompt.slice(0, 3), { maxNewTokens: 3 });
+      expect(again).toHaveLength(3);
+    });
 
-  it('stops at an EOS id and at a stop string', async () => {
-    const runtime = await testRuntime();
-    const checkpoint = await openCheckpoint(filesFromMemory(tinyModelFiles({ family, seed: 3 })));
-    const generator = new Generator(runtime, await createDecoderModel(runtime, checkpoint), 24);
-    const prompt = [72, 101, 108];
-    const free = await generator.generate(prompt, { maxNewTokens: 6 });
-    const stopAt = free[2] as number;
-    expect(await generator.generate(prompt, { maxNewTokens: 6, stopTokenIds: [stopAt] })).toEqual(
-      free.slice(0, free.indexOf(stopAt) + 1),
-    );
-    const decode = (ids: number[]) => ids.map((id) => `<${id}>`).join('');
-    const stopString = `<${free[1]}>`;
-    const stopped = await generator.generate(prompt, { maxNewTokens: 6, stopStrings: [stopString], decode });
-    expect(decode(stopped).endsWith(stopString)).toBe(true);
-    expect(stopped.length).toBeLessThanOrEqual(2);
-  });
-});
+    it('stops at an EOS id and at a stop string', async () => {
+      const runtime = await testRuntime();
+      const checkpoint = await openCheckpoint(filesFromMemory(tinyModelFiles({ family, seed: 3 })));
+      const generator = new Generator(runtime, await createDecoderModel(runtime, checkpoint), 24);
+      const prompt = [72, 101, 108];
+      const free = await generator.generate(prompt, { maxNewTokens: 6 });
+      const stopAt = free[2] as number;
+      expect(await generator.generate(prompt, { maxNewTokens: 6, stopTokenIds: [stopAt] })).toEqual(
+        free.slice(0, free.indexOf(stopAt) + 1),
+      );
+      const decode = (ids: number[]) => ids.map((id) => `<${id}>`).join('');
+      const stopString = `<${free[1]}>`;
+      const stopped = await generator.generate(prompt, {
+        maxNewTokens: 6,
+        stopStrings: [stopString],
+        decode,
+      });
+      expect(decode(stopped).endsWith(stopString)).toBe(true);
+      expect(stopped.length).toBeLessThanOrEqual(2);
+    });
+  },
+);

@@ -215,12 +215,30 @@ describe('model config', () => {
     expect(rowTokenLimit(gpt2)).toEqual({ tokens: 64, why: 'GPT2LMHeadModel has 64 learned positions' });
   });
 
+  it('reads SmolLM3: NoPE every fourth layer unless no_rope_layers says which, a base of 2e6 by default', () => {
+    const smollm3 = { ...tinyLlama, architectures: ['SmolLM3ForCausalLM'], num_hidden_layers: 8 };
+    expect(parseModelConfig(smollm3)).toMatchObject({ nopeLayers: [3, 7], ropeTheta: 2e6 });
+    expect(parseModelConfig({ ...smollm3, no_rope_layer_interval: 2 }).nopeLayers).toEqual([1, 3, 5, 7]);
+    const listed = { ...smollm3, no_rope_layers: [1, 0, 1, 1, 1, 1, 1, 0], rope_theta: 5e6 };
+    expect(parseModelConfig(listed)).toMatchObject({ nopeLayers: [1, 7], ropeTheta: 5e6 });
+    expect(parseModelConfig({ ...listed, no_rope_layers: Array(8).fill(1) }).nopeLayers).toBeUndefined();
+    expect(() => parseModelConfig({ ...smollm3, no_rope_layers: [1, 0] })).toThrow(
+      /a 0 or 1 for each of the 8 layers/,
+    );
+    // Llama-family models rotate every layer.
+    expect(parseModelConfig(tinyLlama).nopeLayers).toBeUndefined();
+    // A sliding window on its NoPE layers limits rows as Mistral's does.
+    expect(parseModelConfig({ ...smollm3, use_sliding_window: true, sliding_window: 64 }).slidingWindow).toBe(
+      64,
+    );
+  });
+
   it('names an unsupported architecture and lists the supported ones', () => {
     expect(() => parseModelConfig({ architectures: ['Phi3ForCausalLM'] })).toThrow(
       UnsupportedArchitectureError,
     );
     expect(() => parseModelConfig({ architectures: ['Phi3ForCausalLM'] })).toThrow(
-      /Phi3ForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, GPT2LMHeadModel/,
+      /Phi3ForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM, GPT2LMHeadModel/,
     );
   });
 

@@ -1,7 +1,7 @@
 /**
  * Reads a Hugging Face `config.json` into one typed decoder config, for Llama (Llama 2/3, SmolLM,
- * TinyLlama), Mistral, Qwen2, Qwen3 and GPT-2. Field names and defaults follow transformers' LlamaConfig,
- * MistralConfig, Qwen2Config, Qwen3Config and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is supported.
+ * TinyLlama), Mistral, Qwen2, Qwen3, SmolLM3 and GPT-2. Field names and defaults follow transformers'
+ * LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is supported.
  *
  * Dimension letters: V vocabulary, C hidden width, L layers, NH query heads, KV key/value heads,
  * D head width, F feed-forward width, P maximum positions.
@@ -49,6 +49,8 @@ export interface DecoderConfig {
   qkNorm?: true;
   /** Some layers attend only to the last W keys (Mistral; Qwen2/3 with use_sliding_window). */
   slidingWindow?: number;
+  /** SmolLM3: the layers that use no positional encoding at all (NoPE): their q and k skip RoPE. */
+  nopeLayers?: number[];
   tieWordEmbeddings: boolean;
   bosTokenId?: number;
   eosTokenIds: number[];
@@ -107,6 +109,7 @@ export function architectureOf(json: Json): string {
     qwen2: 'Qwen2ForCausalLM',
     qwen3: 'Qwen3ForCausalLM',
     mistral: 'MistralForCausalLM',
+    smollm3: 'SmolLM3ForCausalLM',
     gpt2: 'GPT2LMHeadModel',
   };
   const modelType = typeof json.model_type === 'string' ? json.model_type : 'an unknown model type';
@@ -163,11 +166,12 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
     normEps: num(json, 'rms_norm_eps', 1e-6),
     activation: 'silu',
     positions: 'rope',
-    ...rotary(json),
+    ...rotary(json, architecture === 'SmolLM3ForCausalLM' ? 2e6 : 10000),
     qkvBias: isQwen2 || attentionBias,
     outBias: !isQwen2 && attentionBias,
     mlpBias: json.mlp_bias === true,
     ...(isQwen3 ? { qkNorm: true as const } : {}),
+    ...nopeLayersOf(json, architecture, int(json, 'num_hidden_layers')),
     ...slidingWindowOf(json, architecture, int(json, 'num_hidden_layers')),
     tieWordEmbeddings: json.tie_word_embeddings === true,
     ...(typeof json.bos_token_id === 'number' ? { bosTokenId: json.bos_token_id } : {}),
@@ -179,14 +183,14 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
 /**
  * The sliding window W, when some layer attends only to the last W keys: Mistral (MistralConfig's
  * sliding_window, 4096 when absent, null for none), and Qwen2/Qwen3 when use_sliding_window puts layers
- * from max_window_layers on it (or layer_types lists "sliding_attention"). Within W tokens that is exactly
+ * from max_window_layers on it, SmolLM3 its NoPE layers (or layer_types lists "sliding_attention"). Within W tokens that is exactly
  * full causal attention, so Whetstone runs such models on rows of up to W tokens (row-limit.ts).
  */
 function slidingWindowOf(json: Json, architecture: Architecture, layers: number): { slidingWindow?: number } {
   const window = (fallback?: number) =>
     json.sliding_window === null ? {} : { slidingWindow: int(json, 'sliding_window', fallback) };
   if (architecture === 'MistralForCausalLM') return window(4096);
-  if (architecture !== 'Qwen2ForCausalLM' && architecture !== 'Qwen3ForCausalLM') return {};
+  if (!['Qwen2ForCausalLM', 'Qwen3ForCausalLM', 'SmolLM3ForCausalLM'].includes(architecture)) return {};
   const layerTypes = Array.isArray(json.layer_types) ? json.layer_types : [];
   const firstSliding = typeof json.max_window_layers === 'number' ? json.max_window_layers : 0;
   const sliding =
@@ -198,9 +202,9 @@ function slidingWindowOf(json: Json, architecture: Architecture, layers: number)
  * RoPE's base and scaling, as config.json has them in either form: transformers before v5 wrote
  * `rope_theta` and `rope_scaling` at the top level; v5 writes one `rope_parameters` object holding
  * rope_type, rope_theta and the scaling fields (PreTrainedConfig.convert_rope_params_to_dict), and reads
- * the old form into it. Missing, the base is 10000 (LlamaConfig's default_theta).
+ * the old form into it. Missing, the base is the config class's default_theta (10000; SmolLM3 2e6).
  */
-function rotary(json: Json): { ropeTheta: number; ropeScaling?: Llama3RopeScaling } {
+function rotary(json: Json, defaultTheta: number): { ropeTheta: number; ropeScaling?: Llama3RopeScaling } {
   const parameters = json.rope_parameters;
   if (parameters != null && (typeof parameters !== 'object' || Array.isArray(parameters)))
     throw new ModelConfigError(
@@ -214,12 +218,29 @@ function rotary(json: Json): { ropeTheta: number; ropeScaling?: Llama3RopeScalin
     throw new ModelConfigError(
       `config.json: partial_rotary_factor ${JSON.stringify(partial)} (RoPE on part of each head) is not supported.`,
     );
-  const theta = json.rope_theta ?? v5.rope_theta ?? 10000;
+  const theta = json.rope_theta ?? v5.rope_theta ?? defaultTheta;
   return {
-    ropeTheta: num({ rope_theta: theta }, 'rope_theta', 10000),
+    ropeTheta: num({ rope_theta: theta }, 'rope_theta', defaultTheta),
     // v5 always writes a rope_type; an object without one holds no scaling.
     ...ropeScaling(json.rope_scaling ?? (v5.rope_type === undefined ? undefined : v5)),
   };
+}
+
+/**
+ * SmolLM3's NoPE layers: no_rope_layers holds 1 for a layer with RoPE and 0 for one without; absent, every
+ * no_rope_layer_interval-th layer (4 by default) goes without (SmolLM3Config.__post_init__).
+ */
+function nopeLayersOf(json: Json, architecture: Architecture, layers: number): { nopeLayers?: number[] } {
+  if (architecture !== 'SmolLM3ForCausalLM') return {};
+  const listed = json.no_rope_layers;
+  if (listed != null && (!Array.isArray(listed) || listed.length < layers))
+    throw new ModelConfigError(
+      `config.json: "no_rope_layers" must list a 0 or 1 for each of the ${layers} layers.`,
+    );
+  const interval = int(json, 'no_rope_layer_interval', 4);
+  const usesRope = (i: number) => (Array.isArray(listed) ? listed[i] !== 0 : (i + 1) % interval !== 0);
+  const nope = Array.from({ length: layers }, (_, i) => i).filter((i) => !usesRope(i));
+  return nope.length > 0 ? { nopeLayers: nope } : {};
 }
 
 function ropeScaling(value: unknown): { ropeScaling?: Llama3RopeScaling } {

@@ -1,5 +1,5 @@
 /**
- * Whole-model correctness: the GPU Llama, Mistral, Qwen2, Qwen3 and GPT-2 steps against the independent tfjs reference
+ * Whole-model correctness: the GPU Llama, Mistral, Qwen2, Qwen3, SmolLM3 and GPT-2 steps against the independent tfjs reference
  * (reference/tfjs-causal-lm.ts) on tiny random fixtures: loss to 1e-4 relative, and the gradient of
  * every parameter tensor to 1e-3 relative (of that tensor's largest reference entry).
  */
@@ -82,6 +82,15 @@ const cases: { name: string; options: TinyModelOptions; rows: number[][]; T: num
       [256, 9, 10],
     ],
     T: 9,
+  },
+  {
+    name: 'SmolLM3, layer 1 without RoPE (NoPE), a padded batch',
+    options: { family: 'smollm3', heads: 4, kvHeads: 2 },
+    rows: [
+      [256, 12, 104, 33, 10, 200, 7],
+      [256, 65, 66, 67],
+    ],
+    T: 7,
   },
   {
     name: 'GPT-2, tied, learned positions, a padded batch',

@@ -5,6 +5,7 @@ export const supportedArchitectures = [
   'Qwen2ForCausalLM',
   'Qwen3ForCausalLM',
   'MistralForCausalLM',
+  'SmolLM3ForCausalLM',
   'GPT2LMHeadModel',
 ] as const;
 export type Architecture = (typeof supportedArchitectures)[number];

@@ -25,7 +25,7 @@ import { rmsNormBackward, rmsNormForward } from '../../gpu/kernels/rmsnorm/rmsno
 import { createRopeTable, rope } from '../../gpu/kernels/rope/rope';
 import { swiglu, swigluBackward } from '../../gpu/kernels/swiglu/swiglu';
 import type { Runtime } from '../../gpu/runtime';
-import { createTensor, reshapeTensor, type Tensor } from '../../gpu/tensor';
+import { createTensor, reshapeTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
 import type { Adaptation, LinearSite } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
 import {
@@ -45,6 +45,7 @@ type Work = Promise<Dispatch | Dispatch[]>;
 
 export class LlamaModel implements DecoderModel {
   private ropeTable?: Tensor;
+  private identityRopeTable?: Tensor;
 
   constructor(
     readonly config: DecoderConfig,
@@ -99,7 +100,19 @@ export class LlamaModel implements DecoderModel {
     const a = runtime.arena;
     const t = (label: string, shape: number[]) => createTensor(a, label, shape);
     this.ropeTable ??= createRopeTable(runtime, { headDim: c.D, theta: c.ropeTheta, scaling: c.ropeScaling });
-    const invFreq = this.ropeTable;
+    // SmolLM3's NoPE layers rotate by frequency 0, the identity (cos 1, sin 0, exact), so every layer
+    // keeps one path through RoPE at the cost of one elementwise pass over its q and k.
+    const nope = new Set(c.nopeLayers ?? []);
+    if (nope.size > 0) {
+      this.identityRopeTable ??= uploadTensor(
+        runtime.arena,
+        'NoPE inv_freq',
+        [c.D / 2],
+        new Float32Array(c.D / 2),
+      );
+    }
+    const ropeTableOf = (layer: number) =>
+      (nope.has(layer) ? this.identityRopeTable : this.ropeTable) as Tensor;
     const heads = (x: Tensor, n: number) => reshapeTensor(x, [B, T, n, c.D]);
     const cache = inputs.cache;
     const ctx = { runtime, N, training: backward };
@@ -263,13 +276,13 @@ export class LlamaModel implements DecoderModel {
         rope(runtime, {
           x: heads(qNorm?.normed ?? s.q, c.NH),
           out: heads(s.qr, c.NH),
-          invFreq,
+          invFreq: ropeTableOf(i),
           positionOffsets,
         }),
         rope(runtime, {
           x: heads(kNorm?.normed ?? s.k, c.KV),
           out: heads(s.kr, c.KV),
-          invFreq,
+          invFreq: ropeTableOf(i),
           positionOffsets,
         }),
         ...(cached && !again
@@ -343,14 +356,14 @@ export class LlamaModel implements DecoderModel {
         rope(runtime, {
           x: heads(d.dqr, c.NH),
           out: heads(d.dq, c.NH),
-          invFreq,
+          invFreq: ropeTableOf(i),
           positionOffsets,
           backward: true,
         }),
         rope(runtime, {
           x: heads(d.dkr, c.KV),
           out: heads(d.dk, c.KV),
-          invFreq,
+          invFreq: ropeTableOf(i),
           positionOffsets,
           backward: true,
         }),

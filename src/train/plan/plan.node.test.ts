@@ -113,6 +113,7 @@ describe('the memory plan with evaluation, gradient accumulation and SGD', () =>
     ['llama', { method: 'lora', r: 4, dropout: 0.1 }],
     ['gpt2', { method: 'ia3' }],
     ['qwen2', { method: 'dora', r: 4, dropout: 0.1 }],
+    ['smollm3', { method: 'lora', r: 4 }],
   ] as const)('is within 10%% of the measured peak: %s', async (family, method) => {
     await expectWithin10Percent({ family }, method, {
       ...tinyStep,

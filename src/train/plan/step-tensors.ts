@@ -94,6 +94,7 @@ export function stepBuffers(
   } else {
     const [Q, KVW] = [c.NH * c.D, c.KV * c.D];
     act('rope inv_freq', [c.D / 2]);
+    if (c.nopeLayers?.length) act('NoPE inv_freq (zeros)', [c.D / 2]);
     act('h0', NC);
     w('d residual', NC);
     w('d act, gate, up', [N, c.F], 3);

@@ -3,13 +3,13 @@
  * a language-model run with distinct, non-default training values exported to a temporary folder. Tests
  * write their expected values out from `chatTraining` by hand, so nothing here is taken from the exporter.
  */
-import { tinyConfigJson } from '../../fixtures/tiny-models';
+import { type TinyFamily, tinyConfigJson } from '../../fixtures/tiny-models';
 import { type DecoderConfig, parseModelConfig } from '../../models/config';
 import { exportJob, type JobFiles, parseRunConfig, type RunConfig } from '../index';
 import { writeTemp } from './python';
 
 /** A 1-layer decoder config of the family (vocabulary 300, 2 heads): small enough to export instantly. */
-export const tinyDecoder = (family: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2'): DecoderConfig =>
+export const tinyDecoder = (family: TinyFamily): DecoderConfig =>
   parseModelConfig(tinyConfigJson({ family }, 300, 1, 2));
 
 /** Rows as a JSONL file's bytes, one JSON object a line, no trailing newline. */

@@ -1,11 +1,11 @@
 /**
  * The independent reference for whole decoder models: Hugging Face's published semantics for
- * LlamaForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM (modeling_llama.py, modeling_qwen2.py,
- * modeling_qwen3.py) and GPT2LMHeadModel
- * (modeling_gpt2.py), written directly in tfjs ops and differentiated by tfjs autograd on its CPU
- * backend. It shares nothing with the GPU model's structure: no kernels, no recorded steps, no layouts.
- * Used only by tests, as the oracle for logits, loss and every parameter's gradient. The layer ops
- * (norms, RoPE, linear, attention) are in tfjs-ops.ts; the PEFT forms and the model are here.
+ * LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM / SmolLM3ForCausalLM
+ * (modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py, modeling_smollm3.py)
+ * and GPT2LMHeadModel (modeling_gpt2.py), written directly in tfjs ops and differentiated by tfjs
+ * autograd on its CPU backend. It shares nothing with the GPU model's structure: no kernels, no recorded
+ * steps, no layouts. Used only by tests, as the oracle for logits, loss and every parameter's gradient.
+ * The layer ops (norms, RoPE, linear, attention) are in tfjs-ops.ts; the PEFT forms and the model are here.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DecoderConfig } from '../config';
@@ -226,7 +226,9 @@ export function logitsOf(
       const w = opt(`${l}.self_attn.${name}.weight`);
       return w ? rmsNorm(t, w, c.normEps) : t;
     };
-    const q = rope(
+    // SmolLM3's NoPE layers (use_rope 0) leave q and k unrotated.
+    const rotate = (t: tf.Tensor) => (c.nopeLayers?.includes(i) ? t : rope(t, c, T, KP));
+    const q = rotate(
       headNorm(
         heads(
           linear(
@@ -240,11 +242,8 @@ export function logitsOf(
         ),
         'q_norm',
       ),
-      c,
-      T,
-      KP,
     );
-    const k = rope(
+    const k = rotate(
       headNorm(
         heads(
           linear(
@@ -258,9 +257,6 @@ export function logitsOf(
         ),
         'k_norm',
       ),
-      c,
-      T,
-      KP,
     );
     const v = heads(
       linear(

@@ -23,7 +23,7 @@
 import type { DecoderConfig } from '../../models/config';
 import { AdapterModelMismatchError, UnsupportedAdapterFeatureError } from './errors';
 
-export type PeftModelType = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2';
+export type PeftModelType = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'smollm3' | 'gpt2';
 
 /** transformers' model_type, which PEFT keys its default-target tables by. */
 export function peftModelType(model: { readonly architecture: string }): PeftModelType {
@@ -32,6 +32,7 @@ export function peftModelType(model: { readonly architecture: string }): PeftMod
     Qwen2ForCausalLM: 'qwen2',
     Qwen3ForCausalLM: 'qwen3',
     MistralForCausalLM: 'mistral',
+    SmolLM3ForCausalLM: 'smollm3',
   };
   return byArchitecture[model.architecture] ?? 'llama';
 }
@@ -126,6 +127,8 @@ export function ia3Shape(module: LinearModule, feedforward: boolean): number[] {
 export const peftDefaultLoraTargets: Readonly<Record<PeftModelType | 'bert', readonly string[]>> = {
   llama: ['q_proj', 'v_proj'],
   mistral: ['q_proj', 'v_proj'],
+  // PEFT has no SmolLM3 entry (it asks for target_modules); Llama's, which the saved config names.
+  smollm3: ['q_proj', 'v_proj'],
   qwen2: ['q_proj', 'v_proj'],
   qwen3: ['q_proj', 'v_proj'],
   gpt2: ['c_attn'],
@@ -141,6 +144,7 @@ export const peftDefaultIa3Targets: Readonly<
 > = {
   llama: { targets: ['k_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   mistral: { targets: ['k_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
+  smollm3: { targets: ['k_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   qwen2: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   qwen3: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   gpt2: { targets: ['c_attn', 'mlp.c_proj'], feedforward: ['mlp.c_proj'] },
