@@ -114,37 +114,24 @@ describe('model config', () => {
   });
 
   it('reads a Qwen3 config: per-head q/k norms, head_dim apart from the width, no biases by default', () => {
-    // Qwen3-0.6B's shape: 16 heads of 128 over a width of 1024.
+    // Shaped as Qwen3-0.6B is (16 heads of 128 over a width of 1024), smaller: 4 heads of 32 over 64.
     const qwen3 = {
+      ...tinyLlama,
       architectures: ['Qwen3ForCausalLM'],
-      model_type: 'qwen3',
-      hidden_size: 1024,
-      intermediate_size: 3072,
-      num_hidden_layers: 28,
-      num_attention_heads: 16,
-      num_key_value_heads: 8,
-      head_dim: 128,
-      vocab_size: 151936,
-      max_position_embeddings: 40960,
-      rope_theta: 1000000,
-      rms_norm_eps: 1e-6,
+      hidden_size: 64,
+      head_dim: 32,
       attention_bias: false,
-      tie_word_embeddings: true,
       use_sliding_window: false,
       sliding_window: null,
     };
     const c = parseModelConfig(qwen3);
-    expect(c).toMatchObject({ family: 'llama', C: 1024, NH: 16, KV: 8, D: 128, qkNorm: true });
+    expect(c).toMatchObject({ family: 'llama', C: 64, NH: 4, KV: 2, D: 32, qkNorm: true });
     expect(c).toMatchObject({ qkvBias: false, outBias: false, tieWordEmbeddings: true });
     const weights = expectedWeights(c);
-    expect(weights.get('model.layers.27.self_attn.q_norm.weight')).toEqual([128]);
-    expect(weights.get('model.layers.27.self_attn.k_norm.weight')).toEqual([128]);
-    expect(weights.get('model.layers.0.self_attn.q_proj.weight')).toEqual([2048, 1024]);
-    expect(weights.get('model.layers.0.self_attn.o_proj.weight')).toEqual([1024, 2048]);
-    // The model card's counts: 0.6B parameters, 0.44B of them outside the embedding.
-    const count = [...weights.values()].reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
-    expect(count).toBe(596_049_920);
-    expect(count - 151936 * 1024).toBe(440_467_456);
+    expect(weights.get('model.layers.1.self_attn.q_norm.weight')).toEqual([32]);
+    expect(weights.get('model.layers.1.self_attn.k_norm.weight')).toEqual([32]);
+    expect(weights.get('model.layers.0.self_attn.q_proj.weight')).toEqual([128, 64]);
+    expect(weights.get('model.layers.0.self_attn.o_proj.weight')).toEqual([64, 128]);
     // Qwen3Config's head_dim defaults to 128, not width / heads; attention_bias puts biases on q, k, v and o.
     const { head_dim: _, ...withoutHeadDim } = qwen3;
     expect(parseModelConfig({ ...withoutHeadDim, hidden_size: 512 }).D).toBe(128);

@@ -37,7 +37,9 @@ describe('curated model catalogue', () => {
     expect(paramsOf('distilgpt2')).toBe(81_912_576);
     expect(paramsOf('Qwen2.5-0.5B-Instruct')).toBe(494_032_768);
     expect(paramsOf('TinyLlama-1.1B-Chat')).toBe(1_100_048_384);
+    // Qwen3-0.6B's model card: 0.6B parameters, 0.44B of them outside the embedding.
     expect(paramsOf('Qwen3-0.6B')).toBe(596_049_920);
+    expect(paramsOf('Qwen3-0.6B') - 151936 * 1024).toBe(440_467_456);
     for (const m of curatedModels) expect(curatedParameters(m), m.label).toBe(m.publishedParameters);
   });
 

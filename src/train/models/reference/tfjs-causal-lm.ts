@@ -228,46 +228,14 @@ export function logitsOf(
     };
     // SmolLM3's NoPE layers (use_rope 0) leave q and k unrotated.
     const rotate = (t: tf.Tensor) => (c.nopeLayers?.includes(i) ? t : rope(t, c, T, KP));
-    const q = rotate(
-      headNorm(
-        heads(
-          linear(
-            x,
-            get(`${l}.self_attn.q_proj.weight`),
-            opt(`${l}.self_attn.q_proj.bias`),
-            lora.get(`${l}.self_attn.q_proj`),
-          ),
-          c.NH,
-          c.D,
-        ),
-        'q_norm',
-      ),
-    );
-    const k = rotate(
-      headNorm(
-        heads(
-          linear(
-            x,
-            get(`${l}.self_attn.k_proj.weight`),
-            opt(`${l}.self_attn.k_proj.bias`),
-            lora.get(`${l}.self_attn.k_proj`),
-          ),
-          c.KV,
-          c.D,
-        ),
-        'k_norm',
-      ),
-    );
-    const v = heads(
-      linear(
-        x,
-        get(`${l}.self_attn.v_proj.weight`),
-        opt(`${l}.self_attn.v_proj.bias`),
-        lora.get(`${l}.self_attn.v_proj`),
-      ),
-      c.KV,
-      c.D,
-    );
+    // A projection of x, split into n heads [B, n, T, D].
+    const project = (module: 'q_proj' | 'k_proj' | 'v_proj', n: number) => {
+      const path = `${l}.self_attn.${module}`;
+      return heads(linear(x, get(`${path}.weight`), opt(`${path}.bias`), lora.get(path)), n, c.D);
+    };
+    const q = rotate(headNorm(project('q_proj', c.NH), 'q_norm'));
+    const k = rotate(headNorm(project('k_proj', c.KV), 'k_norm'));
+    const v = project('v_proj', c.KV);
     const [kp, vp] = withPrefix(k, v, i, c.KV);
     const o = mergeHeads(attention(q, kp, vp, c, keyMask));
     h = h.add(
