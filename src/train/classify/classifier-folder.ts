@@ -38,12 +38,11 @@ export async function classifierFolder(
 ): Promise<Record<string, Uint8Array | string>> {
   const config = (await readJson(files, 'config.json')) as Record<string, unknown>;
   const family = model.config.family;
-  const architecture =
-    family === 'bert'
-      ? 'BertForSequenceClassification'
-      : family === 'roberta'
-        ? 'RobertaForSequenceClassification'
-        : 'DistilBertForSequenceClassification';
+  // The classifier of the architecture read: BertModel → BertForSequenceClassification, and so on.
+  const architecture = model.config.architecture.replace(
+    /(ForSequenceClassification|ForMaskedLM|ForPreTraining|Model)$/,
+    'ForSequenceClassification',
+  );
   const id2label = Object.fromEntries(labelSet.map((label, i) => [String(i), String(label)]));
   const label2id = Object.fromEntries(labelSet.map((label, i) => [String(label), i]));
   const tensors = [];

@@ -15,7 +15,7 @@ export interface ClassProbabilities {
   probabilities: number[];
 }
 
-const encoderTypes = new Set(['bert', 'distilbert', 'roberta']);
+const encoderTypes = new Set(['bert', 'distilbert', 'roberta', 'xlm-roberta']);
 
 /** The config's model_type, or undefined when config.json is missing or unreadable. */
 export function modelTypeOf(files: Record<string, Uint8Array | string>): string | undefined {

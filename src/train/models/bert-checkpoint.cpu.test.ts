@@ -50,6 +50,23 @@ describe('encoder configs', () => {
 
   it('recognises encoders by architecture or model_type, and only those', () => {
     expect(encoderArchitectureOf({ model_type: 'roberta' })).toBe('RobertaModel');
+    expect(encoderArchitectureOf({ model_type: 'xlm-roberta' })).toBe('XLMRobertaModel');
+    // xlm-roberta-base's config names its masked-LM class; its runs train RoBERTa's classifier.
+    const xlmr = parseEncoderConfig({
+      architectures: ['XLMRobertaForMaskedLM'],
+      model_type: 'xlm-roberta',
+      vocab_size: 250002,
+      hidden_size: 768,
+      num_hidden_layers: 12,
+      num_attention_heads: 12,
+      intermediate_size: 3072,
+      max_position_embeddings: 514,
+      type_vocab_size: 1,
+      layer_norm_eps: 1e-5,
+      pad_token_id: 1,
+    });
+    expect(xlmr).toMatchObject({ family: 'roberta', base: 'roberta', TV: 1, padTokenId: 1 });
+    expect(xlmr.head).toEqual({ dense: 'classifier.dense', activation: 'tanh', out: 'classifier.out_proj' });
     expect(encoderArchitectureOf({ architectures: ['LlamaForCausalLM'] })).toBeUndefined();
     expect(() => parseEncoderConfig({ architectures: ['GPT2LMHeadModel'] })).toThrow(
       /not describe an encoder/,

@@ -1,6 +1,7 @@
 /**
- * Reads a Hugging Face `config.json` of an encoder (BERT, DistilBERT, RoBERTa) into one typed config.
- * Field names and defaults follow transformers' BertConfig, DistilBertConfig and RobertaConfig; the three
+ * Reads a Hugging Face `config.json` of an encoder (BERT, DistilBERT, RoBERTa, XLM-RoBERTa) into one
+ * typed config. Field names and defaults follow transformers' BertConfig, DistilBertConfig and
+ * RobertaConfig (XLMRobertaConfig is RobertaConfig under another name, and its model RoBERTa's); the three
  * share one post-LayerNorm block and differ in names, position ids and the classification head, which
  * this config records so that bert.ts reads as one model.
  *
@@ -20,6 +21,9 @@ export const encoderArchitectures = [
   'RobertaForSequenceClassification',
   'RobertaModel',
   'RobertaForMaskedLM',
+  'XLMRobertaForSequenceClassification',
+  'XLMRobertaModel',
+  'XLMRobertaForMaskedLM',
 ] as const;
 export type EncoderArchitecture = (typeof encoderArchitectures)[number];
 
@@ -117,6 +121,7 @@ const familyByModelType: Record<string, EncoderArchitecture> = {
   bert: 'BertModel',
   distilbert: 'DistilBertModel',
   roberta: 'RobertaModel',
+  'xlm-roberta': 'XLMRobertaModel',
 };
 
 /**
@@ -285,7 +290,7 @@ export function parseEncoderConfig(raw: unknown, numLabels?: number, modelName?:
       },
     };
   }
-  const roberta = architecture.startsWith('Roberta');
+  const roberta = architecture.startsWith('Roberta') || architecture.startsWith('XLMRoberta');
   const C = int(json, 'hidden_size');
   const NH = int(json, 'num_attention_heads');
   if (C % NH !== 0)

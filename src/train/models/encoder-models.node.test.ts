@@ -1,13 +1,14 @@
 /**
- * Whole-model correctness for encoder classifiers: the GPU BERT, DistilBERT and RoBERTa steps against the
- * independent tfjs reference (reference/tfjs-encoder.ts) on tiny random fixtures in HF layout, with padded
- * sentence pairs: logits to 1e-4 and loss to 1e-4 relative, and the gradient of every parameter tensor to
- * 1e-3 relative (of that tensor's largest reference entry).
+ * Whole-model correctness for encoder classifiers: the GPU BERT, DistilBERT, RoBERTa and XLM-RoBERTa
+ * steps against the independent tfjs reference (reference/tfjs-encoder.ts) on tiny random fixtures in HF
+ * layout, with padded sentence pairs: logits to 1e-4 and loss to 1e-4 relative, and the gradient of every
+ * parameter tensor to 1e-3 relative (of that tensor's largest reference entry).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { downloadTensor } from '../../gpu/tensor';
 import { testRuntime } from '../../gpu/testing/test-runtime';
+import { classifierFolder } from '../classify/classifier-folder';
 import { type ClassificationBatch, ClassifierStep } from '../classify/classifier-step';
 import { EncoderFullFineTuning } from '../classify/encoder-methods';
 import { type TinyEncoderOptions, tinyEncoderFiles } from '../fixtures/tiny-encoders';
@@ -73,6 +74,12 @@ const cases: { name: string; options: TinyEncoderOptions; labels: number[]; pad:
     labels: [1, 1, 0],
     pad: 1,
   },
+  {
+    name: "XLM-RoBERTa (RoBERTa's model under its own names)",
+    options: { family: 'roberta', xlm: true, layers: 1, seed: 5 },
+    labels: [0, 1, 0],
+    pad: 1,
+  },
 ];
 
 describe('encoder classifiers against the tfjs reference', () => {
@@ -134,5 +141,20 @@ describe('encoder classifiers against the tfjs reference', () => {
       expect(scale, `gradient of ${name} is not all zero`).toBeGreaterThan(0);
       expect(worst / scale, `gradient of ${name}`).toBeLessThan(1e-3);
     }
+  });
+
+  it('saves a fine-tuned XLM-RoBERTa as XLMRobertaForSequenceClassification, model_type kept', async () => {
+    const runtime = await testRuntime();
+    const files = filesFromMemory(tinyEncoderFiles({ family: 'roberta', xlm: true, layers: 1 }));
+    const checkpoint = await openEncoderCheckpoint(files);
+    expect(checkpoint.config).toMatchObject({ family: 'roberta', base: 'roberta', padTokenId: 1 });
+    const folder = await classifierFolder(runtime, await createEncoderModel(runtime, checkpoint), files, [
+      'a',
+      'b',
+    ]);
+    expect(JSON.parse(folder['config.json'] as string)).toMatchObject({
+      architectures: ['XLMRobertaForSequenceClassification'],
+      model_type: 'xlm-roberta',
+    });
   });
 });
