@@ -15,6 +15,8 @@
  * - Qwen3-0.6B: the hub config.json of Qwen/Qwen3-0.6B (no copy in hf-fixtures). Its model card gives
  *   0.6B parameters, 0.44B outside the embedding; its model.safetensors (1.5 GB) also stores lm_head,
  *   a copy of the tied embedding, which the loader skips.
+ * - SmolLM3-3B: the hub config.json of HuggingFaceTB/SmolLM3-3B (no copy in hf-fixtures), whose shape
+ *   fields are SmolLM3Config's defaults; NoPE every fourth layer by default. Two BF16 shards, 6.15 GB.
  * - Weight files that hold more than the parameters (storedParameters): GPT-2's and distilgpt2's also
  *   store each layer's causal-mask buffer `attn.bias` [1, 1, 1024, 1024] (548 MB and 353 MB on the hub).
  * - bert-base-uncased, distilbert-base-uncased, roberta-base (encoders: their runs train a sequence
@@ -151,6 +153,27 @@ export const curatedModels: CuratedModel[] = [
     dtype: 'bfloat16',
     publishedParameters: 596_049_920,
     storedParameters: 596_049_920 + 151936 * 1024,
+  },
+  {
+    repo: 'HuggingFaceTB/SmolLM3-3B',
+    label: 'SmolLM3-3B',
+    description: 'SmolLM3 3B instruct model (NoPE every fourth layer); needs a GPU budget of several GiB.',
+    config: {
+      architectures: ['SmolLM3ForCausalLM'],
+      hidden_size: 2048,
+      intermediate_size: 11008,
+      num_hidden_layers: 36,
+      num_attention_heads: 16,
+      num_key_value_heads: 4,
+      vocab_size: 128256,
+      max_position_embeddings: 65536,
+      rope_theta: 5000000,
+      rms_norm_eps: 1e-6,
+      no_rope_layer_interval: 4,
+      tie_word_embeddings: true,
+    },
+    dtype: 'bfloat16',
+    publishedParameters: 3_075_098_624,
   },
   {
     repo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0',

@@ -40,6 +40,7 @@ describe('curated model catalogue', () => {
     // Qwen3-0.6B's model card: 0.6B parameters, 0.44B of them outside the embedding.
     expect(paramsOf('Qwen3-0.6B')).toBe(596_049_920);
     expect(paramsOf('Qwen3-0.6B') - 151936 * 1024).toBe(440_467_456);
+    expect(paramsOf('SmolLM3-3B')).toBe(3_075_098_624);
     for (const m of curatedModels) expect(curatedParameters(m), m.label).toBe(m.publishedParameters);
   });
 
@@ -91,7 +92,13 @@ describe('curated model catalogue', () => {
     expect(downloadEstimateBytes(byLabel('SmolLM2-135M'))).toBe(2 * 134_515_008);
     // The hub's file sizes (MB, 10⁶ bytes): GPT-2 and distilgpt2 store their causal-mask buffers too,
     // Qwen3-0.6B a copy of its tied embedding.
-    const hubMegabytes = { 'GPT-2': 548, distilgpt2: 353, 'Qwen3-0.6B': 1500, 'TinyLlama-1.1B-Chat': 2200 };
+    const hubMegabytes = {
+      'GPT-2': 548,
+      distilgpt2: 353,
+      'Qwen3-0.6B': 1500,
+      'SmolLM3-3B': 6150,
+      'TinyLlama-1.1B-Chat': 2200,
+    };
     for (const [label, mb] of Object.entries(hubMegabytes))
       expect(Math.abs(downloadEstimateBytes(byLabel(label)) / 1e6 - mb) / mb, label).toBeLessThan(0.005);
   });
