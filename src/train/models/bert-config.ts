@@ -8,6 +8,7 @@
  * Dimension letters: V vocabulary, C hidden width, L layers, NH heads, D = C/NH head width,
  * F feed-forward width, P maximum positions, TV token-type vocabulary, K classes.
  */
+import { refuseQuantized } from './config';
 import { ModelConfigError } from './errors';
 
 export const encoderArchitectures = [
@@ -246,6 +247,7 @@ export function parseEncoderConfig(raw: unknown, numLabels?: number, modelName?:
     );
   }
   const json = raw as Json;
+  refuseQuantized(json);
   let labels = labelsOf(json);
   if (numLabels !== undefined) {
     if (!(Number.isInteger(numLabels) && numLabels >= 2))

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseEncoderConfig } from './bert-config';
 import { checkWeights } from './check-weights';
 import { parseModelConfig } from './config';
 import { ModelConfigError, UnsupportedArchitectureError } from './errors';
@@ -227,6 +228,20 @@ describe('model config', () => {
     expect(() => parseModelConfig({ architectures: ['Phi3ForCausalLM'] })).toThrow(
       /Phi3ForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM, GPT2LMHeadModel/,
     );
+  });
+
+  it('refuses a quantized checkpoint by its method', () => {
+    const gptq = { ...tinyLlama, quantization_config: { quant_method: 'gptq', bits: 4 } };
+    expect(() => parseModelConfig(gptq)).toThrow(
+      /this checkpoint is quantized \(gptq\); Whetstone trains F32, F16 or BF16 weights/,
+    );
+    const bert = { architectures: ['BertModel'], vocab_size: 10, hidden_size: 8, num_hidden_layers: 1 };
+    const quantizedBert = {
+      ...bert,
+      num_attention_heads: 2,
+      quantization_config: { quant_method: 'bitsandbytes' },
+    };
+    expect(() => parseEncoderConfig(quantizedBert)).toThrow(/quantized \(bitsandbytes\)/);
   });
 
   it('says which field is wrong', () => {

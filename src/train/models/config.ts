@@ -116,10 +116,24 @@ export function architectureOf(json: Json): string {
   return byType[modelType] ?? modelType;
 }
 
+/**
+ * A quantized checkpoint (GPTQ, AWQ, bitsandbytes, FP8: config.json's quantization_config) stores packed
+ * integers and scales in place of the weights; said once, by name, rather than as a list of missing tensors.
+ */
+export function refuseQuantized(json: Json): void {
+  const quantization = json.quantization_config;
+  if (quantization == null) return;
+  const method = (quantization as Json).quant_method;
+  throw new ModelConfigError(
+    `config.json: this checkpoint is quantized (${typeof method === 'string' ? method : 'quantization_config'}); Whetstone trains F32, F16 or BF16 weights. Use the model's unquantized repo.`,
+  );
+}
+
 export function parseModelConfig(raw: unknown): DecoderConfig {
   if (typeof raw !== 'object' || raw === null)
     throw new ModelConfigError('config.json must hold a JSON object.');
   const json = raw as Json;
+  refuseQuantized(json);
   const architecture = architectureOf(json);
   if (!(supportedArchitectures as readonly string[]).includes(architecture)) {
     throw new UnsupportedArchitectureError(architecture);
