@@ -16,6 +16,10 @@ export interface MatmulShape {
   R: number;
   /** B stored in half precision, as a 16-bit checkpoint's frozen weight is (not a source of the fp32 ceiling). */
   halfB?: boolean;
+  /** A stored [K, M], as a weight gradient's dYᵀ is (K = the step's tokens). */
+  transA?: boolean;
+  /** Run through matmulSplitK, which splits a long K over more workgroups (split-k.ts). */
+  splitK?: boolean;
 }
 
 export interface AttentionBenchShape {
@@ -46,6 +50,37 @@ const fullMatmuls: MatmulShape[] = [
   { name: 'LoRA down x·Aᵀ 1024×8×576', M: 1024, N: 8, K: 576, transB: true, R: 0 },
   { name: 'LoRA fused x·Wᵀ + u·Bᵀ r8', M: 1024, N: 576, K: 576, transB: true, R: 8 },
   { name: 'MLP up x·Wᵀ 1024×1536×576', M: 1024, N: 1536, K: 576, transB: true, R: 0 },
+  // Weight gradients over 4096 tokens (batch 8 × 512): one pass, then split along K.
+  { name: 'LoRA dA duᵀ·x 8×576, K 4096, one pass', M: 8, N: 576, K: 4096, transB: false, R: 0, transA: true },
+  {
+    name: 'LoRA dA duᵀ·x 8×576, K 4096, split K',
+    M: 8,
+    N: 576,
+    K: 4096,
+    transB: false,
+    R: 0,
+    transA: true,
+    splitK: true,
+  },
+  {
+    name: 'k_proj dW dYᵀ·x 192×576, K 4096, one pass',
+    M: 192,
+    N: 576,
+    K: 4096,
+    transB: false,
+    R: 0,
+    transA: true,
+  },
+  {
+    name: 'k_proj dW dYᵀ·x 192×576, K 4096, split K',
+    M: 192,
+    N: 576,
+    K: 4096,
+    transB: false,
+    R: 0,
+    transA: true,
+    splitK: true,
+  },
 ];
 
 const scaledMatmuls: MatmulShape[] = [
@@ -55,6 +90,17 @@ const scaledMatmuls: MatmulShape[] = [
   { name: 'q_proj x·Wᵀ 128×192×192, W f16', M: 128, N: 192, K: 192, transB: true, R: 0, halfB: true },
   { name: 'LoRA down x·Aᵀ 128×8×192', M: 128, N: 8, K: 192, transB: true, R: 0 },
   { name: 'LoRA fused x·Wᵀ + u·Bᵀ r8', M: 128, N: 192, K: 192, transB: true, R: 8 },
+  { name: 'LoRA dA duᵀ·x 8×192, K 1024, one pass', M: 8, N: 192, K: 1024, transB: false, R: 0, transA: true },
+  {
+    name: 'LoRA dA duᵀ·x 8×192, K 1024, split K',
+    M: 8,
+    N: 192,
+    K: 1024,
+    transB: false,
+    R: 0,
+    transA: true,
+    splitK: true,
+  },
 ];
 
 const fullAttention: AttentionBenchShape[] = [

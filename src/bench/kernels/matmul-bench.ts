@@ -6,6 +6,7 @@
  */
 import { releaseDispatches, submitDispatches } from '../../gpu/dispatch';
 import { matmul } from '../../gpu/kernels/matmul/matmul';
+import { matmulSplitK } from '../../gpu/kernels/matmul/split-k';
 import type { Runtime } from '../../gpu/runtime';
 import { downloadTensor, releaseTensor, type Tensor, uploadHalfTensor, uploadTensor } from '../../gpu/tensor';
 import { randomArray, seededRandom } from '../../gpu/testing/random';
@@ -37,7 +38,8 @@ function matmulElement(s: MatmulShape, a: Float32Array, b: Float32Array, u: Floa
     let sum = 0;
     for (let k = 0; k < s.K; k++) {
       const bv = s.transB ? b[n * s.K + k] : b[k * s.N + n];
-      sum += (a[m * s.K + k] as number) * (bv as number);
+      const av = s.transA ? a[k * s.M + m] : a[m * s.K + k];
+      sum += (av as number) * (bv as number);
     }
     for (let r = 0; r < s.R; r++) sum += (u[m * s.R + r] as number) * (v[n * s.R + r] as number);
     return sum;
@@ -61,7 +63,7 @@ export async function benchMatmul(
     tensors.push(t);
     return t;
   };
-  const aT = upload('A', [s.M, s.K], a);
+  const aT = upload('A', s.transA ? [s.K, s.M] : [s.M, s.K], a);
   const bShape = s.transB ? [s.N, s.K] : [s.K, s.N];
   const bT = s.halfB ? uploadHalfTensor(runtime.arena, 'B', bShape, toHalfBits(b)) : upload('B', bShape, b);
   if (s.halfB) tensors.push(bT);
@@ -70,9 +72,10 @@ export async function benchMatmul(
     s.R > 0
       ? { u: upload('U', [s.M, s.R], u), v: upload('V', [s.N, s.R], v), vLayout: 'nr' as const, scale: 1 }
       : undefined;
-  const dispatch = await matmul(runtime, { a: aT, b: bT, out, transB: s.transB, lowRank, label: s.name });
+  const args = { a: aT, b: bT, out, transA: s.transA, transB: s.transB, lowRank, label: s.name };
+  const dispatches = s.splitK ? await matmulSplitK(runtime, args) : [await matmul(runtime, args)];
   try {
-    submitDispatches(runtime, [dispatch], `check ${s.name}`);
+    submitDispatches(runtime, dispatches, `check ${s.name}`);
     const got = await downloadTensor(runtime.arena, out);
     const terms = s.K + s.R;
     // f32 sums of `terms` products of values in [-1, 1]: rounding grows at most ~terms·2⁻²⁴ per element.
@@ -82,10 +85,10 @@ export async function benchMatmul(
     });
     const flops = matmulFlops(s);
     if (!check.passed) return { name: s.name, flops, check };
-    const { msPerRep, reps } = await timeDispatches(runtime, [dispatch], budget);
+    const { msPerRep, reps } = await timeDispatches(runtime, dispatches, budget);
     return { name: s.name, flops, check, ms: msPerRep, reps, gflops: gflops(flops, msPerRep) };
   } finally {
-    releaseDispatches(runtime, [dispatch]);
+    releaseDispatches(runtime, dispatches);
     for (const t of tensors) releaseTensor(runtime.arena, t);
   }
 }

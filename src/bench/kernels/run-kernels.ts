@@ -71,8 +71,8 @@ export async function runKernelBench(
   };
   for (const shape of take(shapes.matmul)) {
     await add('matmul', shape.name, matmulFlops(shape), () => benchMatmul(runtime, shape, budget));
-    // tfjs has no half-precision storage: it times the plain shapes.
-    if (options.tfjs && shape.R === 0 && !shape.halfB)
+    // tfjs has no half-precision storage: it times the plain shapes (A stored [M, K]).
+    if (options.tfjs && shape.R === 0 && !shape.halfB && !shape.transA)
       await add('tfjs matmul', shape.name, matmulFlops(shape), () => benchTfjsMatmul(gpu, shape, budget));
   }
   for (const shape of take(shapes.attention))

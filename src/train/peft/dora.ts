@@ -29,6 +29,7 @@ import {
   loraScale,
 } from '../../gpu/kernels/lora-linear/lora-linear';
 import { matmul } from '../../gpu/kernels/matmul/matmul';
+import { matmulSplitK } from '../../gpu/kernels/matmul/split-k';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
 import { seededRandom } from '../seeded-random';
@@ -272,7 +273,7 @@ export class DoraAdaptation implements Adaptation {
       const dxDropped = t('dora dx through x̃·Wᵀ', [N, IN]);
       const drop = { p, rng: this.rng, stream: w.stream };
       const s = this.scale;
-      return Promise.all([
+      const work = await Promise.all([
         doraScaleBackward(runtime, {
           dy: io.dy,
           v,
@@ -282,9 +283,16 @@ export class DoraAdaptation implements Adaptation {
           dm: w.gradMagnitude,
           label: `${site.path}.dora_scale_backward`,
         }),
-        matmul(runtime, { a: scaled, b: u, out: w.gradB, transA: true, alpha: s, label: `${site.path}.dB` }),
+        matmulSplitK(runtime, {
+          a: scaled,
+          b: u,
+          out: w.gradB,
+          transA: true,
+          alpha: s,
+          label: `${site.path}.dB`,
+        }),
         matmul(runtime, { a: scaled, b: w.b, out: du, alpha: s, label: `${site.path}.du` }),
-        matmul(runtime, {
+        matmulSplitK(runtime, {
           a: du,
           b: io.x,
           out: w.gradA,
@@ -310,6 +318,7 @@ export class DoraAdaptation implements Adaptation {
         }),
         dropoutAdd(runtime, { t: dxDropped, out: io.dx, ...drop, label: `${site.path}.dx_dora_mask` }),
       ]);
+      return work.flat();
     };
     return { forward, backward };
   }

@@ -25,6 +25,7 @@ import {
   peftParameters,
   peftStepBuffers,
 } from './method-tensors';
+import { splitKWorkspaceBytes, splitKWorkspaceUsed } from './split-k-workspace';
 import { normPartialRows, normsTrain, type StepShape } from './step-tensors';
 
 /** The six linear layers of each encoder layer (bert-layer.ts, encoderLayerSites). */
@@ -213,6 +214,7 @@ export function encoderStepBuffers(
     // norms train; frozen ones (every method but full) keep none.
     if (normsTrain(m)) w('norm dgamma and dbeta partials', [normPartialRows(N, c.C), c.C], 2 * (2 * L + 1));
   }
+  if (splitKWorkspaceUsed(m, N, backward)) w('split-K partials (shared)', [splitKWorkspaceBytes / 4]);
   ledger.tensor('logits', 'class labels and loss per row', [B], 2);
 }
 

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { alignedByteSize } from '../../gpu/arena';
+import * as gpuSplitK from '../../gpu/kernels/matmul/split-k';
 import { partialPlan, rowLanes } from '../../gpu/kernels/rmsnorm/row-segments';
 import { valueImportClosure } from '../../testing/import-graph';
 import { ModelTooLargeError } from '../buffer-limits';
@@ -14,6 +15,7 @@ import { assertPlanFits, defaultMemoryBudgetBytes, MemoryPlanError } from './fit
 import { arenaBytes } from './ledger';
 import { planMemory } from './memory-plan';
 import { PlanSettingsError } from './method-settings';
+import { splitKMinChunk, splitKWorkspaceBytes, splitKWorkspaceUsed } from './split-k-workspace';
 import { normPartialRows } from './step-tensors';
 
 const fixtures = new URL('../../../../shared/hf-fixtures/', import.meta.url).pathname;
@@ -62,6 +64,21 @@ describe('the planner mirrors the arena and the kernels', () => {
         expect(normPartialRows(rows, cols)).toBe(partialPlan(rows, rowLanes(cols)).partialRows);
       }
     }
+  });
+});
+
+describe("the planner's copy of the split-K workspace rule", () => {
+  it("has the kernel's constants, and counts the workspace whenever a LoRA gradient of that many tokens splits", () => {
+    expect(splitKWorkspaceBytes).toBe(gpuSplitK.splitKWorkspaceBytes);
+    expect(splitKMinChunk).toBe(gpuSplitK.splitKMinChunk);
+    const lora = { method: 'lora', r: 8 } as const;
+    for (const tokens of [64, 511, 512, 4096]) {
+      // LoRA's dA for SmolLM2's q_proj: [8, 576] over every token of the step.
+      const splits = gpuSplitK.splitKPlan(8, 576, tokens) !== undefined;
+      expect(splitKWorkspaceUsed(lora, tokens, true), `${tokens} tokens`).toBe(splits);
+    }
+    expect(splitKWorkspaceUsed(lora, 4096, false)).toBe(false);
+    expect(splitKWorkspaceUsed({ method: 'ia3' }, 4096, true)).toBe(false);
   });
 });
 

@@ -18,6 +18,7 @@ import { Trainer } from '../trainer';
 import { createAdaptation } from './adaptation-settings';
 import { planMemory } from './memory-plan';
 import type { MethodSettings, StepSettings } from './method-settings';
+import { splitKWorkspaceBytes } from './split-k-workspace';
 
 const examples = (count: number, T: number): TokenExample[] =>
   Array.from({ length: count }, (_, e) => ({
@@ -122,6 +123,20 @@ describe('the memory plan with evaluation, gradient accumulation and SGD', () =>
       optimizer: 'sgd',
     });
   });
+});
+
+describe('the memory plan of a step long enough to split K (2 × 256 tokens)', () => {
+  it.each([
+    ['lora', { method: 'lora', r: 4 }],
+    ['full', { method: 'full' }],
+  ] as const)(
+    'counts the split-K workspace, within 10%% of the measured peak: llama %s',
+    async (_, method) => {
+      const step = { batchSize: 2, seqLen: 256 };
+      const { plan } = await expectWithin10Percent({ family: 'llama' }, method, step);
+      expect(plan.components.workspace).toBeGreaterThan(splitKWorkspaceBytes);
+    },
+  );
 });
 
 describe('the memory plan of a wider model (width 128, 2 layers, 64 tokens)', () => {

@@ -11,6 +11,7 @@
 import type { DecoderConfig } from '../models/config';
 import type { Ledger } from './ledger';
 import type { MethodSettings } from './method-settings';
+import { splitKWorkspaceBytes, splitKWorkspaceUsed } from './split-k-workspace';
 
 /** rmsnorm/layernorm backward partial rows (src/gpu/kernels/rmsnorm/row-segments.ts, partialPlan). */
 export function normPartialRows(rows: number, cols: number): number {
@@ -139,6 +140,7 @@ export function stepBuffers(
       w('k norm dweight partials', [normPartialRows(N * c.KV, c.D), c.D], c.L);
     }
   }
+  if (splitKWorkspaceUsed(m, N, backward)) w('split-K partials (shared)', [splitKWorkspaceBytes / 4]);
   ledger.tensor('logits', 'logits (dlogits in place)', [N, c.V]);
   ledger.tensor('logits', 'loss per token', [N]);
 }

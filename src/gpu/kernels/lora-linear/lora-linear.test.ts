@@ -62,6 +62,8 @@ const cases: Case[] = [
   { M: 1, IN: 1, OUT: 1, rank: 1, alpha: 1 },
   { M: 37, IN: 24, OUT: 40, rank: 17, alpha: 8, rsLora: true, dropout: 0.1 },
   { M: 70, IN: 16, OUT: 64, rank: 4, alpha: 32, bias: true },
+  // 600 tokens: dA and dB split K (split-k.ts), dA's B operand dropped as it loads.
+  { M: 600, IN: 20, OUT: 12, rank: 4, alpha: 8, dropout: 0.2 },
 ];
 
 describe('fused LoRA linear', () => {

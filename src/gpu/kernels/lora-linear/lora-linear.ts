@@ -17,6 +17,7 @@ import type { Runtime } from '../../runtime';
 import type { Tensor } from '../../tensor';
 import type { RngState } from '../dropout/rng-state';
 import { type DropoutSite, matmul } from '../matmul/matmul';
+import { matmulSplitK } from '../matmul/split-k';
 
 export interface LoraConfig {
   rank: number;
@@ -125,8 +126,8 @@ export async function loraLinearBackward(
   const drop = dropoutSite(layer);
   const s = loraScale(layer.config);
   // Order matters: du must be written before dA and dx read it; all four run in one pass, in order.
-  return Promise.all([
-    matmul(runtime, {
+  const work = await Promise.all([
+    matmulSplitK(runtime, {
       a: io.dy,
       b: io.u,
       out: io.dB,
@@ -136,7 +137,7 @@ export async function loraLinearBackward(
       label: `${layer.label}.dB`,
     }),
     matmul(runtime, { a: io.dy, b: layer.loraB, out: io.du, alpha: s, label: `${layer.label}.du` }),
-    matmul(runtime, {
+    matmulSplitK(runtime, {
       a: io.du,
       b: io.x,
       out: io.dA,
@@ -155,4 +156,5 @@ export async function loraLinearBackward(
       label: `${layer.label}.dx`,
     }),
   ]);
+  return work.flat();
 }

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { writeTensor } from '../../tensor';
 import { checkKernel } from '../../testing/check-kernel';
 import { randomArray, seededRandom } from '../../testing/random';
 import { testRuntime } from '../../testing/test-runtime';
 import { matmul } from './matmul';
 import { matmulRef } from './matmul.ref';
+import { matmulSplitK, splitKPlan, splitKWorkspace } from './split-k';
 
 interface Case {
   batch?: number;
@@ -21,6 +23,8 @@ interface Case {
   seed?: number;
   /** B stored in half precision (a frozen weight). */
   halfB?: boolean;
+  /** Through matmulSplitK, which must split this shape's K (its workspace poisoned with NaN first). */
+  splitK?: boolean;
 }
 
 // f32 accumulation over K terms of size ~scale²: error grows like K·ε·scale².
@@ -63,8 +67,8 @@ function checkMatmul(c: Case) {
       name: `matmul ${JSON.stringify(c)}`,
       inputs,
       outputs: { out: { shape: outShape, tol: tolFor(c), ...(initial ? { initial } : {}) } },
-      launch: (rt, t) =>
-        matmul(rt, {
+      launch: async (rt, t) => {
+        const args = {
           a: t.a!,
           b: t.b!,
           out: t.out!,
@@ -73,7 +77,17 @@ function checkMatmul(c: Case) {
           alpha: c.alpha,
           bias: t.bias,
           accumulate: c.accumulate,
-        }),
+        };
+        if (!c.splitK) return matmul(rt, args);
+        const space = splitKWorkspace(rt);
+        writeTensor(rt.device, space, new Float32Array(space.size).fill(Number.NaN));
+        const dispatches = await matmulSplitK(rt, args);
+        expect(dispatches.map((d) => d.label)).toEqual([
+          expect.stringMatching(/K splits/),
+          expect.stringMatching(/fold/),
+        ]);
+        return dispatches;
+      },
       reference: (x) => ({
         out: matmulRef(x.a!, x.b!, {
           batch,
@@ -136,6 +150,24 @@ describe('matmul', () => {
     { M: 33, N: 17, K: 40, scale: 1e-3, halfB: true },
   ])('B in half precision at %j', async (c) => {
     await checkMatmul(c);
+  });
+
+  // Weight gradients: K is every token of the step, the output a small weight (LoRA's dA is r × C).
+  it.each<Case>([
+    { M: 5, N: 37, K: 1037, transA: true, splitK: true }, // LoRA's dA shape: 4 ranges, the last short
+    { M: 37, N: 5, K: 700, transA: true, accumulate: true, alpha: 0.5, splitK: true }, // gradient accumulation
+    { M: 70, N: 33, K: 4099, transA: true, splitK: true }, // 16 ranges, two row tiles
+    { M: 9, N: 20, K: 600, transB: true, splitK: true }, // A contiguous along K
+  ])('split along K at %j', async (c) => {
+    await checkMatmul(c);
+  });
+
+  it('splits K only where the output launches few workgroups and K is long', () => {
+    expect(splitKPlan(8, 576, 4096)).toEqual({ splits: 16, chunk: 256 }); // LoRA dA, SmolLM2, 4096 tokens
+    expect(splitKPlan(576, 576, 4096)).toEqual({ splits: 4, chunk: 1024 }); // q_proj's dW: 81 tiles
+    expect(splitKPlan(1024, 1024, 4096)).toBeUndefined(); // 256 tiles already
+    expect(splitKPlan(8, 576, 300)).toBeUndefined(); // too short to split
+    expect(splitKPlan(2048, 1024, 8192)).toBeUndefined(); // partials past the workspace
   });
 
   it('adds into the output and scales by alpha', async () => {

@@ -35,14 +35,14 @@ const matmulHalfBKernel: KernelDefinition = {
 };
 
 /** Columns of C per workgroup (matmul.wgsl's TILE_N); the rows (TILE_M) follow M, below. */
-const tileColumns = 64;
+export const tileColumns = 64;
 
 /**
  * Rows of C per workgroup: 64, or 32 where that pads M less (M = 32 tokens, or 96): a 64-row tile over
  * a short M leaves half its threads idle and launches fewer workgroups. Ties keep 64, which reuses each
  * loaded B tile for more rows.
  */
-function matmulTileRows(M: number): 32 | 64 {
+export function matmulTileRows(M: number): 32 | 64 {
   return ceilDiv(M, 32) * 32 < ceilDiv(M, 64) * 64 ? 32 : 64;
 }
 
@@ -73,6 +73,12 @@ export interface MatmulArgs {
   /** Drop elements of one operand as they load. */
   dropout?: DropoutSite & { operand: 'a' | 'b' };
   lowRank?: LowRankTerm;
+  /**
+   * Walk K in `splits` ranges of `chunk` (a multiple of 16), one per grid z, writing the partial products
+   * into out [splits, M, N]; matmulSplitK (split-k.ts) plans this and sums the partials. 2-D A and B only,
+   * without bias, low-rank term or accumulation.
+   */
+  splitK?: { splits: number; chunk: number };
   label?: string;
 }
 
@@ -107,6 +113,13 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
   const [Kb, N] = args.transB ? [b.cols, b.rows] : [b.rows, b.cols];
   if (K !== Kb) throw shapeError(args, `inner dimensions differ, ${K} and ${Kb}`);
   if (c.rows !== M || c.cols !== N) throw shapeError(args, `out must be [${M}, ${N}]`);
+  const split = args.splitK;
+  if (split) {
+    if (a.stride !== 0 || b.stride !== 0 || args.bias || args.lowRank || args.accumulate)
+      throw shapeError(args, 'split K takes 2-D A and B, without bias, low-rank term or accumulation');
+    if (c.batch !== split.splits || split.chunk % 16 !== 0)
+      throw shapeError(args, `split K writes ${split.splits} partials in chunks of a multiple of 16`);
+  }
   const batch = c.batch;
   for (const [view, name] of [
     [a, 'A'],
@@ -137,7 +150,7 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
   const params = new ArrayBuffer(64);
   const u32 = new Uint32Array(params);
   const f32 = new Float32Array(params);
-  u32.set([M, N, K, R, a.stride, b.stride, M * N, strideU, strideV, drop?.stream ?? 0, 0, 0]);
+  u32.set([M, N, K, R, a.stride, b.stride, M * N, strideU, strideV, drop?.stream ?? 0, 0, split?.chunk ?? 0]);
   u32[10] = drop ? dropoutThreshold(drop.p) : 0;
   f32[12] = args.alpha ?? 1;
   f32[13] = drop ? dropoutScale(drop.p) : 1;
@@ -162,6 +175,7 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
       HAS_LOW_RANK: Boolean(low),
       V_STORED_RN: low?.vLayout === 'rn',
       LOW_RANK_DROPOUT: Boolean(low?.dropout),
+      SPLIT_K: Boolean(split),
     },
     buffers: [
       uniform,

@@ -14,6 +14,9 @@
 // the storage index of the dropped element: DROPOUT_OPERAND drops A (1) or B (2) as they load;
 // LOW_RANK_DROPOUT multiplies the low-rank term by the mask of the output element (the dX of LoRA).
 // Batch runs along grid z; a batch stride of 0 broadcasts an operand.
+// SPLIT_K (split-k.ts): grid z instead splits K into ranges of params.kChunk (a multiple of TILE_K, so a
+// slice never crosses into the next range); workgroup z writes its partial product at z·M·N (strideC),
+// and a second pass sums the partials. Only for 2-D A and B, without bias, low-rank term or accumulation.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -25,6 +28,7 @@ override DROPOUT_OPERAND: u32 = 0u;
 override HAS_LOW_RANK: bool = false;
 override V_STORED_RN: bool = false;
 override LOW_RANK_DROPOUT: bool = false;
+override SPLIT_K: bool = false;
 
 struct Params {
   M: u32,
@@ -38,7 +42,7 @@ struct Params {
   strideV: u32,
   stream: u32,
   dropThreshold: u32,
-  _pad: u32,
+  kChunk: u32,
   alpha: f32,
   dropScale: f32,
   lowRankScale: f32,
@@ -212,7 +216,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   // loads its share of the tiles but skips the arithmetic (whole warps skip: the test is per block row).
   let in_bounds = m0 + ty * 8u < params.M && n0 + tx * 8u < params.N;
   var acc: array<vec4<f32>, 16>;
-  for (var k0 = 0u; k0 < params.K; k0 += TILE_K) {
+  let k_begin = select(0u, wg.z * params.kChunk, SPLIT_K);
+  let k_end = select(params.K, min(params.K, k_begin + params.kChunk), SPLIT_K);
+  for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
     for (var run = t; run < TILE_M * 4u; run += TILE_M) {
       load_tile_a(batch, m0, k0, run);
     }

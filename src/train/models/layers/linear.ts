@@ -5,6 +5,7 @@
  */
 import type { Dispatch } from '../../../gpu/dispatch';
 import { matmul } from '../../../gpu/kernels/matmul/matmul';
+import { matmulSplitK } from '../../../gpu/kernels/matmul/split-k';
 import { sumRows } from '../../../gpu/kernels/sum-rows/sum-rows';
 import type { Runtime } from '../../../gpu/runtime';
 import type { Tensor } from '../../../gpu/tensor';
@@ -50,7 +51,7 @@ export async function linearBackward(
   io: LinearBackwardIo,
 ): Promise<Dispatch[]> {
   const outIn = layer.layout === 'out-in';
-  const work: Promise<Dispatch>[] = [];
+  const work: Promise<Dispatch | Dispatch[]>[] = [];
   if (io.dx) {
     work.push(
       matmul(runtime, {
@@ -66,7 +67,7 @@ export async function linearBackward(
   if (grads.weight) {
     work.push(
       outIn
-        ? matmul(runtime, {
+        ? matmulSplitK(runtime, {
             a: io.dy,
             b: io.x,
             out: grads.weight,
@@ -74,7 +75,7 @@ export async function linearBackward(
             accumulate: io.accumulateGrads,
             label: `${layer.name}.dW`,
           })
-        : matmul(runtime, {
+        : matmulSplitK(runtime, {
             a: io.x,
             b: io.dy,
             out: grads.weight,
@@ -94,5 +95,5 @@ export async function linearBackward(
       }),
     );
   }
-  return Promise.all(work);
+  return (await Promise.all(work)).flat();
 }
