@@ -19,9 +19,10 @@
  *   fields are SmolLM3Config's defaults; NoPE every fourth layer by default. Two BF16 shards, 6.15 GB.
  * - Weight files that hold more than the parameters (storedParameters): GPT-2's and distilgpt2's also
  *   store each layer's causal-mask buffer `attn.bias` [1, 1, 1024, 1024] (548 MB and 353 MB on the hub).
- * - bert-base-uncased, distilbert-base-uncased, roberta-base (encoders: their runs train a sequence
- *   classifier): the shape fields of google-bert/bert-base-uncased, distilbert/distilbert-base-uncased
- *   and FacebookAI/roberta-base config.json on the hub. Their published counts are those of
+ * - bert-base-uncased, distilbert-base-uncased, roberta-base, xlm-roberta-base (encoders: their runs train
+ *   a sequence classifier): the shape fields of google-bert/bert-base-uncased,
+ *   distilbert/distilbert-base-uncased, FacebookAI/roberta-base and FacebookAI/xlm-roberta-base
+ *   config.json on the hub. Their published counts are those of
  *   *ForSequenceClassification with two labels (`model.num_parameters()`), which the studio trains: the
  *   hub checkpoints hold the base model (and an MLM head the classifier drops), and the worker adds a
  *   freshly initialised classification head, as transformers does.
@@ -275,6 +276,28 @@ export const curatedModels: CuratedModel[] = [
     },
     dtype: 'float32',
     publishedParameters: 124_647_170,
+    task: 'classification',
+  },
+  {
+    repo: 'FacebookAI/xlm-roberta-base',
+    label: 'XLM-RoBERTa-base',
+    description: 'RoBERTa trained on 100 languages (SentencePiece); a multilingual text or pair classifier.',
+    config: {
+      architectures: ['XLMRobertaForMaskedLM'],
+      model_type: 'xlm-roberta',
+      hidden_size: 768,
+      num_hidden_layers: 12,
+      num_attention_heads: 12,
+      intermediate_size: 3072,
+      max_position_embeddings: 514,
+      type_vocab_size: 1,
+      vocab_size: 250002,
+      hidden_act: 'gelu',
+      layer_norm_eps: 1e-5,
+      pad_token_id: 1,
+    },
+    dtype: 'float32',
+    publishedParameters: 278_045_186,
     task: 'classification',
   },
   {

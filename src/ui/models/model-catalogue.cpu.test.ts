@@ -50,6 +50,8 @@ describe('curated model catalogue', () => {
       ['BERT-base (uncased)', 109_483_778],
       ['DistilBERT-base (uncased)', 66_955_010],
       ['RoBERTa-base', 124_647_170],
+      // 277,453,056 in the encoder without a pooler (as the classifier has none), 592,130 in the head.
+      ['XLM-RoBERTa-base', 278_045_186],
       ['BERT-Tiny (uncased)', 4_386_178],
     ]);
     // A decoder's config is not an encoder's: the planner refuses it, so decoders stay causal LMs.
