@@ -23,13 +23,14 @@ describe('checkEncoderRunMemory', () => {
   });
 
   it('refuses a buffer over the per-buffer limit, naming it and what to change', () => {
-    // The largest step buffer is [N, F] = [512, 48] floats (96 KiB); the weights are far smaller.
-    const small = { maxStorageBufferBindingSize: 64 * 1024, maxBufferSize: 2 ** 28 };
-    expect(() => checkEncoderRunMemory(config, { method: 'full' }, run, small)).toThrowError(
+    // The largest step buffer is [N, F] = [256, 48] floats (48 KiB); the weights are far smaller. (At 512
+    // tokens and more the 8 MiB split-K workspace would be, which every WebGPU device's 128 MiB takes.)
+    const small = { maxStorageBufferBindingSize: 32 * 1024, maxBufferSize: 2 ** 28 };
+    expect(() => checkEncoderRunMemory(config, { method: 'full' }, { B: 8, T: 32 }, small)).toThrowError(
       expect.objectContaining({
         name: 'ModelTooLargeError',
         message: expect.stringMatching(
-          /full classification run \(batch 16 × 32 tokens\) does not fit: its largest buffer \(.*96\.0 KiB\) is over this GPU's 64\.0 KiB per buffer\. To fit, lower the batch size \(16 now\) or the sequence length \(32 now\)/,
+          /full classification run \(batch 8 × 32 tokens\) does not fit: its largest buffer \(.*48\.0 KiB\) is over this GPU's 32\.0 KiB per buffer\. To fit, lower the batch size \(8 now\) or the sequence length \(32 now\)/,
         ),
       }),
     );
