@@ -32,7 +32,8 @@ const expectedTotal = fetched.reduce((n, name) => n + (tiny[name] as Uint8Array)
 
 const cors = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': '*',
+  // The wildcard does not cover Authorization, which a gated download sends.
+  'Access-Control-Allow-Headers': '*, Authorization',
   'Access-Control-Expose-Headers': '*',
 };
 
@@ -42,7 +43,10 @@ interface FakeHub {
   release(): void;
 }
 
-/** Serves `test/tiny` (weights delayed a little, so progress can be seen) and `test/slow` (weights stall). */
+/**
+ * Serves `test/tiny` (weights delayed a little, so progress can be seen), `test/slow` (weights stall) and
+ * `test/gated` (HTTP 401 without the token hf_test, as the hub answers for a gated model).
+ */
 async function fakeHub(page: Page): Promise<FakeHub> {
   const requests: string[] = [];
   let release = () => {};
@@ -55,7 +59,14 @@ async function fakeHub(page: Page): Promise<FakeHub> {
     const path = decodeURIComponent(url.pathname);
     requests.push(`${request.method()} ${path}`);
     if (request.method() === 'OPTIONS') return route.fulfill({ status: 204, headers: cors });
-    const tree = /^\/api\/models\/(test\/(?:tiny|slow))\/tree\/main$/.exec(path);
+    if (path.includes('test/gated') && request.headers().authorization !== 'Bearer hf_test')
+      return route.fulfill({
+        status: 401,
+        headers: cors,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'Access to model test/gated is restricted' }),
+      });
+    const tree = /^\/api\/models\/(test\/(?:tiny|slow|gated))\/tree\/main$/.exec(path);
     if (tree) {
       const listing = Object.entries(tiny).map(([name, bytes]) => ({
         type: 'file',
@@ -73,7 +84,7 @@ async function fakeHub(page: Page): Promise<FakeHub> {
         body: JSON.stringify(listing),
       });
     }
-    const resolve = /^\/(test\/(?:tiny|slow))\/resolve\/main\/(.+)$/.exec(path);
+    const resolve = /^\/(test\/(?:tiny|slow|gated))\/resolve\/main\/(.+)$/.exec(path);
     const bytes = resolve && tiny[resolve[2] as string];
     if (!resolve || !bytes)
       return route.fulfill({
@@ -188,6 +199,18 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   await page.getByTestId('hub-download').click();
   await expect(status).toHaveAttribute('data-status', 'done');
   expect(hub.requests.length).toBe(count);
+
+  // A gated model: refused without a token, with what to do; downloaded with one.
+  await page.getByTestId('hub-repo').fill('test/gated');
+  await page.getByTestId('hub-download').click();
+  await expect(status).toHaveAttribute('data-status', 'failed');
+  await expect(status).toContainText('needs an access token (HTTP 401)');
+  await page.getByTestId('hub-token').fill('hf_test');
+  await page.getByTestId('hub-download').click();
+  await expect(status).toHaveAttribute('data-status', 'done');
+  await expect(picker).toHaveValue('test/gated');
+  expect(hub.requests.some((r) => r.includes('test/gated/resolve/main/model.safetensors'))).toBe(true);
+  await page.getByTestId('hub-token').fill('');
 
   // A stalled download is cancelled; the model is not loaded.
   await page.getByTestId('hub-repo').fill('test/slow');

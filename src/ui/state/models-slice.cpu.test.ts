@@ -1,6 +1,7 @@
 /**
  * The models slice with an injected hub downloader: progress in bytes reaches the state, a finished
- * download is registered and chosen, a cancel aborts the downloader's signal and is reported as such,
+ * download is registered and chosen, the access token typed for gated models goes with the downloads,
+ * a cancel aborts the downloader's signal and is reported as such,
  * bad repo ids and bad folders are refused with what to do.
  */
 import { describe, expect, it } from 'vitest';
@@ -44,6 +45,20 @@ describe('models slice', () => {
     expect(state.chosen).toBe('test/tiny');
     const model = findModel('test/tiny');
     expect(model?.files()['model.safetensors']).toEqual(tiny['model.safetensors']);
+  });
+
+  it('sends the access token with downloads once one is typed, and none while it is blank', async () => {
+    const tokens: (string | undefined)[] = [];
+    const store = storeWith(async (repo, { accessToken }) => {
+      tokens.push(accessToken);
+      return filesFromMemory(tiny, repo);
+    });
+    await store.getState().downloadHubModel('test/open');
+    store.getState().setHubAccessToken('  hf_secret ');
+    await store.getState().downloadHubModel('test/gated');
+    store.getState().setHubAccessToken(' ');
+    await store.getState().downloadHubModel('test/open');
+    expect(tokens).toEqual([undefined, 'hf_secret', undefined]);
   });
 
   it('cancels through the AbortSignal and says so', async () => {

@@ -28,18 +28,24 @@ export interface ModelsState {
   download: ModelDownload | null;
   /** Why the last local folder could not be used. */
   folderError: string | null;
+  /**
+   * A hub access token (hf_...) for gated or private models, sent with downloads. Held in this tab's
+   * memory only: never written to storage, gone on reload.
+   */
+  accessToken: string;
 }
 
 export interface ModelsSlice {
   models: ModelsState;
   downloadHubModel(repo: string): Promise<void>;
+  setHubAccessToken(token: string): void;
   cancelDownload(): void;
   loadModelFolder(files: ModelFiles, name: string): Promise<void>;
 }
 
 export type HubDownloader = (
   repo: string,
-  options: { signal: AbortSignal; onProgress: (progress: DownloadProgress) => void },
+  options: { signal: AbortSignal; onProgress: (progress: DownloadProgress) => void; accessToken?: string },
 ) => Promise<ModelFiles>;
 
 interface NeedsSetup {
@@ -64,7 +70,10 @@ export function createModelsSlice(
       }));
 
     return {
-      models: { loadedIds: [], download: null, folderError: null },
+      models: { loadedIds: [], download: null, folderError: null, accessToken: '' },
+      setHubAccessToken(token) {
+        set((s) => ({ models: { ...s.models, accessToken: token } }));
+      },
       async downloadHubModel(repo) {
         const id = repo.trim();
         if (!repoIdPattern.test(id)) {
@@ -92,8 +101,10 @@ export function createModelsSlice(
             download: { repo: id, status: 'listing', loadedBytes: 0, totalBytes: 0, file: '', message: null },
           },
         }));
+        const token = get().models.accessToken.trim();
         try {
           const files = await download(id, {
+            ...(token ? { accessToken: token } : {}),
             signal: mine.signal,
             onProgress: (p) => {
               if (controller === mine)

@@ -1,6 +1,7 @@
 /**
  * Where else a model can come from: any hub repo id (downloaded into the browser's model cache with a
- * progress bar in bytes and a cancel button), or a local folder, picked or dropped.
+ * progress bar in bytes and a cancel button; gated models with an access token), or a local folder,
+ * picked or dropped.
  */
 import { type DragEvent, useState } from 'react';
 import { filesFromBrowser } from '../../../train/io/model-files';
@@ -46,7 +47,8 @@ export function ModelSources() {
   const [repo, setRepo] = useState('');
   const [dragging, setDragging] = useState(false);
   const folderError = useAppStore((s) => s.models.folderError);
-  const { downloadHubModel, loadModelFolder } = useAppStore.getState();
+  const accessToken = useAppStore((s) => s.models.accessToken);
+  const { downloadHubModel, loadModelFolder, setHubAccessToken } = useAppStore.getState();
   const openFolder = (folder: PickedFolder) =>
     void loadModelFolder(filesFromBrowser(folder.files, `the folder "${folder.name}"`), folder.name);
   const onDrop = (event: DragEvent) => {
@@ -78,6 +80,19 @@ export function ModelSources() {
             Download
           </button>
         </div>
+        <label htmlFor="hub-token">Access token, for gated or private models (optional)</label>
+        <input
+          id="hub-token"
+          data-testid="hub-token"
+          type="password"
+          placeholder="hf_…"
+          autoComplete="off"
+          value={accessToken}
+          onChange={(event) => setHubAccessToken(event.target.value)}
+        />
+        <small className="muted">
+          Sent only to huggingface.co with this tab's downloads, the catalogue's included; never saved.
+        </small>
       </form>
       <DownloadStatus />
       {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target only; the folder input inside is the keyboard path. */}
