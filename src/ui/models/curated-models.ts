@@ -17,6 +17,8 @@
  *   a copy of the tied embedding, which the loader skips.
  * - SmolLM3-3B: the hub config.json of HuggingFaceTB/SmolLM3-3B (no copy in hf-fixtures), whose shape
  *   fields are SmolLM3Config's defaults; NoPE every fourth layer by default. Two BF16 shards, 6.15 GB.
+ * - Llama-3.2-1B-Instruct: the hub config.json of meta-llama/Llama-3.2-1B-Instruct (gated: the hub asks
+ *   for Meta's license and an access token); Llama-3 RoPE scaling, tied embeddings, BF16 (2.47 GB).
  * - Weight files that hold more than the parameters (storedParameters): GPT-2's and distilgpt2's also
  *   store each layer's causal-mask buffer `attn.bias` [1, 1, 1024, 1024] (548 MB and 353 MB on the hub).
  * - bert-base-uncased, distilbert-base-uncased, roberta-base, xlm-roberta-base (encoders: their runs train
@@ -175,6 +177,35 @@ export const curatedModels: CuratedModel[] = [
     },
     dtype: 'bfloat16',
     publishedParameters: 3_075_098_624,
+  },
+  {
+    repo: 'meta-llama/Llama-3.2-1B-Instruct',
+    label: 'Llama-3.2-1B-Instruct',
+    description:
+      "Meta's 1B Llama 3.2, instruction-tuned; gated: accept its license on the hub, then give a token.",
+    config: {
+      architectures: ['LlamaForCausalLM'],
+      hidden_size: 2048,
+      intermediate_size: 8192,
+      num_hidden_layers: 16,
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      head_dim: 64,
+      vocab_size: 128256,
+      max_position_embeddings: 131072,
+      rope_theta: 500000,
+      rope_scaling: {
+        rope_type: 'llama3',
+        factor: 32,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 8192,
+      },
+      rms_norm_eps: 1e-5,
+      tie_word_embeddings: true,
+    },
+    dtype: 'bfloat16',
+    publishedParameters: 1_235_814_400,
   },
   {
     repo: 'TinyLlama/TinyLlama-1.1B-Chat-v1.0',

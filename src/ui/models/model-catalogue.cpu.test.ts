@@ -41,6 +41,7 @@ describe('curated model catalogue', () => {
     expect(paramsOf('Qwen3-0.6B')).toBe(596_049_920);
     expect(paramsOf('Qwen3-0.6B') - 151936 * 1024).toBe(440_467_456);
     expect(paramsOf('SmolLM3-3B')).toBe(3_075_098_624);
+    expect(paramsOf('Llama-3.2-1B-Instruct')).toBe(1_235_814_400);
     for (const m of curatedModels) expect(curatedParameters(m), m.label).toBe(m.publishedParameters);
   });
 
@@ -99,6 +100,7 @@ describe('curated model catalogue', () => {
       distilgpt2: 353,
       'Qwen3-0.6B': 1500,
       'SmolLM3-3B': 6150,
+      'Llama-3.2-1B-Instruct': 2470,
       'TinyLlama-1.1B-Chat': 2200,
     };
     for (const [label, mb] of Object.entries(hubMegabytes))
