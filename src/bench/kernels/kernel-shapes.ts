@@ -40,6 +40,15 @@ export const matmulFlops = (s: MatmulShape) => 2 * s.M * s.N * (s.K + s.R);
  */
 export const attentionFlops = (s: AttentionBenchShape) => 4 * s.D * s.B * s.NH * ((s.T * (s.T + 1)) / 2);
 
+/** A weight gradient out [M, N] = Aᵀ·B over K tokens (A stored [K, M]): once in one pass, once split along K. */
+function weightGradient(what: string, M: number, N: number, K: number): MatmulShape[] {
+  const shape = { M, N, K, transA: true, transB: false, R: 0 };
+  return [
+    { name: `${what} ${M}×${N}, K ${K}, one pass`, ...shape },
+    { name: `${what} ${M}×${N}, K ${K}, split K`, ...shape, splitK: true },
+  ];
+}
+
 /** SmolLM2-135M: width 576, 1024 rows per step (batch 4 × 256 tokens), LoRA r = 8. */
 const fullMatmuls: MatmulShape[] = [
   { name: 'square 512', M: 512, N: 512, K: 512, transB: false, R: 0 },
@@ -50,37 +59,9 @@ const fullMatmuls: MatmulShape[] = [
   { name: 'LoRA down x·Aᵀ 1024×8×576', M: 1024, N: 8, K: 576, transB: true, R: 0 },
   { name: 'LoRA fused x·Wᵀ + u·Bᵀ r8', M: 1024, N: 576, K: 576, transB: true, R: 8 },
   { name: 'MLP up x·Wᵀ 1024×1536×576', M: 1024, N: 1536, K: 576, transB: true, R: 0 },
-  // Weight gradients over 4096 tokens (batch 8 × 512): one pass, then split along K.
-  { name: 'LoRA dA duᵀ·x 8×576, K 4096, one pass', M: 8, N: 576, K: 4096, transB: false, R: 0, transA: true },
-  {
-    name: 'LoRA dA duᵀ·x 8×576, K 4096, split K',
-    M: 8,
-    N: 576,
-    K: 4096,
-    transB: false,
-    R: 0,
-    transA: true,
-    splitK: true,
-  },
-  {
-    name: 'k_proj dW dYᵀ·x 192×576, K 4096, one pass',
-    M: 192,
-    N: 576,
-    K: 4096,
-    transB: false,
-    R: 0,
-    transA: true,
-  },
-  {
-    name: 'k_proj dW dYᵀ·x 192×576, K 4096, split K',
-    M: 192,
-    N: 576,
-    K: 4096,
-    transB: false,
-    R: 0,
-    transA: true,
-    splitK: true,
-  },
+  // Weight gradients over 4096 tokens (batch 8 × 512).
+  ...weightGradient('LoRA dA duᵀ·x', 8, 576, 4096),
+  ...weightGradient('k_proj dW dYᵀ·x', 192, 576, 4096),
 ];
 
 const scaledMatmuls: MatmulShape[] = [
@@ -90,17 +71,7 @@ const scaledMatmuls: MatmulShape[] = [
   { name: 'q_proj x·Wᵀ 128×192×192, W f16', M: 128, N: 192, K: 192, transB: true, R: 0, halfB: true },
   { name: 'LoRA down x·Aᵀ 128×8×192', M: 128, N: 8, K: 192, transB: true, R: 0 },
   { name: 'LoRA fused x·Wᵀ + u·Bᵀ r8', M: 128, N: 192, K: 192, transB: true, R: 8 },
-  { name: 'LoRA dA duᵀ·x 8×192, K 1024, one pass', M: 8, N: 192, K: 1024, transB: false, R: 0, transA: true },
-  {
-    name: 'LoRA dA duᵀ·x 8×192, K 1024, split K',
-    M: 8,
-    N: 192,
-    K: 1024,
-    transB: false,
-    R: 0,
-    transA: true,
-    splitK: true,
-  },
+  ...weightGradient('LoRA dA duᵀ·x', 8, 192, 1024),
 ];
 
 const fullAttention: AttentionBenchShape[] = [
