@@ -196,9 +196,10 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
 
 /**
  * The sliding window W, when some layer attends only to the last W keys: Mistral (MistralConfig's
- * sliding_window, 4096 when absent, null for none), and Qwen2/Qwen3 when use_sliding_window puts layers
- * from max_window_layers on it, SmolLM3 its NoPE layers (or layer_types lists "sliding_attention"). Within W tokens that is exactly
- * full causal attention, so Whetstone runs such models on rows of up to W tokens (row-limit.ts).
+ * sliding_window, 4096 when absent, null for none); Qwen2 and Qwen3 when use_sliding_window puts the
+ * layers from max_window_layers on it; SmolLM3 when it puts its NoPE layers on it; or any of these when
+ * layer_types lists "sliding_attention". Within W tokens that is exactly full causal attention, so
+ * Whetstone runs such models on rows of up to W tokens (row-limit.ts).
  */
 function slidingWindowOf(json: Json, architecture: Architecture, layers: number): { slidingWindow?: number } {
   const window = (fallback?: number) =>

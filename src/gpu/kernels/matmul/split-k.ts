@@ -16,9 +16,9 @@ import { createTensor, type Tensor } from '../../tensor';
 import { type MatmulArgs, matmul, matmulTileRows, tileColumns } from './matmul';
 import foldWgsl from './split-k-fold.wgsl?raw';
 
-/** Workgroups an output should launch before splitting stops paying: twice a large GPU's 132 SMs, about. */
+/** The workgroups a split aims for: about twice the 132 SMs of an H100 or H200, the largest GPUs here. */
 export const splitKTargetWorkgroups = 256;
-/** The least K one split walks (16 slices of 16): shorter ranges spend more on the fold than they save. */
+/** The least K one split walks (16 slices of 16), so the fold's extra pass stays small beside each range. */
 export const splitKMinChunk = 256;
 export const splitKMaxSplits = 16;
 /** The shared partials' buffer, allocated by a runtime's first split; it caps S·M·N. */
