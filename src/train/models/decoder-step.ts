@@ -38,6 +38,7 @@ import { frozen } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
 import { type Linear, linearBackward, linearForward } from './layers/linear';
 import { type ParamMap, requireTensor } from './params';
+import { rowTokenLimit, rowTooLong } from './row-limit';
 import { embeddingName } from './weight-shapes';
 
 export interface StepInputs {
@@ -193,6 +194,12 @@ export class DecoderStep {
       throw new Error(`${adaptation.method} has prefix tokens but no key/value prefix op.`);
     const B = shape.B;
     const T = P + shape.T;
+    // A row past the model's hard limit (learned positions, a sliding window) is refused by name before
+    // anything is allocated: the cache's slots when generating, else the prefix and the row.
+    const limit = rowTokenLimit(model.config);
+    const span = options.cache?.k[0]?.shape[1] ?? KP + T;
+    if (limit && span > limit.tokens)
+      throw rowTooLong(limit, span, options.cache ? 'the cache holds' : 'this step holds');
     const { V, C } = model.config;
     const N = B * T;
     const inputs: StepInputs = {

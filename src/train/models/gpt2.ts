@@ -34,7 +34,6 @@ import {
 } from './decoder-step';
 import { prefixedKeyValuesBackward, prefixedKeyValuesForward } from './layers/kv-prefix';
 import { type ParamMap, requireTensor } from './params';
-import { rowTokenLimit, rowTooLong } from './row-limit';
 
 type Work = Promise<Dispatch | Dispatch[]>;
 
@@ -95,11 +94,9 @@ export class Gpt2Model implements DecoderModel {
     const N = B * T;
     const ctx = { runtime, N, training: backward };
     // Prefix tuning: P learned keys and values before each sequence's own, in every layer (kv-prefix.ts);
-    // the real tokens take positions P.., so they must still fit in wpe.
+    // the real tokens take positions P.. (DecoderStep.plan refuses a row past wpe).
     const prefix = prefixOf(inputs, adaptation, { B, layers: c.L, kvHeads: c.NH, headDim: c.D }, ctx);
     const S = prefix.P + T;
-    const limit = rowTokenLimit(c);
-    if (limit && S > limit.tokens) throw rowTooLong(limit, S);
     const t = (label: string, shape: number[]) => createTensor(runtime.arena, label, shape);
     const heads = (x: Tensor) => reshapeTensor(x, [B, T, c.NH, c.D]);
     const cache = inputs.cache;

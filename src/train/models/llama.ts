@@ -39,7 +39,6 @@ import { headNorm } from './layers/head-norm';
 import { prefixedKeyValuesBackward, prefixedKeyValuesForward } from './layers/kv-prefix';
 import type { Linear } from './layers/linear';
 import { type ParamMap, requireTensor } from './params';
-import { rowTokenLimit, rowTooLong } from './row-limit';
 
 type Work = Promise<Dispatch | Dispatch[]>;
 
@@ -119,11 +118,6 @@ export class LlamaModel implements DecoderModel {
     // Prefix tuning: P learned keys and values before each sequence's own, in every layer (kv-prefix.ts).
     const prefix = prefixOf(inputs, adaptation, { B, layers: c.L, kvHeads: c.KV, headDim: c.D }, ctx);
     const S = prefix.P + T;
-    // A sliding window is full causal attention up to its length; a longer row, or cache, is refused.
-    const limit = rowTokenLimit(c);
-    const span = cache ? (cache.k[0]?.shape[1] ?? S) : S;
-    if (limit && span > limit.tokens)
-      throw rowTooLong(limit, span, cache ? 'the cache holds' : 'this step holds');
     // Decoding attends over the cache, whose mask already hides the slots not yet filled.
     const attention = cache?.attend
       ? { causal: false, keyMask: cache.mask }

@@ -36,6 +36,15 @@ describe('a sliding-window model', () => {
     await expect(DecoderStep.plan(runtime, model, { B: 1, T: window + 1 }, options)).rejects.toThrow(refusal);
   });
 
+  it('shares the refusal with learned positions: a GPT-2 row past them is refused by name', async () => {
+    const runtime = await testRuntime();
+    const gpt2 = tinyModelFiles({ family: 'gpt2', seed: 2 });
+    const model = await createDecoderModel(runtime, await openCheckpoint(filesFromMemory(gpt2)));
+    await expect(DecoderStep.plan(runtime, model, { B: 1, T: 65 })).rejects.toThrow(
+      /GPT2LMHeadModel has 64 learned positions; this step holds 65 tokens per row/,
+    );
+  });
+
   it('generates within its window and refuses a generation that could pass it', async () => {
     const runtime = await testRuntime();
     const model = await createDecoderModel(runtime, await openCheckpoint(filesFromMemory(files)));
