@@ -36,6 +36,8 @@ const matmulHalfBKernel: KernelDefinition = {
 
 /** Columns of C per workgroup (matmul.wgsl's TILE_N); the rows (TILE_M) follow M, below. */
 export const tileColumns = 64;
+/** K per slice through workgroup memory (matmul.wgsl's TILE_K): a split-K range is a whole number of them. */
+export const tileDepth = 16;
 
 /**
  * Rows of C per workgroup: 64, or 32 where that pads M less (M = 32 tokens, or 96): a 64-row tile over
@@ -74,7 +76,7 @@ export interface MatmulArgs {
   dropout?: DropoutSite & { operand: 'a' | 'b' };
   lowRank?: LowRankTerm;
   /**
-   * Walk K in `splits` ranges of `chunk` (a multiple of 16), one per grid z, writing the partial products
+   * Walk K in `splits` ranges of `chunk` (a multiple of tileDepth), one per grid z, writing the partial products
    * into out [splits, M, N]; matmulSplitK (split-k.ts) plans this and sums the partials. 2-D A and B only,
    * without bias, low-rank term or accumulation.
    */
@@ -117,8 +119,11 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
   if (split) {
     if (a.stride !== 0 || b.stride !== 0 || args.bias || args.lowRank || args.accumulate)
       throw shapeError(args, 'split K takes 2-D A and B, without bias, low-rank term or accumulation');
-    if (c.batch !== split.splits || split.chunk % 16 !== 0)
-      throw shapeError(args, `split K writes ${split.splits} partials in chunks of a multiple of 16`);
+    if (c.batch !== split.splits || split.chunk % tileDepth !== 0)
+      throw shapeError(
+        args,
+        `split K writes ${split.splits} partials in chunks of a multiple of ${tileDepth}`,
+      );
   }
   const batch = c.batch;
   for (const [view, name] of [

@@ -13,7 +13,7 @@ import { grid1d } from '../../grid';
 import type { KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import { createTensor, type Tensor } from '../../tensor';
-import { type MatmulArgs, matmul, matmulTileRows, tileColumns } from './matmul';
+import { type MatmulArgs, matmul, matmulTileRows, tileColumns, tileDepth } from './matmul';
 import foldWgsl from './split-k-fold.wgsl?raw';
 
 /** The workgroups a split aims for: about twice the 132 SMs of an H100 or H200, the largest GPUs here. */
@@ -26,7 +26,7 @@ export const splitKWorkspaceBytes = 8 * 2 ** 20;
 
 export interface SplitKPlan {
   splits: number;
-  /** K per split, a multiple of 16. */
+  /** K per split, a multiple of tileDepth. */
   chunk: number;
 }
 
@@ -42,7 +42,7 @@ export function splitKPlan(M: number, N: number, K: number): SplitKPlan | undefi
     fits,
   );
   if (wanted < 2) return undefined;
-  const chunk = Math.ceil(K / wanted / 16) * 16;
+  const chunk = Math.ceil(K / wanted / tileDepth) * tileDepth;
   return { splits: Math.ceil(K / chunk), chunk };
 }
 
