@@ -92,7 +92,9 @@ describe('curated model catalogue', () => {
   );
 
   it('estimates the download as the stored values × the stored dtype size, as the hub files measure', () => {
-    expect(downloadEstimateBytes(byLabel('SmolLM2-135M'))).toBe(2 * 134_515_008);
+    const download = (label: string) =>
+      downloadEstimateBytes(byLabel(label), curatedParameters(byLabel(label)));
+    expect(download('SmolLM2-135M')).toBe(2 * 134_515_008);
     // The hub's file sizes (MB, 10⁶ bytes): GPT-2 and distilgpt2 store their causal-mask buffers too,
     // Qwen3-0.6B a copy of its tied embedding.
     const hubMegabytes = {
@@ -104,7 +106,7 @@ describe('curated model catalogue', () => {
       'TinyLlama-1.1B-Chat': 2200,
     };
     for (const [label, mb] of Object.entries(hubMegabytes))
-      expect(Math.abs(downloadEstimateBytes(byLabel(label)) / 1e6 - mb) / mb, label).toBeLessThan(0.005);
+      expect(Math.abs(download(label) / 1e6 - mb) / mb, label).toBeLessThan(0.005);
   });
 });
 

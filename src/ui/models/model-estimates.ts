@@ -46,18 +46,22 @@ export function curatedConfig(model: CuratedModel): DecoderConfig | EncoderConfi
     : parseModelConfig({ ...model.config, torch_dtype: model.dtype });
 }
 
-/** A curated model's parameters, counted by the planner. */
-export function curatedParameters(model: CuratedModel): number {
-  const config = curatedConfig(model);
+/** A parsed config's parameters, counted by the planner (an encoder's as its classifier's). */
+export function configParameters(config: DecoderConfig | EncoderConfig): number {
   return isEncoderConfig(config) ? encoderParameters(config) : modelParameters(config);
 }
 
+/** A curated model's parameters, counted by the planner. */
+export function curatedParameters(model: CuratedModel): number {
+  return configParameters(curatedConfig(model));
+}
+
 /**
- * The safetensors download, estimated as the values the file stores (the parameters, or more where it
+ * The safetensors download, estimated as the values the file stores (its `parameters`, or more where it
  * keeps buffers or a tied head's copy) × the stored dtype's size; the header is small.
  */
-export function downloadEstimateBytes(model: CuratedModel): number {
-  return (model.storedParameters ?? curatedParameters(model)) * dtypeBytes[model.dtype];
+export function downloadEstimateBytes(model: CuratedModel, parameters: number): number {
+  return (model.storedParameters ?? parameters) * dtypeBytes[model.dtype];
 }
 
 /**

@@ -9,8 +9,8 @@ import { formatBytes, type MemoryLimits, type MethodName } from '../../../train/
 import { curatedModels } from '../../models/curated-models';
 import { builtinTinyBert, builtinTinyLlama, configOf, encoderConfigOf } from '../../models/model-catalogue';
 import {
+  configParameters,
   curatedConfig,
-  curatedParameters,
   downloadEstimateBytes,
   encoderParameters,
   estimateAllMethods,
@@ -64,15 +64,17 @@ function rows(setup: RunSetup, limits: MemoryLimits): Row[] {
     builtinRow,
     builtinBertRow,
     ...curatedModels.map((m): Row => {
-      const parameters = curatedParameters(m);
+      // Parsed and counted once per row: the count feeds the download estimate too.
+      const config = curatedConfig(m);
+      const parameters = configParameters(config);
       const classifier = m.task === 'classification';
       return {
         id: m.repo,
         label: m.task === 'classification' ? `${m.label} (classifier)` : m.label,
         parameters,
-        download: `${formatBytes(downloadEstimateBytes(m))} (estimate, ${m.dtype} weights)`,
+        download: `${formatBytes(downloadEstimateBytes(m, parameters))} (estimate, ${m.dtype} weights)`,
         task: classifier ? 'classification' : 'causal-lm',
-        estimates: estimateAllMethods(curatedConfig(m), setup, limits),
+        estimates: estimateAllMethods(config, setup, limits),
       };
     }),
   ];
