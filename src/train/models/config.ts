@@ -101,19 +101,26 @@ function tokenIds(value: unknown): number[] {
   return [];
 }
 
+/** transformers' model_type of each architecture: config.json's model_type, and PEFT's table key. */
+export const decoderModelTypes = {
+  LlamaForCausalLM: 'llama',
+  Qwen2ForCausalLM: 'qwen2',
+  Qwen3ForCausalLM: 'qwen3',
+  MistralForCausalLM: 'mistral',
+  SmolLM3ForCausalLM: 'smollm3',
+  GPT2LMHeadModel: 'gpt2',
+} as const satisfies Record<Architecture, string>;
+export type DecoderModelType = (typeof decoderModelTypes)[Architecture];
+
+const architectureByModelType = new Map<string, Architecture>(
+  Object.entries(decoderModelTypes).map(([architecture, type]) => [type, architecture as Architecture]),
+);
+
 export function architectureOf(json: Json): string {
   const listed = Array.isArray(json.architectures) ? json.architectures[0] : undefined;
   if (typeof listed === 'string') return listed;
-  const byType: Record<string, Architecture> = {
-    llama: 'LlamaForCausalLM',
-    qwen2: 'Qwen2ForCausalLM',
-    qwen3: 'Qwen3ForCausalLM',
-    mistral: 'MistralForCausalLM',
-    smollm3: 'SmolLM3ForCausalLM',
-    gpt2: 'GPT2LMHeadModel',
-  };
   const modelType = typeof json.model_type === 'string' ? json.model_type : 'an unknown model type';
-  return byType[modelType] ?? modelType;
+  return architectureByModelType.get(modelType) ?? modelType;
 }
 
 /**

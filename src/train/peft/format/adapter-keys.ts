@@ -20,21 +20,15 @@
  * Modules are named as the model files name their sites (models/llama.ts, gpt2.ts): the path inside a
  * layer, e.g. `self_attn.q_proj`, `attn.c_proj`, `mlp.c_proj`. GPT-2 has two `c_proj`.
  */
-import type { DecoderConfig } from '../../models/config';
+import { type DecoderConfig, type DecoderModelType, decoderModelTypes } from '../../models/config';
+import type { Architecture } from '../../models/errors';
 import { AdapterModelMismatchError, UnsupportedAdapterFeatureError } from './errors';
 
-export type PeftModelType = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'smollm3' | 'gpt2';
+export type PeftModelType = DecoderModelType;
 
 /** transformers' model_type, which PEFT keys its default-target tables by. */
 export function peftModelType(model: { readonly architecture: string }): PeftModelType {
-  const byArchitecture: Record<string, PeftModelType> = {
-    GPT2LMHeadModel: 'gpt2',
-    Qwen2ForCausalLM: 'qwen2',
-    Qwen3ForCausalLM: 'qwen3',
-    MistralForCausalLM: 'mistral',
-    SmolLM3ForCausalLM: 'smollm3',
-  };
-  return byArchitecture[model.architecture] ?? 'llama';
+  return decoderModelTypes[model.architecture as Architecture] ?? 'llama';
 }
 
 export interface LinearModule {
