@@ -1,7 +1,8 @@
 /**
  * Reads a Hugging Face `config.json` into one typed decoder config, for Llama (Llama 2/3, SmolLM,
  * TinyLlama), Mistral, Qwen2, Qwen3, SmolLM3 and GPT-2. Field names and defaults follow transformers'
- * LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is supported.
+ * LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config and GPT2Config. Anything else is
+ * an `UnsupportedArchitectureError` that lists what is supported.
  *
  * Dimension letters: V vocabulary, C hidden width, L layers, NH query heads, KV key/value heads,
  * D head width, F feed-forward width, P maximum positions.

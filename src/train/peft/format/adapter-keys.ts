@@ -1,7 +1,7 @@
 /**
- * Where PEFT puts each adapter tensor: the linear modules of Llama/Mistral/Qwen2/Qwen3 and GPT-2 under their Hugging
- * Face paths, PEFT's default targets, its target_modules matching, and the exact safetensors key and
- * shape of every LoRA, DoRA and IA3 tensor. Facts from PEFT v0.20.0:
+ * Where PEFT puts each adapter tensor: the linear modules of Llama/Mistral/Qwen2/Qwen3/SmolLM3 and GPT-2
+ * under their Hugging Face paths, PEFT's default targets, its target_modules matching, and the exact
+ * safetensors key and shape of every LoRA, DoRA and IA3 tensor. Facts from PEFT v0.20.0:
  * - Keys (peft/utils/save_and_load.py, get_peft_model_state_dict): the PeftModel state-dict name with
  *   the adapter name removed. A LoRA/IA3 PeftModel holds LoraModel/IA3Model at `base_model`, which
  *   holds the transformers model at `.model`, so every key starts `base_model.model.` followed by the
