@@ -129,7 +129,7 @@ function trainConfigOf(flags: TrainFlags, method: string): TrainConfig {
   };
 }
 
-/** Rows longer than the model allows (learned positions, a sliding window), refused with the fix. */
+/** Rows longer than the model allows (GPT-2's learned positions), refused with the fix. */
 function refuseRowsPastTheLimit(
   model: DecoderConfig,
   examples: { train: TokenExample[]; validation: TokenExample[] },

@@ -28,7 +28,7 @@ export interface GenerateOptions {
 
 export class Generator {
   private decodeStep?: DecoderStep;
-  private cache?: { k: KvCache['k']; v: KvCache['v']; mask: KvCache['mask'] };
+  private cache?: Omit<KvCache, 'attend'>;
   /** Prompt tuning's virtual tokens or prefix tuning's prefix, ahead of the prompt in the cache. */
   private readonly leadingSlots: number;
 
@@ -55,6 +55,14 @@ export class Generator {
         k: Array.from({ length: c.L }, (_, i) => createTensor(a, `kv cache k${i}`, [1, S, c.KV, c.D])),
         v: Array.from({ length: c.L }, (_, i) => createTensor(a, `kv cache v${i}`, [1, S, c.KV, c.D])),
         mask: createTensor(a, 'kv cache mask', [1, S], 'u32'),
+        ...(c.slidingWindow === undefined
+          ? {}
+          : {
+              window: {
+                tokens: c.slidingWindow,
+                mask: createTensor(a, 'kv cache window mask', [1, S], 'u32'),
+              },
+            }),
       };
     }
     return this.cache;

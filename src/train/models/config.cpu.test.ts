@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseEncoderConfig } from './bert-config';
 import { checkWeights } from './check-weights';
-import { parseModelConfig } from './config';
+import { parseModelConfig, slidingWindowAt } from './config';
 import { ModelConfigError, UnsupportedArchitectureError } from './errors';
 import { longestRow, type RowLimit, rowTokenLimit, rowTooLong } from './row-limit';
 import { expectedWeights } from './weight-shapes';
@@ -145,15 +145,17 @@ describe('model config', () => {
     expect(parseModelConfig(architectureOnly('qwen3')).architecture).toBe('Qwen3ForCausalLM');
   });
 
-  it('reads a sliding window: Mistral by default, Qwen2/3 only where use_sliding_window reaches a layer', () => {
+  it('reads which layers slide: Mistral all, Qwen2/3 from max_window_layers or by layer_types', () => {
     const mistral = { ...tinyLlama, architectures: ['MistralForCausalLM'] };
     // MistralConfig's default window is 4096; v0.3 and later write null (no window).
     expect(parseModelConfig(mistral)).toMatchObject({
       architecture: 'MistralForCausalLM',
       slidingWindow: 4096,
+      slidingLayers: [0, 1],
     });
     expect(parseModelConfig({ ...mistral, sliding_window: 32 }).slidingWindow).toBe(32);
-    expect(parseModelConfig({ ...mistral, sliding_window: null }).slidingWindow).toBeUndefined();
+    const none = parseModelConfig({ ...mistral, sliding_window: null });
+    expect([none.slidingWindow, none.slidingLayers]).toEqual([undefined, undefined]);
     expect(parseModelConfig({ ...mistral, sliding_window: 32 })).toMatchObject({
       qkvBias: false,
       outBias: false,
@@ -166,32 +168,38 @@ describe('model config', () => {
       max_window_layers: 1,
     };
     expect(parseModelConfig({ ...qwen2, use_sliding_window: false }).slidingWindow).toBeUndefined();
-    expect(parseModelConfig({ ...qwen2, use_sliding_window: true }).slidingWindow).toBe(4096);
-    // Layers from max_window_layers on slide; with as many as the model has, none does.
+    const fromLayer1 = parseModelConfig({ ...qwen2, use_sliding_window: true });
+    expect(fromLayer1).toMatchObject({ slidingWindow: 4096, slidingLayers: [1] });
+    expect([slidingWindowAt(fromLayer1, 0), slidingWindowAt(fromLayer1, 1)]).toEqual([undefined, 4096]);
+    // Layers from max_window_layers (28 when absent, as in Qwen2Config) on slide; past the last, none does.
     expect(
       parseModelConfig({ ...qwen2, use_sliding_window: true, max_window_layers: 2 }).slidingWindow,
     ).toBeUndefined();
-    const layerTypes = ['full_attention', 'sliding_attention'];
+    const { max_window_layers: _, ...defaultFirst } = qwen2;
+    expect(parseModelConfig({ ...defaultFirst, use_sliding_window: true }).slidingWindow).toBeUndefined();
+    const layerTypes = ['sliding_attention', 'full_attention'];
     const qwen3 = { ...tinyLlama, architectures: ['Qwen3ForCausalLM'], sliding_window: 64, head_dim: 8 };
-    expect(parseModelConfig({ ...qwen3, layer_types: layerTypes }).slidingWindow).toBe(64);
+    expect(parseModelConfig({ ...qwen3, layer_types: layerTypes })).toMatchObject({
+      slidingWindow: 64,
+      slidingLayers: [0],
+    });
+    expect(() => parseModelConfig({ ...qwen3, layer_types: ['full_attention'] })).toThrow(
+      /"layer_types" must name the attention of each of the 2 layers/,
+    );
     expect(parseModelConfig(tinyLlama).slidingWindow).toBeUndefined();
   });
 
-  it('limits rows where the model must: learned positions, or a sliding window', () => {
+  it('limits rows only where the model must: learned positions, not a sliding window', () => {
     const mistral = parseModelConfig({
       ...tinyLlama,
       architectures: ['MistralForCausalLM'],
       sliding_window: 32,
     });
-    expect(rowTokenLimit(mistral)).toMatchObject({ tokens: 32 });
-    expect(rowTooLong(rowTokenLimit(mistral) as RowLimit, 40).message).toBe(
-      'MistralForCausalLM attends within a sliding window of 32 tokens, which Whetstone runs as full causal ' +
-        'attention on rows up to that length; this step holds 40 tokens per row.',
-    );
+    expect(rowTokenLimit(mistral)).toBeUndefined();
     // max_position_embeddings (2048 by default) bounds what the studio offers, but is no hard limit.
     expect(rowTokenLimit(parseModelConfig(tinyLlama))).toBeUndefined();
     expect(longestRow(parseModelConfig(tinyLlama))).toBe(2048);
-    expect(longestRow(mistral)).toBe(32);
+    expect(longestRow(mistral)).toBe(2048);
     const gpt2 = parseModelConfig({
       architectures: ['GPT2LMHeadModel'],
       n_embd: 32,
@@ -201,6 +209,9 @@ describe('model config', () => {
       n_positions: 64,
     });
     expect(rowTokenLimit(gpt2)).toEqual({ tokens: 64, why: 'GPT2LMHeadModel has 64 learned positions' });
+    expect(rowTooLong(rowTokenLimit(gpt2) as RowLimit, 70).message).toBe(
+      'GPT2LMHeadModel has 64 learned positions; this step holds 70 tokens per row.',
+    );
   });
 
   it('reads SmolLM3: NoPE every fourth layer unless no_rope_layers says which, a base of 2e6 by default', () => {
@@ -215,10 +226,11 @@ describe('model config', () => {
     );
     // Llama-family models rotate every layer.
     expect(parseModelConfig(tinyLlama).nopeLayers).toBeUndefined();
-    // A sliding window on its NoPE layers limits rows as Mistral's does.
-    expect(parseModelConfig({ ...smollm3, use_sliding_window: true, sliding_window: 64 }).slidingWindow).toBe(
-      64,
-    );
+    // use_sliding_window puts its NoPE layers on the window.
+    expect(parseModelConfig({ ...smollm3, use_sliding_window: true, sliding_window: 64 })).toMatchObject({
+      slidingWindow: 64,
+      slidingLayers: [3, 7],
+    });
   });
 
   it('names an unsupported architecture and lists the supported ones', () => {

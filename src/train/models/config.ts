@@ -48,8 +48,12 @@ export interface DecoderConfig {
    * weights [D]) before RoPE.
    */
   qkNorm?: true;
-  /** Some layers attend only to the last W keys (Mistral; Qwen2/3 with use_sliding_window). */
+  /**
+   * Some layers (slidingLayers) attend only to their last W keys: Mistral's every layer, and Qwen2/3's
+   * or SmolLM3's that use_sliding_window or layer_types name. Both are set, or neither.
+   */
   slidingWindow?: number;
+  slidingLayers?: number[];
   /** SmolLM3: the layers that use no positional encoding at all (NoPE): their q and k skip RoPE. */
   nopeLayers?: number[];
   tieWordEmbeddings: boolean;
@@ -173,12 +177,14 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
     );
   const isQwen2 = architecture === 'Qwen2ForCausalLM';
   const attentionBias = json.attention_bias === true;
+  const L = int(json, 'num_hidden_layers');
+  const nope = nopeLayersOf(json, architecture, L);
   return {
     architecture,
     family: 'llama',
     V: int(json, 'vocab_size'),
     C,
-    L: int(json, 'num_hidden_layers'),
+    L,
     NH,
     KV,
     D,
@@ -193,8 +199,8 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
     outBias: !isQwen2 && attentionBias,
     mlpBias: json.mlp_bias === true,
     ...(isQwen3 ? { qkNorm: true as const } : {}),
-    ...nopeLayersOf(json, architecture, int(json, 'num_hidden_layers')),
-    ...slidingWindowOf(json, architecture, int(json, 'num_hidden_layers')),
+    ...nope,
+    ...slidingWindowOf(json, architecture, L, nope.nopeLayers ?? []),
     tieWordEmbeddings: json.tie_word_embeddings === true,
     ...(typeof json.bos_token_id === 'number' ? { bosTokenId: json.bos_token_id } : {}),
     eosTokenIds: tokenIds(json.eos_token_id),
@@ -203,22 +209,45 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
 }
 
 /**
- * The sliding window W, when some layer attends only to the last W keys: Mistral (MistralConfig's
- * sliding_window, 4096 when absent, null for none); Qwen2 and Qwen3 when use_sliding_window puts the
- * layers from max_window_layers on it; SmolLM3 when it puts its NoPE layers on it; or any of these when
- * layer_types lists "sliding_attention". Within W tokens that is exactly full causal attention, so
- * Whetstone runs such models on rows of up to W tokens (row-limit.ts).
+ * The sliding window W and the layers that attend only to their last W keys: every layer of Mistral
+ * (MistralConfig's sliding_window, 4096 when absent, null for none); Qwen2 and Qwen3 with
+ * use_sliding_window, the layers from max_window_layers (28 by default) on; SmolLM3 with
+ * use_sliding_window, its NoPE layers; or, in any of these, the layers that layer_types lists as
+ * "sliding_attention".
  */
-function slidingWindowOf(json: Json, architecture: Architecture, layers: number): { slidingWindow?: number } {
-  const window = (fallback?: number) =>
-    json.sliding_window === null ? {} : { slidingWindow: int(json, 'sliding_window', fallback) };
-  if (architecture === 'MistralForCausalLM') return window(4096);
+function slidingWindowOf(
+  json: Json,
+  architecture: Architecture,
+  layers: number,
+  nopeLayers: number[],
+): { slidingWindow?: number; slidingLayers?: number[] } {
+  const all = Array.from({ length: layers }, (_, i) => i);
+  const window = (sliding: (layer: number) => boolean, fallback?: number) => {
+    if (json.sliding_window === null) return {};
+    const slidingLayers = all.filter(sliding);
+    return slidingLayers.length === 0
+      ? {}
+      : { slidingWindow: int(json, 'sliding_window', fallback), slidingLayers };
+  };
+  if (architecture === 'MistralForCausalLM') return window(() => true, 4096);
   if (!['Qwen2ForCausalLM', 'Qwen3ForCausalLM', 'SmolLM3ForCausalLM'].includes(architecture)) return {};
-  const layerTypes = Array.isArray(json.layer_types) ? json.layer_types : [];
-  const firstSliding = typeof json.max_window_layers === 'number' ? json.max_window_layers : 0;
-  const sliding =
-    layerTypes.includes('sliding_attention') || (json.use_sliding_window === true && firstSliding < layers);
-  return sliding ? window() : {};
+  if (Array.isArray(json.layer_types)) {
+    const types = json.layer_types;
+    if (types.length < layers)
+      throw new ModelConfigError(
+        `config.json: "layer_types" must name the attention of each of the ${layers} layers.`,
+      );
+    return window((i) => types[i] === 'sliding_attention');
+  }
+  if (json.use_sliding_window !== true) return {};
+  if (architecture === 'SmolLM3ForCausalLM') return window((i) => nopeLayers.includes(i));
+  const firstSliding = typeof json.max_window_layers === 'number' ? json.max_window_layers : 28;
+  return window((i) => i >= firstSliding);
+}
+
+/** The sliding window of `layer`'s attention, or undefined where it sees every earlier key. */
+export function slidingWindowAt(c: DecoderConfig, layer: number): number | undefined {
+  return c.slidingLayers?.includes(layer) ? c.slidingWindow : undefined;
 }
 
 /**

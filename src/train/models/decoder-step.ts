@@ -87,6 +87,11 @@ export interface KvCache {
   mask: Tensor;
   /** Attend over the cache (decoding one token) rather than over this step's own keys (the prompt). */
   attend: boolean;
+  /**
+   * Sliding-window models: [B, S] u32, the slots within the window of the token being decoded, which
+   * the sliding layers attend over instead of `mask`.
+   */
+  window?: { tokens: number; mask: Tensor };
 }
 
 export interface FamilyPlan {
@@ -194,7 +199,7 @@ export class DecoderStep {
       throw new Error(`${adaptation.method} has prefix tokens but no key/value prefix op.`);
     const B = shape.B;
     const T = P + shape.T;
-    // A row past the model's hard limit (learned positions, a sliding window) is refused by name before
+    // A row past the model's hard limit (GPT-2's learned positions) is refused by name before
     // anything is allocated: the cache's slots when generating, else the prefix and the row.
     const limit = rowTokenLimit(model.config);
     const span = options.cache?.k[0]?.shape[1] ?? KP + T;
@@ -297,7 +302,8 @@ export class DecoderStep {
   }
 
   /**
-   * One decoding step with a KV cache: `token` at `position`, attending over cache slots [0, position].
+   * One decoding step with a KV cache: `token` at `position`, attending over cache slots [0, position]
+   * (a sliding layer over the last `window.tokens` of them).
    * Only for a step planned with B = T = 1 and an attending cache.
    */
   decode(token: number, position: number): void {
@@ -316,6 +322,15 @@ export class DecoderStep {
       cache.mask,
       Uint32Array.from({ length: slots }, (_, s) => (s <= position ? 1 : 0)),
     );
+    const window = cache.window;
+    if (window) {
+      const visible = (s: number) => s <= position && position - s < window.tokens;
+      writeTensor(
+        this.runtime.device,
+        window.mask,
+        Uint32Array.from({ length: slots }, (_, s) => (visible(s) ? 1 : 0)),
+      );
+    }
     this.recorded.replay();
   }
 

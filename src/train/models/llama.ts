@@ -6,7 +6,7 @@
  *   h = embed[ids]
  *   per layer: x = RMSNorm(h); q, k, v = x·Wqᵀ, x·Wkᵀ, x·Wvᵀ (+ b); [Qwen3: q, k = RMSNorm per head]
  *              q, k = RoPE(q, k)
- *              h = h + o_proj(attention(q, k, v))            (causal, GQA, key padding mask)
+ *              h = h + o_proj(attention(q, k, v))   (causal, GQA, key padding mask, sliding window)
  *              y = RMSNorm(h); h = h + down(silu(gate(y)) · up(y))
  *   xf = RMSNorm(h)   (the LM head and loss are in decoder-step.ts)
  * Prefix tuning puts the adaptation's P keys and values before each layer's own (layers/kv-prefix.ts;
@@ -27,7 +27,7 @@ import { swiglu, swigluBackward } from '../../gpu/kernels/swiglu/swiglu';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, reshapeTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
 import type { Adaptation, LinearSite } from '../peft/adaptation';
-import type { DecoderConfig } from './config';
+import { type DecoderConfig, slidingWindowAt } from './config';
 import {
   type DecoderModel,
   type FamilyPlan,
@@ -122,6 +122,14 @@ export class LlamaModel implements DecoderModel {
     const attention = cache?.attend
       ? { causal: false, keyMask: cache.mask }
       : { causal: true, keyMask: prefix.keyMask ?? inputs.keyMask };
+    // A sliding layer masks keys past its window; decoding, the cache's window mask does.
+    const attentionAt = (layer: number) => {
+      const window = slidingWindowAt(c, layer);
+      if (window === undefined) return attention;
+      if (!cache?.attend) return { ...attention, window };
+      if (!cache.window) throw new Error("Decoding a sliding-window model needs the cache's window mask.");
+      return { causal: false, keyMask: cache.window.mask };
+    };
     const positionOffsets = inputs.positionOffsets;
 
     const forward: Work[] = [];
@@ -288,7 +296,7 @@ export class LlamaModel implements DecoderModel {
             ]
           : []),
         ...(prefixed && !cache?.attend ? [prefixedKeyValuesForward(runtime, prefixed)] : []),
-        attentionForward(runtime, attIo, attention),
+        attentionForward(runtime, attIo, attentionAt(i)),
         op.o.forward(s.att, rawAttention),
         ...(afterAttention ? [afterAttention.forward(rawAttention, o)] : []),
         add(runtime, { a: h, b: o, out: s.hm }),
@@ -334,7 +342,7 @@ export class LlamaModel implements DecoderModel {
             dk: d.dkAll ?? heads(d.dkr, c.KV),
             dv: d.dvAll ?? heads(d.dv, c.KV),
           },
-          attention,
+          attentionAt(i),
         ),
         ...(prefixed && d.dkAll && d.dvAll
           ? [

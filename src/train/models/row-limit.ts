@@ -1,10 +1,8 @@
 /**
  * The most tokens one row (prefix or virtual tokens included, or a generation's whole cache) may hold,
- * where the model sets a hard limit: GPT-2's learned positions, or a sliding window. Within a window of W
- * tokens sliding-window attention is exactly full causal attention; past it, it would need a windowed
- * mask, which Whetstone's attention does not have, so longer rows are refused rather than run wrong.
- * RoPE models without a window have no hard limit (max_position_embeddings is only what they were
- * trained on).
+ * where the model sets a hard limit: GPT-2's learned positions. RoPE models have none
+ * (max_position_embeddings is only what they were trained on), sliding windows included: the attention
+ * kernels mask the window, however long the row.
  */
 import type { DecoderConfig } from './config';
 
@@ -15,18 +13,9 @@ export interface RowLimit {
 }
 
 export function rowTokenLimit(c: DecoderConfig): RowLimit | undefined {
-  const limits: RowLimit[] = [];
-  if (c.positions === 'learned')
-    limits.push({ tokens: c.P, why: `${c.architecture} has ${c.P} learned positions` });
-  if (c.slidingWindow !== undefined) {
-    limits.push({
-      tokens: c.slidingWindow,
-      why:
-        `${c.architecture} attends within a sliding window of ${c.slidingWindow} tokens, which Whetstone ` +
-        'runs as full causal attention on rows up to that length',
-    });
-  }
-  return limits.sort((a, b) => a.tokens - b.tokens)[0];
+  return c.positions === 'learned'
+    ? { tokens: c.P, why: `${c.architecture} has ${c.P} learned positions` }
+    : undefined;
 }
 
 /** The error for a row of `tokens` past the limit. */

@@ -48,12 +48,14 @@ describe('loadedModel', () => {
     );
   });
 
-  it('offers rows as long as the positions, or a sliding window where that is shorter', async () => {
+  it('offers rows as long as the positions, past any sliding window, and GPT-2 up to its positions', async () => {
     const llama = await loadedModel(filesFromMemory(tinyModelFiles({ family: 'llama' })), 'local/l', 'l');
     expect(llama.maxSeqLen).toBe(128);
     const mistralFiles = tinyModelFiles({ family: 'mistral', slidingWindow: 24 });
     const mistral = await loadedModel(filesFromMemory(mistralFiles), 'local/m', 'm');
-    expect(mistral.maxSeqLen).toBe(24);
+    expect(mistral.maxSeqLen).toBe(128);
+    const gpt2 = await loadedModel(filesFromMemory(tinyModelFiles({ family: 'gpt2' })), 'local/g', 'g');
+    expect(gpt2.maxSeqLen).toBe(64);
   });
 
   it('refuses a folder without weights, naming both formats', async () => {

@@ -21,7 +21,7 @@
 @group(0) @binding(8) var<storage, read_write> dv: array<f32>;
 @group(0) @binding(9) var<uniform> rng: vec4<u32>;
 
-const QUERIES: u32 = 16u;
+const QUERIES: u32 = 16u / TILE_DIVISOR;
 
 // [query][vec]; 8 KiB each at the largest head dim.
 var<workgroup> qTile: array<vec4<f32>, QUERIES * MAX_VECS>;
@@ -65,9 +65,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   var dkAcc: array<vec4<f32>, MAX_VECS>;
   var dvAcc: array<vec4<f32>, MAX_VECS>;
   let firstQuery = query_start(k0);
+  let queryEnd = query_end(k0 + ROWS - 1u);
   for (var g = 0u; g < params.group; g++) {
     let head = kvHead * params.group + g;
-    for (var i0 = firstQuery; i0 < params.T; i0 += QUERIES) {
+    for (var i0 = firstQuery; i0 < queryEnd; i0 += QUERIES) {
       load_tiles(batch, head, i0, lid);
       workgroupBarrier();
       for (var j = 0u; j < QUERIES; j++) {

@@ -18,7 +18,7 @@
 @group(0) @binding(7) var<storage, read_write> dq: array<f32>;
 @group(0) @binding(8) var<uniform> rng: vec4<u32>;
 
-const KEYS: u32 = 16u;
+const KEYS: u32 = 16u / TILE_DIVISOR;
 
 // [key][vec]; 8 KiB each at the largest head dim.
 var<workgroup> kTile: array<vec4<f32>, KEYS * MAX_VECS>;
@@ -67,7 +67,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
 
   var acc: array<vec4<f32>, MAX_VECS>;
   let keyEnd = keys_seen_by(min(q0 + ROWS, params.T));
-  for (var k0 = 0u; k0 < keyEnd; k0 += KEYS) {
+  for (var k0 = first_key_seen_by(q0); k0 < keyEnd; k0 += KEYS) {
     load_tiles(batch, kvHead, k0, lid);
     workgroupBarrier();
     for (var j = 0u; j < KEYS; j++) {

@@ -4,13 +4,16 @@
 //   q, out, dOut, dq [B, T, NH, D]    k, v, dk, dv [B, S, KVH, D]    lse [B, NH, T]    keyMask [B, S]
 // Query head h reads key/value head h / group, group = NH / KVH (consecutive heads share one, as in
 // Hugging Face's repeat_kv). Key s is visible to query t when keyMask[b, s] ≠ 0 (KEY_MASK) and, with
-// CAUSAL, s ≤ t + (S − T): the causal diagonal is aligned at the end, as a KV cache needs.
+// CAUSAL, s ≤ t + (S − T): the causal diagonal is aligned at the end, as a KV cache needs. With WINDOW
+// (a sliding window of W = params.window keys, which needs CAUSAL) also t + (S − T) − s < W: a query sees
+// its own key and the W − 1 before it, as transformers' sliding_window_overlay has it.
 //
 // Every kernel runs ROWS threads, one row each (a query's for the forward and dQ, a key's for dK/dV),
 // and keeps its rows in registers as VECS vec4s, the last zero-padded past HEAD_DIM. The other side's
 // rows pass through workgroup memory in tiles that every thread reads at the same address (a broadcast),
 // so no thread needs another's scores: the softmax and its gradient run in one thread per row. The tiles
-// stay within the 16 KiB of workgroup memory every WebGPU device has, for any D ≤ 128.
+// stay within the 16 KiB of workgroup memory every WebGPU device has: for D ≤ 128 at full height, and for
+// the 256 bucket at half (TILE_DIVISOR, which attention-kernels.ts declares with MAX_VECS).
 //
 // Attention-probability dropout (DROPOUT; HF's attention_probs_dropout_prob, applied to softmax(S) before
 // it multiplies V): the normalised P is multiplied by dropout_factor, 0 or 1/(1 − p), a counter-based hash
@@ -25,6 +28,7 @@ override CAUSAL: bool = false;
 // 0: no key mask; 1: u32 or i32 entries, nonzero = visible; 2: f32 entries, ≠ 0.0 = visible.
 override KEY_MASK: u32 = 0u;
 override DROPOUT: bool = false;
+override WINDOW: bool = false;
 
 struct Params {
   T: u32,
@@ -41,15 +45,16 @@ struct Params {
   // scale·log2(e): scores in log2 units, so the softmax runs on exp2.
   scaleLog2e: f32,
   dropScale: f32,
-  _pad0: f32,
+  // The sliding window W (unused with WINDOW off).
+  window: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> keyMask: array<u32>;
 
 const ROWS: u32 = 32u;
-// MAX_VECS, the vec4s a row's registers hold, is declared before this file by attention-kernels.ts:
-// the head-dim bucket's size / 4.
+// MAX_VECS, the vec4s a row's registers hold, is declared by attention-kernels.ts:
+// the head-dim bucket's size / 4; TILE_DIVISOR (1, or 2 for the 256 bucket) divides the tiles' rows.
 override VECS: u32 = (HEAD_DIM + 3u) / 4u;
 // Stands in for −∞ (WGSL has no infinity literal); exp2 of anything this far below the max is 0.
 const NEG_BIG: f32 = -3.0e38;
@@ -81,7 +86,9 @@ fn key_valid(batch: u32, key: u32) -> u32 {
 }
 
 fn causal_ok(query: u32, key: u32) -> bool {
-  return !CAUSAL || i32(key) <= i32(query) + params.causalShift;
+  // How many positions the key sits before the query (negative: after it).
+  let distance = i32(query) + params.causalShift - i32(key);
+  return (!CAUSAL || distance >= 0) && (!WINDOW || distance < i32(params.window));
 }
 
 // Keys [0, end) can be visible to some query before queryEnd.
@@ -92,6 +99,13 @@ fn keys_seen_by(queryEnd: u32) -> u32 {
   return u32(clamp(i32(queryEnd) + params.causalShift, 0, i32(params.S)));
 }
 
+// Keys before this one are past the window of every query from queryStart on.
+fn first_key_seen_by(queryStart: u32) -> u32 {
+  if (!WINDOW) {
+    return 0u;
+  }
+  return u32(clamp(i32(queryStart) + params.causalShift - i32(params.window) + 1, 0, i32(params.S)));
+}
 
 // Queries [start, T) can see key k0 or a later one.
 fn query_start(k0: u32) -> u32 {
@@ -99,6 +113,14 @@ fn query_start(k0: u32) -> u32 {
     return 0u;
   }
   return u32(clamp(i32(k0) - params.causalShift, 0, i32(params.T)));
+}
+
+// Queries from this one on have every key up to lastKey behind their window.
+fn query_end(lastKey: u32) -> u32 {
+  if (!WINDOW) {
+    return params.T;
+  }
+  return u32(clamp(i32(lastKey) + i32(params.window) - params.causalShift, 0, i32(params.T)));
 }
 
 // What P[batch, head, query, key] is multiplied by: 0 (dropped) or 1/(1 − p) (kept); 1 with DROPOUT off.

@@ -18,7 +18,7 @@
 @group(0) @binding(6) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(7) var<uniform> rng: vec4<u32>;
 
-const KEYS: u32 = 32u;
+const KEYS: u32 = 32u / TILE_DIVISOR;
 
 // [key][vec]: a tile of K, later of V; 16 KiB at the largest head dim. Padding columns are never
 // written, so they keep the zeros workgroup memory starts with.
@@ -63,7 +63,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   var l = 0.0;
   var acc: array<vec4<f32>, MAX_VECS>;
   let keyEnd = keys_seen_by(min(q0 + ROWS, params.T));
-  for (var k0 = 0u; k0 < keyEnd; k0 += KEYS) {
+  for (var k0 = first_key_seen_by(q0); k0 < keyEnd; k0 += KEYS) {
     load_tile(false, batch, kvHead, k0, lid);
     workgroupBarrier();
     // Scores of the tile's keys in log2 units; bit j of `visible` says key k0 + j counts.

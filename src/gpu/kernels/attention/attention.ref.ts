@@ -5,7 +5,7 @@
  * Shapes (B batch, T queries, S keys, NH query heads, KVH key/value heads, D head dim):
  *   q, out, dOut, dq [B, T, NH, D]     k, v, dk, dv [B, S, KVH, D]     lse [B, NH, T]     keyMask [B, S]
  * Query head h reads key/value head ⌊h / (NH/KVH)⌋. Key s is visible to query t when keyMask[b, s] ≠ 0
- * (if given) and, when causal, s ≤ t + (S − T). A query with no visible key gives out = 0, lse = 0 and
+ * (if given) and, when causal, s ≤ t + (S − T), and with a window W also t + (S − T) − s < W. A query with no visible key gives out = 0, lse = 0 and
  * zero gradients. lse is the natural-log log-sum-exp of the row's scaled, visible scores.
  * Attention dropout (spec.dropout): out = (P ∘ Z)·V with Z[b, h, t, s] = 0 or 1/(1 − p) from
  * dropout.ref.ts's port of the kernels' hash, keyed by the [B, NH, T, S] index; lse is the undropped row's.
@@ -20,6 +20,8 @@ export interface AttentionRefSpec {
   KVH: number;
   D: number;
   causal: boolean;
+  /** A sliding window of this many keys (with causal). */
+  window?: number;
   /** [B, S]; a key is visible where its entry is nonzero. */
   keyMask?: Float64Array;
   /** Defaults to 1/√D. */
@@ -42,7 +44,9 @@ export function attentionScale(spec: { D: number; scale?: number }): number {
 }
 
 export function attentionVisible(spec: AttentionRefSpec, b: number, t: number, s: number): boolean {
-  if (spec.causal && s > t + (spec.S - spec.T)) return false;
+  const distance = t + (spec.S - spec.T) - s;
+  if (spec.causal && distance < 0) return false;
+  if (spec.window !== undefined && distance >= spec.window) return false;
   return !spec.keyMask || (spec.keyMask[b * spec.S + s] as number) !== 0;
 }
 

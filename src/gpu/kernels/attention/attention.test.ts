@@ -18,6 +18,8 @@ interface Case {
   KVH: number;
   D: number;
   causal: boolean;
+  /** A sliding window of this many keys. */
+  window?: number;
   /** Hide the last batch's keys past half of S ('right') or before it ('left'). */
   padded?: 'left' | 'right';
   /** Give the key mask as u32 instead of f32. */
@@ -78,6 +80,7 @@ async function checkAttention(c: Case) {
   if (mask) inputs.keyMask = { shape: [c.B, S], data: mask };
   const spec: AttentionRefSpec = { B: c.B, T: c.T, S, NH: c.NH, KVH: c.KVH, D: c.D, causal: c.causal };
   if (mask) spec.keyMask = Float64Array.from(mask);
+  if (c.window !== undefined) spec.window = c.window;
   if (c.scale !== undefined) spec.scale = c.scale;
   if (c.dropout !== undefined) spec.dropout = { p: c.dropout, key: dropoutKey };
   const tol = tolerances(c);
@@ -109,7 +112,7 @@ async function checkAttention(c: Case) {
           rngBuffers.push(rng.buffer);
           dropout = { p: c.dropout, rng, stream: dropoutKey.stream };
         }
-        const options = { causal: c.causal, keyMask, scale: c.scale, dropout };
+        const options = { causal: c.causal, keyMask, scale: c.scale, dropout, window: c.window };
         const io = { q: t.q!, k: t.k!, v: t.v!, out: t.out!, lse: t.lse! };
         return [
           await attentionForward(rt, io, options),
@@ -153,6 +156,7 @@ describe('attention forward and backward', () => {
     { B: 1, T: 70, NH: 2, KVH: 1, D: 40, causal: true }, // 3 row blocks, ragged; the 64 bucket, ragged
     { B: 1, T: 21, NH: 2, KVH: 1, D: 128, causal: false }, // the largest head dim (the 128 bucket)
     { B: 1, T: 40, NH: 2, KVH: 2, D: 29, causal: true }, // the 32 bucket; two row blocks
+    { B: 1, T: 19, NH: 2, KVH: 1, D: 200, causal: true }, // the 256 bucket (Gemma 3), its half-height tiles
   ])('at %j', async (c) => {
     await checkAttention(c);
   });
@@ -192,6 +196,22 @@ describe('attention forward and backward', () => {
     await checkAttention(c);
   });
 
+  // Sliding windows: the kernels skip whole tiles outside the window (first_key_seen_by, query_end), so the
+  // cases span several row blocks and tiles, with windows that end inside a tile and ones wider than T.
+  it.each<Case>([
+    { B: 2, T: 45, NH: 4, KVH: 2, D: 16, causal: true, window: 7 },
+    { B: 1, T: 70, NH: 2, KVH: 1, D: 8, causal: true, window: 33 }, // across row blocks and key tiles
+    { B: 1, T: 9, NH: 2, KVH: 2, D: 8, causal: true, window: 1 }, // each query sees only itself
+    { B: 1, T: 11, NH: 2, KVH: 1, D: 8, causal: true, window: 40 }, // wider than the row: plain causal
+    { B: 1, T: 20, S: 37, NH: 2, KVH: 2, D: 8, causal: true, window: 10 }, // prefill onto a cache
+    { B: 2, T: 19, NH: 2, KVH: 1, D: 16, causal: true, window: 5, padded: 'left' }, // left padding
+    { B: 2, T: 11, prefix: 3, NH: 2, KVH: 1, D: 8, causal: true, window: 6, padded: 'right' },
+    { B: 1, T: 37, NH: 2, KVH: 1, D: 13, causal: true, window: 9, dropout: 0.3 },
+    { B: 1, T: 40, NH: 2, KVH: 1, D: 160, causal: true, window: 19 }, // the 256 bucket
+  ])('with a sliding window at %j', async (c) => {
+    await checkAttention(c);
+  });
+
   it('stays finite when scores reach the hundreds (the online softmax subtracts the max)', async () => {
     await checkAttention({ B: 1, T: 33, NH: 2, KVH: 1, D: 16, causal: true, range: 8 });
   });
@@ -199,15 +219,15 @@ describe('attention forward and backward', () => {
   it('rejects unsupported shapes with messages naming them', async () => {
     const runtime = await testRuntime();
     const make = (label: string, shape: number[]) => createTensor(runtime.arena, label, shape);
-    const q = make('q', [1, 4, 6, 160]);
-    const k = make('k', [1, 4, 4, 160]);
+    const q = make('q', [1, 4, 6, 288]);
+    const k = make('k', [1, 4, 4, 288]);
     const io = { q, k, v: k, out: q, lse: make('lse', [1, 6, 4]) };
     await expect(attentionForward(runtime, io, { causal: true })).rejects.toThrow(
-      /NH = 6 is not a multiple of KVH = 4.*q\[1, 4, 6, 160\]/,
+      /NH = 6 is not a multiple of KVH = 4.*q\[1, 4, 6, 288\]/,
     );
-    const k3 = make('k3', [1, 4, 3, 160]);
+    const k3 = make('k3', [1, 4, 3, 288]);
     await expect(attentionForward(runtime, { ...io, k: k3, v: k3 }, { causal: true })).rejects.toThrow(
-      /head dim D = 160 is unsupported; the kernels take 1 ≤ D ≤ 128/,
+      /head dim D = 288 is unsupported; the kernels take 1 ≤ D ≤ 256/,
     );
     const rng = createRngState(runtime, 1, 'attention dropout rng');
     const q2 = make('q2', [1, 4, 2, 8]);
@@ -216,6 +236,9 @@ describe('attention forward and backward', () => {
     await expect(
       attentionForward(runtime, valid, { causal: true, dropout: { p: 1, rng, stream: 0 } }),
     ).rejects.toThrow(/dropout probability must be in \[0, 1\), got 1/);
+    await expect(attentionForward(runtime, valid, { causal: false, window: 4 })).rejects.toThrow(
+      /a sliding window must be a whole number of keys ≥ 1 on causal attention, got 4/,
+    );
     runtime.arena.release(rng.buffer);
     for (const t of [q, k, k3, io.lse, q2, k2, valid.lse]) releaseTensor(runtime.arena, t);
   });

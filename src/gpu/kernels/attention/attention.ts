@@ -4,12 +4,14 @@
  * online softmax, so no T x S score matrix is ever stored; the backward recomputes P from Q, K and lse.
  *
  * Shapes (B batch, T queries, S keys (S = T in training), NH query heads, KVH key/value heads with
- * NH % KVH = 0, D head dim ≤ 128):
+ * NH % KVH = 0, D head dim ≤ 256):
  *   q, out, dOut, dq [B, T, NH, D]   k, v, dk, dv [B, S, KVH, D]   lse [B, NH, T]   keyMask [B, S]
  *   rowStats [B, NH, T, 2]: backward scratch, (lse·log2 e, Δ = rowsum(dOut ∘ out)) per query row.
  * Heads are contiguous per token, as the q/k/v projections write them. Masks: causal (key s visible to
  * query t when s ≤ t + S − T, aligned at the end as a KV cache needs), a key padding mask (u32, i32 or f32,
- * nonzero = visible), or both. A query that sees no key gets out = 0, lse = 0 and zero gradients.
+ * nonzero = visible), or both; with causal, optionally a sliding window of W keys (a query sees its own key
+ * and the W − 1 before it), whose kernels skip the tiles outside it, so a step costs O(T·W), not O(T²).
+ * A query that sees no key gets out = 0, lse = 0 and zero gradients.
  *
  * Forward, 1 dispatch: out, lse (one thread per query row, walking tiles of keys with its own online
  * softmax). Backward, 3 dispatches: rowStats, then dQ (one thread per query row, walking tiles of keys)
@@ -39,7 +41,7 @@ import rowStatsWgsl from './attention-row-stats.wgsl?raw';
 const tiledRows = 32;
 /** Rows per workgroup of the row-stats kernel (16 lanes each). */
 const rowStatsRows = 16;
-export const attentionMaxHeadDim = 128;
+export const attentionMaxHeadDim = 256;
 
 const attentionRowStatsKernel: KernelDefinition = {
   name: 'attention-row-stats',
@@ -52,6 +54,11 @@ export interface AttentionOptions {
   causal: boolean;
   /** [B, S] key validity (u32, i32 or f32); nonzero = the key is visible. */
   keyMask?: Tensor;
+  /**
+   * Causal only: query t sees key s only when t + (S − T) − s < window (Mistral's and Gemma's sliding
+   * windows). Absent, every earlier key is visible.
+   */
+  window?: number;
   /** Multiplies q·k; defaults to 1/√D. */
   scale?: number;
   /**
@@ -128,6 +135,11 @@ function resolveShape(io: AttentionForwardIo, options: AttentionOptions): Attent
   if (options.keyMask) expectShape(options, options.keyMask, [B, S], 'keyMask');
   const p = options.dropout?.p ?? 0;
   if (!(p >= 0 && p < 1)) fail(options, `dropout probability must be in [0, 1), got ${p}`, [q]);
+  const window = options.window;
+  if (window !== undefined && !(Number.isInteger(window) && window >= 1 && options.causal))
+    fail(options, `a sliding window must be a whole number of keys ≥ 1 on causal attention, got ${window}`, [
+      q,
+    ]);
   return { B, T, S, NH, KVH, D };
 }
 
@@ -138,6 +150,7 @@ function tiledConstants(shape: AttentionShape, options: AttentionOptions): Overr
     CAUSAL: options.causal,
     KEY_MASK: mask ? (mask.dtype === 'f32' ? 2 : 1) : 0,
     DROPOUT: dropoutOn(options),
+    WINDOW: options.window !== undefined,
   };
 }
 
@@ -158,6 +171,7 @@ function tiledUniform(runtime: Runtime, shape: AttentionShape, options: Attentio
     new Float32Array(data, 40, 1)[0] = dropoutScale(drop.p);
   }
   new Float32Array(data, 32, 2).set([scale, scale * Math.LOG2E]);
+  new Uint32Array(data, 44, 1)[0] = options.window ?? 0;
   return createUniform(runtime, 'uniforms', data);
 }
 

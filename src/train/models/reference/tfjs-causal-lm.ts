@@ -1,6 +1,6 @@
 /**
  * The independent reference for whole decoder models: Hugging Face's published semantics for
- * LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM / SmolLM3ForCausalLM
+ * LlamaForCausalLM / MistralForCausalLM (with its sliding window) / Qwen2ForCausalLM / Qwen3ForCausalLM / SmolLM3ForCausalLM
  * (modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py, modeling_smollm3.py)
  * and GPT2LMHeadModel (modeling_gpt2.py), written directly in tfjs ops and differentiated by tfjs
  * autograd on its CPU backend. It shares nothing with the GPU model's structure: no kernels, no recorded
@@ -8,7 +8,7 @@
  * The layer ops (norms, RoPE, linear, attention) are in tfjs-ops.ts; the PEFT forms and the model are here.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DecoderConfig } from '../config';
+import { type DecoderConfig, slidingWindowAt } from '../config';
 import {
   attention,
   gpt2Gelu,
@@ -237,7 +237,7 @@ export function logitsOf(
     const k = rotate(headNorm(project('k_proj', c.KV), 'k_norm'));
     const v = project('v_proj', c.KV);
     const [kp, vp] = withPrefix(k, v, i, c.KV);
-    const o = mergeHeads(attention(q, kp, vp, c, keyMask));
+    const o = mergeHeads(attention(q, kp, vp, c, keyMask, slidingWindowAt(c, i)));
     h = h.add(
       adapt(
         linear(

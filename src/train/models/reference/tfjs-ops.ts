@@ -69,7 +69,8 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor, lora?: LoraDel
 
 /**
  * Attention over [B, NH, T, D] q and [B, KV, S, D] k, v with causal and key-padding masks [B, S]; with
- * S > T the first S − T keys are a cache (a prefix) that every query sees.
+ * S > T the first S − T keys are a cache (a prefix) that every query sees. A sliding window W hides the
+ * keys W or more positions before the query (masking_utils' sliding_window_overlay: kv > q − W).
  */
 export function attention(
   q: tf.Tensor,
@@ -77,6 +78,7 @@ export function attention(
   v: tf.Tensor,
   c: DecoderConfig,
   mask: number[][],
+  window = Number.POSITIVE_INFINITY,
 ): tf.Tensor {
   const [B, , T] = q.shape as number[];
   const S = k.shape[2] as number;
@@ -88,7 +90,7 @@ export function attention(
   const shift = S - (T as number);
   const bias: number[][][][] = mask.map((row) => [
     Array.from({ length: T as number }, (_, t) =>
-      row.map((valid, s) => (s <= t + shift && valid ? 0 : -1e9)),
+      row.map((valid, s) => (s <= t + shift && s > t + shift - window && valid ? 0 : -1e9)),
     ),
   ]);
   const probs = tf.softmax(scores.add(tf.tensor4d(bias)), -1);
