@@ -10,6 +10,8 @@
 
 override ACCUMULATE_DX: bool = false;
 override PARAM_GRADS: bool = true;
+// Gemma's (1 + weight); d(1 + w)/dw = 1, so dweight is unchanged.
+override WEIGHT_OFFSET: f32 = 0.0;
 
 struct Params {
   rows: u32,
@@ -43,7 +45,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     if (live) {
       inv = rrms[row];
       for (var c = lane; c < C; c += LANES) {
-        gx += dy[base + c] * weight[c] * x[base + c];
+        gx += dy[base + c] * (weight[c] + WEIGHT_OFFSET) * x[base + c];
       }
     }
     let correction = inv * inv * segment_sum(lid, vec2<f32>(gx, 0.0), fast).x / f32(C);
@@ -52,7 +54,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       for (var c = lane; c < C; c += LANES) {
         let i = base + c;
         let g = dy[i];
-        var d = inv * (g * weight[c] - x[i] * correction);
+        var d = inv * (g * (weight[c] + WEIGHT_OFFSET) - x[i] * correction);
         if (ACCUMULATE_DX) {
           d += dx[i];
         }

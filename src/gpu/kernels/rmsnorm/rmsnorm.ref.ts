@@ -4,15 +4,22 @@
  * x and y are row-major [ROWS, C]. Backward, with g = dy ⊙ weight:
  *   dx[r, c] = rrms[r] · (g[r, c] − x[r, c] · rrms[r]² · mean_c(g[r, ·] ⊙ x[r, ·]))
  *   dweight[c] = Σ_r dy[r, c] · x[r, c] · rrms[r]
+ * With weightOffset (Gemma's 1), weight + weightOffset stands for weight everywhere but in dweight.
  */
 
 export interface NormShape {
   rows: number;
   cols: number;
   eps: number;
+  weightOffset?: number;
 }
 
-export function rmsNormRef(x: Float64Array, weight: Float64Array, { rows, cols, eps }: NormShape) {
+const offsetWeight = (weight: Float64Array, shape: NormShape) =>
+  shape.weightOffset ? weight.map((w) => w + (shape.weightOffset as number)) : weight;
+
+export function rmsNormRef(x: Float64Array, stored: Float64Array, shape: NormShape) {
+  const { rows, cols, eps } = shape;
+  const weight = offsetWeight(stored, shape);
   const y = new Float64Array(rows * cols);
   const rrms = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -29,12 +36,13 @@ export function rmsNormRef(x: Float64Array, weight: Float64Array, { rows, cols, 
 /** Recomputes rrms from x in float64, so the reference does not inherit the kernel's saved statistic. */
 export function rmsNormBackwardRef(
   x: Float64Array,
-  weight: Float64Array,
+  stored: Float64Array,
   dy: Float64Array,
   shape: NormShape,
 ) {
   const { rows, cols } = shape;
-  const { rrms } = rmsNormRef(x, weight, shape);
+  const { rrms } = rmsNormRef(x, stored, shape);
+  const weight = offsetWeight(stored, shape);
   const dx = new Float64Array(rows * cols);
   const dweight = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {

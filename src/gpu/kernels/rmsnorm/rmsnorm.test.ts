@@ -19,6 +19,8 @@ interface Case {
   subgroups?: boolean;
   /** A frozen weight: the backward gets no dweight. */
   frozen?: boolean;
+  /** Gemma's (1 + weight): the stored weight is then around 0. */
+  weightOffset?: number;
 }
 
 // y, rrms and dx are a few f32 roundings of O(1) values, plus the f32 sums over C behind rrms.
@@ -30,7 +32,7 @@ const reducedTol = (rows: number) => ({ atol: 2e-6 * rows, rtol: 1e-4 });
 async function checkRmsNorm(c: Case): Promise<string[]> {
   const random = seededRandom(c.rows * 1009 + c.cols);
   const n = c.rows * c.cols;
-  const shape = { rows: c.rows, cols: c.cols, eps: c.eps };
+  const shape = { rows: c.rows, cols: c.cols, eps: c.eps, weightOffset: c.weightOffset };
   const initialDx = c.accumulateDx ? randomArray(random, n) : undefined;
   const initialDw = c.accumulate ? randomArray(random, c.cols) : undefined;
   const plus = (v: Float64Array, initial?: Float32Array) => (initial ? v.map((e, i) => e + initial[i]!) : v);
@@ -39,8 +41,11 @@ async function checkRmsNorm(c: Case): Promise<string[]> {
     name: `rmsnorm ${JSON.stringify(c)}`,
     inputs: {
       x: { shape: [c.rows, c.cols], data: randomArray(random, n, c.scale ?? 1) },
-      // Around 1, as a trained norm weight is.
-      weight: { shape: [c.cols], data: randomArray(random, c.cols, 0.5).map((v) => v + 1) },
+      // Around 1 as a trained norm weight is, or around 0 when the kernel adds 1 (Gemma).
+      weight: {
+        shape: [c.cols],
+        data: randomArray(random, c.cols, 0.5).map((v) => v + 1 - (c.weightOffset ?? 0)),
+      },
       dy: { shape: [c.rows, c.cols], data: randomArray(random, n) },
     },
     outputs: {
@@ -70,6 +75,7 @@ async function checkRmsNorm(c: Case): Promise<string[]> {
         y: t.y!,
         rrms: t.rrms!,
         eps: c.eps,
+        weightOffset: c.weightOffset,
         lanes: c.lanes,
         subgroups: c.subgroups,
       });
@@ -82,6 +88,7 @@ async function checkRmsNorm(c: Case): Promise<string[]> {
         dweight: t.dweight,
         accumulate: c.accumulate,
         accumulateDx: c.accumulateDx,
+        weightOffset: c.weightOffset,
         lanes: c.lanes,
         maxWorkgroups: c.maxWorkgroups,
         subgroups: c.subgroups,
@@ -140,6 +147,15 @@ describe('RMSNorm forward and backward', () => {
       frozen: true,
     });
     expect(labels).toEqual(['rmsnorm backward x']);
+  });
+
+  // Gemma's norms: the stored weight near 0, scaled by (1 + weight); dropping the offset anywhere (y, dx
+  // or the correction term) puts every output off by about the weight itself.
+  it.each<Case>([
+    { rows: 45, cols: 65, eps: 1e-6, weightOffset: 1 },
+    { rows: 37, cols: 300, eps: 1e-6, weightOffset: 1, maxWorkgroups: 3, accumulateDx: true },
+  ])("with Gemma's (1 + weight) at %j", async (c) => {
+    await checkRmsNorm(c);
   });
 
   it.each<Case>([

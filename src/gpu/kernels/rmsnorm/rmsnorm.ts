@@ -1,7 +1,7 @@
 /**
  * Launchers for RMSNorm (Zhang & Sennrich 2019, "Root Mean Square Layer Normalization") as Hugging Face
  * LlamaRMSNorm (also Qwen2, Mistral) computes it: y = x · rsqrt(mean(x²) + eps) · weight over the last
- * dimension, the statistic in f32.
+ * dimension, the statistic in f32; with weightOffset 1, Gemma3RMSNorm's · (1 + weight).
  *
  * Shapes (ROWS = the product of x's leading dimensions, C = its last):
  *   x, y, dy, dx [..., C]   weight, dweight [C]   rrms [ROWS] (any shape), saved by the forward pass.
@@ -57,6 +57,8 @@ export interface RmsNormArgs {
   rrms: Tensor;
   /** HF's variance_epsilon / rms_norm_eps: 1e-5 or 1e-6 in Llama-family configs. */
   eps: number;
+  /** Added to every weight as it is read: 1 for Gemma's (1 + weight), 0 (the default) otherwise. */
+  weightOffset?: number;
   /** Lanes per row (a power of two, 32..256); chosen from C when absent. */
   lanes?: number;
   /** Subgroup sums where the device has them (default); false runs the workgroup-memory tree. */
@@ -77,6 +79,8 @@ export interface RmsNormBackwardArgs {
   dweight?: Tensor;
   /** Add into dweight (gradient accumulation) instead of overwriting it. */
   accumulate?: boolean;
+  /** As the forward's: 1 for Gemma's (1 + weight). */
+  weightOffset?: number;
   /** Add into dx: the residual stream's gradient in a pre-norm block, without another pass. */
   accumulateDx?: boolean;
   lanes?: number;
@@ -104,7 +108,7 @@ export async function rmsNormForward(runtime: Runtime, args: RmsNormArgs): Promi
   const uniform = createUniform(runtime, 'uniforms', params);
   return makeDispatch(runtime, {
     kernel: rowKernelFor(runtime, rmsNormKernel, args.subgroups),
-    constants: { LANES: lanes },
+    constants: { LANES: lanes, WEIGHT_OFFSET: args.weightOffset ?? 0 },
     buffers: [uniform, args.x.buffer, args.weight.buffer, args.y.buffer, args.rrms.buffer],
     workgroups: grid1d(runtime, rows, rowWorkgroupSize / lanes),
     label: args.label ?? `rmsnorm ${args.x.label}`,
@@ -133,7 +137,12 @@ export async function rmsNormBackward(runtime: Runtime, args: RmsNormBackwardArg
     dweight && createTensor(runtime.arena, `${label} dweight partials`, [plan.partialRows, cols]);
   const rowPass = await makeDispatch(runtime, {
     kernel: rowKernelFor(runtime, rmsNormBackwardKernel, args.subgroups),
-    constants: { LANES: lanes, ACCUMULATE_DX: Boolean(args.accumulateDx), PARAM_GRADS: Boolean(partial) },
+    constants: {
+      LANES: lanes,
+      ACCUMULATE_DX: Boolean(args.accumulateDx),
+      PARAM_GRADS: Boolean(partial),
+      WEIGHT_OFFSET: args.weightOffset ?? 0,
+    },
     buffers: [
       uniform,
       args.x.buffer,

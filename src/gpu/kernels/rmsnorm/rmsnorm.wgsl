@@ -4,6 +4,9 @@
 // One segment per row: sum of squares over its lanes, a segment_sum, then a second pass over the row
 // (a cache hit for any C that fits L1/L2) writes y.
 
+// Gemma's norms scale by (1 + weight): the offset is added to every weight as it is read.
+override WEIGHT_OFFSET: f32 = 0.0;
+
 struct Params {
   rows: u32,
   cols: u32,
@@ -42,6 +45,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
     rrms[row] = inv;
   }
   for (var c = lane; c < C; c += LANES) {
-    y[base + c] = x[base + c] * inv * weight[c];
+    y[base + c] = x[base + c] * inv * (weight[c] + WEIGHT_OFFSET);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Launchers for SwiGLU (swiglu.wgsl), the gate of Llama's MLP: h = silu(gate)·up, forward and backward.
+ * Launchers for SwiGLU (swiglu.wgsl), the gate of Llama's MLP: h = silu(gate)·up, forward and backward;
+ * with activation 'gelu_tanh', GeGLU, Gemma's: h = gelu_tanh(gate)·up.
  *
  * Shapes (ROWS = B·T tokens, F the MLP width): gate, up, h, dh, dgate, dup: [ROWS, F], or any shape as
  * long as all agree, since the op is element-wise. Outputs must not alias inputs.
@@ -21,11 +22,15 @@ const swigluKernel: KernelDefinition = {
 
 const workgroupSize = 256;
 
+/** The gate's activation: silu (Llama, the default) or GELU's tanh approximation (Gemma). */
+export type GateActivation = 'silu' | 'gelu_tanh';
+
 export interface SwigluArgs {
   gate: Tensor;
   up: Tensor;
-  /** h = silu(gate)·up. */
+  /** h = act(gate)·up. */
   out: Tensor;
+  activation?: GateActivation;
   label?: string;
 }
 
@@ -35,6 +40,7 @@ export interface SwigluBackwardArgs {
   dh: Tensor;
   dgate: Tensor;
   dup: Tensor;
+  activation?: GateActivation;
   label?: string;
 }
 
@@ -51,12 +57,19 @@ function checkTensors(op: string, inputs: Tensor[], outputs: Tensor[]): void {
   });
 }
 
-function launch(runtime: Runtime, count: number, backward: boolean, buffers: GPUBuffer[], label: string) {
+function launch(
+  runtime: Runtime,
+  count: number,
+  backward: boolean,
+  activation: GateActivation | undefined,
+  buffers: GPUBuffer[],
+  label: string,
+) {
   const vecCount = Math.ceil(count / 4);
   const uniform = createUniform(runtime, 'uniforms', new Uint32Array([count, vecCount, 0, 0]).buffer);
   return makeDispatch(runtime, {
     kernel: swigluKernel,
-    constants: { BACKWARD: backward },
+    constants: { BACKWARD: backward, GELU: activation === 'gelu_tanh' },
     buffers: [uniform, ...buffers],
     workgroups: grid1d(runtime, vecCount, workgroupSize),
     label,
@@ -75,6 +88,7 @@ export async function swiglu(runtime: Runtime, args: SwigluArgs): Promise<Dispat
     runtime,
     gate.size,
     false,
+    args.activation,
     [gate.buffer, up.buffer, dhStandIn, out.buffer, dupStandIn],
     args.label ?? `swiglu ${gate.label}, ${up.label}`,
   );
@@ -87,6 +101,7 @@ export async function swigluBackward(runtime: Runtime, args: SwigluBackwardArgs)
     runtime,
     gate.size,
     true,
+    args.activation,
     [gate.buffer, up.buffer, dh.buffer, dgate.buffer, dup.buffer],
     args.label ?? `swiglu backward ${dh.label}`,
   );

@@ -1,10 +1,13 @@
 // SwiGLU, the gate of Llama's MLP (Shazeer 2020, "GLU Variants Improve Transformer"):
 //   h = silu(gate) · up,   silu(g) = g·σ(g),   gate, up, h: [ROWS, F], handled as flat arrays
 // BACKWARD, from dh: dgate = dh · up · σ(g)·(1 + g·(1 − σ(g))),   dup = dh · silu(g).
+// With GELU, GeGLU (Gemma's MLP, hidden_activation gelu_pytorch_tanh): gelu_tanh(g) = g·σ(z) with
+// z = 2√(2/π)·(g + 0.044715·g³), as gelu.wgsl computes it, and its slope σ + g·σ·(1 − σ)·z'.
 // One thread per vec4 (the arena pads every buffer to 16 bytes); the last, partial vec4 leaves the
 // padding of the outputs untouched. Bindings unused by a pass get a stand-in buffer.
 
 override BACKWARD: bool = false;
+override GELU: bool = false;
 
 struct Params {
   count: u32, // ROWS·F
@@ -34,6 +37,28 @@ fn sigmoid(z: vec4<f32>) -> Sigmoid {
   return Sigmoid(select(e * r, r, positive), select(r, e * r, positive));
 }
 
+const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
+const CUBIC: f32 = 0.044715;
+// gelu.wgsl's saturation: past ±10, σ(z) is 1, or 0 to f32 precision.
+const SATURATION: f32 = 10.0;
+
+struct Activation {
+  value: vec4<f32>, // act(g)
+  slope: vec4<f32>, // act'(g)
+}
+
+fn activation(g: vec4<f32>) -> Activation {
+  if (GELU) {
+    let gc = clamp(g, vec4<f32>(-SATURATION), vec4<f32>(SATURATION));
+    let sig = sigmoid(2.0 * SQRT_2_OVER_PI * (gc + CUBIC * gc * gc * gc));
+    let s = select(sig.s, vec4<f32>(0.0), g < vec4<f32>(-SATURATION));
+    let dz = 2.0 * SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * gc * gc);
+    return Activation(g * s, s + gc * s * sig.one_minus_s * dz);
+  }
+  let sig = sigmoid(g);
+  return Activation(g * sig.s, sig.s * (1.0 + g * sig.one_minus_s));
+}
+
 fn merge_tail(v: u32, fresh: vec4<f32>, old: vec4<f32>) -> vec4<f32> {
   let keep = vec4<u32>(4u * v) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(params.count);
   return select(old, fresh, keep);
@@ -48,13 +73,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   }
   let g = gate[v];
   let u = up[v];
-  let sig = sigmoid(g);
-  let silu = g * sig.s;
+  let act = activation(g);
   let partial = 4u * v + 4u > params.count;
   if (BACKWARD) {
     let grad = dh[v];
-    var dgate = grad * u * sig.s * (1.0 + g * sig.one_minus_s);
-    var dup_value = grad * silu;
+    var dgate = grad * u * act.slope;
+    var dup_value = grad * act.value;
     if (partial) {
       dgate = merge_tail(v, dgate, out[v]);
       dup_value = merge_tail(v, dup_value, dup[v]);
@@ -62,7 +86,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
     out[v] = dgate;
     dup[v] = dup_value;
   } else {
-    var h = silu * u;
+    var h = act.value * u;
     if (partial) {
       h = merge_tail(v, h, out[v]);
     }
