@@ -13,6 +13,8 @@
 // left alone with ACCUMULATE.
 
 override ACCUMULATE: bool = false;
+// The forward's scale (Gemma's √C): each row's summed gradient is multiplied by it once.
+override SCALE: f32 = 1.0;
 
 struct Params {
   tokens: u32, // N
@@ -65,7 +67,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
     let c = c0 + j * LANES;
     if (c < C) {
       let index = v * C + c;
-      var value = sum[j];
+      var value = sum[j] * SCALE;
       if (ACCUMULATE) {
         value += dtable[index];
       }

@@ -18,6 +18,8 @@ interface Case {
   V: number;
   C: number;
   accumulate?: boolean;
+  /** Gemma's embed_scale, √C. */
+  scale?: number;
 }
 
 // The lookup copies values: exact.
@@ -46,23 +48,25 @@ async function checkEmbedding(c: Case) {
         dout: { shape: [c.N, c.C], data: randomArray(random, c.N * c.C) },
       },
       outputs: {
-        out: { shape: [c.N, c.C], tol: exact },
+        // One f32 product per element with a scale.
+        out: { shape: [c.N, c.C], tol: c.scale ? { atol: 0, rtol: 1e-7 } : exact },
         dtable: { shape: [c.V, c.C], tol: reducedTol, ...(initial ? { initial } : {}) },
       },
       launch: async (rt, t) => {
         uploaded = uploadEmbeddingIds(rt, 'ids', [c.N], ids, c.V);
         return [
-          await embedding(rt, { table: t.table!, ids: uploaded.ids, out: t.out! }),
+          await embedding(rt, { table: t.table!, ids: uploaded.ids, out: t.out!, scale: c.scale }),
           await embeddingBackward(rt, {
             dout: t.dout!,
             dtable: t.dtable!,
             index: uploaded,
             accumulate: c.accumulate,
+            scale: c.scale,
           }),
         ];
       },
       reference: (x) => {
-        const shape = { vocab: c.V, width: c.C };
+        const shape = { vocab: c.V, width: c.C, scale: c.scale };
         return {
           out: embeddingRef(x.table!, ids, shape),
           dtable: embeddingBackwardRef(x.dout!, ids, shape, initial && Float64Array.from(initial)),
@@ -81,6 +85,7 @@ describe('embedding', () => {
     { N: 40, V: 5, C: 300 }, // two column blocks in the backward, a ragged one
     { N: 33, V: 50, C: 64 }, // most rows unused: written as zero
     { N: 60, V: 37, C: 45, accumulate: true },
+    { N: 60, V: 37, C: 45, scale: Math.fround(Math.sqrt(45)), accumulate: true }, // Gemma's √C
   ])('lookup and scatter-add backward at %j', async (c) => {
     await checkEmbedding(c);
   });

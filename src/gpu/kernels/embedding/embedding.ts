@@ -6,6 +6,7 @@
  *   ids [N] (any leading shape) u32   table [V, C]   out [N, C]   dout [N, C]   dtable [V, C]
  *   rowStart [V + 1] u32   tokens [N] u32: the CSR index of ids (token positions grouped by id)
  * The forward's table may be 'f16' (a frozen embedding in half precision); rows come out f32.
+ * `scale` multiplies every looked-up row, and the backward's gradient rows (Gemma's embed_scale, √C).
  * Contract: ids must lie in [0, V). `embeddingIndex` checks that on the host and throws; on the GPU an
  * id out of range reads as a zero row and contributes to no gradient row, never out of bounds.
  * Backward design: the ids are always on the host (the tokenizer runs there), so the launcher's helper
@@ -133,6 +134,8 @@ export interface EmbeddingArgs {
   /** u32 token ids, any shape; N = ids.size. */
   ids: Tensor;
   out: Tensor;
+  /** out = table[ids]·scale (Gemma's √C); 1 when absent. */
+  scale?: number;
   label?: string;
 }
 
@@ -146,6 +149,7 @@ export async function embedding(runtime: Runtime, args: EmbeddingArgs): Promise<
   const uniform = createUniform(runtime, 'uniforms', new Uint32Array([N, V, C, 0]).buffer);
   return makeDispatch(runtime, {
     kernel: args.table.dtype === 'f16' ? embeddingHalfTableKernel : embeddingKernel,
+    constants: { SCALE: args.scale ?? 1 },
     buffers: [uniform, args.ids.buffer, args.table.buffer, args.out.buffer],
     workgroups: grid1d(runtime, N * C, 256),
     label: args.label ?? `embedding ${args.table.label}[${args.ids.label}]`,
@@ -160,6 +164,8 @@ export interface EmbeddingBackwardArgs {
   index: Pick<EmbeddingIds, 'rowStart' | 'tokens'>;
   /** Add into dtable (tied weights, gradient accumulation) instead of overwriting it. */
   accumulate?: boolean;
+  /** The forward's scale. */
+  scale?: number;
   label?: string;
 }
 
@@ -183,7 +189,7 @@ export async function embeddingBackward(runtime: Runtime, args: EmbeddingBackwar
   const uniform = createUniform(runtime, 'uniforms', new Uint32Array([N, V, C, columnBlocks]).buffer);
   return makeDispatch(runtime, {
     kernel: embeddingBackwardKernel,
-    constants: { ACCUMULATE: Boolean(args.accumulate) },
+    constants: { ACCUMULATE: Boolean(args.accumulate), SCALE: args.scale ?? 1 },
     buffers: [uniform, rowStart.buffer, tokens.buffer, args.dout.buffer, args.dtable.buffer],
     workgroups: grid1d(runtime, V * columnBlocks, 1),
     label: args.label ?? `embedding backward ${args.dout.label} into ${args.dtable.label}`,

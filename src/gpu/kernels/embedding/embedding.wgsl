@@ -7,6 +7,9 @@
 // gives a row of zeros rather than reading past the table; the host helper rejects such ids before
 // they reach the GPU, so this is only the guard for ids a caller writes some other way.
 
+// Gemma multiplies each looked-up row by √C (its embed_scale); 1 for every other model.
+override SCALE: f32 = 1.0;
+
 struct Params {
   tokens: u32, // N
   vocab: u32, // V
@@ -33,7 +36,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   let id = ids[n];
   var value = 0.0;
   if (id < params.vocab) {
-    value = table_at(id * params.width + c);
+    value = table_at(id * params.width + c) * SCALE;
   }
   out[i] = value;
 }
