@@ -1,5 +1,5 @@
 /**
- * Whole-model correctness: the GPU Llama, Mistral, Qwen2, Qwen3, SmolLM3 and GPT-2 steps against the independent tfjs reference
+ * Whole-model correctness: the GPU Llama, Mistral, Qwen2, Qwen3, SmolLM3, Gemma 3 and GPT-2 steps against the independent tfjs reference
  * (reference/tfjs-causal-lm.ts) on tiny random fixtures: loss to 1e-4 relative, and the gradient of
  * every parameter tensor to 1e-3 relative (of that tensor's largest reference entry).
  */
@@ -102,6 +102,29 @@ const cases: { name: string; options: TinyModelOptions; rows: number[][]; T: num
       [256, 12, 104, 33, 10, 200, 7],
       [256, 65, 66, 67],
     ],
+    T: 7,
+  },
+  {
+    name: 'Gemma 3: (1 + w) norms, sandwich norms, GeGLU, √C embeddings, window 4 on layer 0 with its own RoPE base',
+    options: { family: 'gemma3', heads: 4, kvHeads: 1 },
+    rows: [
+      [256, 72, 105, 33, 10, 200, 7, 3, 44],
+      [256, 65, 66, 67, 68, 69],
+    ],
+    T: 9,
+  },
+  {
+    name: 'Gemma 3, head_dim 8 over width 24, GQA 3, attention bias, untied',
+    options: {
+      family: 'gemma3',
+      heads: 3,
+      kvHeads: 1,
+      hiddenSize: 24,
+      headDim: 8,
+      attentionBias: true,
+      tieWordEmbeddings: false,
+    },
+    rows: [[256, 9, 8, 7, 6, 5, 4]],
     T: 7,
   },
   {

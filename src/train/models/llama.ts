@@ -2,13 +2,17 @@
  * Llama-family decoders on the engine's kernels: LlamaForCausalLM (Llama 2 and 3, SmolLM, TinyLlama),
  * Qwen2ForCausalLM (the same block with q/k/v biases) and Qwen3ForCausalLM (with each head's q and k
  * RMS-normalised before RoPE), as transformers' modeling_llama.py, modeling_qwen2.py and
- * modeling_qwen3.py define them:
+ * modeling_qwen3.py define them, and Gemma3ForCausalLM (modeling_gemma3.py; differences below):
  *   h = embed[ids]
  *   per layer: x = RMSNorm(h); q, k, v = x·Wqᵀ, x·Wkᵀ, x·Wvᵀ (+ b); [Qwen3: q, k = RMSNorm per head]
  *              q, k = RoPE(q, k)
  *              h = h + o_proj(attention(q, k, v))   (causal, GQA, key padding mask, sliding window)
  *              y = RMSNorm(h); h = h + down(silu(gate(y)) · up(y))
  *   xf = RMSNorm(h)   (the LM head and loss are in decoder-step.ts)
+ * Gemma 3: h = embed[ids]·√C; every RMSNorm scales by (1 + weight); q·k by query_pre_attn_scalar^-½;
+ * the MLP is GeGLU (gelu_tanh gate); each sublayer's output is normed before its residual add
+ * (post_attention_layernorm, post_feedforward_layernorm) and the MLP's input by pre_feedforward_layernorm;
+ * sliding layers rotate by their own RoPE base.
  * Prefix tuning puts the adaptation's P keys and values before each layer's own (layers/kv-prefix.ts;
  * unrotated, with q and k rotated at positions P..). Gradient checkpointing keeps only each layer's
  * input h and reruns the layer's forward just before its backward.
@@ -44,6 +48,7 @@ type Work = Promise<Dispatch | Dispatch[]>;
 
 export class LlamaModel implements DecoderModel {
   private ropeTable?: Tensor;
+  private localRopeTable?: Tensor;
   private identityRopeTable?: Tensor;
 
   constructor(
@@ -110,8 +115,16 @@ export class LlamaModel implements DecoderModel {
         new Float32Array(c.D / 2),
       );
     }
-    const ropeTableOf = (layer: number) =>
-      (nope.has(layer) ? this.identityRopeTable : this.ropeTable) as Tensor;
+    // Gemma 3's sliding layers rotate by rope_local_base_freq, without the global layers' scaling.
+    if (c.localRopeTheta !== undefined)
+      this.localRopeTable ??= createRopeTable(runtime, { headDim: c.D, theta: c.localRopeTheta });
+    const ropeTableOf = (layer: number) => {
+      if (nope.has(layer)) return this.identityRopeTable as Tensor;
+      const local = this.localRopeTable && slidingWindowAt(c, layer) !== undefined;
+      return (local ? this.localRopeTable : this.ropeTable) as Tensor;
+    };
+    const normOffset = c.gemma ? 1 : 0;
+    const gateActivation = c.activation === 'gelu_tanh' ? 'gelu_tanh' : 'silu';
     const heads = (x: Tensor, n: number) => reshapeTensor(x, [B, T, n, c.D]);
     const cache = inputs.cache;
     const ctx = { runtime, N, training: backward };
@@ -119,16 +132,17 @@ export class LlamaModel implements DecoderModel {
     const prefix = prefixOf(inputs, adaptation, { B, layers: c.L, kvHeads: c.KV, headDim: c.D }, ctx);
     const S = prefix.P + T;
     // Decoding attends over the cache, whose mask already hides the slots not yet filled.
+    const scale = c.gemma?.attentionScale;
     const attention = cache?.attend
-      ? { causal: false, keyMask: cache.mask }
-      : { causal: true, keyMask: prefix.keyMask ?? inputs.keyMask };
+      ? { causal: false, keyMask: cache.mask, scale }
+      : { causal: true, keyMask: prefix.keyMask ?? inputs.keyMask, scale };
     // A sliding layer masks keys past its window; decoding, the cache's window mask does.
     const attentionAt = (layer: number) => {
       const window = slidingWindowAt(c, layer);
       if (window === undefined) return attention;
       if (!cache?.attend) return { ...attention, window };
       if (!cache.window) throw new Error("Decoding a sliding-window model needs the cache's window mask.");
-      return { causal: false, keyMask: cache.window.mask };
+      return { causal: false, keyMask: cache.window.mask, scale };
     };
     const positionOffsets = inputs.positionOffsets;
 
@@ -139,6 +153,7 @@ export class LlamaModel implements DecoderModel {
         table: requireTensor(this.params, 'model.embed_tokens.weight'),
         ids: inputs.ids.ids,
         out: hs[0] as Tensor,
+        scale: c.gemma?.embedScale,
       }),
     );
     // Prompt tuning: the learned virtual-token embeddings over each row's placeholder rows.
@@ -165,6 +180,8 @@ export class LlamaModel implements DecoderModel {
       // Qwen3: the per-head norms' outputs, read only by RoPE, so one pair serves every layer.
       ...(c.qkNorm ? { qn: t('q normed', [N, c.NH * c.D]), kn: t('k normed', [N, c.KV * c.D]) } : {}),
       dsub: t('d sublayer out', [N, c.C]),
+      // Gemma 3: the gradient of a sublayer's output, before its post-norm.
+      ...(c.gemma ? { dsandwich: t('d sublayer out before its norm', [N, c.C]) } : {}),
       rowStats: t('attention row stats', [B, c.NH, T, 2]),
       ...(prefix.op && backward
         ? { dkAll: t('d k with prefix', [B, S, c.KV, c.D]), dvAll: t('d v with prefix', [B, S, c.KV, c.D]) }
@@ -190,6 +207,15 @@ export class LlamaModel implements DecoderModel {
       up: t(`${l} up`, [N, c.F]),
       act: t(`${l} act`, [N, c.F]),
       ...(c.qkNorm ? { rq: t(`${l} q rrms`, [N * c.NH]), rk: t(`${l} k rrms`, [N * c.KV]) } : {}),
+      // Gemma 3: each sublayer's output before its post-norm, and that norm's statistic.
+      ...(c.gemma
+        ? {
+            ao: t(`${l} attention out`, [N, c.C]),
+            ra: t(`${l} attention out rrms`, [N]),
+            mo: t(`${l} mlp out`, [N, c.C]),
+            rm: t(`${l} mlp out rrms`, [N]),
+          }
+        : {}),
       ...(prefix.op
         ? {
             kAll: t(`${l} k with prefix`, [B, S, c.KV, c.D]),
@@ -214,16 +240,57 @@ export class LlamaModel implements DecoderModel {
       };
       const afterAttention = adaptation.sublayer?.({ layer: i, position: 'attention', width: c.C }, ctx);
       const afterFfn = adaptation.sublayer?.({ layer: i, position: 'ffn', width: c.C }, ctx);
-      // With an adapter after a sublayer, its raw output is kept for the adapter's backward.
-      const rawAttention = afterAttention ? t(`L${i} attention projection`, [N, c.C]) : o;
-      const rawFfn = afterFfn ? t(`L${i} mlp projection`, [N, c.C]) : o;
       const p = `model.layers.${i}`;
-      const w = {
-        inputNorm: requireTensor(this.params, `${p}.input_layernorm.weight`),
-        postNorm: requireTensor(this.params, `${p}.post_attention_layernorm.weight`),
-      };
       const d = scratch;
       const s = recomputed ?? activations(`L${i}`);
+      // Each sublayer's output: straight into the residual add, or (Gemma 3) into its post-norm first.
+      const attentionOut = s.ao ?? o;
+      const ffnOut = s.mo ?? o;
+      // With an adapter after a sublayer, its raw output is kept for the adapter's backward.
+      const rawAttention = afterAttention ? t(`L${i} attention projection`, [N, c.C]) : attentionOut;
+      const rawFfn = afterFfn ? t(`L${i} mlp projection`, [N, c.C]) : ffnOut;
+      const norm = (name: string) => ({ name, weight: requireTensor(this.params, `${p}.${name}.weight`) });
+      const w = {
+        inputNorm: norm('input_layernorm'),
+        // The MLP's input norm; Gemma 3 names it pre_feedforward_layernorm, and post_attention_layernorm
+        // is its attention output's norm.
+        postNorm: norm(c.gemma ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'),
+        ...(c.gemma
+          ? {
+              attentionOutNorm: norm('post_attention_layernorm'),
+              ffnOutNorm: norm('post_feedforward_layernorm'),
+            }
+          : {}),
+      };
+      // A sublayer output's post-norm (Gemma 3), forward into o and backward from dh into d(output).
+      const postNorm = (which: { name: string; weight: Tensor } | undefined, x: Tensor, rrms?: Tensor) =>
+        which && rrms
+          ? {
+              forward: () =>
+                rmsNormForward(runtime, {
+                  x,
+                  weight: which.weight,
+                  y: o,
+                  rrms,
+                  eps: c.normEps,
+                  weightOffset: 1,
+                }),
+              backward: (dx: Tensor) =>
+                rmsNormBackward(runtime, {
+                  x,
+                  weight: which.weight,
+                  rrms,
+                  dy: dh,
+                  dx,
+                  dweight: adaptation.baseGrad(`${p}.${which.name}.weight`),
+                  weightOffset: 1,
+                }),
+            }
+          : undefined;
+      const attentionPostNorm = postNorm(w.attentionOutNorm, attentionOut, s.ra);
+      const ffnPostNorm = postNorm(w.ffnOutNorm, ffnOut, s.rm);
+      // The gradient reaching each sublayer's output: dh, or what its post-norm's backward leaves.
+      const dSublayerOut = d.dsandwich ?? dh;
       // Qwen3's per-head norms (layers/head-norm.ts), between each projection and RoPE.
       const headNormSite = (which: 'q' | 'k', x: Tensor, n: number, normed?: Tensor, rrms?: Tensor) =>
         normed && rrms
@@ -238,6 +305,7 @@ export class LlamaModel implements DecoderModel {
                 normed,
                 rrms,
                 eps: c.normEps,
+                weightOffset: normOffset,
               },
               (name) => adaptation.baseGrad(name),
             )
@@ -270,7 +338,14 @@ export class LlamaModel implements DecoderModel {
       // The layer's forward; run again before its backward under checkpointing (without the cache
       // writes, which only generation makes, and without the residual output, which is kept).
       const layerForward = (again: boolean): Work[] => [
-        rmsNormForward(runtime, { x: h, weight: w.inputNorm, y: s.x1, rrms: s.r1, eps: c.normEps }),
+        rmsNormForward(runtime, {
+          x: h,
+          weight: w.inputNorm.weight,
+          y: s.x1,
+          rrms: s.r1,
+          eps: c.normEps,
+          weightOffset: normOffset,
+        }),
         op.q.forward(s.x1, s.q),
         op.k.forward(s.x1, s.k),
         op.v.forward(s.x1, s.v),
@@ -298,14 +373,23 @@ export class LlamaModel implements DecoderModel {
         ...(prefixed && !cache?.attend ? [prefixedKeyValuesForward(runtime, prefixed)] : []),
         attentionForward(runtime, attIo, attentionAt(i)),
         op.o.forward(s.att, rawAttention),
-        ...(afterAttention ? [afterAttention.forward(rawAttention, o)] : []),
+        ...(afterAttention ? [afterAttention.forward(rawAttention, attentionOut)] : []),
+        ...(attentionPostNorm ? [attentionPostNorm.forward()] : []),
         add(runtime, { a: h, b: o, out: s.hm }),
-        rmsNormForward(runtime, { x: s.hm, weight: w.postNorm, y: s.x2, rrms: s.r2, eps: c.normEps }),
+        rmsNormForward(runtime, {
+          x: s.hm,
+          weight: w.postNorm.weight,
+          y: s.x2,
+          rrms: s.r2,
+          eps: c.normEps,
+          weightOffset: normOffset,
+        }),
         op.gate.forward(s.x2, s.gate),
         op.up.forward(s.x2, s.up),
-        swiglu(runtime, { gate: s.gate, up: s.up, out: s.act }),
+        swiglu(runtime, { gate: s.gate, up: s.up, out: s.act, activation: gateActivation }),
         op.down.forward(s.act, rawFfn),
-        ...(afterFfn ? [afterFfn.forward(rawFfn, o)] : []),
+        ...(afterFfn ? [afterFfn.forward(rawFfn, ffnOut)] : []),
+        ...(ffnPostNorm ? [ffnPostNorm.forward()] : []),
         ...(again ? [] : [add(runtime, { a: s.hm, b: o, out: hNext })]),
       ];
       forward.push(...layerForward(false));
@@ -315,23 +399,35 @@ export class LlamaModel implements DecoderModel {
       const [dqProjection, dkProjection] = qNorm && kNorm ? [d.dqr, d.dkr] : [d.dq, d.dk];
       layerBackwards.push([
         ...(checkpointing ? layerForward(true) : []),
-        ...(afterFfn ? [afterFfn.backward({ x: rawFfn, dy: dh, dx: d.dsub })] : []),
-        op.down.backward({ x: s.act, dy: afterFfn ? d.dsub : dh, dx: d.dact }),
-        swigluBackward(runtime, { gate: s.gate, up: s.up, dh: d.dact, dgate: d.dgate, dup: d.dup }),
+        ...(ffnPostNorm ? [ffnPostNorm.backward(dSublayerOut)] : []),
+        ...(afterFfn ? [afterFfn.backward({ x: rawFfn, dy: dSublayerOut, dx: d.dsub })] : []),
+        op.down.backward({ x: s.act, dy: afterFfn ? d.dsub : dSublayerOut, dx: d.dact }),
+        swigluBackward(runtime, {
+          gate: s.gate,
+          up: s.up,
+          dh: d.dact,
+          dgate: d.dgate,
+          dup: d.dup,
+          activation: gateActivation,
+        }),
         op.gate.backward({ x: s.x2, dy: d.dgate, dx: d.dx2 }),
         op.up.backward({ x: s.x2, dy: d.dup, dx: d.dx2, accumulateDx: true }),
         rmsNormBackward(runtime, {
           x: s.hm,
-          weight: w.postNorm,
+          weight: w.postNorm.weight,
           rrms: s.r2,
           dy: d.dx2,
           dx: dh,
           // Undefined when the norm is frozen (every method but full): the backward then writes only dx.
-          dweight: adaptation.baseGrad(`${p}.post_attention_layernorm.weight`),
+          dweight: adaptation.baseGrad(`${p}.${w.postNorm.name}.weight`),
           accumulateDx: true,
+          weightOffset: normOffset,
         }),
-        ...(afterAttention ? [afterAttention.backward({ x: rawAttention, dy: dh, dx: d.dsub })] : []),
-        op.o.backward({ x: s.att, dy: afterAttention ? d.dsub : dh, dx: d.datt }),
+        ...(attentionPostNorm ? [attentionPostNorm.backward(dSublayerOut)] : []),
+        ...(afterAttention
+          ? [afterAttention.backward({ x: rawAttention, dy: dSublayerOut, dx: d.dsub })]
+          : []),
+        op.o.backward({ x: s.att, dy: afterAttention ? d.dsub : dSublayerOut, dx: d.datt }),
         attentionBackward(
           runtime,
           {
@@ -375,12 +471,13 @@ export class LlamaModel implements DecoderModel {
         op.v.backward({ x: s.x1, dy: d.dv, dx: d.dx1, accumulateDx: true }),
         rmsNormBackward(runtime, {
           x: h,
-          weight: w.inputNorm,
+          weight: w.inputNorm.weight,
           rrms: s.r1,
           dy: d.dx1,
           dx: dh,
           dweight: adaptation.baseGrad(`${p}.input_layernorm.weight`),
           accumulateDx: true,
+          weightOffset: normOffset,
         }),
       ]);
     }
@@ -390,7 +487,16 @@ export class LlamaModel implements DecoderModel {
     const dxf = t('d xf', [N, c.C]);
     const finalNorm = requireTensor(this.params, 'model.norm.weight');
     const hLast = hs[c.L] as Tensor;
-    forward.push(rmsNormForward(runtime, { x: hLast, weight: finalNorm, y: xf, rrms: rf, eps: c.normEps }));
+    forward.push(
+      rmsNormForward(runtime, {
+        x: hLast,
+        weight: finalNorm,
+        y: xf,
+        rrms: rf,
+        eps: c.normEps,
+        weightOffset: normOffset,
+      }),
+    );
     const backwardWork: Work[] = [];
     if (backward) {
       backwardWork.push(
@@ -401,6 +507,7 @@ export class LlamaModel implements DecoderModel {
           dy: dxf,
           dx: dh,
           dweight: adaptation.baseGrad('model.norm.weight'),
+          weightOffset: normOffset,
         }),
       );
       for (let i = c.L - 1; i >= 0; i--) backwardWork.push(...(layerBackwards[i] ?? []));
@@ -415,6 +522,7 @@ export class LlamaModel implements DecoderModel {
             dtable: embeddingGrad,
             index: inputs.ids,
             accumulate: c.tieWordEmbeddings,
+            scale: c.gemma?.embedScale,
           }),
         );
       }

@@ -18,6 +18,10 @@ function llamaWeights(c: DecoderConfig): WeightShapes {
     const p = `model.layers.${i}`;
     w.set(`${p}.input_layernorm.weight`, [c.C]);
     w.set(`${p}.post_attention_layernorm.weight`, [c.C]);
+    if (c.gemma) {
+      w.set(`${p}.pre_feedforward_layernorm.weight`, [c.C]);
+      w.set(`${p}.post_feedforward_layernorm.weight`, [c.C]);
+    }
     w.set(`${p}.self_attn.q_proj.weight`, [c.NH * c.D, c.C]);
     w.set(`${p}.self_attn.k_proj.weight`, [c.KV * c.D, c.C]);
     w.set(`${p}.self_attn.v_proj.weight`, [c.KV * c.D, c.C]);

@@ -1,5 +1,5 @@
 /**
- * Qwen3's per-head RMSNorm (Qwen3Attention's q_norm and k_norm): each head's D query or key values are
+ * Qwen3's and Gemma 3's per-head RMSNorm (q_norm and k_norm): each head's D query or key values are
  * normalised with one weight [D] shared by every head, between the projection and RoPE. The projection's
  * output x [N, heads·D] and the per-row statistic rrms [N·heads] are kept for the backward; the
  * normalised values only feed RoPE, so their buffer can be scratch shared by every layer.
@@ -22,6 +22,8 @@ export interface HeadNormSite {
   /** [N·heads]: 1 / RMS of each head's row, for the backward. */
   rrms: Tensor;
   eps: number;
+  /** Gemma's (1 + weight): 1; 0 or absent otherwise. */
+  weightOffset?: number;
 }
 
 export interface HeadNorm {
@@ -50,6 +52,7 @@ export function headNorm(
         y: rows(site.normed),
         rrms: site.rrms,
         eps: site.eps,
+        weightOffset: site.weightOffset,
         label: site.name,
       }),
     backward: (dNormed, dx) =>
@@ -60,6 +63,7 @@ export function headNorm(
         dy: rows(dNormed),
         dx: rows(dx),
         dweight: weightGrad(site.name),
+        weightOffset: site.weightOffset,
         label: `${site.name} backward`,
       }),
   };

@@ -217,17 +217,24 @@ export function logitsOf(
     h = layerNorm(h, get('ln_f.weight'), get('ln_f.bias'), c.normEps);
     return linear(h, opt('lm_head.weight') ?? get('wte.weight'));
   }
-  let h = withPrompt(tf.gather(get('model.embed_tokens.weight'), ids), prompt);
+  // Gemma 3 (Gemma3RMSNorm): every norm scales by (1 + weight).
+  const norm = (x: tf.Tensor, w: tf.Tensor) => rmsNorm(x, c.gemma ? w.add(1) : w, c.normEps);
+  // Gemma3TextScaledWordEmbedding: the looked-up rows times √C; virtual tokens are not scaled.
+  const embedded = tf.gather(get('model.embed_tokens.weight'), ids);
+  let h = withPrompt(c.gemma ? embedded.mul(c.gemma.embedScale) : embedded, prompt);
   for (let i = 0; i < c.L; i++) {
     const l = `model.layers.${i}`;
-    const x = rmsNorm(h, get(`${l}.input_layernorm.weight`), c.normEps);
-    // Qwen3 (Qwen3Attention): q_norm / k_norm over each head's D values, before RoPE.
+    const x = norm(h, get(`${l}.input_layernorm.weight`));
+    // Qwen3 and Gemma 3: q_norm / k_norm over each head's D values, before RoPE.
     const headNorm = (t: tf.Tensor, name: 'q_norm' | 'k_norm') => {
       const w = opt(`${l}.self_attn.${name}.weight`);
-      return w ? rmsNorm(t, w, c.normEps) : t;
+      return w ? norm(t, w) : t;
     };
+    const window = slidingWindowAt(c, i);
+    // Gemma 3's sliding layers rotate by rope_local_base_freq.
+    const theta = window !== undefined ? (c.localRopeTheta ?? c.ropeTheta) : c.ropeTheta;
     // SmolLM3's NoPE layers (use_rope 0) leave q and k unrotated.
-    const rotate = (t: tf.Tensor) => (c.nopeLayers?.includes(i) ? t : rope(t, c, T, KP));
+    const rotate = (t: tf.Tensor) => (c.nopeLayers?.includes(i) ? t : rope(t, c, T, KP, theta));
     // A projection of x, split into n heads [B, n, T, D].
     const project = (module: 'q_proj' | 'k_proj' | 'v_proj', n: number) => {
       const path = `${l}.self_attn.${module}`;
@@ -237,20 +244,24 @@ export function logitsOf(
     const k = rotate(headNorm(project('k_proj', c.KV), 'k_norm'));
     const v = project('v_proj', c.KV);
     const [kp, vp] = withPrefix(k, v, i, c.KV);
-    const o = mergeHeads(attention(q, kp, vp, c, keyMask, slidingWindowAt(c, i)));
-    h = h.add(
-      adapt(
-        linear(
-          o,
-          get(`${l}.self_attn.o_proj.weight`),
-          opt(`${l}.self_attn.o_proj.bias`),
-          lora.get(`${l}.self_attn.o_proj`),
-        ),
-        i,
-        'attention',
+    const o = mergeHeads(attention(q, kp, vp, c, keyMask, window, c.gemma?.attentionScale));
+    // Gemma 3 norms each sublayer's output before the residual add.
+    const sublayerOut = (y: tf.Tensor, name: string) => (c.gemma ? norm(y, get(`${l}.${name}.weight`)) : y);
+    const attentionOut = adapt(
+      linear(
+        o,
+        get(`${l}.self_attn.o_proj.weight`),
+        opt(`${l}.self_attn.o_proj.bias`),
+        lora.get(`${l}.self_attn.o_proj`),
       ),
+      i,
+      'attention',
     );
-    const y = rmsNorm(h, get(`${l}.post_attention_layernorm.weight`), c.normEps);
+    h = h.add(sublayerOut(attentionOut, 'post_attention_layernorm'));
+    const y = norm(
+      h,
+      get(`${l}.${c.gemma ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'}.weight`),
+    );
     const gate = linear(
       y,
       get(`${l}.mlp.gate_proj.weight`),
@@ -263,20 +274,21 @@ export function logitsOf(
       opt(`${l}.mlp.up_proj.bias`),
       lora.get(`${l}.mlp.up_proj`),
     );
-    h = h.add(
-      adapt(
-        linear(
-          gate.mul(tf.sigmoid(gate)).mul(up),
-          get(`${l}.mlp.down_proj.weight`),
-          opt(`${l}.mlp.down_proj.bias`),
-          lora.get(`${l}.mlp.down_proj`),
-        ),
-        i,
-        'ffn',
+    // Gemma's GeGLU (gelu_pytorch_tanh), or Llama's SwiGLU.
+    const act = c.activation === 'gelu_tanh' ? gpt2Gelu(gate) : gate.mul(tf.sigmoid(gate));
+    const ffnOut = adapt(
+      linear(
+        act.mul(up),
+        get(`${l}.mlp.down_proj.weight`),
+        opt(`${l}.mlp.down_proj.bias`),
+        lora.get(`${l}.mlp.down_proj`),
       ),
+      i,
+      'ffn',
     );
+    h = h.add(sublayerOut(ffnOut, 'post_feedforward_layernorm'));
   }
-  h = rmsNorm(h, get('model.norm.weight'), c.normEps);
+  h = norm(h, get('model.norm.weight'));
   return linear(h, opt('lm_head.weight') ?? get('model.embed_tokens.weight'));
 }
 

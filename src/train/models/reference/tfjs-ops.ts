@@ -39,18 +39,18 @@ export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number)
 }
 
 /** HF `rotate_half` RoPE on [B, NH, T, D], at positions offset .. offset + T − 1. */
-export function rope(x: tf.Tensor, c: DecoderConfig, T: number, offset = 0): tf.Tensor {
+export function rope(x: tf.Tensor, c: DecoderConfig, T: number, offset = 0, theta = c.ropeTheta): tf.Tensor {
   const D = c.D;
-  const invFreq = Array.from({ length: D / 2 }, (_, i) => 1 / c.ropeTheta ** ((2 * i) / D));
+  const invFreq = Array.from({ length: D / 2 }, (_, i) => 1 / theta ** ((2 * i) / D));
   const angles: number[][] = [];
   for (let t = offset; t < offset + T; t++) {
     const row = invFreq.map((f) => t * f);
     angles.push([...row, ...row]);
   }
-  const theta = tf.tensor2d(angles);
+  const phase = tf.tensor2d(angles);
   const [x1, x2] = tf.split(x, 2, -1) as [tf.Tensor, tf.Tensor];
   const rotated = tf.concat([x2.neg(), x1], -1);
-  return x.mul(tf.cos(theta)).add(rotated.mul(tf.sin(theta)));
+  return x.mul(tf.cos(phase)).add(rotated.mul(tf.sin(phase)));
 }
 
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor, lora?: LoraDelta): tf.Tensor {
@@ -79,6 +79,7 @@ export function attention(
   c: DecoderConfig,
   mask: number[][],
   window = Number.POSITIVE_INFINITY,
+  scale = 1 / Math.sqrt(c.D),
 ): tf.Tensor {
   const [B, , T] = q.shape as number[];
   const S = k.shape[2] as number;
@@ -86,7 +87,7 @@ export function attention(
   // repeat_kv: each key/value head serves `groups` consecutive query heads.
   const kr = groups === 1 ? k : tf.stack(Array(groups).fill(k), 2).reshape([B as number, c.NH, S, c.D]);
   const vr = groups === 1 ? v : tf.stack(Array(groups).fill(v), 2).reshape([B as number, c.NH, S, c.D]);
-  const scores = tf.matMul(q, kr, false, true).mul(1 / Math.sqrt(c.D));
+  const scores = tf.matMul(q, kr, false, true).mul(scale);
   const shift = S - (T as number);
   const bias: number[][][][] = mask.map((row) => [
     Array.from({ length: T as number }, (_, t) =>
