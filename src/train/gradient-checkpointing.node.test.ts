@@ -125,6 +125,7 @@ describe('gradient checkpointing', () => {
     { family: 'llama', method: 'prompt' },
     { family: 'qwen3', method: 'full' },
     { family: 'qwen3', method: 'lora' },
+    { family: 'gemma3', method: 'full' },
     { family: 'gpt2', method: 'full' },
     { family: 'gpt2', method: 'prefix' },
   ])('gives the same gradients and a lower peak: $family $method', async ({ family, method }) => {

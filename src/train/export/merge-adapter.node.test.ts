@@ -89,7 +89,7 @@ async function expectMergeMatches(
   expect(moved / scale, 'base vs base + adapter').toBeGreaterThan(1e-2);
 }
 
-const families: TinyFamily[] = ['llama', 'qwen2', 'qwen3', 'gpt2'];
+const families: TinyFamily[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gpt2'];
 
 describe('merging an adapter into the base weights gives the same logits', () => {
   it.each(families)('DoRA on %s (all-linear, rsLoRA)', async (family) => {

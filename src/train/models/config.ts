@@ -242,12 +242,11 @@ function gemma3Config(json: Json): DecoderConfig {
     throw new ModelConfigError(
       `config.json: hidden_activation "${String(act)}" is not supported; Gemma 3 uses "gelu_pytorch_tanh".`,
     );
-  for (const key of ['final_logit_softcapping', 'attn_logit_softcapping']) {
-    if (json[key] != null)
-      throw new ModelConfigError(
-        `config.json: ${key} ${JSON.stringify(json[key])} (soft-capping) is not supported.`,
-      );
-  }
+  // Gemma3Attention keeps attn_logit_softcapping but never applies it; a final cap would change the logits.
+  if (json.final_logit_softcapping != null)
+    throw new ModelConfigError(
+      `config.json: final_logit_softcapping ${JSON.stringify(json.final_logit_softcapping)} is not supported.`,
+    );
   if (json.use_bidirectional_attention === true)
     throw new ModelConfigError(
       'config.json: use_bidirectional_attention (an embedding model) is not supported.',

@@ -60,6 +60,7 @@ describe('a 16-bit checkpoint with its frozen matrices in half precision', () =>
     ['gpt2', 'BF16', { method: 'prefix', numVirtualTokens: 4 }],
     ['qwen2', 'F16', { method: 'adapter', reductionFactor: 4 }],
     ['qwen3', 'BF16', { method: 'lora', r: 4 }],
+    ['gemma3', 'BF16', { method: 'lora', r: 4 }],
   ])(
     '%s %s trains %j as with f32 weights, in less memory, as planned',
     async (family, weightDtype, method) => {

@@ -126,6 +126,7 @@ describe('IA3', () => {
     { family: 'llama', options: { targetModules: 'all-linear' } },
     { family: 'qwen2', options: {} },
     { family: 'qwen3', options: {} },
+    { family: 'gemma3', options: {} },
     { family: 'gpt2', options: {} },
     { family: 'gpt2', options: { targetModules: 'all-linear' } },
   ])('gradients of every ia3_l match tfjs autograd: $family $options', async ({ family, options }) => {

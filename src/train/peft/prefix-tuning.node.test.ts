@@ -68,6 +68,7 @@ describe('prefix tuning', () => {
     { family: 'qwen2', options: { numVirtualTokens: 1, seed: 4 } },
     // Qwen3's prefix keys skip k_norm as well as RoPE: they are cache entries, used as they are.
     { family: 'qwen3', options: { numVirtualTokens: 2, seed: 5 } },
+    { family: 'gemma3', options: { numVirtualTokens: 3, seed: 5 } },
     { family: 'gpt2', options: { numVirtualTokens: 5, seed: 6 } },
     {
       family: 'llama',

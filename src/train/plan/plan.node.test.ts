@@ -96,6 +96,7 @@ describe('the memory plan under gradient checkpointing', () => {
     ['llama', { method: 'full' }],
     ['qwen2', { method: 'lora', r: 4 }],
     ['qwen3', { method: 'full' }],
+    ['gemma3', { method: 'full' }],
     ['gpt2', { method: 'full' }],
     ['gpt2', { method: 'prefix', numVirtualTokens: 4 }],
   ] as const)('is within 10%% of the measured peak: %s', async (family, method) => {
@@ -115,6 +116,7 @@ describe('the memory plan with evaluation, gradient accumulation and SGD', () =>
     ['gpt2', { method: 'ia3' }],
     ['qwen2', { method: 'dora', r: 4, dropout: 0.1 }],
     ['smollm3', { method: 'lora', r: 4 }],
+    ['gemma3', { method: 'lora', r: 4 }],
   ] as const)('is within 10%% of the measured peak: %s', async (family, method) => {
     await expectWithin10Percent({ family }, method, {
       ...tinyStep,

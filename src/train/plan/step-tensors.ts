@@ -96,6 +96,7 @@ export function stepBuffers(
     const [Q, KVW] = [c.NH * c.D, c.KV * c.D];
     act('rope inv_freq', [c.D / 2]);
     if (c.nopeLayers?.length) act('NoPE inv_freq (zeros)', [c.D / 2]);
+    if (c.localRopeTheta !== undefined) act('sliding layers inv_freq', [c.D / 2]);
     act('h0', NC);
     w('d residual', NC);
     w('d act, gate, up', [N, c.F], 3);
@@ -117,6 +118,12 @@ export function stepBuffers(
       act('q rrms', [N * c.NH], sets);
       act('k rrms', [N * c.KV], sets);
     }
+    if (c.gemma) {
+      // Each sublayer's output before its post-norm, and that norm's statistic.
+      act('attention out, mlp out', NC, 2 * sets);
+      act('attention out and mlp out rrms', [N], 2 * sets);
+      w('d sublayer out before its norm', NC);
+    }
   }
   w('attention row stats', [B, c.NH, T, 2]);
   act('attention lse', [B, c.NH, T], sets);
@@ -131,10 +138,10 @@ export function stepBuffers(
     act('sublayer outputs before the adapters', NC, c.L * positions.length);
   }
   if (backward && normsTrain(m)) {
-    // One rmsnorm backward per norm (2 per layer + final); layernorm keeps two partial sums (γ and β).
-    // Frozen norms (every other method) run the dx pass alone, with no partials.
+    // One rmsnorm backward per norm (2 per layer, Gemma 3's 4, + final); layernorm keeps two partial sums
+    // (γ and β). Frozen norms (every other method) run the dx pass alone, with no partials.
     const perNorm = c.norm === 'layer' ? 2 : 1;
-    w('norm dweight partials', [normPartialRows(N, c.C), c.C], perNorm * (2 * c.L + 1));
+    w('norm dweight partials', [normPartialRows(N, c.C), c.C], perNorm * (sublayerNorms(c) * c.L + 1));
     if (c.qkNorm) {
       w('q norm dweight partials', [normPartialRows(N * c.NH, c.D), c.D], c.L);
       w('k norm dweight partials', [normPartialRows(N * c.KV, c.D), c.D], c.L);
@@ -155,18 +162,24 @@ export function stepDispatches(
   backward: boolean,
   checkpointing: boolean,
 ): number {
-  // Qwen3's per-head q and k norms: one forward each, and a backward row pass and fold each.
-  const headNorms = c.qkNorm ? 2 : 0;
-  const perLayerForward = (c.family === 'gpt2' ? 14 : 16) + headNorms;
-  const perLayerBackward = (c.family === 'gpt2' ? 24 : 27) + 2 * headNorms;
+  // Per-head q and k norms (Qwen3, Gemma 3) and Gemma 3's post-norms: one forward each, and a backward
+  // row pass and fold each.
+  const extraNorms = (c.qkNorm ? 2 : 0) + sublayerNorms(c) - 2;
+  const perLayerForward = (c.family === 'gpt2' ? 14 : 16) + extraNorms;
+  const perLayerBackward = (c.family === 'gpt2' ? 24 : 27) + 2 * extraNorms;
   const adapted = m.method === 'adapter' ? 4 * (m.positions ?? ['attention', 'ffn']).length : 0;
   const forward = c.L * (perLayerForward + adapted) + 6;
   if (!backward) return forward;
   const again = checkpointing ? c.L * (perLayerForward + adapted) : 0;
   // The counts above include each norm's sum-rows folds (rmsnorm 1, layernorm 2), which frozen norms skip.
   const frozenFolds = normsTrain(m) ? 0 : c.norm === 'layer' ? 2 : 1;
-  const normsPerLayer = 2 + headNorms;
+  const normsPerLayer = 2 + extraNorms;
   return (
     forward + again + c.L * (perLayerBackward - normsPerLayer * frozenFolds + 2 * adapted) + 8 - frozenFolds
   );
+}
+
+/** Norms over the width in each layer: 2, or Gemma 3's 4 (its sublayer outputs are normed too). */
+function sublayerNorms(c: DecoderConfig): number {
+  return c.gemma ? 4 : 2;
 }

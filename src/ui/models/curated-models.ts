@@ -19,6 +19,8 @@
  *   fields are SmolLM3Config's defaults; NoPE every fourth layer by default. Two BF16 shards, 6.15 GB.
  * - Llama-3.2-1B-Instruct: the hub config.json of meta-llama/Llama-3.2-1B-Instruct (gated: the hub asks
  *   for Meta's license and an access token); Llama-3 RoPE scaling, tied embeddings, BF16 (2.47 GB).
+ * - Gemma-3-270M-it: the hub config.json of google/gemma-3-270m-it (gated: Google's license and an
+ *   access token): 170M parameters in the 262,144-token embedding, 100M in 18 layers; BF16 (536 MB).
  * - Weight files that hold more than the parameters (storedParameters): GPT-2's and distilgpt2's also
  *   store each layer's causal-mask buffer `attn.bias` [1, 1, 1024, 1024] (548 MB and 353 MB on the hub).
  * - bert-base-uncased, distilbert-base-uncased, roberta-base, xlm-roberta-base (encoders: their runs train
@@ -177,6 +179,34 @@ export const curatedModels: CuratedModel[] = [
     },
     dtype: 'bfloat16',
     publishedParameters: 3_075_098_624,
+  },
+  {
+    repo: 'google/gemma-3-270m-it',
+    label: 'Gemma-3-270M-it',
+    description:
+      "Google's Gemma 3 270M, instruction-tuned, made for task fine-tuning; gated: accept its license on the hub, then give a token.",
+    config: {
+      architectures: ['Gemma3ForCausalLM'],
+      hidden_size: 640,
+      intermediate_size: 2048,
+      num_hidden_layers: 18,
+      num_attention_heads: 4,
+      num_key_value_heads: 1,
+      head_dim: 256,
+      vocab_size: 262144,
+      max_position_embeddings: 32768,
+      sliding_window: 512,
+      layer_types: Array.from({ length: 18 }, (_, i) =>
+        (i + 1) % 6 === 0 ? 'full_attention' : 'sliding_attention',
+      ),
+      query_pre_attn_scalar: 256,
+      rope_theta: 1000000,
+      rope_local_base_freq: 10000,
+      rms_norm_eps: 1e-6,
+      tie_word_embeddings: true,
+    },
+    dtype: 'bfloat16',
+    publishedParameters: 268_098_176,
   },
   {
     repo: 'meta-llama/Llama-3.2-1B-Instruct',

@@ -42,6 +42,9 @@ describe('curated model catalogue', () => {
     expect(paramsOf('Qwen3-0.6B') - 151936 * 1024).toBe(440_467_456);
     expect(paramsOf('SmolLM3-3B')).toBe(3_075_098_624);
     expect(paramsOf('Llama-3.2-1B-Instruct')).toBe(1_235_814_400);
+    // Gemma 3 270M: 170M in the embedding, 100M in the layers (Google's announcement).
+    expect(paramsOf('Gemma-3-270M-it')).toBe(268_098_176);
+    expect(paramsOf('Gemma-3-270M-it') - 262144 * 640).toBe(100_326_016);
     for (const m of curatedModels) expect(curatedParameters(m), m.label).toBe(m.publishedParameters);
   });
 
@@ -104,6 +107,7 @@ describe('curated model catalogue', () => {
       'SmolLM3-3B': 6150,
       'Llama-3.2-1B-Instruct': 2470,
       'TinyLlama-1.1B-Chat': 2200,
+      'Gemma-3-270M-it': 536,
     };
     for (const [label, mb] of Object.entries(hubMegabytes))
       expect(Math.abs(download(label) / 1e6 - mb) / mb, label).toBeLessThan(0.005);
