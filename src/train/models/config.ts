@@ -1,18 +1,21 @@
 /**
  * Reads a Hugging Face `config.json` into one typed decoder config, for Llama (Llama 2/3, SmolLM,
- * TinyLlama), Mistral, Qwen2, Qwen3, SmolLM3 and GPT-2. Field names and defaults follow transformers'
- * LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config and GPT2Config. Anything else is
- * an `UnsupportedArchitectureError` that lists what is supported.
+ * TinyLlama), Mistral, Qwen2, Qwen3, SmolLM3, Gemma 3 (gemma3-config.ts) and GPT-2. Field names and
+ * defaults follow transformers' LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config,
+ * Gemma3TextConfig and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is
+ * supported.
  *
  * Dimension letters: V vocabulary, C hidden width, L layers, NH query heads, KV key/value heads,
  * D head width, F feed-forward width, P maximum positions.
  */
+import { int, type Json, num, rotary, storedPrecision, tokenIds } from './config-fields';
 import {
   type Architecture,
   ModelConfigError,
   supportedArchitectures,
   UnsupportedArchitectureError,
 } from './errors';
+import { gemma3Config } from './gemma3-config';
 
 export interface Llama3RopeScaling {
   factor: number;
@@ -76,44 +79,12 @@ export interface DecoderConfig {
   halfWeights?: true;
 }
 
-type Json = Record<string, unknown>;
-
 /** The config with `halfWeights` as the weight files have it, whatever config.json's torch_dtype said. */
 export function withStoredPrecision(config: DecoderConfig, halfWeights: boolean): DecoderConfig {
   const stored: DecoderConfig = { ...config };
   delete stored.halfWeights;
   if (halfWeights) stored.halfWeights = true;
   return stored;
-}
-
-/** torch_dtype (dtype in newer transformers) names how the checkpoint stores its weights. */
-function storedPrecision(json: Json): { halfWeights?: true } {
-  const dtype = json.torch_dtype ?? json.dtype;
-  return dtype === 'bfloat16' || dtype === 'float16' ? { halfWeights: true } : {};
-}
-
-function int(json: Json, key: string, fallback?: number): number {
-  const value = json[key] ?? fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ModelConfigError(
-      `config.json: "${key}" must be a positive integer, got ${JSON.stringify(json[key])}.`,
-    );
-  }
-  return value;
-}
-
-function num(json: Json, key: string, fallback: number): number {
-  const value = json[key] ?? fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ModelConfigError(`config.json: "${key}" must be a number, got ${JSON.stringify(json[key])}.`);
-  }
-  return value;
-}
-
-function tokenIds(value: unknown): number[] {
-  if (typeof value === 'number') return [value];
-  if (Array.isArray(value)) return value.filter((v): v is number => typeof v === 'number');
-  return [];
 }
 
 /** transformers' model_type of each architecture: config.json's model_type, and PEFT's table key. */
@@ -220,107 +191,6 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
 }
 
 /**
- * Gemma3ForCausalLM (model_type gemma3_text: Gemma 3 270M and 1B), with Gemma3TextConfig's defaults.
- * Layers slide by layer_types, or every layer but each sliding_window_pattern-th (6); sliding layers
- * rotate by rope_local_base_freq, full ones by rope_theta (and rope_scaling). A final logit soft-cap and
- * bidirectional attention (EmbeddingGemma) are refused by name rather than run as something else.
- */
-function gemma3Config(json: Json): DecoderConfig {
-  const C = int(json, 'hidden_size', 2304);
-  const NH = int(json, 'num_attention_heads', 8);
-  const KV = int(json, 'num_key_value_heads', 4);
-  const D = int(json, 'head_dim', 256);
-  const L = int(json, 'num_hidden_layers', 26);
-  if (NH % KV !== 0)
-    throw new ModelConfigError(
-      `config.json: ${NH} attention heads are not a multiple of ${KV} key/value heads.`,
-    );
-  if (D % 2 !== 0)
-    throw new ModelConfigError(`config.json: head width ${D} is odd; rotary embeddings need an even width.`);
-  const act = json.hidden_activation ?? json.hidden_act ?? 'gelu_pytorch_tanh';
-  if (act !== 'gelu_pytorch_tanh' && act !== 'gelu_new')
-    throw new ModelConfigError(
-      `config.json: hidden_activation "${String(act)}" is not supported; Gemma 3 uses "gelu_pytorch_tanh".`,
-    );
-  // Gemma3Attention keeps attn_logit_softcapping but never applies it; a final cap would change the logits.
-  if (json.final_logit_softcapping != null)
-    throw new ModelConfigError(
-      `config.json: final_logit_softcapping ${JSON.stringify(json.final_logit_softcapping)} is not supported.`,
-    );
-  if (json.use_bidirectional_attention === true)
-    throw new ModelConfigError(
-      'config.json: use_bidirectional_attention (an embedding model) is not supported.',
-    );
-  const attentionBias = json.attention_bias === true;
-  const { full, sliding } = gemmaRotary(json);
-  const sliding_window = json.sliding_window ?? 4096;
-  const pattern = int(json, 'sliding_window_pattern', 6);
-  const types = Array.isArray(json.layer_types)
-    ? json.layer_types
-    : Array.from({ length: L }, (_, i) => ((i + 1) % pattern === 0 ? 'full_attention' : 'sliding_attention'));
-  if (types.length < L)
-    throw new ModelConfigError(
-      `config.json: "layer_types" must name the attention of each of the ${L} layers.`,
-    );
-  const slidingLayers = Array.from({ length: L }, (_, i) => i).filter(
-    (i) => types[i] === 'sliding_attention',
-  );
-  return {
-    architecture: 'Gemma3ForCausalLM',
-    family: 'llama',
-    V: int(json, 'vocab_size', 262208),
-    C,
-    L,
-    NH,
-    KV,
-    D,
-    F: int(json, 'intermediate_size', 9216),
-    P: int(json, 'max_position_embeddings', 131072),
-    norm: 'rms',
-    normEps: num(json, 'rms_norm_eps', 1e-6),
-    activation: 'gelu_tanh',
-    positions: 'rope',
-    ...full,
-    ...(sliding.ropeTheta !== full.ropeTheta || full.ropeScaling
-      ? { localRopeTheta: sliding.ropeTheta }
-      : {}),
-    qkvBias: attentionBias,
-    outBias: attentionBias,
-    mlpBias: false,
-    qkNorm: true,
-    ...(sliding_window === null || slidingLayers.length === 0
-      ? {}
-      : { slidingWindow: int(json, 'sliding_window', 4096), slidingLayers }),
-    gemma: {
-      // Gemma3TextScaledWordEmbedding: √hidden_size, in the weights' dtype (f32 here).
-      embedScale: Math.fround(Math.sqrt(C)),
-      attentionScale: num(json, 'query_pre_attn_scalar', 256) ** -0.5,
-    },
-    tieWordEmbeddings: json.tie_word_embeddings !== false,
-    bosTokenId: typeof json.bos_token_id === 'number' ? json.bos_token_id : 2,
-    eosTokenIds: json.eos_token_id === undefined ? [1] : tokenIds(json.eos_token_id),
-    ...storedPrecision(json),
-  };
-}
-
-/**
- * Gemma 3's two RoPE bases: full-attention layers rope_theta (1e6) with rope_scaling, sliding ones
- * rope_local_base_freq (1e4); transformers v5 writes them as rope_parameters per layer type.
- */
-function gemmaRotary(json: Json) {
-  const perType = json.rope_parameters as Json | undefined;
-  if (perType && (perType.full_attention !== undefined || perType.sliding_attention !== undefined)) {
-    const of = (type: string, theta: number) => {
-      const p = (perType[type] ?? {}) as Json;
-      return rotary({ rope_parameters: p }, theta);
-    };
-    return { full: of('full_attention', 1e6), sliding: of('sliding_attention', 1e4) };
-  }
-  const full = rotary(json, 1e6);
-  return { full, sliding: { ropeTheta: num(json, 'rope_local_base_freq', 1e4) } };
-}
-
-/**
  * The sliding window W and the layers that attend only to their last W keys: every layer of Mistral
  * (MistralConfig's sliding_window, 4096 when absent, null for none); Qwen2 and Qwen3 with
  * use_sliding_window, the layers from max_window_layers (28 by default) on; SmolLM3 with
@@ -363,34 +233,6 @@ export function slidingWindowAt(c: DecoderConfig, layer: number): number | undef
 }
 
 /**
- * RoPE's base and scaling, as config.json has them in either form: transformers before v5 wrote
- * `rope_theta` and `rope_scaling` at the top level; v5 writes one `rope_parameters` object holding
- * rope_type, rope_theta and the scaling fields (PreTrainedConfig.convert_rope_params_to_dict), and reads
- * the old form into it. Missing, the base is the config class's default_theta (10000; SmolLM3 2e6).
- */
-function rotary(json: Json, defaultTheta: number): { ropeTheta: number; ropeScaling?: Llama3RopeScaling } {
-  const parameters = json.rope_parameters;
-  if (parameters != null && (typeof parameters !== 'object' || Array.isArray(parameters)))
-    throw new ModelConfigError(
-      `config.json: "rope_parameters" must be an object, got ${JSON.stringify(parameters)}.`,
-    );
-  const v5 = (parameters ?? {}) as Json;
-  if (v5.full_attention !== undefined || v5.sliding_attention !== undefined)
-    throw new ModelConfigError('config.json: RoPE parameters per layer type are not supported.');
-  const partial = json.partial_rotary_factor ?? v5.partial_rotary_factor ?? 1;
-  if (partial !== 1)
-    throw new ModelConfigError(
-      `config.json: partial_rotary_factor ${JSON.stringify(partial)} (RoPE on part of each head) is not supported.`,
-    );
-  const theta = json.rope_theta ?? v5.rope_theta ?? defaultTheta;
-  return {
-    ropeTheta: num({ rope_theta: theta }, 'rope_theta', defaultTheta),
-    // v5 always writes a rope_type; an object without one holds no scaling.
-    ...ropeScaling(json.rope_scaling ?? (v5.rope_type === undefined ? undefined : v5)),
-  };
-}
-
-/**
  * SmolLM3's NoPE layers: no_rope_layers holds 1 for a layer with RoPE and 0 for one without; absent, every
  * no_rope_layer_interval-th layer (4 by default) goes without (SmolLM3Config.__post_init__).
  */
@@ -405,26 +247,6 @@ function nopeLayersOf(json: Json, architecture: Architecture, layers: number): {
   const usesRope = (i: number) => (Array.isArray(listed) ? listed[i] !== 0 : (i + 1) % interval !== 0);
   const nope = Array.from({ length: layers }, (_, i) => i).filter((i) => !usesRope(i));
   return nope.length > 0 ? { nopeLayers: nope } : {};
-}
-
-function ropeScaling(value: unknown): { ropeScaling?: Llama3RopeScaling } {
-  if (value == null) return {};
-  const s = value as Json;
-  const type = s.rope_type ?? s.type;
-  if (type === 'default') return {};
-  if (type !== 'llama3') {
-    throw new ModelConfigError(
-      `config.json: RoPE type "${String(type)}" is not supported (supported: default, llama3).`,
-    );
-  }
-  return {
-    ropeScaling: {
-      factor: num(s, 'factor', 8),
-      lowFreqFactor: num(s, 'low_freq_factor', 1),
-      highFreqFactor: num(s, 'high_freq_factor', 4),
-      originalMaxPositions: int(s, 'original_max_position_embeddings', 8192),
-    },
-  };
 }
 
 function gpt2Config(json: Json): DecoderConfig {

@@ -26,12 +26,12 @@ import { attentionBackward, attentionForward } from '../../gpu/kernels/attention
 import { embedding, embeddingBackward } from '../../gpu/kernels/embedding/embedding';
 import { kvAppend } from '../../gpu/kernels/kv-append/kv-append';
 import { rmsNormBackward, rmsNormForward } from '../../gpu/kernels/rmsnorm/rmsnorm';
-import { createRopeTable, rope } from '../../gpu/kernels/rope/rope';
+import { rope } from '../../gpu/kernels/rope/rope';
 import { swiglu, swigluBackward } from '../../gpu/kernels/swiglu/swiglu';
 import type { Runtime } from '../../gpu/runtime';
-import { createTensor, reshapeTensor, type Tensor, uploadTensor } from '../../gpu/tensor';
+import { createTensor, reshapeTensor, type Tensor } from '../../gpu/tensor';
 import type { Adaptation, LinearSite } from '../peft/adaptation';
-import { type DecoderConfig, slidingWindowAt } from './config';
+import type { DecoderConfig } from './config';
 import {
   type DecoderModel,
   type FamilyPlan,
@@ -39,22 +39,26 @@ import {
   prefixOf,
   type StepInputs,
 } from './decoder-step';
+import { attentionOptionsOf } from './layers/attention-options';
 import { headNorm } from './layers/head-norm';
 import { prefixedKeyValuesBackward, prefixedKeyValuesForward } from './layers/kv-prefix';
 import type { Linear } from './layers/linear';
+import { llamaLayerBuffers } from './layers/llama-buffers';
+import { postNorm } from './layers/post-norm';
+import { RopeTables } from './layers/rope-tables';
 import { type ParamMap, requireTensor } from './params';
 
 type Work = Promise<Dispatch | Dispatch[]>;
 
 export class LlamaModel implements DecoderModel {
-  private ropeTable?: Tensor;
-  private localRopeTable?: Tensor;
-  private identityRopeTable?: Tensor;
+  private readonly ropeTables: RopeTables;
 
   constructor(
     readonly config: DecoderConfig,
     readonly params: ParamMap,
-  ) {}
+  ) {
+    this.ropeTables = new RopeTables(config);
+  }
 
   private site(
     layer: number,
@@ -103,26 +107,7 @@ export class LlamaModel implements DecoderModel {
     const N = B * T;
     const a = runtime.arena;
     const t = (label: string, shape: number[]) => createTensor(a, label, shape);
-    this.ropeTable ??= createRopeTable(runtime, { headDim: c.D, theta: c.ropeTheta, scaling: c.ropeScaling });
-    // SmolLM3's NoPE layers rotate by frequency 0, the identity (cos 1, sin 0, exact), so every layer
-    // keeps one path through RoPE at the cost of one elementwise pass over its q and k.
-    const nope = new Set(c.nopeLayers ?? []);
-    if (nope.size > 0) {
-      this.identityRopeTable ??= uploadTensor(
-        runtime.arena,
-        'NoPE inv_freq',
-        [c.D / 2],
-        new Float32Array(c.D / 2),
-      );
-    }
-    // Gemma 3's sliding layers rotate by rope_local_base_freq, without the global layers' scaling.
-    if (c.localRopeTheta !== undefined)
-      this.localRopeTable ??= createRopeTable(runtime, { headDim: c.D, theta: c.localRopeTheta });
-    const ropeTableOf = (layer: number) => {
-      if (nope.has(layer)) return this.identityRopeTable as Tensor;
-      const local = this.localRopeTable && slidingWindowAt(c, layer) !== undefined;
-      return (local ? this.localRopeTable : this.ropeTable) as Tensor;
-    };
+    const ropeTableOf = (layer: number) => this.ropeTables.of(runtime, layer);
     const normOffset = c.gemma ? 1 : 0;
     const gateActivation = c.activation === 'gelu_tanh' ? 'gelu_tanh' : 'silu';
     const heads = (x: Tensor, n: number) => reshapeTensor(x, [B, T, n, c.D]);
@@ -131,19 +116,7 @@ export class LlamaModel implements DecoderModel {
     // Prefix tuning: P learned keys and values before each sequence's own, in every layer (kv-prefix.ts).
     const prefix = prefixOf(inputs, adaptation, { B, layers: c.L, kvHeads: c.KV, headDim: c.D }, ctx);
     const S = prefix.P + T;
-    // Decoding attends over the cache, whose mask already hides the slots not yet filled.
-    const scale = c.gemma?.attentionScale;
-    const attention = cache?.attend
-      ? { causal: false, keyMask: cache.mask, scale }
-      : { causal: true, keyMask: prefix.keyMask ?? inputs.keyMask, scale };
-    // A sliding layer masks keys past its window; decoding, the cache's window mask does.
-    const attentionAt = (layer: number) => {
-      const window = slidingWindowAt(c, layer);
-      if (window === undefined) return attention;
-      if (!cache?.attend) return { ...attention, window };
-      if (!cache.window) throw new Error("Decoding a sliding-window model needs the cache's window mask.");
-      return { causal: false, keyMask: cache.window.mask, scale };
-    };
+    const attentionAt = attentionOptionsOf(c, prefix.keyMask ?? inputs.keyMask, cache);
     const positionOffsets = inputs.positionOffsets;
 
     const forward: Work[] = [];
@@ -163,65 +136,12 @@ export class LlamaModel implements DecoderModel {
     if (prompt) forward.push(prompt.forward(hs[0] as Tensor));
     if (prefix.op) forward.push(prefix.op.prepare());
 
-    // Scratch shared by every layer's backward.
-    const dh = t('d residual', [N, c.C]);
-    const scratch = {
-      dact: t('d act', [N, c.F]),
-      dgate: t('d gate', [N, c.F]),
-      dup: t('d up', [N, c.F]),
-      dx2: t('d mlp input', [N, c.C]),
-      datt: t('d attention out', [N, c.NH * c.D]),
-      dqr: t('d q rotated', [N, c.NH * c.D]),
-      dkr: t('d k rotated', [N, c.KV * c.D]),
-      dq: t('d q', [N, c.NH * c.D]),
-      dk: t('d k', [N, c.KV * c.D]),
-      dv: t('d v', [N, c.KV * c.D]),
-      dx1: t('d attention input', [N, c.C]),
-      // Qwen3: the per-head norms' outputs, read only by RoPE, so one pair serves every layer.
-      ...(c.qkNorm ? { qn: t('q normed', [N, c.NH * c.D]), kn: t('k normed', [N, c.KV * c.D]) } : {}),
-      dsub: t('d sublayer out', [N, c.C]),
-      // Gemma 3: the gradient of a sublayer's output, before its post-norm.
-      ...(c.gemma ? { dsandwich: t('d sublayer out before its norm', [N, c.C]) } : {}),
-      rowStats: t('attention row stats', [B, c.NH, T, 2]),
-      ...(prefix.op && backward
-        ? { dkAll: t('d k with prefix', [B, S, c.KV, c.D]), dvAll: t('d v with prefix', [B, S, c.KV, c.D]) }
-        : {}),
-    };
-    const o = t('projection out', [N, c.C]);
-    // What a layer's backward reads, kept from its forward; with gradient checkpointing one set serves
-    // every layer and each layer's forward runs again just before its backward.
-    const activations = (l: string) => ({
-      x1: t(`${l} x1`, [N, c.C]),
-      r1: t(`${l} rrms1`, [N]),
-      q: t(`${l} q`, [N, c.NH * c.D]),
-      k: t(`${l} k`, [N, c.KV * c.D]),
-      v: t(`${l} v`, [N, c.KV * c.D]),
-      qr: t(`${l} q rotated`, [N, c.NH * c.D]),
-      kr: t(`${l} k rotated`, [N, c.KV * c.D]),
-      att: t(`${l} attention`, [N, c.NH * c.D]),
-      lse: t(`${l} lse`, [B, c.NH, T]),
-      hm: t(`${l} h mid`, [N, c.C]),
-      x2: t(`${l} x2`, [N, c.C]),
-      r2: t(`${l} rrms2`, [N]),
-      gate: t(`${l} gate`, [N, c.F]),
-      up: t(`${l} up`, [N, c.F]),
-      act: t(`${l} act`, [N, c.F]),
-      ...(c.qkNorm ? { rq: t(`${l} q rrms`, [N * c.NH]), rk: t(`${l} k rrms`, [N * c.KV]) } : {}),
-      // Gemma 3: each sublayer's output before its post-norm, and that norm's statistic.
-      ...(c.gemma
-        ? {
-            ao: t(`${l} attention out`, [N, c.C]),
-            ra: t(`${l} attention out rrms`, [N]),
-            mo: t(`${l} mlp out`, [N, c.C]),
-            rm: t(`${l} mlp out rrms`, [N]),
-          }
-        : {}),
-      ...(prefix.op
-        ? {
-            kAll: t(`${l} k with prefix`, [B, S, c.KV, c.D]),
-            vAll: t(`${l} v with prefix`, [B, S, c.KV, c.D]),
-          }
-        : {}),
+    const { dh, scratch, o, activations } = llamaLayerBuffers(a, c, {
+      B,
+      T,
+      S,
+      prefixed: Boolean(prefix.op),
+      backward,
     });
     const checkpointing = backward && Boolean(options.gradientCheckpointing);
     const recomputed = checkpointing ? activations('recomputed layer') : undefined;
@@ -262,33 +182,17 @@ export class LlamaModel implements DecoderModel {
             }
           : {}),
       };
-      // A sublayer output's post-norm (Gemma 3), forward into o and backward from dh into d(output).
-      const postNorm = (which: { name: string; weight: Tensor } | undefined, x: Tensor, rrms?: Tensor) =>
+      // Gemma 3: a sublayer output's post-norm, forward into o, backward from dh into d(output).
+      const sandwich = (which: { name: string; weight: Tensor } | undefined, x: Tensor, rrms?: Tensor) =>
         which && rrms
-          ? {
-              forward: () =>
-                rmsNormForward(runtime, {
-                  x,
-                  weight: which.weight,
-                  y: o,
-                  rrms,
-                  eps: c.normEps,
-                  weightOffset: 1,
-                }),
-              backward: (dx: Tensor) =>
-                rmsNormBackward(runtime, {
-                  x,
-                  weight: which.weight,
-                  rrms,
-                  dy: dh,
-                  dx,
-                  dweight: adaptation.baseGrad(`${p}.${which.name}.weight`),
-                  weightOffset: 1,
-                }),
-            }
+          ? postNorm(
+              runtime,
+              { name: `${p}.${which.name}.weight`, weight: which.weight, x, out: o, rrms, eps: c.normEps },
+              (name) => adaptation.baseGrad(name),
+            )
           : undefined;
-      const attentionPostNorm = postNorm(w.attentionOutNorm, attentionOut, s.ra);
-      const ffnPostNorm = postNorm(w.ffnOutNorm, ffnOut, s.rm);
+      const attentionPostNorm = sandwich(w.attentionOutNorm, attentionOut, s.ra);
+      const ffnPostNorm = sandwich(w.ffnOutNorm, ffnOut, s.rm);
       // The gradient reaching each sublayer's output: dh, or what its post-norm's backward leaves.
       const dSublayerOut = d.dsandwich ?? dh;
       // Qwen3's per-head norms (layers/head-norm.ts), between each projection and RoPE.
@@ -399,7 +303,7 @@ export class LlamaModel implements DecoderModel {
       const [dqProjection, dkProjection] = qNorm && kNorm ? [d.dqr, d.dkr] : [d.dq, d.dk];
       layerBackwards.push([
         ...(checkpointing ? layerForward(true) : []),
-        ...(ffnPostNorm ? [ffnPostNorm.backward(dSublayerOut)] : []),
+        ...(ffnPostNorm ? [ffnPostNorm.backward(dh, dSublayerOut)] : []),
         ...(afterFfn ? [afterFfn.backward({ x: rawFfn, dy: dSublayerOut, dx: d.dsub })] : []),
         op.down.backward({ x: s.act, dy: afterFfn ? d.dsub : dSublayerOut, dx: d.dact }),
         swigluBackward(runtime, {
@@ -423,7 +327,7 @@ export class LlamaModel implements DecoderModel {
           accumulateDx: true,
           weightOffset: normOffset,
         }),
-        ...(attentionPostNorm ? [attentionPostNorm.backward(dSublayerOut)] : []),
+        ...(attentionPostNorm ? [attentionPostNorm.backward(dh, dSublayerOut)] : []),
         ...(afterAttention
           ? [afterAttention.backward({ x: rawAttention, dy: dSublayerOut, dx: d.dsub })]
           : []),

@@ -1,0 +1,107 @@
+/**
+ * Gemma 3's text models' config.json (Gemma3TextConfig) into the decoder config.
+ */
+import type { DecoderConfig } from './config';
+import { int, type Json, num, rotary, storedPrecision, tokenIds } from './config-fields';
+import { ModelConfigError } from './errors';
+
+/**
+ * Gemma3ForCausalLM (model_type gemma3_text: Gemma 3 270M and 1B), with Gemma3TextConfig's defaults.
+ * Layers slide by layer_types, or every layer but each sliding_window_pattern-th (6); sliding layers
+ * rotate by rope_local_base_freq, full ones by rope_theta (and rope_scaling). A final logit soft-cap and
+ * bidirectional attention (EmbeddingGemma) are refused by name rather than run as something else.
+ */
+export function gemma3Config(json: Json): DecoderConfig {
+  const C = int(json, 'hidden_size', 2304);
+  const NH = int(json, 'num_attention_heads', 8);
+  const KV = int(json, 'num_key_value_heads', 4);
+  const D = int(json, 'head_dim', 256);
+  const L = int(json, 'num_hidden_layers', 26);
+  if (NH % KV !== 0)
+    throw new ModelConfigError(
+      `config.json: ${NH} attention heads are not a multiple of ${KV} key/value heads.`,
+    );
+  if (D % 2 !== 0)
+    throw new ModelConfigError(`config.json: head width ${D} is odd; rotary embeddings need an even width.`);
+  const act = json.hidden_activation ?? json.hidden_act ?? 'gelu_pytorch_tanh';
+  if (act !== 'gelu_pytorch_tanh' && act !== 'gelu_new')
+    throw new ModelConfigError(
+      `config.json: hidden_activation "${String(act)}" is not supported; Gemma 3 uses "gelu_pytorch_tanh".`,
+    );
+  // Gemma3Attention keeps attn_logit_softcapping but never applies it; a final cap would change the logits.
+  if (json.final_logit_softcapping != null)
+    throw new ModelConfigError(
+      `config.json: final_logit_softcapping ${JSON.stringify(json.final_logit_softcapping)} is not supported.`,
+    );
+  if (json.use_bidirectional_attention === true)
+    throw new ModelConfigError(
+      'config.json: use_bidirectional_attention (an embedding model) is not supported.',
+    );
+  const attentionBias = json.attention_bias === true;
+  const { full, sliding } = gemmaRotary(json);
+  const sliding_window = json.sliding_window ?? 4096;
+  const pattern = int(json, 'sliding_window_pattern', 6);
+  const types = Array.isArray(json.layer_types)
+    ? json.layer_types
+    : Array.from({ length: L }, (_, i) => ((i + 1) % pattern === 0 ? 'full_attention' : 'sliding_attention'));
+  if (types.length < L)
+    throw new ModelConfigError(
+      `config.json: "layer_types" must name the attention of each of the ${L} layers.`,
+    );
+  const slidingLayers = Array.from({ length: L }, (_, i) => i).filter(
+    (i) => types[i] === 'sliding_attention',
+  );
+  return {
+    architecture: 'Gemma3ForCausalLM',
+    family: 'llama',
+    V: int(json, 'vocab_size', 262208),
+    C,
+    L,
+    NH,
+    KV,
+    D,
+    F: int(json, 'intermediate_size', 9216),
+    P: int(json, 'max_position_embeddings', 131072),
+    norm: 'rms',
+    normEps: num(json, 'rms_norm_eps', 1e-6),
+    activation: 'gelu_tanh',
+    positions: 'rope',
+    ...full,
+    ...(sliding.ropeTheta !== full.ropeTheta || full.ropeScaling
+      ? { localRopeTheta: sliding.ropeTheta }
+      : {}),
+    qkvBias: attentionBias,
+    outBias: attentionBias,
+    mlpBias: false,
+    qkNorm: true,
+    ...(sliding_window === null || slidingLayers.length === 0
+      ? {}
+      : { slidingWindow: int(json, 'sliding_window', 4096), slidingLayers }),
+    gemma: {
+      // Gemma3TextScaledWordEmbedding: √hidden_size, in the weights' dtype (f32 here).
+      embedScale: Math.fround(Math.sqrt(C)),
+      attentionScale: num(json, 'query_pre_attn_scalar', 256) ** -0.5,
+    },
+    tieWordEmbeddings: json.tie_word_embeddings !== false,
+    bosTokenId: typeof json.bos_token_id === 'number' ? json.bos_token_id : 2,
+    eosTokenIds: json.eos_token_id === undefined ? [1] : tokenIds(json.eos_token_id),
+    ...storedPrecision(json),
+  };
+}
+
+/**
+ * Gemma 3's two RoPE bases: full-attention layers rope_theta (1e6) with rope_scaling, sliding ones
+ * rope_local_base_freq (1e4); transformers v5 writes them as rope_parameters per layer type.
+ */
+function gemmaRotary(json: Json) {
+  const perType = json.rope_parameters as Json | undefined;
+  if (perType && (perType.full_attention !== undefined || perType.sliding_attention !== undefined)) {
+    const of = (type: string, theta: number) => {
+      const p = (perType[type] ?? {}) as Json;
+      return rotary({ rope_parameters: p }, theta);
+    };
+    return { full: of('full_attention', 1e6), sliding: of('sliding_attention', 1e4) };
+  }
+  const full = rotary(json, 1e6);
+  return { full, sliding: { ropeTheta: num(json, 'rope_local_base_freq', 1e4) } };
+}
