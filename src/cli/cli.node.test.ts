@@ -240,7 +240,7 @@ describe('whetstone CLI', () => {
     expect(whetstone('generate', '--model', phi3, '--prompt', 'x')).toMatchObject({
       status: 1,
       stderr: expect.stringMatching(
-        /Phi3ForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM, Gemma3ForCausalLM, GPT2LMHeadModel/,
+        /Phi3ForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, GPT2LMHeadModel/,
       ),
     });
     mkdirSync(join(dir, 'empty'));

@@ -15,25 +15,11 @@ import {
   expectSameLoss,
   generateIds,
   tinyCliWorkspace,
+  trainAdapter,
   whetstone,
 } from './testing/cli-method-test';
 
 const ws = tinyCliWorkspace('gemma3', 3, 'gemma3');
-
-function train(method: string, steps: number, flags: string[]) {
-  const out = join(ws.dir, method);
-  const lines = whetstone(
-    'train',
-    ...['--model', ws.model, '--data', ws.data, '--validation', ws.validation],
-    ...['--method', method, ...flags, '--out', out],
-    ...['--steps', String(steps), '--batch-size', '3', '--seq-len', '64', '--json'],
-  )
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const evals = lines.filter((l) => 'eval_loss' in l).map((l) => l.eval_loss as number);
-  return { out, lines, lastEval: evals.at(-1) as number };
-}
 
 const readTensors = (dir: string) =>
   safetensorsToTensors('model.safetensors', readFileSync(join(dir, 'model.safetensors')));
@@ -56,7 +42,12 @@ describe('Gemma 3 through the CLI', () => {
 
   it('LoRA learns the corpus to a stated loss; eval --adapter, merge and generate agree', () => {
     const base = evalLoss(ws, ws.model);
-    const { out, lines, lastEval } = train('lora', 20, ['--lora-r', '8', '--lr', '0.1']);
+    const run = { steps: 20, batchSize: 3 };
+    const {
+      out,
+      lines,
+      trainedEval: lastEval,
+    } = trainAdapter(ws, 'lora', ['--lora-r', '8', '--lr', '0.1'], 'lora', run);
     expect(adapterConfig(out)).toMatchObject({ peft_type: 'LORA', target_modules: ['q_proj', 'v_proj'] });
     const losses = lines.filter((l) => typeof l.loss === 'number').map((l) => l.loss as number);
     // From about ln(258) ≈ 5.55 for the random model (5.57 measured); q and v alone carry it to 3.73.
@@ -71,7 +62,9 @@ describe('Gemma 3 through the CLI', () => {
   });
 
   it('full fine-tuning trains the norms and saves them as Gemma stores them', () => {
-    const { out, lastEval } = train('full', 3, ['--lr', '0.01']);
+    const { out, trainedEval: lastEval } = trainAdapter(ws, 'full', ['--lr', '0.01'], 'full', {
+      batchSize: 3,
+    });
     const [before, after] = [readTensors(ws.model), readTensors(out)];
     for (const name of [
       'model.layers.0.post_attention_layernorm.weight',

@@ -71,7 +71,7 @@ Commands:
       Whetstone's training step against tfjs-backend-webgpu on the same device (checked, then timed), kernel
       GFLOP/s against the measured matmul ceiling, and LoRA's memory saving against the planner's. --gpu adds
       SmolLM2-135M's shape and full-size kernels. --out DIR saves the report (npm run bench: bench/results).
-  make-tiny-model --family llama|mistral|qwen2|qwen3|smollm3|gemma3|gpt2 --out DIR [--seed S]
+  make-tiny-model --family llama|mistral|qwen2|qwen3|smollm3|gemma2|gemma3|gpt2 --out DIR [--seed S]
       Write a tiny random-init model in Hugging Face layout, to try the commands above.
 
 DATA FLAGS (data, eval, train): any of JSONL, JSON, CSV, TSV, Parquet or plain text, schema detected.

@@ -1,5 +1,5 @@
 /**
- * `whetstone make-tiny-model --family llama|mistral|qwen2|qwen3|smollm3|gemma3|gpt2 --out DIR [--seed S]`: writes a tiny random-init
+ * `whetstone make-tiny-model --family llama|mistral|qwen2|qwen3|smollm3|gemma2|gemma3|gpt2 --out DIR [--seed S]`: writes a tiny random-init
  * model in exact Hugging Face layout (the test fixtures), to try the other commands without a download.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { type TinyFamily, tinyModelFiles } from '../train/fixtures/tiny-models';
 import { numberFlag } from './load-model';
 import { CliUsageError } from './usage-error';
 
-const families: TinyFamily[] = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3', 'gpt2'];
+const families: TinyFamily[] = ['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma2', 'gemma3', 'gpt2'];
 
 export function runMakeTinyModel(flags: { family?: string; out?: string; seed?: string }): number {
   const family = flags.family as TinyFamily | undefined;

@@ -64,27 +64,29 @@ export interface TrainedAdapter {
 }
 
 /**
- * `whetstone train --method METHOD` for 3 steps of batch 2 at seq-len 64 with validation, `--json`,
- * writing to <dir>/<out>; `flags` adds the method's own flags.
+ * `whetstone train --method METHOD` for 3 steps (or `run.steps`) of batch 2 (or `run.batchSize`) at
+ * seq-len 64 with validation, `--json`, writing to <dir>/<out>; `flags` adds the method's own flags.
  */
 export function trainAdapter(
   ws: CliWorkspace,
   method: string,
   flags: string[],
   out: string = method,
+  run: { steps?: number; batchSize?: number } = {},
 ): TrainedAdapter {
   const folder = join(ws.dir, out);
   const stdout = whetstone(
     'train',
     ...['--model', ws.model, '--data', ws.data, '--validation', ws.validation],
     ...['--method', method, ...flags, '--out', folder],
-    ...['--steps', '3', '--batch-size', '2', '--seq-len', '64', '--json'],
+    ...['--steps', String(run.steps ?? 3), '--batch-size', String(run.batchSize ?? 2)],
+    ...['--seq-len', '64', '--json'],
   );
   const lines = stdout
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const trainedEval = lines.find((l) => 'eval_loss' in l && 'step' in l)?.eval_loss;
+  const trainedEval = lines.filter((l) => 'eval_loss' in l && 'step' in l).at(-1)?.eval_loss;
   if (typeof trainedEval !== 'number') throw new Error(`train printed no eval_loss:\n${stdout}`);
   return { out: folder, lines, trainedEval };
 }

@@ -19,6 +19,7 @@ export const decoderLayerClass: Record<DecoderConfig['architecture'], string> = 
   Qwen3ForCausalLM: 'Qwen3DecoderLayer',
   MistralForCausalLM: 'MistralDecoderLayer',
   SmolLM3ForCausalLM: 'SmolLM3DecoderLayer',
+  Gemma2ForCausalLM: 'Gemma2DecoderLayer',
   Gemma3ForCausalLM: 'Gemma3DecoderLayer',
   GPT2LMHeadModel: 'GPT2Block',
 };

@@ -25,7 +25,7 @@ const fixtureOptions = (family: TinyFamily): TinyModelOptions => ({
   ...(family === 'mistral' ? { slidingWindow: 5 } : {}),
 });
 
-describe.each<TinyFamily>(['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma3', 'gpt2'])(
+describe.each<TinyFamily>(['llama', 'mistral', 'qwen2', 'qwen3', 'smollm3', 'gemma2', 'gemma3', 'gpt2'])(
   'generation with a KV cache, %s',
   (family) => {
     it('greedy tokens equal greedy decoding of the reference model without a cache', async () => {

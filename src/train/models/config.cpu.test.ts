@@ -291,7 +291,7 @@ describe('model config', () => {
     // attention (EmbeddingGemma) are refused by name.
     expect(parseModelConfig({ ...gemma270m, attn_logit_softcapping: 50 }).gemma).toEqual(c.gemma);
     expect(() => parseModelConfig({ ...gemma270m, final_logit_softcapping: 30 })).toThrow(
-      /final_logit_softcapping 30 is not supported/,
+      /final_logit_softcapping 30 is not supported for Gemma 3/,
     );
     expect(() => parseModelConfig({ ...gemma270m, use_bidirectional_attention: true })).toThrow(
       /use_bidirectional_attention \(an embedding model\) is not supported/,
@@ -300,6 +300,48 @@ describe('model config', () => {
       /hidden_activation "relu" is not supported/,
     );
     expect(parseModelConfig({ model_type: 'gemma3_text' }).architecture).toBe('Gemma3ForCausalLM');
+  });
+
+  it("reads Gemma 2 (gemma-2-2b's config): alternate sliding layers, and its soft-caps", () => {
+    const gemma2b = {
+      architectures: ['Gemma2ForCausalLM'],
+      model_type: 'gemma2',
+      attn_logit_softcapping: 50.0,
+      final_logit_softcapping: 30.0,
+      head_dim: 256,
+      hidden_activation: 'gelu_pytorch_tanh',
+      hidden_size: 2304,
+      intermediate_size: 9216,
+      max_position_embeddings: 8192,
+      num_attention_heads: 8,
+      num_hidden_layers: 26,
+      num_key_value_heads: 4,
+      query_pre_attn_scalar: 256,
+      rms_norm_eps: 1e-6,
+      rope_theta: 10000.0,
+      sliding_window: 4096,
+      torch_dtype: 'float32',
+      vocab_size: 256000,
+    };
+    const c = parseModelConfig(gemma2b);
+    expect(c).toMatchObject({
+      architecture: 'Gemma2ForCausalLM',
+      V: 256000,
+      D: 256,
+      activation: 'gelu_tanh',
+      ropeTheta: 1e4,
+      slidingWindow: 4096,
+      tieWordEmbeddings: true,
+      gemma: { embedScale: Math.fround(48), attentionScale: 0.0625, attentionSoftcap: 50, logitSoftcap: 30 },
+    });
+    // No per-head norms and one RoPE base; layer 0 slides, layer 1 attends in full, and so on.
+    expect([c.qkNorm, c.localRopeTheta]).toEqual([undefined, undefined]);
+    expect(c.slidingLayers).toEqual(Array.from({ length: 13 }, (_, i) => 2 * i));
+    // Gemma2Config's caps when absent; null turns one off.
+    const { attn_logit_softcapping: _a, final_logit_softcapping: _f, ...uncapped } = gemma2b;
+    expect(parseModelConfig(uncapped).gemma).toMatchObject({ attentionSoftcap: 50, logitSoftcap: 30 });
+    const off = parseModelConfig({ ...gemma2b, final_logit_softcapping: null }).gemma;
+    expect([off?.attentionSoftcap, off?.logitSoftcap]).toEqual([50, undefined]);
   });
 
   it('reads SmolLM3: NoPE every fourth layer unless no_rope_layers says which, a base of 2e6 by default', () => {
@@ -326,7 +368,7 @@ describe('model config', () => {
       UnsupportedArchitectureError,
     );
     expect(() => parseModelConfig({ architectures: ['Phi3ForCausalLM'] })).toThrow(
-      /Phi3ForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM, Gemma3ForCausalLM, GPT2LMHeadModel/,
+      /Phi3ForCausalLM.*Supported architectures: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, GPT2LMHeadModel/,
     );
   });
 

@@ -1,8 +1,8 @@
 /**
  * Reads a Hugging Face `config.json` into one typed decoder config, for Llama (Llama 2/3, SmolLM,
- * TinyLlama), Mistral, Qwen2, Qwen3, SmolLM3, Gemma 3 (gemma3-config.ts) and GPT-2. Field names and
- * defaults follow transformers' LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config, SmolLM3Config,
- * Gemma3TextConfig and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is
+ * TinyLlama), Mistral, Qwen2, Qwen3, SmolLM3, Gemma 2 and 3 (gemma-config.ts) and GPT-2. Field names
+ * and defaults follow transformers' LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config,
+ * SmolLM3Config, Gemma2Config, Gemma3TextConfig and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is
  * supported.
  *
  * Dimension letters: V vocabulary, C hidden width, L layers, NH query heads, KV key/value heads,
@@ -15,7 +15,7 @@ import {
   supportedArchitectures,
   UnsupportedArchitectureError,
 } from './errors';
-import { gemma3Config } from './gemma3-config';
+import { gemmaConfig } from './gemma-config';
 
 export interface Llama3RopeScaling {
   factor: number;
@@ -63,12 +63,12 @@ export interface DecoderConfig {
   /** RoPE base of the sliding layers where it differs from ropeTheta (Gemma 3's rope_local_base_freq). */
   localRopeTheta?: number;
   /**
-   * Gemma 3. Every RMSNorm scales by (1 + weight); the token embeddings are multiplied by √C; q·k is
-   * scaled by query_pre_attn_scalar^-½; and each sublayer's output is RMS-normalised before its residual
-   * add (post_attention_layernorm, post_feedforward_layernorm), the MLP's input by
-   * pre_feedforward_layernorm.
+   * Gemma 2 and 3. Every RMSNorm scales by (1 + weight); the token embeddings are multiplied by √C; q·k
+   * is scaled by query_pre_attn_scalar^-½; and each sublayer's output is RMS-normalised before its
+   * residual add (post_attention_layernorm, post_feedforward_layernorm), the MLP's input by
+   * pre_feedforward_layernorm. Gemma 2 soft-caps the scaled scores (cap·tanh(s / cap)) and the logits.
    */
-  gemma?: { embedScale: number; attentionScale: number };
+  gemma?: { embedScale: number; attentionScale: number; attentionSoftcap?: number; logitSoftcap?: number };
   tieWordEmbeddings: boolean;
   bosTokenId?: number;
   eosTokenIds: number[];
@@ -94,6 +94,7 @@ export const decoderModelTypes = {
   Qwen3ForCausalLM: 'qwen3',
   MistralForCausalLM: 'mistral',
   SmolLM3ForCausalLM: 'smollm3',
+  Gemma2ForCausalLM: 'gemma2',
   Gemma3ForCausalLM: 'gemma3_text',
   GPT2LMHeadModel: 'gpt2',
 } as const satisfies Record<Architecture, string>;
@@ -133,7 +134,8 @@ export function parseModelConfig(raw: unknown): DecoderConfig {
     throw new UnsupportedArchitectureError(architecture);
   }
   if (architecture === 'GPT2LMHeadModel') return gpt2Config(json);
-  if (architecture === 'Gemma3ForCausalLM') return gemma3Config(json);
+  if (architecture === 'Gemma2ForCausalLM' || architecture === 'Gemma3ForCausalLM')
+    return gemmaConfig(json, architecture);
   return llamaConfig(json, architecture as Architecture);
 }
 

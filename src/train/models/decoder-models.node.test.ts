@@ -1,5 +1,5 @@
 /**
- * Whole-model correctness: the GPU Llama, Mistral, Qwen2, Qwen3, SmolLM3, Gemma 3 and GPT-2 steps against the independent tfjs reference
+ * Whole-model correctness: the GPU Llama, Mistral, Qwen2, Qwen3, SmolLM3, Gemma 2 and 3 and GPT-2 steps against the independent tfjs reference
  * (reference/tfjs-causal-lm.ts) on tiny random fixtures: loss to 1e-4 relative, and the gradient of
  * every parameter tensor to 1e-3 relative (of that tensor's largest reference entry).
  */
@@ -126,6 +126,15 @@ const cases: { name: string; options: TinyModelOptions; rows: number[][]; T: num
     },
     rows: [[256, 9, 8, 7, 6, 5, 4]],
     T: 7,
+  },
+  {
+    name: 'Gemma 2: soft-capped scores and logits, sandwich norms, no q/k norms, window 4 on layer 0, padded',
+    options: { family: 'gemma2', heads: 4, kvHeads: 2 },
+    rows: [
+      [256, 72, 105, 33, 10, 200, 7, 3, 44],
+      [256, 65, 66, 67, 68],
+    ],
+    T: 9,
   },
   {
     name: 'GPT-2, tied, learned positions, a padded batch',

@@ -179,6 +179,8 @@ export class DecoderStep {
     readonly virtualTokens = 0,
     /** Prefix tuning's key/value pairs before each row (0 for decode steps: the cache holds them). */
     readonly prefixTokens = 0,
+    /** Gemma 2's final_logit_softcapping, applied to the logits as they are read. */
+    private readonly logitSoftcap?: number,
     private labelCount = 0,
   ) {}
 
@@ -252,6 +254,7 @@ export class DecoderStep {
           loss: lossRows,
           dlogits: logits,
           scale: 0,
+          softcap: model.config.gemma?.logitSoftcap,
         });
     if (ce) dispatches.push(ce);
     if (backward && ce) {
@@ -268,7 +271,8 @@ export class DecoderStep {
     if (family.xf.shape.at(-1) !== C)
       throw new Error('The family plan gave a hidden state of the wrong width.');
     const recorded = new RecordedStep(runtime, `${model.config.architecture} step [${B}, ${T}]`, dispatches);
-    return new DecoderStep(runtime, inputs, recorded, lossRows, ce, logits, P, KP);
+    const softcap = model.config.gemma?.logitSoftcap;
+    return new DecoderStep(runtime, inputs, recorded, lossRows, ce, logits, P, KP, softcap);
   }
 
   get dispatchCount(): number {
@@ -334,11 +338,19 @@ export class DecoderStep {
     this.recorded.replay();
   }
 
-  /** [B·T, V] logits of the last run (the virtual tokens' left out); only for a step planned with `keepLogits`. */
+  /**
+   * [B·T, V] logits of the last run (the virtual tokens' left out; soft-capped where the model caps them);
+   * only for a step planned with `keepLogits`.
+   */
   async readLogits(): Promise<Float32Array> {
     if (this.crossEntropyDispatch)
       throw new Error('This step overwrites its logits with their gradient; plan it with keepLogits.');
     const all = await downloadTensor(this.runtime.arena, this.logits);
+    // Soft-capped on the host: the logits are read back here anyway, and the cap is monotonic, so only
+    // sampling and scores see it.
+    const cap = this.logitSoftcap;
+    if (cap !== undefined)
+      for (let i = 0; i < all.length; i++) all[i] = cap * Math.tanh((all[i] as number) / cap);
     const P = this.virtualTokens;
     if (P === 0) return all;
     const { B, T } = this.inputs;

@@ -6,6 +6,7 @@ export const supportedArchitectures = [
   'Qwen3ForCausalLM',
   'MistralForCausalLM',
   'SmolLM3ForCausalLM',
+  'Gemma2ForCausalLM',
   'Gemma3ForCausalLM',
   'GPT2LMHeadModel',
 ] as const;

@@ -117,6 +117,7 @@ describe('the memory plan with evaluation, gradient accumulation and SGD', () =>
     ['qwen2', { method: 'dora', r: 4, dropout: 0.1 }],
     ['smollm3', { method: 'lora', r: 4 }],
     ['gemma3', { method: 'lora', r: 4 }],
+    ['gemma2', { method: 'ia3' }],
   ] as const)('is within 10%% of the measured peak: %s', async (family, method) => {
     await expectWithin10Percent({ family }, method, {
       ...tinyStep,

@@ -21,6 +21,8 @@
  *   for Meta's license and an access token); Llama-3 RoPE scaling, tied embeddings, BF16 (2.47 GB).
  * - Gemma-3-270M-it: the hub config.json of google/gemma-3-270m-it (gated: Google's license and an
  *   access token): 170M parameters in the 262,144-token embedding, 100M in 18 layers; BF16 (536 MB).
+ * - Gemma-2-2B-it: the hub config.json of google/gemma-2-2b-it (gated, as Gemma 3): Gemma2Config's
+ *   2B shape, 256,000-token vocabulary, soft-caps 50 and 30; two BF16 shards, 5.23 GB.
  * - Weight files that hold more than the parameters (storedParameters): GPT-2's and distilgpt2's also
  *   store each layer's causal-mask buffer `attn.bias` [1, 1, 1024, 1024] (548 MB and 353 MB on the hub).
  * - bert-base-uncased, distilbert-base-uncased, roberta-base, xlm-roberta-base (encoders: their runs train
@@ -207,6 +209,32 @@ export const curatedModels: CuratedModel[] = [
     },
     dtype: 'bfloat16',
     publishedParameters: 268_098_176,
+  },
+  {
+    repo: 'google/gemma-2-2b-it',
+    label: 'Gemma-2-2B-it',
+    description:
+      "Google's Gemma 2 2B, instruction-tuned (soft-capped attention and logits); gated: accept its license, then give a token.",
+    config: {
+      architectures: ['Gemma2ForCausalLM'],
+      hidden_size: 2304,
+      intermediate_size: 9216,
+      num_hidden_layers: 26,
+      num_attention_heads: 8,
+      num_key_value_heads: 4,
+      head_dim: 256,
+      vocab_size: 256000,
+      max_position_embeddings: 8192,
+      sliding_window: 4096,
+      query_pre_attn_scalar: 256,
+      attn_logit_softcapping: 50,
+      final_logit_softcapping: 30,
+      rope_theta: 10000,
+      rms_norm_eps: 1e-6,
+      tie_word_embeddings: true,
+    },
+    dtype: 'bfloat16',
+    publishedParameters: 2_614_341_888,
   },
   {
     repo: 'meta-llama/Llama-3.2-1B-Instruct',

@@ -57,7 +57,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   var vReg: array<vec4<f32>, MAX_VECS>;
   if (key < params.S) {
     for (var d = 0u; d < HEAD_DIM; d++) {
-      kReg[d / 4u][d % 4u] = k[base + d] * params.scaleLog2e;
+      kReg[d / 4u][d % 4u] = k[base + d] * params.scoreScale;
       vReg[d / 4u][d % 4u] = v[base + d];
     }
   }
@@ -85,10 +85,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
           s += kReg[c] * qTile[j * VECS + c];
           dp += vReg[c] * dOutTile[j * VECS + c];
         }
-        let p = exp2(horizontal_sum(s) - lse2);
+        let raw = horizontal_sum(s);
+        let p = exp2(score(raw) - lse2);
         let z = dropout_factor(batch, head, query, key);
         let pz = p * z;
-        let ds = p * (horizontal_sum(dp) * z - delta);
+        let ds = p * (horizontal_sum(dp) * z - delta) * score_slope(raw);
         for (var c = 0u; c < VECS; c++) {
           dvAcc[c] += pz * dOutTile[j * VECS + c];
           dkAcc[c] += ds * qTile[j * VECS + c];

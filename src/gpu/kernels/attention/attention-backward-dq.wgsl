@@ -57,7 +57,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   var delta = 0.0;
   if (queryValid) {
     for (var d = 0u; d < HEAD_DIM; d++) {
-      qReg[d / 4u][d % 4u] = q[base + d] * params.scaleLog2e;
+      qReg[d / 4u][d % 4u] = q[base + d] * params.scoreScale;
       dOutReg[d / 4u][d % 4u] = dOut[base + d];
     }
     let i = stats_index(batch, head, query);
@@ -81,9 +81,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         s += qReg[i] * kTile[j * VECS + i];
         dp += dOutReg[i] * vTile[j * VECS + i];
       }
-      let p = exp2(horizontal_sum(s) - lse2);
+      let raw = horizontal_sum(s);
+      let p = exp2(score(raw) - lse2);
       let z = dropout_factor(batch, head, query, key);
-      let ds = p * (horizontal_sum(dp) * z - delta);
+      let ds = p * (horizontal_sum(dp) * z - delta) * score_slope(raw);
       for (var i = 0u; i < VECS; i++) {
         acc[i] += ds * kTile[j * VECS + i];
       }

@@ -29,6 +29,8 @@ override CAUSAL: bool = false;
 override KEY_MASK: u32 = 0u;
 override DROPOUT: bool = false;
 override WINDOW: bool = false;
+// Gemma 2's attention logit soft-capping: scores become cap·tanh(score / cap) before the mask.
+override SOFTCAP: bool = false;
 
 struct Params {
   T: u32,
@@ -42,11 +44,17 @@ struct Params {
   dropStream: u32,
   dropThreshold: u32,
   scale: f32,
-  // scale·log2(e): scores in log2 units, so the softmax runs on exp2.
-  scaleLog2e: f32,
+  // What q (k in dK/dV) is pre-multiplied by: scale·log2(e), scores in log2 units so the softmax runs on
+  // exp2; with SOFTCAP just scale, and score() takes the capped score to log2 units.
+  scoreScale: f32,
   dropScale: f32,
   // The sliding window W (unused with WINDOW off).
   window: u32,
+  // The soft-cap (unused with SOFTCAP off).
+  softcap: f32,
+  _pad1: u32,
+  _pad2: u32,
+  _pad3: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -132,6 +140,31 @@ fn dropout_factor(batch: u32, head: u32, query: u32, key: u32) -> f32 {
   let index = ((batch * params.NH + head) * params.T + query) * params.S + key;
   let keep = dropout_keep(rng, params.dropStream, index, params.dropThreshold);
   return select(0.0, params.dropScale, keep);
+}
+
+const LOG2E: f32 = 1.4426950408889634;
+
+// tanh from exp(−2|x|) ≤ 1, finite for every finite x (a sinh/cosh form overflows past |x| ≈ 44).
+fn stable_tanh(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+
+// A pre-scaled q·k (scoreScale) as a score in log2 units: as it is, or soft-capped.
+fn score(raw: f32) -> f32 {
+  if (!SOFTCAP) {
+    return raw;
+  }
+  return params.softcap * stable_tanh(raw / params.softcap) * LOG2E;
+}
+
+// d(capped score)/d(score): 1, or 1 − tanh²(score / cap) with SOFTCAP (raw is then the natural score).
+fn score_slope(raw: f32) -> f32 {
+  if (!SOFTCAP) {
+    return 1.0;
+  }
+  let t = stable_tanh(raw / params.softcap);
+  return 1.0 - t * t;
 }
 
 fn horizontal_sum(x: vec4<f32>) -> f32 {

@@ -55,7 +55,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   var qReg: array<vec4<f32>, MAX_VECS>;
   if (queryValid) {
     for (var d = 0u; d < HEAD_DIM; d++) {
-      qReg[d / 4u][d % 4u] = q[base + d] * params.scaleLog2e;
+      qReg[d / 4u][d % 4u] = q[base + d] * params.scoreScale;
     }
   }
 
@@ -75,7 +75,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       for (var i = 0u; i < VECS; i++) {
         dot4 += qReg[i] * kvTile[j * VECS + i];
       }
-      s[j] = horizontal_sum(dot4);
+      s[j] = score(horizontal_sum(dot4));
       let key = k0 + j;
       if (queryValid && key_valid(batch, key) != 0u && causal_ok(query, key)) {
         visible |= 1u << j;

@@ -9,6 +9,7 @@
  * zero gradients. lse is the natural-log log-sum-exp of the row's scaled, visible scores.
  * Attention dropout (spec.dropout): out = (P ∘ Z)·V with Z[b, h, t, s] = 0 or 1/(1 − p) from
  * dropout.ref.ts's port of the kernels' hash, keyed by the [B, NH, T, S] index; lse is the undropped row's.
+ * Soft-capping (spec.softcap, Gemma 2): scores cap·tanh(scale·q·k / cap), differentiated through tanh.
  */
 import { type DropoutKey, dropoutKeep, dropoutScale, dropoutThreshold } from '../dropout/dropout.ref';
 
@@ -26,6 +27,8 @@ export interface AttentionRefSpec {
   keyMask?: Float64Array;
   /** Defaults to 1/√D. */
   scale?: number;
+  /** Gemma 2's soft-cap: the scaled score z becomes cap·tanh(z / cap) before the mask. */
+  softcap?: number;
   /** Attention-probability dropout: probability p, the mask drawn from key (seed, step, stream). */
   dropout?: { p: number; key: DropoutKey };
 }
@@ -41,6 +44,26 @@ export function attentionDropoutFactor(spec: AttentionRefSpec, b: number, h: num
 
 export function attentionScale(spec: { D: number; scale?: number }): number {
   return spec.scale ?? 1 / Math.sqrt(spec.D);
+}
+
+const capScore = (spec: AttentionRefSpec, z: number) =>
+  spec.softcap === undefined ? z : spec.softcap * Math.tanh(z / spec.softcap);
+
+/** d(capped score)/d(scaled score) of query (b, t, h) and key s: 1 without a soft-cap. */
+function capSlope(
+  spec: AttentionRefSpec,
+  q: Float64Array,
+  k: Float64Array,
+  b: number,
+  t: number,
+  h: number,
+  s: number,
+) {
+  if (spec.softcap === undefined) return 1;
+  let dot = 0;
+  for (let d = 0; d < spec.D; d++)
+    dot += (q[qIndex(spec, b, t, h) + d] as number) * (k[kvIndex(spec, b, s, h) + d] as number);
+  return 1 - Math.tanh((attentionScale(spec) * dot) / spec.softcap) ** 2;
 }
 
 export function attentionVisible(spec: AttentionRefSpec, b: number, t: number, s: number): boolean {
@@ -71,7 +94,7 @@ function softmaxRow(
     let dot = 0;
     for (let d = 0; d < spec.D; d++)
       dot += (q[qIndex(spec, b, t, h) + d] as number) * (k[kvIndex(spec, b, s, h) + d] as number);
-    z[s] = scale * dot;
+    z[s] = capScore(spec, scale * dot);
   }
   const max = Math.max(...z);
   const p = new Float64Array(spec.S);
@@ -144,7 +167,8 @@ export function attentionBackwardRef(
         }
         for (let s = 0; s < S; s++) {
           const ps = p[s] as number;
-          const dz = ps * ((dp[s] as number) - pDotDp);
+          // Through the soft-cap, when there is one, to the scaled score.
+          const dz = ps * ((dp[s] as number) - pDotDp) * capSlope(spec, q, k, b, t, h, s);
           const kept = ps * attentionDropoutFactor(spec, b, h, t, s);
           const ki = kvIndex(spec, b, s, h);
           for (let d = 0; d < D; d++) {

@@ -20,6 +20,8 @@ interface Case {
   causal: boolean;
   /** A sliding window of this many keys. */
   window?: number;
+  /** Gemma 2's soft-cap on the scaled scores. */
+  softcap?: number;
   /** Hide the last batch's keys past half of S ('right') or before it ('left'). */
   padded?: 'left' | 'right';
   /** Give the key mask as u32 instead of f32. */
@@ -81,6 +83,7 @@ async function checkAttention(c: Case) {
   const spec: AttentionRefSpec = { B: c.B, T: c.T, S, NH: c.NH, KVH: c.KVH, D: c.D, causal: c.causal };
   if (mask) spec.keyMask = Float64Array.from(mask);
   if (c.window !== undefined) spec.window = c.window;
+  if (c.softcap !== undefined) spec.softcap = c.softcap;
   if (c.scale !== undefined) spec.scale = c.scale;
   if (c.dropout !== undefined) spec.dropout = { p: c.dropout, key: dropoutKey };
   const tol = tolerances(c);
@@ -112,7 +115,14 @@ async function checkAttention(c: Case) {
           rngBuffers.push(rng.buffer);
           dropout = { p: c.dropout, rng, stream: dropoutKey.stream };
         }
-        const options = { causal: c.causal, keyMask, scale: c.scale, dropout, window: c.window };
+        const options = {
+          causal: c.causal,
+          keyMask,
+          scale: c.scale,
+          dropout,
+          window: c.window,
+          softcap: c.softcap,
+        };
         const io = { q: t.q!, k: t.k!, v: t.v!, out: t.out!, lse: t.lse! };
         return [
           await attentionForward(rt, io, options),
@@ -212,6 +222,16 @@ describe('attention forward and backward', () => {
     await checkAttention(c);
   });
 
+  // Gemma 2's soft-capping: scores of several units against caps of 1 to 3, so tanh bends them; a kernel
+  // that caps only the forward, or forgets tanh's slope in one backward kernel, fails its gradients.
+  it.each<Case>([
+    { B: 2, T: 21, NH: 4, KVH: 2, D: 16, causal: true, softcap: 2, range: 2 },
+    { B: 1, T: 40, NH: 2, KVH: 1, D: 13, causal: true, softcap: 1, range: 2, window: 7 },
+    { B: 2, T: 11, NH: 2, KVH: 1, D: 8, causal: false, padded: 'right', softcap: 3, range: 2, dropout: 0.2 },
+  ])('with soft-capped scores at %j', async (c) => {
+    await checkAttention(c);
+  });
+
   it('stays finite when scores reach the hundreds (the online softmax subtracts the max)', async () => {
     await checkAttention({ B: 1, T: 33, NH: 2, KVH: 1, D: 16, causal: true, range: 8 });
   });
@@ -236,6 +256,9 @@ describe('attention forward and backward', () => {
     await expect(
       attentionForward(runtime, valid, { causal: true, dropout: { p: 1, rng, stream: 0 } }),
     ).rejects.toThrow(/dropout probability must be in \[0, 1\), got 1/);
+    await expect(attentionForward(runtime, valid, { causal: true, softcap: 0 })).rejects.toThrow(
+      /a soft-cap must be a positive number, got 0/,
+    );
     await expect(attentionForward(runtime, valid, { causal: false, window: 4 })).rejects.toThrow(
       /a sliding window must be a whole number of keys ≥ 1 on causal attention, got 4/,
     );

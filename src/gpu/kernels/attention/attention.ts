@@ -61,6 +61,8 @@ export interface AttentionOptions {
   window?: number;
   /** Multiplies q·k; defaults to 1/√D. */
   scale?: number;
+  /** Gemma 2's attn_logit_softcapping: scaled scores become cap·tanh(score / cap) before the mask. */
+  softcap?: number;
   /**
    * Drop attention probabilities with probability p (training only); the backward must get the same
    * rng (seed and step unchanged), stream and p as the forward. Off when absent or p = 0.
@@ -135,6 +137,9 @@ function resolveShape(io: AttentionForwardIo, options: AttentionOptions): Attent
   if (options.keyMask) expectShape(options, options.keyMask, [B, S], 'keyMask');
   const p = options.dropout?.p ?? 0;
   if (!(p >= 0 && p < 1)) fail(options, `dropout probability must be in [0, 1), got ${p}`, [q]);
+  const softcap = options.softcap;
+  if (softcap !== undefined && !(softcap > 0 && Number.isFinite(softcap)))
+    fail(options, `a soft-cap must be a positive number, got ${softcap}`, [q]);
   const window = options.window;
   if (window !== undefined && !(Number.isInteger(window) && window >= 1 && options.causal))
     fail(options, `a sliding window must be a whole number of keys ≥ 1 on causal attention, got ${window}`, [
@@ -151,6 +156,7 @@ function tiledConstants(shape: AttentionShape, options: AttentionOptions): Overr
     KEY_MASK: mask ? (mask.dtype === 'f32' ? 2 : 1) : 0,
     DROPOUT: dropoutOn(options),
     WINDOW: options.window !== undefined,
+    SOFTCAP: options.softcap !== undefined,
   };
 }
 
@@ -162,7 +168,7 @@ const rngBuffer = (runtime: Runtime, options: AttentionOptions) =>
 
 function tiledUniform(runtime: Runtime, shape: AttentionShape, options: AttentionOptions): GPUBuffer {
   const scale = options.scale ?? 1 / Math.sqrt(shape.D);
-  const data = new ArrayBuffer(48);
+  const data = new ArrayBuffer(64);
   new Uint32Array(data, 0, 5).set([shape.T, shape.S, shape.NH, shape.KVH, shape.NH / shape.KVH]);
   new Int32Array(data, 20, 1)[0] = shape.S - shape.T;
   const drop = options.dropout;
@@ -170,8 +176,10 @@ function tiledUniform(runtime: Runtime, shape: AttentionShape, options: Attentio
     new Uint32Array(data, 24, 2).set([drop.stream >>> 0, dropoutThreshold(drop.p)]);
     new Float32Array(data, 40, 1)[0] = dropoutScale(drop.p);
   }
-  new Float32Array(data, 32, 2).set([scale, scale * Math.LOG2E]);
+  const softcap = options.softcap;
+  new Float32Array(data, 32, 2).set([scale, softcap === undefined ? scale * Math.LOG2E : scale]);
   new Uint32Array(data, 44, 1)[0] = options.window ?? 0;
+  new Float32Array(data, 48, 1)[0] = softcap ?? 0;
   return createUniform(runtime, 'uniforms', data);
 }
 

@@ -2,7 +2,8 @@
  * Float64 reference for softmax cross-entropy over the vocabulary, forward and backward side by side.
  * Forward: loss[n] = logsumexp(logits[n, :]) − logits[n, label[n]], 0 where the label is ignored
  * (-100, or anything outside [0, V)). Backward of Σ_n scale·loss[n]: (softmax − onehot)·scale, 0 on
- * ignored rows.
+ * ignored rows. With a soft-cap (Gemma 2) the logits are cap·tanh(x / cap) first, and the gradient of
+ * each x is multiplied by 1 − tanh(x / cap)².
  */
 
 function ignored(label: number, vocab: number): boolean {
@@ -17,11 +18,16 @@ function logSumExp(logits: Float64Array, base: number, vocab: number): number {
   return max + Math.log(sum);
 }
 
+const capped = (logits: Float64Array, softcap?: number) =>
+  softcap === undefined ? logits : logits.map((x) => softcap * Math.tanh(x / softcap));
+
 export function crossEntropyRef(
-  logits: Float64Array,
+  raw: Float64Array,
   labels: ArrayLike<number>,
   vocab: number,
+  softcap?: number,
 ): Float64Array {
+  const logits = capped(raw, softcap);
   const loss = new Float64Array(labels.length);
   for (let n = 0; n < labels.length; n++) {
     const label = labels[n] as number;
@@ -32,11 +38,14 @@ export function crossEntropyRef(
 }
 
 export function crossEntropyBackwardRef(
-  logits: Float64Array,
+  raw: Float64Array,
   labels: ArrayLike<number>,
   vocab: number,
   scale: number,
+  softcap?: number,
 ): Float64Array {
+  const logits = capped(raw, softcap);
+  const slope = (i: number) => (softcap === undefined ? 1 : 1 - Math.tanh((raw[i] as number) / softcap) ** 2);
   const dlogits = new Float64Array(labels.length * vocab);
   for (let n = 0; n < labels.length; n++) {
     const label = labels[n] as number;
@@ -45,7 +54,7 @@ export function crossEntropyBackwardRef(
     const lse = logSumExp(logits, base, vocab);
     for (let v = 0; v < vocab; v++) {
       const p = Math.exp((logits[base + v] as number) - lse);
-      dlogits[base + v] = (p - (v === label ? 1 : 0)) * scale;
+      dlogits[base + v] = (p - (v === label ? 1 : 0)) * scale * slope(base + v);
     }
   }
   return dlogits;

@@ -15,6 +15,8 @@ interface Case {
   /** Every k-th label is ignored; 1 ignores them all. */
   ignoreEvery?: number;
   inPlace?: boolean;
+  /** Gemma 2's final soft-cap. */
+  softcap?: number;
 }
 
 // loss = (max − target) + log(Σ exp): a few ulps of a per-lane sum folded by a 256-way tree.
@@ -57,10 +59,11 @@ async function checkCrossEntropy(c: Case) {
           loss: t.loss!,
           dlogits: t.dlogits!,
           scale,
+          softcap: c.softcap,
         }),
       reference: (x) => ({
-        loss: crossEntropyRef(x.logits!, labels, c.V),
-        dlogits: crossEntropyBackwardRef(x.logits!, labels, c.V, scale),
+        loss: crossEntropyRef(x.logits!, labels, c.V, c.softcap),
+        dlogits: crossEntropyBackwardRef(x.logits!, labels, c.V, scale, c.softcap),
       }),
     });
   } finally {
@@ -78,6 +81,9 @@ describe('fused cross-entropy', () => {
     { N: 9, V: 37, ignoreEvery: 1 }, // every label ignored: scale 0, loss 0, gradient 0, no NaN
     { N: 20, V: 300, range: 1e4, ignoreEvery: 5 }, // extreme logits
     { N: 17, V: 1001, ignoreEvery: 3, inPlace: true },
+    // Soft-capped (Gemma 2's 30, and a cap below the logits' range, where tanh bends most of them).
+    { N: 13, V: 1001, ignoreEvery: 4, range: 40, softcap: 30, inPlace: true },
+    { N: 9, V: 300, range: 8, softcap: 2 },
   ])('loss and gradient at %j', async (c) => {
     await checkCrossEntropy(c);
   });

@@ -11,6 +11,8 @@
  * start + count): logits then holds either the whole batch or just those rows, so the LM head and the
  * loss can run chunk by chunk without the full [N, V] logits. `crossEntropyScale` gives the usual
  * 1 / (non-ignored labels), 0 when every label is ignored; pass another scale for gradient accumulation.
+ * `softcap` (Gemma 2's final_logit_softcapping) reads each logit x as cap·tanh(x / cap), as
+ * transformers caps the logits before the loss, and multiplies its gradient by the slope 1 − tanh².
  * Cost: ~8·R·V FLOPs (two exps per element); fewest bytes 4·(2·R·V + 2·R), this kernel moves
  * 4·(3·R·V + 2·R) (the row is read twice; the second read mostly hits cache on a real GPU).
  */
@@ -55,6 +57,8 @@ export interface CrossEntropyArgs {
   dlogits: Tensor;
   /** Multiplies the gradient: usually `crossEntropyScale(labels)`. */
   scale: number;
+  /** Soft-caps the logits first: cap·tanh(logit / cap) (Gemma 2). */
+  softcap?: number;
   /** Batch rows [start, start + count) to process; all N rows by default. */
   rows?: { start: number; count: number };
   label?: string;
@@ -91,16 +95,19 @@ export async function crossEntropy(runtime: Runtime, args: CrossEntropyArgs): Pr
     throw fail(args, `dlogits ${describeShape(dlogits)} must have the shape of logits`);
   }
   if (!Number.isFinite(args.scale)) throw fail(args, `scale ${args.scale} must be finite`);
+  const softcap = args.softcap;
+  if (softcap !== undefined && !(softcap > 0 && Number.isFinite(softcap)))
+    throw fail(args, `softcap ${softcap} must be a positive number`);
 
   const params = new ArrayBuffer(32);
   new Uint32Array(params, 0, 4).set([V, count, start, logitsRowOffset]);
-  new Float32Array(params, scaleByteOffset, 1)[0] = args.scale;
+  new Float32Array(params, scaleByteOffset, 2).set([args.scale, softcap ?? 0]);
   const uniform = createUniform(runtime, 'uniforms', params);
   // Lanes per row as the norms choose them: a warp for a small vocabulary, the workgroup for a real one.
   const lanes = rowLanes(V);
   return makeDispatch(runtime, {
     kernel: crossEntropyKernel,
-    constants: { IN_PLACE: inPlace, LANES: lanes },
+    constants: { IN_PLACE: inPlace, LANES: lanes, SOFTCAP: softcap !== undefined },
     buffers: [
       uniform,
       logits.buffer,

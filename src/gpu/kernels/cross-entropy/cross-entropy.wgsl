@@ -19,6 +19,9 @@
 // A label outside [0, V) other than -100 is treated as ignored; the host helper rejects it first.
 
 override IN_PLACE: bool = false;
+// Gemma 2's final_logit_softcapping: each logit x is read as cap·tanh(x / cap), and its gradient is
+// multiplied by that map's slope, 1 − tanh².
+override SOFTCAP: bool = false;
 
 struct Params {
   vocab: u32, // V
@@ -26,6 +29,7 @@ struct Params {
   rowStart: u32,
   logitsRowOffset: u32,
   scale: f32,
+  softcap: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -42,6 +46,21 @@ const LOWEST: f32 = -0x1.fffffep+127f;
 
 var<workgroup> laneMax: array<f32, WORKGROUP>;
 var<workgroup> laneSum: array<f32, WORKGROUP>;
+
+// tanh from exp(−2|x|) ≤ 1: finite for every finite x.
+fn stable_tanh(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+
+// The logit the loss sees: as stored, or soft-capped.
+fn logit_at(index: u32) -> f32 {
+  let x = logits[index];
+  if (!SOFTCAP) {
+    return x;
+  }
+  return params.softcap * stable_tanh(x / params.softcap);
+}
 
 fn write_gradient(index: u32, value: f32) {
   if (IN_PLACE) {
@@ -72,10 +91,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   var s = 0.0;
   if (counted) {
     if (lane == 0u) {
-      targetLogit = logits[base + labelColumn];
+      targetLogit = logit_at(base + labelColumn);
     }
     for (var c = lane; c < V; c += LANES) {
-      let x = logits[base + c];
+      let x = logit_at(base + c);
       if (x > m) {
         s = s * exp(m - x) + 1.0;
         m = x;
@@ -117,7 +136,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   }
   let scale = params.scale;
   for (var c = lane; c < V; c += LANES) {
-    let p = exp((logits[base + c] - rowMax) - logSum);
-    write_gradient(base + c, (p - select(0.0, 1.0, c == labelColumn)) * scale);
+    let y = logit_at(base + c);
+    let p = exp((y - rowMax) - logSum);
+    var slope = 1.0;
+    if (SOFTCAP) {
+      let t = y / params.softcap;
+      slope = 1.0 - t * t;
+    }
+    write_gradient(base + c, (p - select(0.0, 1.0, c == labelColumn)) * scale * slope);
   }
 }

@@ -2,7 +2,8 @@
  * The attention options of each layer of a Llama-family step: causal over the step's own keys (with the
  * prefix's, or the row padding's, key mask), or when decoding, over the KV cache, whose mask already hides
  * the slots not yet filled. A sliding layer masks keys past its window: the kernels' window in a step, the
- * cache's window mask when decoding. Gemma 3 scales q·k by query_pre_attn_scalar^-½.
+ * cache's window mask when decoding. Gemma scales q·k by query_pre_attn_scalar^-½, and Gemma 2 soft-caps
+ * the scores.
  */
 import type { AttentionOptions } from '../../../gpu/kernels/attention/attention';
 import type { Tensor } from '../../../gpu/tensor';
@@ -15,14 +16,15 @@ export function attentionOptionsOf(
   cache?: KvCache,
 ): (layer: number) => AttentionOptions {
   const scale = c.gemma?.attentionScale;
+  const softcap = c.gemma?.attentionSoftcap;
   const attention = cache?.attend
-    ? { causal: false, keyMask: cache.mask, scale }
-    : { causal: true, keyMask, scale };
+    ? { causal: false, keyMask: cache.mask, scale, softcap }
+    : { causal: true, keyMask, scale, softcap };
   return (layer) => {
     const window = slidingWindowAt(c, layer);
     if (window === undefined) return attention;
     if (!cache?.attend) return { ...attention, window };
     if (!cache.window) throw new Error("Decoding a sliding-window model needs the cache's window mask.");
-    return { causal: false, keyMask: cache.window.mask, scale };
+    return { causal: false, keyMask: cache.window.mask, scale, softcap };
   };
 }

@@ -36,7 +36,7 @@ const batch: Batch = {
   ],
 };
 
-describe.each<TinyFamily>(['llama', 'qwen2', 'qwen3', 'smollm3', 'gemma3', 'gpt2'])(
+describe.each<TinyFamily>(['llama', 'qwen2', 'qwen3', 'smollm3', 'gemma2', 'gemma3', 'gpt2'])(
   'tfjs reference %s',
   (family) => {
     it('is causal: a later token never changes an earlier logit', async () => {

@@ -1,7 +1,8 @@
 /**
  * The independent reference for whole decoder models: Hugging Face's published semantics for
- * LlamaForCausalLM / MistralForCausalLM (with its sliding window) / Qwen2ForCausalLM / Qwen3ForCausalLM / SmolLM3ForCausalLM
- * (modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py, modeling_smollm3.py)
+ * LlamaForCausalLM / MistralForCausalLM (with its sliding window) / Qwen2ForCausalLM / Qwen3ForCausalLM /
+ * SmolLM3ForCausalLM / Gemma2ForCausalLM / Gemma3ForCausalLM (modeling_llama.py, modeling_mistral.py,
+ * modeling_qwen2.py, modeling_qwen3.py, modeling_smollm3.py, modeling_gemma2.py, modeling_gemma3.py)
  * and GPT2LMHeadModel (modeling_gpt2.py), written directly in tfjs ops and differentiated by tfjs
  * autograd on its CPU backend. It shares nothing with the GPU model's structure: no kernels, no recorded
  * steps, no layouts. Used only by tests, as the oracle for logits, loss and every parameter's gradient.
@@ -217,7 +218,7 @@ export function logitsOf(
     h = layerNorm(h, get('ln_f.weight'), get('ln_f.bias'), c.normEps);
     return linear(h, opt('lm_head.weight') ?? get('wte.weight'));
   }
-  // Gemma 3 (Gemma3RMSNorm): every norm scales by (1 + weight).
+  // Gemma (Gemma2RMSNorm, Gemma3RMSNorm): every norm scales by (1 + weight).
   const norm = (x: tf.Tensor, w: tf.Tensor) => rmsNorm(x, c.gemma ? w.add(1) : w, c.normEps);
   // Gemma3TextScaledWordEmbedding: the looked-up rows times √C; virtual tokens are not scaled.
   const embedded = tf.gather(get('model.embed_tokens.weight'), ids);
@@ -244,8 +245,9 @@ export function logitsOf(
     const k = rotate(headNorm(project('k_proj', c.KV), 'k_norm'));
     const v = project('v_proj', c.KV);
     const [kp, vp] = withPrefix(k, v, i, c.KV);
-    const o = mergeHeads(attention(q, kp, vp, c, keyMask, window, c.gemma?.attentionScale));
-    // Gemma 3 norms each sublayer's output before the residual add.
+    const g = c.gemma;
+    const o = mergeHeads(attention(q, kp, vp, c, keyMask, window, g?.attentionScale, g?.attentionSoftcap));
+    // Gemma norms each sublayer's output before the residual add.
     const sublayerOut = (y: tf.Tensor, name: string) => (c.gemma ? norm(y, get(`${l}.${name}.weight`)) : y);
     const attentionOut = adapt(
       linear(
@@ -289,7 +291,10 @@ export function logitsOf(
     h = h.add(sublayerOut(ffnOut, 'post_feedforward_layernorm'));
   }
   h = norm(h, get('model.norm.weight'));
-  return linear(h, opt('lm_head.weight') ?? get('model.embed_tokens.weight'));
+  const logits = linear(h, opt('lm_head.weight') ?? get('model.embed_tokens.weight'));
+  // Gemma 2's final_logit_softcapping: logits / cap, tanh, · cap.
+  const cap = c.gemma?.logitSoftcap;
+  return cap === undefined ? logits : tf.tanh(logits.div(cap)).mul(cap);
 }
 
 /** HF's causal-LM loss: logits[:, :-1] against labels[:, 1:], mean over labels that are not -100. */

@@ -70,7 +70,8 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor, lora?: LoraDel
 /**
  * Attention over [B, NH, T, D] q and [B, KV, S, D] k, v with causal and key-padding masks [B, S]; with
  * S > T the first S − T keys are a cache (a prefix) that every query sees. A sliding window W hides the
- * keys W or more positions before the query (masking_utils' sliding_window_overlay: kv > q − W).
+ * keys W or more positions before the query (masking_utils' sliding_window_overlay: kv > q − W). A soft-cap
+ * (Gemma 2) bends the scaled scores to cap·tanh(s / cap) first.
  */
 export function attention(
   q: tf.Tensor,
@@ -80,6 +81,7 @@ export function attention(
   mask: number[][],
   window = Number.POSITIVE_INFINITY,
   scale = 1 / Math.sqrt(c.D),
+  softcap?: number,
 ): tf.Tensor {
   const [B, , T] = q.shape as number[];
   const S = k.shape[2] as number;
@@ -87,7 +89,9 @@ export function attention(
   // repeat_kv: each key/value head serves `groups` consecutive query heads.
   const kr = groups === 1 ? k : tf.stack(Array(groups).fill(k), 2).reshape([B as number, c.NH, S, c.D]);
   const vr = groups === 1 ? v : tf.stack(Array(groups).fill(v), 2).reshape([B as number, c.NH, S, c.D]);
-  const scores = tf.matMul(q, kr, false, true).mul(scale);
+  const scaled = tf.matMul(q, kr, false, true).mul(scale);
+  // Gemma 2 (eager_attention_forward's softcap): cap·tanh(scores / cap), before the mask.
+  const scores = softcap === undefined ? scaled : tf.tanh(scaled.div(softcap)).mul(softcap);
   const shift = S - (T as number);
   const bias: number[][][][] = mask.map((row) => [
     Array.from({ length: T as number }, (_, t) =>

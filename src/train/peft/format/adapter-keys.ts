@@ -125,6 +125,7 @@ export const peftDefaultLoraTargets: Readonly<Record<PeftModelType | 'bert', rea
   smollm3: ['q_proj', 'v_proj'],
   qwen2: ['q_proj', 'v_proj'],
   qwen3: ['q_proj', 'v_proj'],
+  gemma2: ['q_proj', 'v_proj'],
   gemma3_text: ['q_proj', 'v_proj'],
   gpt2: ['c_attn'],
   bert: ['query', 'value'],
@@ -132,7 +133,7 @@ export const peftDefaultLoraTargets: Readonly<Record<PeftModelType | 'bert', rea
 
 /**
  * TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING and ..._IA3_FEEDFORWARD_MODULES_MAPPING. Note Qwen2,
- * Qwen3 and Gemma 3 take q_proj where Llama takes k_proj.
+ * Qwen3 and Gemma take q_proj where Llama takes k_proj.
  */
 export const peftDefaultIa3Targets: Readonly<
   Record<PeftModelType | 'bert', { targets: readonly string[]; feedforward: readonly string[] }>
@@ -142,6 +143,7 @@ export const peftDefaultIa3Targets: Readonly<
   smollm3: { targets: ['k_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   qwen2: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   qwen3: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
+  gemma2: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   gemma3_text: { targets: ['q_proj', 'v_proj', 'down_proj'], feedforward: ['down_proj'] },
   gpt2: { targets: ['c_attn', 'mlp.c_proj'], feedforward: ['mlp.c_proj'] },
   bert: { targets: ['key', 'value', 'output.dense'], feedforward: ['output.dense'] },

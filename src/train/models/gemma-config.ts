@@ -1,17 +1,28 @@
 /**
- * Gemma 3's text models' config.json (Gemma3TextConfig) into the decoder config.
+ * Gemma 2's and Gemma 3's text models' config.json (Gemma2Config, Gemma3TextConfig) into the decoder
+ * config. Both: (1 + w) norms, sandwich norms, GeGLU, √C embeddings, query_pre_attn_scalar, sliding
+ * layers. Gemma 2 soft-caps its attention scores and final logits; Gemma 3 has per-head q/k norms and its
+ * sliding layers rotate by their own RoPE base.
  */
 import type { DecoderConfig } from './config';
 import { int, type Json, num, rotary, storedPrecision, tokenIds } from './config-fields';
 import { ModelConfigError } from './errors';
 
 /**
- * Gemma3ForCausalLM (model_type gemma3_text: Gemma 3 270M and 1B), with Gemma3TextConfig's defaults.
- * Layers slide by layer_types, or every layer but each sliding_window_pattern-th (6); sliding layers
- * rotate by rope_local_base_freq, full ones by rope_theta (and rope_scaling). A final logit soft-cap and
- * bidirectional attention (EmbeddingGemma) are refused by name rather than run as something else.
+ * Gemma2ForCausalLM (gemma2: Gemma 2 2B, 9B, 27B), with Gemma2Config's defaults: layers slide by
+ * layer_types or alternately, from layer 0; scores are soft-capped at attn_logit_softcapping (50) and the
+ * logits at final_logit_softcapping (30).
+ * Gemma3ForCausalLM (gemma3_text: Gemma 3 270M and 1B), with Gemma3TextConfig's defaults: layers slide
+ * by layer_types, or every layer but each sliding_window_pattern-th (6); sliding layers rotate by
+ * rope_local_base_freq, full ones by rope_theta (and rope_scaling). Gemma3Attention ignores
+ * attn_logit_softcapping, and so does this; a final soft-cap and bidirectional attention (EmbeddingGemma)
+ * are refused by name rather than run as something else.
  */
-export function gemma3Config(json: Json): DecoderConfig {
+export function gemmaConfig(
+  json: Json,
+  architecture: 'Gemma2ForCausalLM' | 'Gemma3ForCausalLM',
+): DecoderConfig {
+  const gemma2 = architecture === 'Gemma2ForCausalLM';
   const C = int(json, 'hidden_size', 2304);
   const NH = int(json, 'num_attention_heads', 8);
   const KV = int(json, 'num_key_value_heads', 4);
@@ -26,21 +37,23 @@ export function gemma3Config(json: Json): DecoderConfig {
   const act = json.hidden_activation ?? json.hidden_act ?? 'gelu_pytorch_tanh';
   if (act !== 'gelu_pytorch_tanh' && act !== 'gelu_new')
     throw new ModelConfigError(
-      `config.json: hidden_activation "${String(act)}" is not supported; Gemma 3 uses "gelu_pytorch_tanh".`,
+      `config.json: hidden_activation "${String(act)}" is not supported; Gemma uses "gelu_pytorch_tanh".`,
     );
-  // Gemma3Attention keeps attn_logit_softcapping but never applies it; a final cap would change the logits.
-  if (json.final_logit_softcapping != null)
+  if (!gemma2 && json.final_logit_softcapping != null)
     throw new ModelConfigError(
-      `config.json: final_logit_softcapping ${JSON.stringify(json.final_logit_softcapping)} is not supported.`,
+      `config.json: final_logit_softcapping ${JSON.stringify(json.final_logit_softcapping)} is not supported for Gemma 3.`,
     );
   if (json.use_bidirectional_attention === true)
     throw new ModelConfigError(
       'config.json: use_bidirectional_attention (an embedding model) is not supported.',
     );
   const attentionBias = json.attention_bias === true;
-  const { full, sliding } = gemmaRotary(json);
+  const { full, sliding } = gemma2
+    ? { full: rotary(json, 1e4), sliding: rotary(json, 1e4) }
+    : gemmaRotary(json);
   const sliding_window = json.sliding_window ?? 4096;
-  const pattern = int(json, 'sliding_window_pattern', 6);
+  // Gemma 2 alternates, sliding first; Gemma 3 slides but for every sliding_window_pattern-th layer.
+  const pattern = gemma2 ? 2 : int(json, 'sliding_window_pattern', 6);
   const types = Array.isArray(json.layer_types)
     ? json.layer_types
     : Array.from({ length: L }, (_, i) => ((i + 1) % pattern === 0 ? 'full_attention' : 'sliding_attention'));
@@ -52,28 +65,28 @@ export function gemma3Config(json: Json): DecoderConfig {
     (i) => types[i] === 'sliding_attention',
   );
   return {
-    architecture: 'Gemma3ForCausalLM',
+    architecture,
     family: 'llama',
-    V: int(json, 'vocab_size', 262208),
+    V: int(json, 'vocab_size', gemma2 ? 256000 : 262208),
     C,
     L,
     NH,
     KV,
     D,
     F: int(json, 'intermediate_size', 9216),
-    P: int(json, 'max_position_embeddings', 131072),
+    P: int(json, 'max_position_embeddings', gemma2 ? 8192 : 131072),
     norm: 'rms',
     normEps: num(json, 'rms_norm_eps', 1e-6),
     activation: 'gelu_tanh',
     positions: 'rope',
     ...full,
-    ...(sliding.ropeTheta !== full.ropeTheta || full.ropeScaling
+    ...(!gemma2 && (sliding.ropeTheta !== full.ropeTheta || full.ropeScaling)
       ? { localRopeTheta: sliding.ropeTheta }
       : {}),
     qkvBias: attentionBias,
     outBias: attentionBias,
     mlpBias: false,
-    qkNorm: true,
+    ...(gemma2 ? {} : { qkNorm: true as const }),
     ...(sliding_window === null || slidingLayers.length === 0
       ? {}
       : { slidingWindow: int(json, 'sliding_window', 4096), slidingLayers }),
@@ -81,6 +94,7 @@ export function gemma3Config(json: Json): DecoderConfig {
       // Gemma3TextScaledWordEmbedding: √hidden_size, in the weights' dtype (f32 here).
       embedScale: Math.fround(Math.sqrt(C)),
       attentionScale: num(json, 'query_pre_attn_scalar', 256) ** -0.5,
+      ...(gemma2 ? softcaps(json) : {}),
     },
     tieWordEmbeddings: json.tie_word_embeddings !== false,
     bosTokenId: typeof json.bos_token_id === 'number' ? json.bos_token_id : 2,
@@ -104,4 +118,15 @@ function gemmaRotary(json: Json) {
   }
   const full = rotary(json, 1e6);
   return { full, sliding: { ropeTheta: num(json, 'rope_local_base_freq', 1e4) } };
+}
+
+/** Gemma 2's soft-caps, Gemma2Config's 50 and 30 when absent; null turns one off. */
+function softcaps(json: Json): { attentionSoftcap?: number; logitSoftcap?: number } {
+  const cap = (key: string, fallback: number) => (json[key] === null ? undefined : num(json, key, fallback));
+  const attention = cap('attn_logit_softcapping', 50);
+  const logits = cap('final_logit_softcapping', 30);
+  return {
+    ...(attention === undefined ? {} : { attentionSoftcap: attention }),
+    ...(logits === undefined ? {} : { logitSoftcap: logits }),
+  };
 }
