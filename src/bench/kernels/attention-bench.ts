@@ -1,5 +1,6 @@
 /**
- * Whetstone's attention forward (src/gpu/kernels/attention, causal, grouped-query heads) on one shape:
+ * Whetstone's attention forward (src/gpu/kernels/attention, causal, grouped-query heads, optionally a
+ * sliding window) on one shape:
  * random q, k, v, NaN-poisoned out and lse, one run checked element by element on sampled query rows
  * against a float64 softmax row, then the timed runs. FLOPs count visible pairs only (kernel-shapes.ts).
  */
@@ -13,7 +14,7 @@ import type { KernelTiming, TimingBudget } from './matmul-bench';
 import { spotCheck } from './spot-check';
 import { gflops, timeDispatches } from './time-dispatches';
 
-/** out[b, t, h, d] in float64: softmax over the causal keys s ≤ t of q·k/√D, times v. */
+/** out[b, t, h, d] in float64: softmax over the causal keys s ≤ t (within the window) of q·k/√D, times v. */
 function attentionElement(s: AttentionBenchShape, q: Float32Array, k: Float32Array, v: Float32Array) {
   const scale = 1 / Math.sqrt(s.D);
   const group = s.NH / s.KVH;
@@ -24,17 +25,18 @@ function attentionElement(s: AttentionBenchShape, q: Float32Array, k: Float32Arr
     const b = Math.floor(index / (s.D * s.NH * s.T));
     const qBase = ((b * s.T + t) * s.NH + h) * s.D;
     const kvBase = (key: number) => ((b * s.T + key) * s.KVH + Math.floor(h / group)) * s.D;
-    const scores = new Float64Array(t + 1);
-    for (let key = 0; key <= t; key++) {
+    const first = s.window === undefined ? 0 : Math.max(0, t - s.window + 1);
+    const scores = new Float64Array(t + 1 - first);
+    for (let key = first; key <= t; key++) {
       let dot = 0;
       for (let e = 0; e < s.D; e++) dot += (q[qBase + e] as number) * (k[kvBase(key) + e] as number);
-      scores[key] = dot * scale;
+      scores[key - first] = dot * scale;
     }
     const max = Math.max(...scores);
     let sum = 0;
     let weighted = 0;
-    for (let key = 0; key <= t; key++) {
-      const p = Math.exp((scores[key] as number) - max);
+    for (let key = first; key <= t; key++) {
+      const p = Math.exp((scores[key - first] as number) - max);
       sum += p;
       weighted += p * (v[kvBase(key) + d] as number);
     }
@@ -64,7 +66,7 @@ export async function benchAttention(
     out: upload('out', [s.B, s.T, s.NH, s.D], new Float32Array(q.length).fill(Number.NaN)),
     lse: upload('lse', [s.B, s.NH, s.T], new Float32Array(s.B * s.NH * s.T).fill(Number.NaN)),
   };
-  const dispatch = await attentionForward(runtime, io, { causal: true, label: s.name });
+  const dispatch = await attentionForward(runtime, io, { causal: true, window: s.window, label: s.name });
   try {
     submitDispatches(runtime, [dispatch], `check ${s.name}`);
     const got = await downloadTensor(runtime.arena, io.out);

@@ -29,16 +29,25 @@ export interface AttentionBenchShape {
   NH: number;
   KVH: number;
   D: number;
+  /** A sliding window of this many keys (each query sees itself and the window − 1 before it). */
+  window?: number;
 }
 
 /** FLOPs of one matmul: 2·M·N·(K + R) (the fused low-rank term adds R per output). */
 export const matmulFlops = (s: MatmulShape) => 2 * s.M * s.N * (s.K + s.R);
 
 /**
- * Useful FLOPs of one causal attention forward: 4·D per visible (query, key) pair (q·k and p·v), with
- * T·(T+1)/2 visible pairs per head. Masked-out pairs are not counted, so skipping them is not "speed".
+ * Useful FLOPs of one causal attention forward: 4·D per visible (query, key) pair (q·k and p·v): T·(T+1)/2
+ * pairs per head, or with a window W, Σ_t min(t + 1, W). Masked-out pairs are not counted, so skipping
+ * them is not "speed".
  */
-export const attentionFlops = (s: AttentionBenchShape) => 4 * s.D * s.B * s.NH * ((s.T * (s.T + 1)) / 2);
+export const attentionFlops = (s: AttentionBenchShape) => 4 * s.D * s.B * s.NH * visiblePairs(s.T, s.window);
+
+function visiblePairs(T: number, window = T): number {
+  const W = Math.min(window, T);
+  // Queries 0..W−1 see t + 1 keys; the rest see W.
+  return (W * (W + 1)) / 2 + (T - W) * W;
+}
 
 /** A weight gradient out [M, N] = Aᵀ·B over K tokens (A stored [K, M]): once in one pass, once split along K. */
 function weightGradient(what: string, M: number, N: number, K: number): MatmulShape[] {
@@ -77,10 +86,22 @@ const scaledMatmuls: MatmulShape[] = [
 const fullAttention: AttentionBenchShape[] = [
   { name: 'SmolLM2 4×256, 9/3 heads, D 64', B: 4, T: 256, NH: 9, KVH: 3, D: 64 },
   { name: '1×1024, 8/8 heads, D 64', B: 1, T: 1024, NH: 8, KVH: 8, D: 64 },
+  // Gemma 3 270M: head dim 256 (the half-height tiles), a full layer and a sliding one past its window.
+  { name: 'Gemma 3 270M 4×512, 4/1 heads, D 256', B: 4, T: 512, NH: 4, KVH: 1, D: 256 },
+  {
+    name: 'Gemma 3 270M 1×2048, 4/1 heads, D 256, window 512',
+    B: 1,
+    T: 2048,
+    NH: 4,
+    KVH: 1,
+    D: 256,
+    window: 512,
+  },
 ];
 
 const scaledAttention: AttentionBenchShape[] = [
   { name: '1×128, 4/2 heads, D 32', B: 1, T: 128, NH: 4, KVH: 2, D: 32 },
+  { name: '1×256, 2/1 heads, D 32, window 64', B: 1, T: 256, NH: 2, KVH: 1, D: 32, window: 64 },
 ];
 
 export function kernelShapes(scaled: boolean) {
