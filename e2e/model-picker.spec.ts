@@ -121,10 +121,10 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   const picker = page.getByTestId('model-picker');
   await expect(picker).toHaveValue('builtin-tiny-llama');
 
-  // The catalogue: built-in + 12 curated language models and 6 classifiers (built-in tiny BERT + 5
+  // The catalogue: built-in + 13 curated language models and 6 classifiers (built-in tiny BERT + 5
   // curated encoders), each with 7 per-method estimates and a fit mark.
   const rows = page.locator('[data-testid="catalogue-row"][data-task="causal-lm"]');
-  await expect(rows).toHaveCount(13);
+  await expect(rows).toHaveCount(14);
   const classifiers = page.locator('[data-testid="catalogue-row"][data-task="classification"]');
   await expect(classifiers).toHaveCount(6);
   // DistilBERT takes no past key/values, so its prefix cell is n/a, with the planner's reason.

@@ -21,6 +21,8 @@
  *   for Meta's license and an access token); Llama-3 RoPE scaling, tied embeddings, BF16 (2.47 GB).
  * - Gemma-3-270M-it: the hub config.json of google/gemma-3-270m-it (gated: Google's license and an
  *   access token): 170M parameters in the 262,144-token embedding, 100M in 18 layers; BF16 (536 MB).
+ * - Gemma-3-1B-it: the hub config.json of google/gemma-3-1b-it (gated, as the 270M): no layer_types,
+ *   so every sixth layer is full (sliding_window_pattern 6); 999,885,952 parameters; BF16 (2.0 GB).
  * - Gemma-2-2B-it: the hub config.json of google/gemma-2-2b-it (gated, as Gemma 3): Gemma2Config's
  *   2B shape, 256,000-token vocabulary, soft-caps 50 and 30; two BF16 shards, 5.23 GB.
  * - Weight files that hold more than the parameters (storedParameters): GPT-2's and distilgpt2's also
@@ -209,6 +211,32 @@ export const curatedModels: CuratedModel[] = [
     },
     dtype: 'bfloat16',
     publishedParameters: 268_098_176,
+  },
+  {
+    repo: 'google/gemma-3-1b-it',
+    label: 'Gemma-3-1B-it',
+    description:
+      "Google's Gemma 3 1B, instruction-tuned; gated: accept its license on the hub, then give a token.",
+    config: {
+      architectures: ['Gemma3ForCausalLM'],
+      hidden_size: 1152,
+      intermediate_size: 6912,
+      num_hidden_layers: 26,
+      num_attention_heads: 4,
+      num_key_value_heads: 1,
+      head_dim: 256,
+      vocab_size: 262144,
+      max_position_embeddings: 32768,
+      sliding_window: 512,
+      sliding_window_pattern: 6,
+      query_pre_attn_scalar: 256,
+      rope_theta: 1000000,
+      rope_local_base_freq: 10000,
+      rms_norm_eps: 1e-6,
+      tie_word_embeddings: true,
+    },
+    dtype: 'bfloat16',
+    publishedParameters: 999_885_952,
   },
   {
     repo: 'google/gemma-2-2b-it',

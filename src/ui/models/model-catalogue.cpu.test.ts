@@ -45,6 +45,7 @@ describe('curated model catalogue', () => {
     // Gemma 3 270M: 170M in the embedding, 100M in the layers (Google's announcement).
     expect(paramsOf('Gemma-3-270M-it')).toBe(268_098_176);
     expect(paramsOf('Gemma-3-270M-it') - 262144 * 640).toBe(100_326_016);
+    expect(paramsOf('Gemma-3-1B-it')).toBe(999_885_952);
     expect(paramsOf('Gemma-2-2B-it')).toBe(2_614_341_888);
     for (const m of curatedModels) expect(curatedParameters(m), m.label).toBe(m.publishedParameters);
   });
@@ -109,6 +110,7 @@ describe('curated model catalogue', () => {
       'Llama-3.2-1B-Instruct': 2470,
       'TinyLlama-1.1B-Chat': 2200,
       'Gemma-3-270M-it': 536,
+      'Gemma-3-1B-it': 2000,
       'Gemma-2-2B-it': 5230,
     };
     for (const [label, mb] of Object.entries(hubMegabytes))
