@@ -218,6 +218,15 @@ describe.skipIf(!python3Available)(
       expect(settings.METHOD).toBe('full');
     });
 
+    it('loads soft-capped Gemma 2 with eager attention, which applies the cap; others by default', async () => {
+      const run = chatRun({ method: 'lora', r: 2, alpha: 4 });
+      const gemma2 = await exportedFolder(run, tinyDecoder('gemma2'));
+      expect(pyCompile(join(gemma2.dir, 'train.py')).status).toBe(0);
+      expect(pythonSettings(join(gemma2.dir, 'train.py')).ATTN_IMPLEMENTATION).toBe('eager');
+      const gemma3 = await exportedFolder(run, tinyDecoder('gemma3'));
+      expect(pythonSettings(join(gemma3.dir, 'train.py')).ATTN_IMPLEMENTATION).toBeNull();
+    });
+
     it('maps SGD, a constant schedule, epochs and shuffling as HF names them', async () => {
       const run = chatRun(
         { method: 'lora', r: 2, alpha: 4 },

@@ -56,7 +56,15 @@ export function jobFiles(
   const hasValidation = data.validation.length > 0;
   const sft = sftKwargs({ training: run.training, data: run.data, shape: data.shape, hasValidation });
   return {
-    'train.py': trainScript({ run, peft, sft, shape: data.shape, hasValidation }),
+    'train.py': trainScript({
+      run,
+      peft,
+      sft,
+      shape: data.shape,
+      hasValidation,
+      // Gemma 2's soft-capped scores: transformers' SDPA path leaves the cap out, its eager one applies it.
+      ...(model.gemma?.attentionSoftcap === undefined ? {} : { attnImplementation: 'eager' as const }),
+    }),
     [trainFile]: data.trainJsonl,
     ...(hasValidation ? { [validationFile]: data.validationJsonl } : {}),
     ...accelerateConfigs(model, run.training),

@@ -1,6 +1,6 @@
 /**
  * train.py of an exported job: the run's settings as Python literals in one block at the top (MODEL_ID,
- * PEFT_CLASS, PEFT_KWARGS, SFT_KWARGS, DATA; the export tests read it back with ast.literal_eval), then
+ * ATTN_IMPLEMENTATION, PEFT_CLASS, PEFT_KWARGS, SFT_KWARGS, DATA; the export tests read it back with ast.literal_eval), then
  * fixed code against the public APIs of transformers, datasets, peft and trl (SFTTrainer, SFTConfig).
  *
  * Text and prompt-completion rows go to TRL as they are: TRL tokenizes them as Whetstone does (EOS
@@ -23,6 +23,11 @@ export interface TrainScriptInput {
   sft: Record<string, PythonJson>;
   shape: DataShape;
   hasValidation: boolean;
+  /**
+   * transformers' attention implementation, where the default would train another model: "eager" for
+   * soft-capped attention (Gemma 2), which only eager applies. Absent: transformers' default.
+   */
+  attnImplementation?: 'eager';
 }
 
 /** main()'s command line, the same in every job script: the model, the output folder, float32. */
@@ -38,11 +43,19 @@ export const trainFile = 'dataset/train.jsonl';
 export const validationFile = 'dataset/validation.jsonl';
 
 /** The settings block: every run-specific value of the script, and nothing else. */
-function settingsBlock({ run, peft, sft, shape, hasValidation }: TrainScriptInput): string {
+function settingsBlock({
+  run,
+  peft,
+  sft,
+  shape,
+  hasValidation,
+  attnImplementation,
+}: TrainScriptInput): string {
   const assign = (name: string, value: PythonJson) => `${name} = ${pythonLiteral(value)}`;
   return [
     assign('MODEL_ID', run.model.id),
     assign('MODEL_REVISION', run.model.revision),
+    assign('ATTN_IMPLEMENTATION', attnImplementation ?? null),
     assign('METHOD', run.method.method),
     assign('PEFT_CLASS', peft?.className ?? null),
     assign('PEFT_KWARGS', peft?.kwargs ?? null),
@@ -160,7 +173,9 @@ ${jobArgumentsPy}
     bf16 = not args.fp32 and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     config = SFTConfig(output_dir=args.output_dir, bf16=bf16, report_to="none", **SFT_KWARGS)
     # Weights stay float32 (the optimizer's master copy); bf16 is autocast for the matmuls.
-    model = AutoModelForCausalLM.from_pretrained(args.model, revision=MODEL_REVISION, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        args.model, revision=MODEL_REVISION, dtype=torch.float32, attn_implementation=ATTN_IMPLEMENTATION
+    )
     peft_config = ${peftConstruct(peft)}
 
     trainer = SFTTrainer(
