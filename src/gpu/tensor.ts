@@ -136,6 +136,19 @@ export function describeShape(tensor: Tensor): string {
 }
 
 /** The same buffer seen with another shape of the same size (row-major, so no data moves). */
+/**
+ * A view of the first `rows` rows of a tensor (its leading dimension), on the same buffer: kernels read
+ * only what its shape covers. Never released on its own.
+ */
+export function leadingRowsView(tensor: Tensor, rows: number, label = tensor.label): Tensor {
+  const [first, ...rest] = tensor.shape;
+  if (first === undefined || !Number.isInteger(rows) || rows < 1 || rows > first) {
+    throw new Error(`Cannot view ${rows} leading rows of ${tensor.label}[${tensor.shape.join(', ')}].`);
+  }
+  const shape = [rows, ...rest];
+  return { ...tensor, shape, label, size: elementCount(shape) };
+}
+
 export function reshapeTensor(tensor: Tensor, shape: readonly number[], label = tensor.label): Tensor {
   const size = elementCount(shape);
   if (size !== tensor.size) {

@@ -18,7 +18,7 @@
  * Dimension letters: B batch, T tokens per row, C width, V vocabulary.
  */
 import type { Dispatch } from '../../gpu/dispatch';
-import { crossEntropy, setCrossEntropyScale } from '../../gpu/kernels/cross-entropy/cross-entropy';
+import { setCrossEntropyScale } from '../../gpu/kernels/cross-entropy/cross-entropy';
 import {
   type EmbeddingIds,
   uploadEmbeddingIds,
@@ -36,7 +36,9 @@ import type {
 } from '../peft/adaptation';
 import { frozen } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
-import { type Linear, linearBackward, linearForward } from './layers/linear';
+import { type Linear, linearForward } from './layers/linear';
+import { lmHeadAndLoss } from './lm-head';
+import { lmHeadChunkRows } from './lm-head-chunks';
 import { type ParamMap, requireTensor } from './params';
 import { rowTokenLimit, rowTooLong } from './row-limit';
 import { embeddingName } from './weight-shapes';
@@ -128,6 +130,8 @@ export interface StepOptions {
   cache?: KvCache;
   /** Recompute each layer's activations in the backward pass instead of keeping them. */
   gradientCheckpointing?: boolean;
+  /** Rows per LM head chunk; lm-head-chunks.ts's budget when absent (tests set a small one). */
+  lmHeadChunkRows?: number;
 }
 
 /**
@@ -173,8 +177,10 @@ export class DecoderStep {
     readonly inputs: StepInputs,
     readonly recorded: RecordedStep,
     private readonly lossRows: Tensor,
-    private readonly crossEntropyDispatch: Dispatch | null,
-    private readonly logits: Tensor,
+    /** Each LM head chunk's cross-entropy; none for a step that keeps its logits. */
+    private readonly crossEntropyDispatches: Dispatch[],
+    /** [N, V], only for a step planned with keepLogits. */
+    private readonly logits: Tensor | undefined,
     /** Prompt tuning's virtual tokens in front of each row (0 for decode steps: the cache holds them). */
     readonly virtualTokens = 0,
     /** Prefix tuning's key/value pairs before each row (0 for decode steps: the cache holds them). */
@@ -243,36 +249,39 @@ export class DecoderStep {
     });
     const headName = model.config.tieWordEmbeddings ? embeddingName(model.config) : 'lm_head.weight';
     const head: Linear = { name: 'lm_head', weight: requireTensor(model.params, headName), layout: 'out-in' };
-    const logits = createTensor(runtime.arena, 'logits', [N, V]);
     const lossRows = createTensor(runtime.arena, 'loss per token', [N]);
-    const dispatches = [...family.forward, await linearForward(runtime, head, family.xf, logits)];
-    const ce = options.keepLogits
-      ? null
-      : await crossEntropy(runtime, {
-          logits,
+    const dispatches = [...family.forward];
+    // Generation reads the logits; everything else scores them, chunk by chunk past the budget.
+    const logits = options.keepLogits ? createTensor(runtime.arena, 'logits', [N, V]) : undefined;
+    const scored = logits
+      ? undefined
+      : await lmHeadAndLoss(runtime, {
+          head,
+          xf: family.xf,
           labels: inputs.labels,
-          loss: lossRows,
-          dlogits: logits,
-          scale: 0,
+          lossRows,
           softcap: model.config.gemma?.logitSoftcap,
+          ...(backward ? { backward: { dxf: family.dxf, headGrad: adaptation.baseGrad(headName) } } : {}),
+          chunkRows: options.lmHeadChunkRows ?? lmHeadChunkRows(N, V),
         });
-    if (ce) dispatches.push(ce);
-    if (backward && ce) {
-      const headGrad = adaptation.baseGrad(headName);
-      dispatches.push(
-        ...(await linearBackward(runtime, head, headGrad ? { weight: headGrad } : {}, {
-          x: family.xf,
-          dy: logits,
-          dx: family.dxf,
-        })),
-      );
-      dispatches.push(...family.backward);
-    }
+    if (logits) dispatches.push(await linearForward(runtime, head, family.xf, logits));
+    if (scored) dispatches.push(...scored.dispatches);
+    if (backward) dispatches.push(...family.backward);
     if (family.xf.shape.at(-1) !== C)
       throw new Error('The family plan gave a hidden state of the wrong width.');
     const recorded = new RecordedStep(runtime, `${model.config.architecture} step [${B}, ${T}]`, dispatches);
     const softcap = model.config.gemma?.logitSoftcap;
-    return new DecoderStep(runtime, inputs, recorded, lossRows, ce, logits, P, KP, softcap);
+    return new DecoderStep(
+      runtime,
+      inputs,
+      recorded,
+      lossRows,
+      scored?.crossEntropy ?? [],
+      logits,
+      P,
+      KP,
+      softcap,
+    );
   }
 
   get dispatchCount(): number {
@@ -299,8 +308,8 @@ export class DecoderStep {
     }
     writeTensor(this.runtime.device, this.inputs.labels, flat.labels);
     this.labelCount = flat.counted;
-    if (this.crossEntropyDispatch) {
-      setCrossEntropyScale(this.runtime, this.crossEntropyDispatch, normalizeBy === 0 ? 0 : 1 / normalizeBy);
+    for (const ce of this.crossEntropyDispatches) {
+      setCrossEntropyScale(this.runtime, ce, normalizeBy === 0 ? 0 : 1 / normalizeBy);
     }
     this.recorded.replay();
   }
@@ -343,7 +352,7 @@ export class DecoderStep {
    * only for a step planned with `keepLogits`.
    */
   async readLogits(): Promise<Float32Array> {
-    if (this.crossEntropyDispatch)
+    if (!this.logits)
       throw new Error('This step overwrites its logits with their gradient; plan it with keepLogits.');
     const all = await downloadTensor(this.runtime.arena, this.logits);
     // Soft-capped on the host: the logits are read back here anyway, and the cap is monotonic, so only

@@ -19,7 +19,7 @@ import { type FitResult, fitOf, type MemoryLimits } from './fit';
 import { Ledger, type LedgerEntry, type MemoryComponent, memoryComponents } from './ledger';
 import { type MethodSettings, type StepSettings, validatePlanSettings } from './method-settings';
 import { methodParameters, methodStepBuffers } from './method-tensors';
-import { stepBuffers, stepDispatches, stepShape } from './step-tensors';
+import { lmHeadChunks, stepBuffers, stepDispatches, stepShape } from './step-tensors';
 
 export interface MemoryPlan {
   /** Bytes by component; they sum to totalBytes. */
@@ -77,14 +77,15 @@ function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings,
   const ia3Scratch = new Set<string>();
   stepBuffers(c, method, shape, true, checkpointing, ledger);
   methodStepBuffers(c, method, N, true, ledger, ia3Scratch);
-  const dispatches = stepDispatches(c, method, true, checkpointing) + 3 * trainable.length;
+  const chunks = lmHeadChunks(c, N);
+  const dispatches = stepDispatches(c, method, true, checkpointing, chunks) + 3 * trainable.length;
   optimizerBuffers(ledger, trainable, step);
 
   if (step.evaluation) {
     stepBuffers(c, method, shape, false, false, ledger);
     methodStepBuffers(c, method, N, false, ledger, ia3Scratch);
   }
-  const evalDispatches = step.evaluation ? stepDispatches(c, method, false, false) : 0;
+  const evalDispatches = step.evaluation ? stepDispatches(c, method, false, false, chunks) : 0;
   ledger.bytes('workspace', 'dispatch uniforms', uniformBytesPerDispatch * (dispatches + evalDispatches));
   // The loss rows come back through a staging buffer while everything above is live.
   ledger.tensor('workspace', 'loss read-back staging', [N]);

@@ -97,10 +97,11 @@ describe('real model shapes', () => {
     expect(plan.components.weights).toBe(134_515_008 * 4);
     // LoRA r=8 on q_proj and v_proj: 30 layers × 8 × ((576 + 576) + (576 + 192)).
     expect(plan.parameters.trainable).toBe(30 * 8 * (1152 + 768));
-    // The logits [B·T, V] are the largest buffer: 1024 × 49152 × 4 bytes.
+    // The largest buffer is one LM head chunk's logits: the 1024 rows' [1024, 49152] would be 192 MiB,
+    // so the head takes 682 rows at a time, 128 MiB of logits (lm-head-chunks.ts).
     expect(plan.largestBuffer).toEqual({
-      label: 'logits (dlogits in place)',
-      bytes: 1024 * 49152 * 4,
+      label: 'logits of one LM head chunk (dlogits in place)',
+      bytes: 682 * 49152 * 4,
       component: 'logits',
     });
   });
@@ -167,7 +168,8 @@ describe('real model shapes', () => {
   it('prompt tuning adds its virtual tokens to every row', () => {
     const plan = planMemory(smolLm2, { method: 'prompt', numVirtualTokens: 20 }, step);
     expect(plan.rows).toBe(4 * 276);
-    expect(plan.components.logits).toBe(4 * 276 * 49152 * 4 + 4 * 276 * 4);
+    // One chunk of 682 rows' logits, the chunk's input and its gradient [682, 576], and every row's loss.
+    expect(plan.components.logits).toBe(682 * 49152 * 4 + 2 * 682 * 576 * 4 + 4 * 276 * 4);
   });
 
   describe.runIf(existsSync(fixtures))('configs in ../shared/hf-fixtures', () => {
@@ -200,8 +202,11 @@ describe('refusing a plan that does not fit', () => {
   const limits = { maxBufferSize: 2 ** 28, maxStorageBufferBindingSize: 2 ** 27 };
 
   it('names the buffer over the per-buffer limit and says to shorten the batch', () => {
-    // [8·512, 49152] logits = 805 MB, over 128 MiB.
-    const plan = planMemory(smolLm2, { method: 'lora', r: 8 }, { batchSize: 8, seqLen: 512 });
+    // 16 rows of 4096 tokens: each [65536, 1536] buffer of the MLP is 384 MiB, over 128 MiB. The logits
+    // never are: the LM head runs in chunks of at most 128 MiB of them.
+    const plan = planMemory(smolLm2, { method: 'lora', r: 8 }, { batchSize: 16, seqLen: 4096 });
+    expect(plan.largestBuffer.component).not.toBe('logits');
+    expect(plan.largestBuffer.bytes).toBe(65536 * 1536 * 4);
     const error = (() => {
       try {
         assertPlanFits(plan, { ...limits, memoryBudgetBytes: 2 ** 40 });
@@ -213,9 +218,9 @@ describe('refusing a plan that does not fit', () => {
     expect(error).toBeInstanceOf(ModelTooLargeError);
     const message = (error as Error).message;
     expect(message).toMatch(
-      /largest buffer \(logits \(dlogits in place\), 768\.0 MiB\) is over this GPU's 128\.0 MiB/,
+      /largest buffer \(.+, 384\.0 MiB\) is over this GPU's 128\.0 MiB/,
     );
-    expect(message).toMatch(/lower the batch size \(8 now\) or the sequence length \(512 now\)/);
+    expect(message).toMatch(/lower the batch size \(16 now\) or the sequence length \(4096 now\)/);
   });
 
   it('an embedding table over the per-buffer limit: only a smaller model helps', () => {

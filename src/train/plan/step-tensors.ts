@@ -2,13 +2,16 @@
  * The buffers one planned step allocates (DecoderStep.plan with the family's plan, llama.ts or gpt2.ts),
  * tensor for tensor: the batch inputs and their embedding index, the residual stream, what each layer
  * keeps for its backward (one shared set under gradient checkpointing), the backward's shared scratch,
- * the norms' partial parameter-gradient sums (full fine-tuning only), the logits [N, V] (cross-entropy
- * writes dlogits over them in place, so there is no second [N, V]) and the loss rows.
+ * the norms' partial parameter-gradient sums (full fine-tuning only), the logits [R, V] of one LM head
+ * chunk of R rows (R = N unless the logits would pass lm-head-chunks.ts's budget; cross-entropy writes
+ * dlogits over them in place, so there is no second [R, V]) with the chunk's input and its gradient
+ * [R, C] when chunked, and the loss rows.
  *
  * Dimension letters: B batch, T rows per sequence (prompt tuning's virtual tokens included), N = B·T,
  * S = prefix + T keys, C width, NH/KV heads, D head width, F feed-forward width, L layers, V vocabulary.
  */
 import type { DecoderConfig } from '../models/config';
+import { lmHeadChunkRows } from '../models/lm-head-chunks';
 import type { Ledger } from './ledger';
 import type { MethodSettings } from './method-settings';
 import { splitKWorkspaceBytes, splitKWorkspaceUsed } from './split-k-workspace';
@@ -33,6 +36,8 @@ export interface StepShape {
   T: number;
   /** Prefix tuning's key/value pairs before each sequence (0 without). */
   prefix: number;
+  /** Rows per LM head chunk; lm-head-chunks.ts's budget when absent. */
+  lmHeadChunkRows?: number;
 }
 
 /** Prompt tuning runs P placeholder rows per sequence; prefix tuning P keys before them. */
@@ -148,7 +153,16 @@ export function stepBuffers(
     }
   }
   if (splitKWorkspaceUsed(m, N, backward)) w('split-K partials (shared)', [splitKWorkspaceBytes / 4]);
-  ledger.tensor('logits', 'logits (dlogits in place)', [N, c.V]);
+  const R = Math.min(N, shape.lmHeadChunkRows ?? lmHeadChunkRows(N, c.V));
+  ledger.tensor(
+    'logits',
+    R < N ? 'logits of one LM head chunk (dlogits in place)' : 'logits (dlogits in place)',
+    [R, c.V],
+  );
+  if (R < N) {
+    ledger.tensor('logits', 'LM head chunk input', [R, c.C]);
+    if (backward) ledger.tensor('logits', 'LM head chunk input gradient', [R, c.C]);
+  }
   ledger.tensor('logits', 'loss per token', [N]);
 }
 
@@ -161,25 +175,39 @@ export function stepDispatches(
   m: MethodSettings,
   backward: boolean,
   checkpointing: boolean,
+  headChunks = 1,
 ): number {
+  // A chunked LM head runs, per chunk, copy in, head, loss (and backward: dx, dW, copy out), where one
+  // chunk runs head, loss (dx, dW): (k − 1) more of each, and the first chunk's copies.
+  const chunking = headChunks > 1 ? (headChunks - 1) * (backward ? 6 : 3) + (backward ? 2 : 1) : 0;
   // Per-head q and k norms (Qwen3, Gemma 3) and Gemma 3's post-norms: one forward each, and a backward
   // row pass and fold each.
   const extraNorms = (c.qkNorm ? 2 : 0) + sublayerNorms(c) - 2;
   const perLayerForward = (c.family === 'gpt2' ? 14 : 16) + extraNorms;
   const perLayerBackward = (c.family === 'gpt2' ? 24 : 27) + 2 * extraNorms;
   const adapted = m.method === 'adapter' ? 4 * (m.positions ?? ['attention', 'ffn']).length : 0;
-  const forward = c.L * (perLayerForward + adapted) + 6;
+  const forward = c.L * (perLayerForward + adapted) + 6 + (backward ? 0 : chunking);
   if (!backward) return forward;
   const again = checkpointing ? c.L * (perLayerForward + adapted) : 0;
   // The counts above include each norm's sum-rows folds (rmsnorm 1, layernorm 2), which frozen norms skip.
   const frozenFolds = normsTrain(m) ? 0 : c.norm === 'layer' ? 2 : 1;
   const normsPerLayer = 2 + extraNorms;
   return (
-    forward + again + c.L * (perLayerBackward - normsPerLayer * frozenFolds + 2 * adapted) + 8 - frozenFolds
+    forward +
+    again +
+    c.L * (perLayerBackward - normsPerLayer * frozenFolds + 2 * adapted) +
+    8 -
+    frozenFolds +
+    chunking
   );
 }
 
 /** Norms over the width in each layer: 2, or Gemma 3's 4 (its sublayer outputs are normed too). */
 function sublayerNorms(c: DecoderConfig): number {
   return c.gemma ? 4 : 2;
+}
+
+/** How many LM head chunks a step of N rows runs (lm-head-chunks.ts). */
+export function lmHeadChunks(c: DecoderConfig, N: number, chunkRows?: number): number {
+  return Math.ceil(N / Math.min(N, chunkRows ?? lmHeadChunkRows(N, c.V)));
 }

@@ -1,4 +1,5 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { createTensor, releaseTensor } from '../../tensor';
 import { checkKernel } from '../../testing/check-kernel';
 import { randomArray, seededRandom } from '../../testing/random';
 import { testRuntime } from '../../testing/test-runtime';
@@ -53,5 +54,56 @@ describe('column copy', () => {
         return { q: parts[0]!, k: parts[1]!, v: parts[2]!, joined };
       },
     });
+  });
+
+  // The chunked LM head: rows [start, start + count) of xf into a chunk, and the chunk's gradient back
+  // into those rows of dxf, leaving the others as they were.
+  it('copies a range of rows out of one matrix and into another', async () => {
+    const [N, C, start, count] = [23, 11, 9, 7];
+    const random = seededRandom(11);
+    const before = randomArray(random, N * C);
+    const whole = { width: C, srcStride: C, srcOffset: 0, dstStride: C, dstOffset: 0 };
+    await checkKernel(await testRuntime(), {
+      name: 'row ranges',
+      inputs: { xf: { shape: [N, C], data: randomArray(random, N * C) } },
+      outputs: {
+        chunk: { shape: [count, C], tol: { atol: 0, rtol: 0 } },
+        back: { shape: [N, C], tol: { atol: 0, rtol: 0 }, initial: before },
+      },
+      launch: async (rt, t) => [
+        await columnCopy(rt, { src: t.xf!, dst: t.chunk!, ...whole, rows: { src: start, dst: 0, count } }),
+        await columnCopy(rt, { src: t.chunk!, dst: t.back!, ...whole, rows: { src: 0, dst: start, count } }),
+      ],
+      reference: (x) => {
+        const chunk = columnCopyRef(x.xf!, new Float64Array(count * C), {
+          ...whole,
+          rows: count,
+          srcRow: start,
+        });
+        const back = columnCopyRef(chunk, Float64Array.from(before), {
+          ...whole,
+          rows: count,
+          dstRow: start,
+        });
+        return { chunk, back };
+      },
+    });
+  });
+
+  it('refuses a block that does not fit, naming both', async () => {
+    const runtime = await testRuntime();
+    const src = createTensor(runtime.arena, 'xf', [10, 4]);
+    const dst = createTensor(runtime.arena, 'chunk', [3, 4]);
+    await expect(
+      columnCopy(runtime, {
+        src,
+        dst,
+        srcOffset: 0,
+        dstOffset: 0,
+        width: 4,
+        rows: { src: 8, dst: 0, count: 3 },
+      }),
+    ).rejects.toThrow(/rows \[8, \+3\), columns \[0, \+4\) of xf\[10, 4\] do not fit rows \[0, \+3\)/);
+    for (const t of [src, dst]) releaseTensor(runtime.arena, t);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * Launcher for column-block copies (column-copy.wgsl) between [ROWS, W] matrices. Its own backward:
- * the gradient of a split is a join into the same columns (copy back with the offsets swapped).
- * Bytes: 8 per element (12 when accumulating).
+ * Launcher for block copies (column-copy.wgsl) between row-major matrices: a block of columns of every
+ * row, or of a range of rows. Its own backward: the gradient of a split is a join into the same block
+ * (copy back with the offsets swapped). Bytes: 8 per element (12 when accumulating).
  */
 import { createUniform, type Dispatch, makeDispatch } from '../../dispatch';
 import { grid1d } from '../../grid';
@@ -22,6 +22,8 @@ export interface ColumnCopyArgs {
   dst: Tensor;
   dstOffset: number;
   width: number;
+  /** A range of rows: `count` rows from src row `src` to dst row `dst`. Absent: every row of both. */
+  rows?: { src: number; dst: number; count: number };
   accumulate?: boolean;
   label?: string;
 }
@@ -29,21 +31,36 @@ export interface ColumnCopyArgs {
 export async function columnCopy(runtime: Runtime, args: ColumnCopyArgs): Promise<Dispatch> {
   const srcStride = args.src.shape.at(-1) ?? 1;
   const dstStride = args.dst.shape.at(-1) ?? 1;
-  const rows = args.src.size / srcStride;
+  const [srcRows, dstRows] = [args.src.size / srcStride, args.dst.size / dstStride];
+  const range = args.rows ?? { src: 0, dst: 0, count: srcRows };
+  const rows = range.count;
   if (
-    args.dst.size / dstStride !== rows ||
+    (!args.rows && dstRows !== srcRows) ||
+    range.src + rows > srcRows ||
+    range.dst + rows > dstRows ||
     args.srcOffset + args.width > srcStride ||
     args.dstOffset + args.width > dstStride
   ) {
+    const block = (row: number, offset: number) =>
+      `rows [${row}, +${rows}), columns [${offset}, +${args.width})`;
     throw new Error(
-      `columnCopy: columns [${args.srcOffset}, +${args.width}) of ${args.src.label}[${args.src.shape.join(', ')}] ` +
-        `do not fit columns [${args.dstOffset}, +${args.width}) of ${args.dst.label}[${args.dst.shape.join(', ')}].`,
+      `columnCopy: ${block(range.src, args.srcOffset)} of ${args.src.label}[${args.src.shape.join(', ')}] ` +
+        `do not fit ${block(range.dst, args.dstOffset)} of ${args.dst.label}[${args.dst.shape.join(', ')}].`,
     );
   }
   const uniform = createUniform(
     runtime,
     'uniforms',
-    new Uint32Array([rows, args.width, srcStride, args.srcOffset, dstStride, args.dstOffset, 0, 0]).buffer,
+    new Uint32Array([
+      rows,
+      args.width,
+      srcStride,
+      args.srcOffset,
+      dstStride,
+      args.dstOffset,
+      range.src,
+      range.dst,
+    ]).buffer,
   );
   return makeDispatch(runtime, {
     kernel: columnCopyKernel,

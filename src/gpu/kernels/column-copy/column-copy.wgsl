@@ -1,7 +1,8 @@
-// Copies a block of columns between row-major matrices:
-//   dst[n, dstOffset + j] = src[n, srcOffset + j]   (or += with ACCUMULATE), for n < rows, j < width.
-// Splits GPT-2's fused q|k|v projection into per-head-contiguous q, k and v, and joins their gradients
-// back. One thread per copied element; consecutive threads touch consecutive columns.
+// Copies a block of rows and columns between row-major matrices:
+//   dst[dstRow + n, dstOffset + j] = src[srcRow + n, srcOffset + j]   (or += with ACCUMULATE),
+// for n < rows, j < width. Splits GPT-2's fused q|k|v projection into per-head-contiguous q, k and v and
+// joins their gradients back (all rows); moves a chunk of rows in and out of the chunked LM head. One
+// thread per copied element; consecutive threads touch consecutive columns.
 
 override ACCUMULATE: bool = false;
 
@@ -12,6 +13,8 @@ struct Params {
   srcOffset: u32,
   dstStride: u32,
   dstOffset: u32,
+  srcRow: u32,
+  dstRow: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -29,8 +32,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   }
   let n = i / params.width;
   let j = i % params.width;
-  let to = n * params.dstStride + params.dstOffset + j;
-  var value = src[n * params.srcStride + params.srcOffset + j];
+  let to = (params.dstRow + n) * params.dstStride + params.dstOffset + j;
+  var value = src[(params.srcRow + n) * params.srcStride + params.srcOffset + j];
   if (ACCUMULATE) {
     value += dst[to];
   }
