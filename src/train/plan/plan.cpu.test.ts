@@ -217,9 +217,7 @@ describe('refusing a plan that does not fit', () => {
     expect(error).toBeInstanceOf(MemoryPlanError);
     expect(error).toBeInstanceOf(ModelTooLargeError);
     const message = (error as Error).message;
-    expect(message).toMatch(
-      /largest buffer \(.+, 384\.0 MiB\) is over this GPU's 128\.0 MiB/,
-    );
+    expect(message).toMatch(/largest buffer \(.+, 384\.0 MiB\) is over this GPU's 128\.0 MiB/);
     expect(message).toMatch(/lower the batch size \(16 now\) or the sequence length \(4096 now\)/);
   });
 
