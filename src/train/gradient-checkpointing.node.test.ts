@@ -17,7 +17,7 @@ import { openCheckpoint } from './io/checkpoint';
 import { filesFromMemory } from './io/model-files';
 import type { DecoderConfig } from './models/config';
 import { createDecoderModel } from './models/create-model';
-import { type DecoderModel, DecoderStep } from './models/decoder-step';
+import type { DecoderModel } from './models/decoder-step';
 import type { Adaptation } from './peft/adaptation';
 import { BottleneckAdaptation } from './peft/bottleneck';
 import { DoraAdaptation } from './peft/dora';
@@ -26,12 +26,9 @@ import { Ia3Adaptation } from './peft/ia3';
 import { LoraAdaptation } from './peft/lora';
 import { PrefixTuningAdaptation } from './peft/prefix-tuning';
 import { PromptTuningAdaptation } from './peft/prompt-tuning';
-import { twoRowBatch } from './peft/testing/peft-node-test';
+import { stepOnce } from './peft/testing/peft-node-test';
 import { defaultTrainConfig, type TrainConfig } from './train-config';
 import { Trainer } from './trainer';
-
-/** Two rows of 7 tokens, the second right-padded after 3. */
-const batch = twoRowBatch;
 
 type Method = 'full' | 'lora' | 'dora' | 'ia3' | 'adapter' | 'prompt' | 'prefix';
 
@@ -63,30 +60,6 @@ async function adaptationFor(runtime: Runtime, model: DecoderModel, method: Meth
 async function tinyModel(runtime: Runtime, family: TinyFamily, layers: number) {
   const checkpoint = await openCheckpoint(filesFromMemory(tinyModelFiles({ family, layers })));
   return createDecoderModel(runtime, checkpoint);
-}
-
-/** Plans and runs one training step; its gradients and the arena's peak bytes over planning and running. */
-async function stepOnce(
-  runtime: Runtime,
-  model: DecoderModel,
-  adaptation: Adaptation,
-  checkpointing: boolean,
-) {
-  const arena = runtime.arena;
-  const before = arena.stats().liveBytes;
-  arena.resetPeaks();
-  const step = await DecoderStep.plan(
-    runtime,
-    model,
-    { B: 2, T: 7 },
-    { adaptation, backward: true, gradientCheckpointing: checkpointing },
-  );
-  step.run(batch);
-  const { loss } = await step.loss();
-  const peak = arena.stats().peakLiveBytes - before;
-  const grads = new Map<string, Float32Array>();
-  for (const entry of adaptation.trainable()) grads.set(entry.name, await downloadTensor(arena, entry.grad));
-  return { loss, grads, peak, dispatches: step.dispatchCount };
 }
 
 /** Bytes of the activations one layer keeps for its backward (each buffer padded to 16 bytes). */
@@ -133,8 +106,8 @@ describe('gradient checkpointing', () => {
     const L = 4;
     const model = await tinyModel(runtime, family, L);
     const adaptation = await adaptationFor(runtime, model, method);
-    const kept = await stepOnce(runtime, model, adaptation, false);
-    const recomputed = await stepOnce(runtime, model, adaptation, true);
+    const kept = await stepOnce(runtime, model, adaptation);
+    const recomputed = await stepOnce(runtime, model, adaptation, { gradientCheckpointing: true });
     expect(recomputed.loss).toBe(kept.loss);
     expect(recomputed.grads.size).toBe(kept.grads.size);
     // (LoRA's A and the adapters' down projections start with zero gradients; the rest do not.)

@@ -89,7 +89,8 @@ export class Generator {
       this.model,
       { B: 1, T: prompt.length },
       {
-        keepLogits: true,
+        // The prefill's next token reads only the prompt's last row.
+        keepLogits: 'last',
         cache: { ...cache, attend: false },
         ...(this.adaptation ? { adaptation: this.adaptation } : {}),
       },

@@ -36,8 +36,8 @@ import type {
 } from '../peft/adaptation';
 import { frozen } from '../peft/adaptation';
 import type { DecoderConfig } from './config';
-import { type Linear, linearForward } from './layers/linear';
-import { lmHeadAndLoss } from './lm-head';
+import type { Linear } from './layers/linear';
+import { keptLogits, lmHeadAndLoss } from './lm-head';
 import { lmHeadChunkRows } from './lm-head-chunks';
 import { type ParamMap, requireTensor } from './params';
 import { rowTokenLimit, rowTooLong } from './row-limit';
@@ -125,8 +125,12 @@ export interface StepOptions {
   adaptation?: Adaptation;
   /** Plan the backward pass: gradients for whatever the adaptation trains. */
   backward?: boolean;
-  /** Stop at the logits (no loss, no backward), for generation and for checking logits. */
-  keepLogits?: boolean;
+  /**
+   * Stop at the logits (no loss, no backward): of every row, for checking logits, or ('last') of each
+   * sequence's last row only, which is all a generation's prefill reads (a 262,144-token vocabulary's
+   * logits of a long prompt would otherwise take gigabytes).
+   */
+  keepLogits?: boolean | 'last';
   cache?: KvCache;
   /** Recompute each layer's activations in the backward pass instead of keeping them. */
   gradientCheckpointing?: boolean;
@@ -179,8 +183,8 @@ export class DecoderStep {
     private readonly lossRows: Tensor,
     /** Each LM head chunk's cross-entropy; none for a step that keeps its logits. */
     private readonly crossEntropyDispatches: Dispatch[],
-    /** [N, V], only for a step planned with keepLogits. */
-    private readonly logits: Tensor | undefined,
+    /** [N, V], or [B, V] of the last rows, only for a step planned with keepLogits. */
+    private readonly logits: { tensor: Tensor; lastRows: boolean } | undefined,
     /** Prompt tuning's virtual tokens in front of each row (0 for decode steps: the cache holds them). */
     readonly virtualTokens = 0,
     /** Prefix tuning's key/value pairs before each row (0 for decode steps: the cache holds them). */
@@ -252,7 +256,10 @@ export class DecoderStep {
     const lossRows = createTensor(runtime.arena, 'loss per token', [N]);
     const dispatches = [...family.forward];
     // Generation reads the logits; everything else scores them, chunk by chunk past the budget.
-    const logits = options.keepLogits ? createTensor(runtime.arena, 'logits', [N, V]) : undefined;
+    const lastRows = options.keepLogits === 'last';
+    const logits = options.keepLogits
+      ? createTensor(runtime.arena, lastRows ? 'logits of the last rows' : 'logits', [lastRows ? B : N, V])
+      : undefined;
     const scored = logits
       ? undefined
       : await lmHeadAndLoss(runtime, {
@@ -264,7 +271,7 @@ export class DecoderStep {
           ...(backward ? { backward: { dxf: family.dxf, headGrad: adaptation.baseGrad(headName) } } : {}),
           chunkRows: options.lmHeadChunkRows ?? lmHeadChunkRows(N, V),
         });
-    if (logits) dispatches.push(await linearForward(runtime, head, family.xf, logits));
+    if (logits) dispatches.push(...(await keptLogits(runtime, head, family.xf, logits, lastRows ? T : 0)));
     if (scored) dispatches.push(...scored.dispatches);
     if (backward) dispatches.push(...family.backward);
     if (family.xf.shape.at(-1) !== C)
@@ -277,7 +284,7 @@ export class DecoderStep {
       recorded,
       lossRows,
       scored?.crossEntropy ?? [],
-      logits,
+      logits && { tensor: logits, lastRows },
       P,
       KP,
       softcap,
@@ -348,20 +355,20 @@ export class DecoderStep {
   }
 
   /**
-   * [B·T, V] logits of the last run (the virtual tokens' left out; soft-capped where the model caps them);
-   * only for a step planned with `keepLogits`.
+   * [B·T, V] logits of the last run (the virtual tokens' left out; soft-capped where the model caps them),
+   * or [B, V] for a step planned with keepLogits 'last'; only for a step planned with `keepLogits`.
    */
   async readLogits(): Promise<Float32Array> {
     if (!this.logits)
       throw new Error('This step overwrites its logits with their gradient; plan it with keepLogits.');
-    const all = await downloadTensor(this.runtime.arena, this.logits);
+    const all = await downloadTensor(this.runtime.arena, this.logits.tensor);
     // Soft-capped on the host: the logits are read back here anyway, and the cap is monotonic, so only
     // sampling and scores see it.
     const cap = this.logitSoftcap;
     if (cap !== undefined)
       for (let i = 0; i < all.length; i++) all[i] = cap * Math.tanh((all[i] as number) / cap);
     const P = this.virtualTokens;
-    if (P === 0) return all;
+    if (P === 0 || this.logits.lastRows) return all;
     const { B, T } = this.inputs;
     const V = all.length / (B * T);
     const real = new Float32Array(B * (T - P) * V);

@@ -3,42 +3,23 @@
  * time gives the loss and every gradient of the step that runs them at once (the head's weight gradient
  * summed over chunks, so to f32 rounding), with soft-capped logits (Gemma 2) and tied or untied heads,
  * for full fine-tuning and LoRA; and the arena's peak falls by what the memory planner says it saves.
+ * A step that keeps only each sequence's last logits (a generation's prefill) reads those rows of the
+ * full logits.
  */
 import { describe, expect, it } from 'vitest';
-import type { Runtime } from '../../gpu/runtime';
-import { downloadTensor } from '../../gpu/tensor';
 import { testRuntime } from '../../gpu/testing/test-runtime';
 import { type TinyFamily, tinyModelFiles } from '../fixtures/tiny-models';
 import { openCheckpoint } from '../io/checkpoint';
 import { filesFromMemory } from '../io/model-files';
-import type { Adaptation } from '../peft/adaptation';
 import { FullFineTuning } from '../peft/full';
 import { LoraAdaptation } from '../peft/lora';
-import { twoRowBatch } from '../peft/testing/peft-node-test';
+import { stepOnce, twoRowBatch } from '../peft/testing/peft-node-test';
 import { Ledger } from '../plan/ledger';
 import type { MethodSettings } from '../plan/method-settings';
 import { stepBuffers } from '../plan/step-tensors';
 import type { DecoderConfig } from './config';
 import { createDecoderModel } from './create-model';
-import { type DecoderModel, DecoderStep } from './decoder-step';
-
-async function stepOnce(runtime: Runtime, model: DecoderModel, adaptation: Adaptation, chunkRows?: number) {
-  const arena = runtime.arena;
-  const before = arena.stats().liveBytes;
-  arena.resetPeaks();
-  const step = await DecoderStep.plan(
-    runtime,
-    model,
-    { B: 2, T: 7 },
-    { adaptation, backward: true, ...(chunkRows ? { lmHeadChunkRows: chunkRows } : {}) },
-  );
-  step.run(twoRowBatch);
-  const { loss } = await step.loss();
-  const peak = arena.stats().peakLiveBytes - before;
-  const grads = new Map<string, Float32Array>();
-  for (const entry of adaptation.trainable()) grads.set(entry.name, await downloadTensor(arena, entry.grad));
-  return { loss, grads, peak };
-}
+import { DecoderStep } from './decoder-step';
 
 /** The planner's bytes for the step's own buffers, with the head in chunks of R rows or whole. */
 function plannedStepBytes(c: DecoderConfig, method: 'full' | 'lora', chunkRows?: number): number {
@@ -79,7 +60,7 @@ describe('the chunked LM head', () => {
           });
     const whole = await stepOnce(runtime, model, adaptation);
     // 14 rows in chunks of 4: three full chunks and a short last one.
-    const chunked = await stepOnce(runtime, model, adaptation, 4);
+    const chunked = await stepOnce(runtime, model, adaptation, { lmHeadChunkRows: 4 });
     expect(Math.abs(chunked.loss - whole.loss) / whole.loss).toBeLessThan(1e-6);
     expect(chunked.grads.size).toBe(whole.grads.size);
     for (const [name, want] of whole.grads) {
@@ -99,5 +80,23 @@ describe('the chunked LM head', () => {
     const measured = whole.peak - chunked.peak;
     expect(planned).toBeGreaterThan(0);
     expect(Math.abs(measured - planned) / planned).toBeLessThan(0.1);
+  });
+});
+
+describe('the logits of the last rows only', () => {
+  it("equal each sequence's last row of the full logits, soft-capped as they are", async () => {
+    const runtime = await testRuntime();
+    const files = tinyModelFiles({ family: 'gemma2' });
+    const model = await createDecoderModel(runtime, await openCheckpoint(filesFromMemory(files)));
+    const plan = (keepLogits: true | 'last') =>
+      DecoderStep.plan(runtime, model, { B: 2, T: 7 }, { keepLogits });
+    const [full, last] = [await plan(true), await plan('last')];
+    full.run(twoRowBatch);
+    last.run(twoRowBatch);
+    const V = model.config.V;
+    const [all, got] = [await full.readLogits(), await last.readLogits()];
+    expect(got).toHaveLength(2 * V);
+    expect(Array.from(got.subarray(0, V))).toEqual(Array.from(all.subarray(6 * V, 7 * V)));
+    expect(Array.from(got.subarray(V))).toEqual(Array.from(all.subarray(13 * V, 14 * V)));
   });
 });

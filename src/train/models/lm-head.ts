@@ -3,6 +3,7 @@
  * its gradient over the logits, then the head's backward (d xf, and dW when the head trains). With more
  * rows than one chunk holds (lm-head-chunks.ts) it runs chunk by chunk over one chunk-sized logits
  * buffer: a chunk's rows of xf are copied in, and their gradient copied back out, by the block copy.
+ * A step that keeps its logits runs the head alone, over every row or each sequence's last.
  */
 import type { Dispatch } from '../../gpu/dispatch';
 import { columnCopy } from '../../gpu/kernels/column-copy/column-copy';
@@ -87,4 +88,33 @@ export async function lmHeadAndLoss(runtime: Runtime, io: LmHeadIo): Promise<LmH
       );
   }
   return { dispatches, crossEntropy: crossEntropyDispatches };
+}
+
+/**
+ * The head's forward for a step that keeps its logits: over every row, or (rowsPerSequence T > 0) over
+ * each sequence's last row, copied out of xf first.
+ */
+export async function keptLogits(
+  runtime: Runtime,
+  head: Linear,
+  xf: Tensor,
+  logits: Tensor,
+  rowsPerSequence: number,
+): Promise<Dispatch[]> {
+  if (rowsPerSequence === 0) return [await linearForward(runtime, head, xf, logits)];
+  const [B, C] = [logits.shape[0] as number, xf.shape[1] as number];
+  const last = createTensor(runtime.arena, 'last rows of xf', [B, C]);
+  const copies = await Promise.all(
+    Array.from({ length: B }, (_, b) =>
+      columnCopy(runtime, {
+        src: xf,
+        dst: last,
+        srcOffset: 0,
+        dstOffset: 0,
+        width: C,
+        rows: { src: (b + 1) * rowsPerSequence - 1, dst: b, count: 1 },
+      }),
+    ),
+  );
+  return [...copies, await linearForward(runtime, head, last, logits)];
 }

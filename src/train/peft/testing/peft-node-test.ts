@@ -2,12 +2,14 @@
  * What the PEFT method tests against the tfjs reference share (bottleneck, prompt and prefix tuning):
  * a tiny decoder opened both on the GPU and as tfjs variables, the two-row batch (one row right-padded),
  * the one-SGD-step case (three byte rows, their right-padded reference batch, plain SGD with nothing
- * else on), the fixed-sentence learning task with its adapter round trip, and small helpers.
+ * else on), the fixed-sentence learning task with its adapter round trip, one planned training step's
+ * gradients and peak bytes, and small helpers.
  * The tfjs backend is set to CPU by the test files themselves (beforeAll).
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import type { Runtime } from '../../../gpu/runtime';
+import { downloadTensor } from '../../../gpu/tensor';
 import { testRuntime } from '../../../gpu/testing/test-runtime';
 import type { TokenExample } from '../../batches';
 import { evaluateLoss } from '../../evaluate';
@@ -15,7 +17,7 @@ import { type TinyFamily, tinyModelFiles } from '../../fixtures/tiny-models';
 import { openCheckpoint } from '../../io/checkpoint';
 import { filesFromMemory } from '../../io/model-files';
 import { createDecoderModel } from '../../models/create-model';
-import type { DecoderModel, TokenBatch } from '../../models/decoder-step';
+import { type DecoderModel, DecoderStep, type StepOptions, type TokenBatch } from '../../models/decoder-step';
 import type { Params } from '../../models/reference/tfjs-causal-lm';
 import { defaultTrainConfig, type TrainConfig } from '../../train-config';
 import { type TrainEvent, Trainer } from '../../trainer';
@@ -36,6 +38,33 @@ export const twoRowBatch: TokenBatch = {
     [65, 66, 67, -100, -100, -100, -100],
   ],
 };
+
+/**
+ * Plans and runs one training step on `twoRowBatch` with `options` (checkpointing, head chunks): its loss,
+ * the gradient of every trainable tensor, and the arena's peak bytes over planning and running.
+ */
+export async function stepOnce(
+  runtime: Runtime,
+  model: DecoderModel,
+  adaptation: Adaptation,
+  options: Omit<StepOptions, 'adaptation' | 'backward'> = {},
+) {
+  const arena = runtime.arena;
+  const before = arena.stats().liveBytes;
+  arena.resetPeaks();
+  const step = await DecoderStep.plan(
+    runtime,
+    model,
+    { B: 2, T: 7 },
+    { adaptation, backward: true, ...options },
+  );
+  step.run(twoRowBatch);
+  const { loss } = await step.loss();
+  const peak = arena.stats().peakLiveBytes - before;
+  const grads = new Map<string, Float32Array>();
+  for (const entry of adaptation.trainable()) grads.set(entry.name, await downloadTensor(arena, entry.grad));
+  return { loss, grads, peak, dispatches: step.dispatchCount };
+}
 
 export const bytes = (text: string) => [...new TextEncoder().encode(text)];
 
