@@ -2,17 +2,19 @@
  * Llama-family decoders on the engine's kernels: LlamaForCausalLM (Llama 2 and 3, SmolLM, TinyLlama),
  * Qwen2ForCausalLM (the same block with q/k/v biases) and Qwen3ForCausalLM (with each head's q and k
  * RMS-normalised before RoPE), as transformers' modeling_llama.py, modeling_qwen2.py and
- * modeling_qwen3.py define them, and Gemma3ForCausalLM (modeling_gemma3.py; differences below):
+ * modeling_qwen3.py define them, and Gemma2ForCausalLM and Gemma3ForCausalLM (modeling_gemma2.py,
+ * modeling_gemma3.py; differences below):
  *   h = embed[ids]
  *   per layer: x = RMSNorm(h); q, k, v = x·Wqᵀ, x·Wkᵀ, x·Wvᵀ (+ b); [Qwen3: q, k = RMSNorm per head]
  *              q, k = RoPE(q, k)
  *              h = h + o_proj(attention(q, k, v))   (causal, GQA, key padding mask, sliding window)
  *              y = RMSNorm(h); h = h + down(silu(gate(y)) · up(y))
  *   xf = RMSNorm(h)   (the LM head and loss are in decoder-step.ts)
- * Gemma 3: h = embed[ids]·√C; every RMSNorm scales by (1 + weight); q·k by query_pre_attn_scalar^-½;
+ * Gemma: h = embed[ids]·√C; every RMSNorm scales by (1 + weight); q·k by query_pre_attn_scalar^-½;
  * the MLP is GeGLU (gelu_tanh gate); each sublayer's output is normed before its residual add
  * (post_attention_layernorm, post_feedforward_layernorm) and the MLP's input by pre_feedforward_layernorm;
- * sliding layers rotate by their own RoPE base.
+ * Gemma 3 norms each head's q and k and rotates its sliding layers by their own RoPE base; Gemma 2
+ * soft-caps the attention scores (and, in decoder-step.ts, the logits).
  * Prefix tuning puts the adaptation's P keys and values before each layer's own (layers/kv-prefix.ts;
  * unrotated, with q and k rotated at positions P..). Gradient checkpointing keeps only each layer's
  * input h and reruns the layer's forward just before its backward.
@@ -163,7 +165,7 @@ export class LlamaModel implements DecoderModel {
       const p = `model.layers.${i}`;
       const d = scratch;
       const s = recomputed ?? activations(`L${i}`);
-      // Each sublayer's output: straight into the residual add, or (Gemma 3) into its post-norm first.
+      // Each sublayer's output: straight into the residual add, or (Gemma) into its post-norm first.
       const attentionOut = s.ao ?? o;
       const ffnOut = s.mo ?? o;
       // With an adapter after a sublayer, its raw output is kept for the adapter's backward.
@@ -172,7 +174,7 @@ export class LlamaModel implements DecoderModel {
       const norm = (name: string) => ({ name, weight: requireTensor(this.params, `${p}.${name}.weight`) });
       const w = {
         inputNorm: norm('input_layernorm'),
-        // The MLP's input norm; Gemma 3 names it pre_feedforward_layernorm, and post_attention_layernorm
+        // The MLP's input norm; Gemma names it pre_feedforward_layernorm, and post_attention_layernorm
         // is its attention output's norm.
         postNorm: norm(c.gemma ? 'pre_feedforward_layernorm' : 'post_attention_layernorm'),
         ...(c.gemma
@@ -182,7 +184,7 @@ export class LlamaModel implements DecoderModel {
             }
           : {}),
       };
-      // Gemma 3: a sublayer output's post-norm, forward into o, backward from dh into d(output).
+      // Gemma: a sublayer output's post-norm, forward into o, backward from dh into d(output).
       const sandwich = (which: { name: string; weight: Tensor } | undefined, x: Tensor, rrms?: Tensor) =>
         which && rrms
           ? postNorm(

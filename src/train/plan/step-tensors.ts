@@ -143,7 +143,7 @@ export function stepBuffers(
     act('sublayer outputs before the adapters', NC, c.L * positions.length);
   }
   if (backward && normsTrain(m)) {
-    // One rmsnorm backward per norm (2 per layer, Gemma 3's 4, + final); layernorm keeps two partial sums
+    // One rmsnorm backward per norm (2 per layer, Gemma's 4, + final); layernorm keeps two partial sums
     // (γ and β). Frozen norms (every other method) run the dx pass alone, with no partials.
     const perNorm = c.norm === 'layer' ? 2 : 1;
     w('norm dweight partials', [normPartialRows(N, c.C), c.C], perNorm * (sublayerNorms(c) * c.L + 1));
@@ -180,7 +180,7 @@ export function stepDispatches(
   // A chunked LM head runs, per chunk, copy in, head, loss (and backward: dx, dW, copy out), where one
   // chunk runs head, loss (dx, dW): (k − 1) more of each, and the first chunk's copies.
   const chunking = headChunks > 1 ? (headChunks - 1) * (backward ? 6 : 3) + (backward ? 2 : 1) : 0;
-  // Per-head q and k norms (Qwen3, Gemma 3) and Gemma 3's post-norms: one forward each, and a backward
+  // Per-head q and k norms (Qwen3, Gemma 3) and Gemma's post-norms: one forward each, and a backward
   // row pass and fold each.
   const extraNorms = (c.qkNorm ? 2 : 0) + sublayerNorms(c) - 2;
   const perLayerForward = (c.family === 'gpt2' ? 14 : 16) + extraNorms;
@@ -202,7 +202,7 @@ export function stepDispatches(
   );
 }
 
-/** Norms over the width in each layer: 2, or Gemma 3's 4 (its sublayer outputs are normed too). */
+/** Norms over the width in each layer: 2, or Gemma's 4 (its sublayer outputs are normed too). */
 function sublayerNorms(c: DecoderConfig): number {
   return c.gemma ? 4 : 2;
 }

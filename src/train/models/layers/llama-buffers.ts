@@ -39,7 +39,7 @@ export function llamaLayerBuffers(arena: BufferArena, c: DecoderConfig, shape: L
     // Qwen3: the per-head norms' outputs, read only by RoPE, so one pair serves every layer.
     ...(c.qkNorm ? { qn: t('q normed', [N, c.NH * c.D]), kn: t('k normed', [N, c.KV * c.D]) } : {}),
     dsub: t('d sublayer out', [N, c.C]),
-    // Gemma 3: the gradient of a sublayer's output, before its post-norm.
+    // Gemma: the gradient of a sublayer's output, before its post-norm.
     ...(c.gemma ? { dsandwich: t('d sublayer out before its norm', [N, c.C]) } : {}),
     rowStats: t('attention row stats', [B, c.NH, T, 2]),
     ...(prefixed && backward
@@ -66,7 +66,7 @@ export function llamaLayerBuffers(arena: BufferArena, c: DecoderConfig, shape: L
     up: t(`${l} up`, [N, c.F]),
     act: t(`${l} act`, [N, c.F]),
     ...(c.qkNorm ? { rq: t(`${l} q rrms`, [N * c.NH]), rk: t(`${l} k rrms`, [N * c.KV]) } : {}),
-    // Gemma 3: each sublayer's output before its post-norm, and that norm's statistic.
+    // Gemma: each sublayer's output before its post-norm, and that norm's statistic.
     ...(c.gemma
       ? {
           ao: t(`${l} attention out`, [N, c.C]),

@@ -1,5 +1,5 @@
 /**
- * Gemma 3's sublayer post-norm (post_attention_layernorm, post_feedforward_layernorm): the sublayer's
+ * Gemma 2's and 3's sublayer post-norm (post_attention_layernorm, post_feedforward_layernorm): the sublayer's
  * output x is RMS-normalised with (1 + weight) into `out` before the residual add. Its backward takes the
  * residual stream's gradient and leaves the gradient of x; x and rrms are kept from the forward.
  */
