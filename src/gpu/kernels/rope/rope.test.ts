@@ -66,6 +66,7 @@ describe('rope', () => {
     { B: 2, T: 7, NH: 3, D: 16, theta: 10000 }, // vec4 path, one partial chunk of heads
     { B: 1, T: 9, NH: 5, D: 8, theta: 500000 }, // vec4 path, two chunks of heads
     { B: 2, T: 5, NH: 2, D: 64, theta: 500000 },
+    { B: 1, T: 5, NH: 4, D: 256, theta: 1000000 }, // Gemma 3's head width and global base
   ])('forward and backward at %j', async (c) => {
     await checkRope(c);
   });
