@@ -4,6 +4,7 @@ import { ModelTokenizer } from '../text/tokenizer';
 import { chatRenderer, FALLBACK_CHAT_TEMPLATE } from './chat-render';
 import { DatasetTaskError } from './errors';
 import type { Example } from './examples';
+import { DatasetRowError } from './jsonl';
 import { BOS, CHATML, CharTokenizer, EOS, trainedText } from './testing/char-tokenizer';
 import { tokenizeExamples } from './tokenize-examples';
 
@@ -203,5 +204,35 @@ describe.runIf(existsSync(fixtures))('real tokenizers and templates (../shared/h
     expect(result).toMatchObject({ template: 'fallback', boundaryMismatches: 0 });
     expect(e.ids[e.ids.length - 1]).toBe(50256);
     expect(trainedText(t, e.ids, e.labels)).toEqual(['It is 4.<|endoftext|>', 'It is 6.<|endoftext|>']);
+  });
+});
+
+describe('a conversation the chat template refuses', () => {
+  // As Gemma's and Mistral's templates do: roles must alternate user/assistant, starting with the user.
+  const alternating =
+    "{%- for m in messages -%}{%- if (m['role'] == 'user') != (loop.index0 % 2 == 0) -%}" +
+    "{{- raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') -}}" +
+    "{%- endif -%}{{- m['role'] + ': ' + m['content'] + '\\n' -}}{%- endfor -%}" +
+    "{%- if add_generation_prompt -%}{{- 'assistant: ' -}}{%- endif -%}";
+
+  it("is a bad row that names its line, its roles and the template's words", () => {
+    const tokenizer = new CharTokenizer(alternating);
+    const fine = chat([
+      ['user', 'Hi'],
+      ['assistant', 'Yo'],
+    ]);
+    expect(one(fine, tokenizer).examples).toHaveLength(1);
+    const refused = {
+      ...chat([
+        ['user', 'Hi'],
+        ['user', 'Again'],
+        ['assistant', 'Yo'],
+      ]),
+      line: 7,
+    };
+    expect(() => one(refused, tokenizer)).toThrow(DatasetRowError);
+    expect(() => one(refused, tokenizer)).toThrow(
+      "the dataset, line 7: the model's chat template refused this conversation (Conversation roles must alternate user/assistant/user/assistant/...): roles user, user, assistant",
+    );
   });
 });

@@ -22,6 +22,7 @@ import type { ChatMessage } from '../text/tokenizer';
 import { type ChatRendering, type ChatTemplateSource, chatRenderer } from './chat-render';
 import { DatasetTaskError } from './errors';
 import type { Example } from './examples';
+import { DatasetRowError } from './jsonl';
 import { tokenizeText } from './text-batches';
 
 /** The part of ModelTokenizer that turning examples into tokens needs. */
@@ -166,7 +167,7 @@ export function tokenizeExamples(
   };
   const truncate = options.truncate ?? true;
   for (const example of examples) {
-    const { ids, labels, boundaryMismatch } = encodeExample(example, tokenizer, options, chat);
+    const { ids, labels, boundaryMismatch } = encodeRow(example, tokenizer, options, chat);
     const truncated = truncate && ids.length > options.maxLength;
     const kept = truncated ? options.maxLength : ids.length;
     const tokenized: TokenizedExample = {
@@ -184,4 +185,29 @@ export function tokenizeExamples(
   }
   if (rendering) result.template = rendering.fallback ? 'fallback' : 'model';
   return result;
+}
+
+/**
+ * encodeExample, with a chat template's refusal of a conversation (Gemma's and Mistral's raise_exception
+ * when roles do not alternate, a template that knows no "tool" role) turned into a bad row that names its
+ * line, the roles it was given, and the template's own words.
+ */
+function encodeRow(
+  example: Example,
+  tokenizer: DatasetTokenizer,
+  options: TokenizeOptions,
+  chat: () => ChatRendering,
+): Encoded {
+  try {
+    return encodeExample(example, tokenizer, options, chat);
+  } catch (error) {
+    if (example.kind !== 'chat' || error instanceof DatasetTaskError) throw error;
+    const roles = example.messages.map((m) => m.role).join(', ');
+    const why = error instanceof Error ? error.message : String(error);
+    throw new DatasetRowError(
+      example.line,
+      `roles ${roles}`,
+      `the model's chat template refused this conversation (${why})`,
+    );
+  }
 }
