@@ -14,6 +14,7 @@ import {
   curatedParameters,
   downloadEstimateBytes,
   estimateAllMethods,
+  estimateKey,
   estimateMethod,
   limitsFor,
   memoryBudgetBytes,
@@ -184,5 +185,36 @@ describe('per-method estimates against limits', () => {
     expect(large.components.weights).toBe(small.components.weights);
     // While a field is half-typed the plan keeps the default instead of failing.
     expect(at({ loraR: '' }).parameters.trainable).toBe(loraCount(8));
+  });
+});
+
+describe('the estimates key', () => {
+  it('changes with every setup field the estimates read, and only with those', () => {
+    const base = defaultRunSetup(builtinTinyLlama.id);
+    const limits = limitsFor({ status: 'probing', report: null, error: null }, memoryBudgetBytes('4'));
+    const config = parseModelConfig(byLabel('SmolLM2-135M').config);
+    const totals = (setup: typeof base) =>
+      JSON.stringify(
+        estimateAllMethods(config, setup, limits).map((e) => ('plan' in e ? e.plan.totalBytes : e.error)),
+      );
+    const variants = [
+      ...Object.keys(base.fields).map((field) => ({ ...base, fields: { ...base.fields, [field]: '3' } })),
+      {
+        ...base,
+        loraTargets: base.loraTargets === 'all-linear' ? 'peft-default' : 'all-linear',
+      } as typeof base,
+    ];
+    let keyed = 0;
+    for (const variant of variants) {
+      const sameKey = estimateKey(variant) === estimateKey(base);
+      // A change the estimates see must change the key; the key may name nothing the estimates ignore.
+      expect(sameKey && totals(variant) !== totals(base), JSON.stringify(variant.fields)).toBe(false);
+      if (!sameKey) {
+        keyed++;
+        expect(totals(variant), JSON.stringify(variant.fields)).not.toBe(totals(base));
+      }
+    }
+    // batch size, sequence length, LoRA rank, virtual tokens, reduction factor and LoRA targets.
+    expect(keyed).toBe(6);
   });
 });

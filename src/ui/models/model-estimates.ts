@@ -122,6 +122,23 @@ export function methodSettingsFor(setup: RunSetup, method: MethodName): MethodSe
   }
 }
 
+/**
+ * Everything of a setup that the estimates read (batch size, sequence length and the methods' own
+ * settings): setups with the same key get the same estimates, so the catalogue re-plans its rows only
+ * when one of these changes, not on every keystroke in a learning rate.
+ */
+export function estimateKey(setup: RunSetup): string {
+  const f = setup.fields;
+  return JSON.stringify([
+    f.batchSize,
+    f.seqLen,
+    f.loraR,
+    f.numVirtualTokens,
+    f.reductionFactor,
+    setup.loraTargets,
+  ]);
+}
+
 export interface MethodEstimate {
   method: MethodName;
   plan: MemoryPlan;
@@ -144,6 +161,11 @@ export function estimateMethod(
   method: MethodName,
   limits: MemoryLimits,
 ): MethodEstimate {
+  const plan = planMethod(config, setup, method);
+  return { method, plan, fit: plan.fits(limits) };
+}
+
+function planMethod(config: DecoderConfig | EncoderConfig, setup: RunSetup, method: MethodName): MemoryPlan {
   const batchSize = wholeField(setup, 'batchSize', 1);
   const settings = methodSettingsFor(setup, method);
   const seqLen = wholeField(setup, 'seqLen', 64);
@@ -160,7 +182,7 @@ export function estimateMethod(
         // The studio always holds out a validation set, so the worker plans an evaluation step too.
         evaluation: true,
       });
-  return { method, plan, fit: plan.fits(limits) };
+  return plan;
 }
 
 export function estimateAllMethods(
@@ -168,13 +190,31 @@ export function estimateAllMethods(
   setup: RunSetup,
   limits: MemoryLimits,
 ): (MethodEstimate | MethodEstimateError)[] {
+  return withFits(planAllMethods(config, setup), limits);
+}
+
+/** Each method's plan (the costly part), before it is held against a GPU's limits. */
+export type MethodPlanned = Omit<MethodEstimate, 'fit'>;
+
+export function planAllMethods(
+  config: DecoderConfig | EncoderConfig,
+  setup: RunSetup,
+): (MethodPlanned | MethodEstimateError)[] {
   return methodNames.map((method) => {
     try {
-      return estimateMethod(config, setup, method, limits);
+      return { method, plan: planMethod(config, setup, method) };
     } catch (error) {
       return { method, error: error instanceof Error ? error.message : String(error) };
     }
   });
+}
+
+/** The plans held against the limits: cheap, so a change of GPU or budget re-plans nothing. */
+export function withFits(
+  planned: (MethodPlanned | MethodEstimateError)[],
+  limits: MemoryLimits,
+): (MethodEstimate | MethodEstimateError)[] {
+  return planned.map((p) => ('error' in p ? p : { ...p, fit: p.plan.fits(limits) }));
 }
 
 /** "134.5M" style counts for the picker. */

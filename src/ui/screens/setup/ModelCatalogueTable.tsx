@@ -2,9 +2,11 @@
  * The curated models (and the built-in one) side by side: parameters, download size and, for each
  * method, the planner's memory estimate at the current batch size and sequence length, marked as
  * fitting this GPU's limits and the memory budget or not. Every number here is an estimate and says so.
- * Encoders (classifiers) are planned as their classification runs train (the config's classes).
+ * Encoders (classifiers) are planned as their classification runs train (the config's classes). Rows
+ * are planned a few per task (use-catalogue-plans.ts) and show as pending until then.
  */
-import { useMemo } from 'react';
+import type { EncoderConfig } from '../../../train/models/bert-config';
+import type { DecoderConfig } from '../../../train/models/config';
 import { formatBytes, type MemoryLimits, type MethodName } from '../../../train/plan/index';
 import { curatedModels } from '../../models/curated-models';
 import { builtinTinyBert, builtinTinyLlama, configOf, encoderConfigOf } from '../../models/model-catalogue';
@@ -13,14 +15,14 @@ import {
   curatedConfig,
   downloadEstimateBytes,
   encoderParameters,
-  estimateAllMethods,
   formatCount,
   type MethodEstimate,
   type MethodEstimateError,
   modelParameters,
+  withFits,
 } from '../../models/model-estimates';
-import type { RunSetup } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
+import { useCataloguePlans } from './use-catalogue-plans';
 
 export const methodColumns: [MethodName, string][] = [
   ['full', 'Full'],
@@ -38,46 +40,52 @@ interface Row {
   parameters: number;
   download: string;
   task: 'causal-lm' | 'classification';
-  estimates: (MethodEstimate | MethodEstimateError)[];
+  config: DecoderConfig | EncoderConfig;
 }
 
-function rows(setup: RunSetup, limits: MemoryLimits): Row[] {
+/** The rows, each model's config parsed and counted once: the count feeds the download estimate too. */
+const rows: Row[] = (() => {
   const builtin = configOf(builtinTinyLlama);
-  const builtinRow: Row = {
-    id: builtinTinyLlama.id,
-    label: 'Built-in tiny Llama (offline)',
-    parameters: modelParameters(builtin),
-    download: 'none (built in)',
-    task: 'causal-lm',
-    estimates: estimateAllMethods(builtin, setup, limits),
-  };
   const builtinBert = encoderConfigOf(builtinTinyBert);
-  const builtinBertRow: Row = {
-    id: builtinTinyBert.id,
-    label: 'Built-in tiny BERT classifier (offline)',
-    parameters: encoderParameters(builtinBert),
-    download: 'none (built in)',
-    task: 'classification',
-    estimates: estimateAllMethods(builtinBert, setup, limits),
-  };
   return [
-    builtinRow,
-    builtinBertRow,
+    {
+      id: builtinTinyLlama.id,
+      label: 'Built-in tiny Llama (offline)',
+      parameters: modelParameters(builtin),
+      download: 'none (built in)',
+      task: 'causal-lm',
+      config: builtin,
+    },
+    {
+      id: builtinTinyBert.id,
+      label: 'Built-in tiny BERT classifier (offline)',
+      parameters: encoderParameters(builtinBert),
+      download: 'none (built in)',
+      task: 'classification',
+      config: builtinBert,
+    },
     ...curatedModels.map((m): Row => {
-      // Parsed and counted once per row: the count feeds the download estimate too.
       const config = curatedConfig(m);
       const parameters = configParameters(config);
       const classifier = m.task === 'classification';
       return {
         id: m.repo,
-        label: m.task === 'classification' ? `${m.label} (classifier)` : m.label,
+        label: classifier ? `${m.label} (classifier)` : m.label,
         parameters,
         download: `${formatBytes(downloadEstimateBytes(m, parameters))} (estimate, ${m.dtype} weights)`,
         task: classifier ? 'classification' : 'causal-lm',
-        estimates: estimateAllMethods(config, setup, limits),
+        config,
       };
     }),
   ];
+})();
+
+function PendingCell({ method }: { method: MethodName }) {
+  return (
+    <td data-testid={`estimate-${method}`} data-fits="pending" title="Planning…">
+      …
+    </td>
+  );
 }
 
 function FitCell({ estimate }: { estimate: MethodEstimate | MethodEstimateError }) {
@@ -107,7 +115,7 @@ export function ModelCatalogueTable({ limits }: { limits: MemoryLimits }) {
   const loadedIds = useAppStore((s) => s.models.loadedIds);
   const download = useAppStore((s) => s.models.download);
   const { downloadHubModel, setModel } = useAppStore.getState();
-  const table = useMemo(() => rows(setup, limits), [setup, limits]);
+  const plans = useCataloguePlans(rows, setup);
   const busy = download?.status === 'listing' || download?.status === 'downloading';
   return (
     <div className="catalogue-scroll">
@@ -132,7 +140,8 @@ export function ModelCatalogueTable({ limits }: { limits: MemoryLimits }) {
           </tr>
         </thead>
         <tbody>
-          {table.map((row) => {
+          {rows.map((row) => {
+            const planned = plans.get(row.id);
             const ready =
               row.id === builtinTinyLlama.id || row.id === builtinTinyBert.id || loadedIds.includes(row.id);
             return (
@@ -140,9 +149,9 @@ export function ModelCatalogueTable({ limits }: { limits: MemoryLimits }) {
                 <th scope="row">{row.label}</th>
                 <td data-testid="model-parameters">{formatCount(row.parameters)}</td>
                 <td>{row.download}</td>
-                {row.estimates.map((e) => (
-                  <FitCell key={e.method} estimate={e} />
-                ))}
+                {planned
+                  ? withFits(planned, limits).map((e) => <FitCell key={e.method} estimate={e} />)
+                  : methodColumns.map(([method]) => <PendingCell key={method} method={method} />)}
                 <td>
                   {ready ? (
                     <button type="button" onClick={() => setModel(row.id)} aria-label={`Use ${row.label}`}>
