@@ -9,7 +9,7 @@ import type { Dispatch } from '../../gpu/dispatch';
 import { columnCopy } from '../../gpu/kernels/column-copy/column-copy';
 import { crossEntropy } from '../../gpu/kernels/cross-entropy/cross-entropy';
 import type { Runtime } from '../../gpu/runtime';
-import { createTensor, leadingRowsView, type Tensor } from '../../gpu/tensor';
+import { createTensor, leadingRowsView, reshapeTensor, type Tensor } from '../../gpu/tensor';
 import { type Linear, linearBackward, linearForward } from './layers/linear';
 
 export interface LmHeadIo {
@@ -92,7 +92,8 @@ export async function lmHeadAndLoss(runtime: Runtime, io: LmHeadIo): Promise<LmH
 
 /**
  * The head's forward for a step that keeps its logits: over every row, or (rowsPerSequence T > 0) over
- * each sequence's last row, copied out of xf first.
+ * each sequence's last row, copied out of xf first: viewed as [B, T·C], those rows are its last C columns,
+ * one block copy.
  */
 export async function keptLogits(
   runtime: Runtime,
@@ -104,17 +105,12 @@ export async function keptLogits(
   if (rowsPerSequence === 0) return [await linearForward(runtime, head, xf, logits)];
   const [B, C] = [logits.shape[0] as number, xf.shape[1] as number];
   const last = createTensor(runtime.arena, 'last rows of xf', [B, C]);
-  const copies = await Promise.all(
-    Array.from({ length: B }, (_, b) =>
-      columnCopy(runtime, {
-        src: xf,
-        dst: last,
-        srcOffset: 0,
-        dstOffset: 0,
-        width: C,
-        rows: { src: (b + 1) * rowsPerSequence - 1, dst: b, count: 1 },
-      }),
-    ),
-  );
-  return [...copies, await linearForward(runtime, head, last, logits)];
+  const copy = await columnCopy(runtime, {
+    src: reshapeTensor(xf, [B, rowsPerSequence * C]),
+    dst: last,
+    srcOffset: (rowsPerSequence - 1) * C,
+    dstOffset: 0,
+    width: C,
+  });
+  return [copy, await linearForward(runtime, head, last, logits)];
 }
