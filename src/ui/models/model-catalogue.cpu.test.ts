@@ -13,13 +13,14 @@ import {
   curatedConfig,
   curatedParameters,
   downloadEstimateBytes,
-  estimateAllMethods,
   estimateKey,
   estimateMethod,
   limitsFor,
   memoryBudgetBytes,
   modelParameters,
+  planAllMethods,
   webGpuDefaultLimits,
+  withFits,
 } from './model-estimates';
 
 const byLabel = (label: string) => {
@@ -134,7 +135,7 @@ describe('per-method estimates against limits', () => {
   });
 
   it('fits the built-in model with every method, and refuses TinyLlama full fine-tuning in 4 GiB', () => {
-    const builtin = estimateAllMethods(configOf(builtinTinyLlama), setup, limits);
+    const builtin = withFits(planAllMethods(configOf(builtinTinyLlama), setup), limits);
     expect(builtin.map((e) => e.method)).toEqual([
       'full',
       'lora',
@@ -146,7 +147,7 @@ describe('per-method estimates against limits', () => {
     ]);
     expect(builtin.every((e) => 'fit' in e && e.fit.fits)).toBe(true);
     // GPT-2 has no q_proj: LoRA is planned on its PEFT default target (c_attn) instead of failing.
-    const gpt2 = estimateAllMethods(parseModelConfig(byLabel('GPT-2').config), setup, limits);
+    const gpt2 = withFits(planAllMethods(parseModelConfig(byLabel('GPT-2').config), setup), limits);
     expect(gpt2.every((e) => 'fit' in e)).toBe(true);
     const tinyLlama = parseModelConfig(byLabel('TinyLlama-1.1B-Chat').config);
     const full = estimateMethod(tinyLlama, setup, 'full', limits);
@@ -195,7 +196,9 @@ describe('the estimates key', () => {
     const config = parseModelConfig(byLabel('SmolLM2-135M').config);
     const totals = (setup: typeof base) =>
       JSON.stringify(
-        estimateAllMethods(config, setup, limits).map((e) => ('plan' in e ? e.plan.totalBytes : e.error)),
+        withFits(planAllMethods(config, setup), limits).map((e) =>
+          'plan' in e ? e.plan.totalBytes : e.error,
+        ),
       );
     const variants = [
       ...Object.keys(base.fields).map((field) => ({ ...base, fields: { ...base.fields, [field]: '3' } })),

@@ -185,14 +185,6 @@ function planMethod(config: DecoderConfig | EncoderConfig, setup: RunSetup, meth
   return plan;
 }
 
-export function estimateAllMethods(
-  config: DecoderConfig | EncoderConfig,
-  setup: RunSetup,
-  limits: MemoryLimits,
-): (MethodEstimate | MethodEstimateError)[] {
-  return withFits(planAllMethods(config, setup), limits);
-}
-
 /** Each method's plan (the costly part), before it is held against a GPU's limits. */
 export type MethodPlanned = Omit<MethodEstimate, 'fit'>;
 
