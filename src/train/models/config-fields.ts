@@ -1,7 +1,7 @@
 /**
- * Readers of config.json fields shared by the decoder configs (config.ts, gemma3-config.ts): typed
- * numbers with defaults and named errors, token ids, the stored precision, and RoPE's parameters in
- * either transformers form.
+ * Readers of config.json fields shared by the decoder configs (config.ts, gemma-config.ts): typed
+ * numbers with defaults and named errors, token ids, the stored precision, the attention heads' shape,
+ * the sliding layers, and RoPE's parameters in either transformers form.
  */
 import type { Llama3RopeScaling } from './config';
 import { ModelConfigError } from './errors';
@@ -36,6 +36,44 @@ export function tokenIds(value: unknown): number[] {
   if (typeof value === 'number') return [value];
   if (Array.isArray(value)) return value.filter((v): v is number => typeof v === 'number');
   return [];
+}
+
+/** Query heads must share key/value heads evenly, and RoPE rotates pairs of a head's values. */
+export function checkHeads(NH: number, KV: number, D: number): void {
+  if (NH % KV !== 0)
+    throw new ModelConfigError(
+      `config.json: ${NH} attention heads are not a multiple of ${KV} key/value heads.`,
+    );
+  if (D % 2 !== 0)
+    throw new ModelConfigError(`config.json: head width ${D} is odd; rotary embeddings need an even width.`);
+}
+
+/** Whether each layer is "sliding_attention", where config.json lists layer_types; undefined where not. */
+export function listedSlidingLayers(json: Json, layers: number): ((layer: number) => boolean) | undefined {
+  if (!Array.isArray(json.layer_types)) return undefined;
+  const types = json.layer_types;
+  if (types.length < layers)
+    throw new ModelConfigError(
+      `config.json: "layer_types" must name the attention of each of the ${layers} layers.`,
+    );
+  return (layer) => types[layer] === 'sliding_attention';
+}
+
+/**
+ * The window (sliding_window, `fallback` when absent) and the layers that `sliding` picks; neither when
+ * sliding_window is null or no layer slides.
+ */
+export function slidingWindowFields(
+  json: Json,
+  layers: number,
+  sliding: (layer: number) => boolean,
+  fallback?: number,
+): { slidingWindow?: number; slidingLayers?: number[] } {
+  if (json.sliding_window === null) return {};
+  const slidingLayers = Array.from({ length: layers }, (_, i) => i).filter(sliding);
+  return slidingLayers.length === 0
+    ? {}
+    : { slidingWindow: int(json, 'sliding_window', fallback), slidingLayers };
 }
 
 /**

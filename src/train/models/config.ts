@@ -2,13 +2,23 @@
  * Reads a Hugging Face `config.json` into one typed decoder config, for Llama (Llama 2/3, SmolLM,
  * TinyLlama), Mistral, Qwen2, Qwen3, SmolLM3, Gemma 2 and 3 (gemma-config.ts) and GPT-2. Field names
  * and defaults follow transformers' LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config,
- * SmolLM3Config, Gemma2Config, Gemma3TextConfig and GPT2Config. Anything else is an `UnsupportedArchitectureError` that lists what is
- * supported.
+ * SmolLM3Config, Gemma2Config, Gemma3TextConfig and GPT2Config. Anything else is an
+ * `UnsupportedArchitectureError` that lists what is supported.
  *
  * Dimension letters: V vocabulary, C hidden width, L layers, NH query heads, KV key/value heads,
  * D head width, F feed-forward width, P maximum positions.
  */
-import { int, type Json, num, rotary, storedPrecision, tokenIds } from './config-fields';
+import {
+  checkHeads,
+  int,
+  type Json,
+  listedSlidingLayers,
+  num,
+  rotary,
+  slidingWindowFields,
+  storedPrecision,
+  tokenIds,
+} from './config-fields';
 import {
   type Architecture,
   ModelConfigError,
@@ -148,12 +158,7 @@ function llamaConfig(json: Json, architecture: Architecture): DecoderConfig {
   const D = json.head_dim == null ? (isQwen3 ? 128 : C / NH) : int(json, 'head_dim');
   if (!Number.isInteger(D))
     throw new ModelConfigError(`config.json: hidden_size ${C} is not a multiple of ${NH} heads.`);
-  if (NH % KV !== 0)
-    throw new ModelConfigError(
-      `config.json: ${NH} attention heads are not a multiple of ${KV} key/value heads.`,
-    );
-  if (D % 2 !== 0)
-    throw new ModelConfigError(`config.json: head width ${D} is odd; rotary embeddings need an even width.`);
+  checkHeads(NH, KV, D);
   const act = json.hidden_act ?? 'silu';
   if (act !== 'silu')
     throw new ModelConfigError(
@@ -205,24 +210,12 @@ function slidingWindowOf(
   layers: number,
   nopeLayers: number[],
 ): { slidingWindow?: number; slidingLayers?: number[] } {
-  const all = Array.from({ length: layers }, (_, i) => i);
-  const window = (sliding: (layer: number) => boolean, fallback?: number) => {
-    if (json.sliding_window === null) return {};
-    const slidingLayers = all.filter(sliding);
-    return slidingLayers.length === 0
-      ? {}
-      : { slidingWindow: int(json, 'sliding_window', fallback), slidingLayers };
-  };
+  const window = (sliding: (layer: number) => boolean, fallback?: number) =>
+    slidingWindowFields(json, layers, sliding, fallback);
   if (architecture === 'MistralForCausalLM') return window(() => true, 4096);
   if (!['Qwen2ForCausalLM', 'Qwen3ForCausalLM', 'SmolLM3ForCausalLM'].includes(architecture)) return {};
-  if (Array.isArray(json.layer_types)) {
-    const types = json.layer_types;
-    if (types.length < layers)
-      throw new ModelConfigError(
-        `config.json: "layer_types" must name the attention of each of the ${layers} layers.`,
-      );
-    return window((i) => types[i] === 'sliding_attention');
-  }
+  const listed = listedSlidingLayers(json, layers);
+  if (listed) return window(listed);
   if (json.use_sliding_window !== true) return {};
   if (architecture === 'SmolLM3ForCausalLM') return window((i) => nopeLayers.includes(i));
   const firstSliding = typeof json.max_window_layers === 'number' ? json.max_window_layers : 28;

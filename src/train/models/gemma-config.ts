@@ -5,7 +5,17 @@
  * sliding layers rotate by their own RoPE base.
  */
 import type { DecoderConfig } from './config';
-import { int, type Json, num, rotary, storedPrecision, tokenIds } from './config-fields';
+import {
+  checkHeads,
+  int,
+  type Json,
+  listedSlidingLayers,
+  num,
+  rotary,
+  slidingWindowFields,
+  storedPrecision,
+  tokenIds,
+} from './config-fields';
 import { ModelConfigError } from './errors';
 
 /**
@@ -28,12 +38,7 @@ export function gemmaConfig(
   const KV = int(json, 'num_key_value_heads', 4);
   const D = int(json, 'head_dim', 256);
   const L = int(json, 'num_hidden_layers', 26);
-  if (NH % KV !== 0)
-    throw new ModelConfigError(
-      `config.json: ${NH} attention heads are not a multiple of ${KV} key/value heads.`,
-    );
-  if (D % 2 !== 0)
-    throw new ModelConfigError(`config.json: head width ${D} is odd; rotary embeddings need an even width.`);
+  checkHeads(NH, KV, D);
   const act = json.hidden_activation ?? json.hidden_act ?? 'gelu_pytorch_tanh';
   if (act !== 'gelu_pytorch_tanh' && act !== 'gelu_new')
     throw new ModelConfigError(
@@ -48,22 +53,12 @@ export function gemmaConfig(
       'config.json: use_bidirectional_attention (an embedding model) is not supported.',
     );
   const attentionBias = json.attention_bias === true;
-  const { full, sliding } = gemma2
-    ? { full: rotary(json, 1e4), sliding: rotary(json, 1e4) }
-    : gemmaRotary(json);
-  const sliding_window = json.sliding_window ?? 4096;
-  // Gemma 2 alternates, sliding first; Gemma 3 slides but for every sliding_window_pattern-th layer.
+  // Gemma 2 has one RoPE base; Gemma 3 a second one for its sliding layers.
+  const { full, sliding } = gemma2 ? { full: rotary(json, 1e4), sliding: undefined } : gemmaRotary(json);
+  // Without layer_types, Gemma 2 alternates, sliding first; Gemma 3 slides but for every
+  // sliding_window_pattern-th layer.
   const pattern = gemma2 ? 2 : int(json, 'sliding_window_pattern', 6);
-  const types = Array.isArray(json.layer_types)
-    ? json.layer_types
-    : Array.from({ length: L }, (_, i) => ((i + 1) % pattern === 0 ? 'full_attention' : 'sliding_attention'));
-  if (types.length < L)
-    throw new ModelConfigError(
-      `config.json: "layer_types" must name the attention of each of the ${L} layers.`,
-    );
-  const slidingLayers = Array.from({ length: L }, (_, i) => i).filter(
-    (i) => types[i] === 'sliding_attention',
-  );
+  const slides = listedSlidingLayers(json, L) ?? ((i: number) => (i + 1) % pattern !== 0);
   return {
     architecture,
     family: 'llama',
@@ -80,16 +75,14 @@ export function gemmaConfig(
     activation: 'gelu_tanh',
     positions: 'rope',
     ...full,
-    ...(!gemma2 && (sliding.ropeTheta !== full.ropeTheta || full.ropeScaling)
+    ...(sliding && (sliding.ropeTheta !== full.ropeTheta || full.ropeScaling)
       ? { localRopeTheta: sliding.ropeTheta }
       : {}),
     qkvBias: attentionBias,
     outBias: attentionBias,
     mlpBias: false,
     ...(gemma2 ? {} : { qkNorm: true as const }),
-    ...(sliding_window === null || slidingLayers.length === 0
-      ? {}
-      : { slidingWindow: int(json, 'sliding_window', 4096), slidingLayers }),
+    ...slidingWindowFields(json, L, slides, 4096),
     gemma: {
       // Gemma3TextScaledWordEmbedding: √hidden_size, in the weights' dtype (f32 here).
       embedScale: Math.fround(Math.sqrt(C)),
