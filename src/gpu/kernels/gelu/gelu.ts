@@ -11,10 +11,11 @@ import type { KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import { describeShape, type Tensor } from '../../tensor';
 import geluWgsl from './gelu.wgsl?raw';
+import geluTanhWgsl from './gelu-tanh.wgsl?raw';
 
 const geluKernel: KernelDefinition = {
   name: 'gelu',
-  wgsl: geluWgsl,
+  wgsl: `${geluTanhWgsl}\n${geluWgsl}`,
   bindings: ['uniform', 'read', 'read', 'write'],
 };
 

@@ -12,11 +12,12 @@ import { grid1d } from '../../grid';
 import type { KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import { describeShape, type Tensor } from '../../tensor';
+import geluTanhWgsl from '../gelu/gelu-tanh.wgsl?raw';
 import swigluWgsl from './swiglu.wgsl?raw';
 
 const swigluKernel: KernelDefinition = {
   name: 'swiglu',
-  wgsl: swigluWgsl,
+  wgsl: `${geluTanhWgsl}\n${swigluWgsl}`,
   bindings: ['uniform', 'read', 'read', 'read', 'write', 'write'],
 };
 

@@ -2,7 +2,7 @@
 //   h = silu(gate) · up,   silu(g) = g·σ(g),   gate, up, h: [ROWS, F], handled as flat arrays
 // BACKWARD, from dh: dgate = dh · up · σ(g)·(1 + g·(1 − σ(g))),   dup = dh · silu(g).
 // With GELU, GeGLU (Gemma's MLP, hidden_activation gelu_pytorch_tanh): gelu_tanh(g) = g·σ(z) with
-// z = 2√(2/π)·(g + 0.044715·g³), as gelu.wgsl computes it, and its slope σ + g·σ·(1 − σ)·z'.
+// z = 2√(2/π)·(g + 0.044715·g³), and its slope, from gelu-tanh.wgsl (prepended), as gelu.wgsl has them.
 // One thread per vec4 (the arena pads every buffer to 16 bytes); the last, partial vec4 leaves the
 // padding of the outputs untouched. Bindings unused by a pass get a stand-in buffer.
 
@@ -37,11 +37,6 @@ fn sigmoid(z: vec4<f32>) -> Sigmoid {
   return Sigmoid(select(e * r, r, positive), select(r, e * r, positive));
 }
 
-const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
-const CUBIC: f32 = 0.044715;
-// gelu.wgsl's saturation: past ±10, σ(z) is 1, or 0 to f32 precision.
-const SATURATION: f32 = 10.0;
-
 struct Activation {
   value: vec4<f32>, // act(g)
   slope: vec4<f32>, // act'(g)
@@ -49,11 +44,8 @@ struct Activation {
 
 fn activation(g: vec4<f32>) -> Activation {
   if (GELU) {
-    let gc = clamp(g, vec4<f32>(-SATURATION), vec4<f32>(SATURATION));
-    let sig = sigmoid(2.0 * SQRT_2_OVER_PI * (gc + CUBIC * gc * gc * gc));
-    let s = select(sig.s, vec4<f32>(0.0), g < vec4<f32>(-SATURATION));
-    let dz = 2.0 * SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * gc * gc);
-    return Activation(g * s, s + gc * s * sig.one_minus_s * dz);
+    let gelu = gelu_tanh(g);
+    return Activation(gelu.value, gelu.slope);
   }
   let sig = sigmoid(g);
   return Activation(g * sig.s, sig.s * (1.0 + g * sig.one_minus_s));
