@@ -144,12 +144,6 @@ fn dropout_factor(batch: u32, head: u32, query: u32, key: u32) -> f32 {
 
 const LOG2E: f32 = 1.4426950408889634;
 
-// tanh from exp(−2|x|) ≤ 1, finite for every finite x (a sinh/cosh form overflows past |x| ≈ 44).
-fn stable_tanh(x: f32) -> f32 {
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
-
 // A pre-scaled q·k (scoreScale) as a score in log2 units: as it is, or soft-capped.
 fn score(raw: f32) -> f32 {
   if (!SOFTCAP) {

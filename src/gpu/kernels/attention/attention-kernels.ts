@@ -8,6 +8,7 @@
  * dim) halves each tile's rows (TILE_DIVISOR) to stay within 16 KiB of workgroup memory.
  */
 import type { KernelDefinition } from '../../pipeline-cache';
+import softcapWgsl from '../cross-entropy/softcap.wgsl?raw';
 import hashWgsl from '../dropout/dropout-hash.wgsl?raw';
 import dkdvWgsl from './attention-backward-dkdv.wgsl?raw';
 import dqWgsl from './attention-backward-dq.wgsl?raw';
@@ -38,7 +39,7 @@ export function tiledAttentionKernels(D: number): TiledAttentionKernels {
   if (!kernels) {
     const tileDivisor = Math.max(1, bucket / fullTileHeadDim);
     const prelude =
-      `${hashWgsl}\n${commonWgsl}\nconst MAX_VECS: u32 = ${bucket / 4}u;\n` +
+      `${hashWgsl}\n${softcapWgsl}\n${commonWgsl}\nconst MAX_VECS: u32 = ${bucket / 4}u;\n` +
       `const TILE_DIVISOR: u32 = ${tileDivisor}u;\n`;
     const kernel = (name: string, wgsl: string, bindings: KernelDefinition['bindings']) => ({
       name: `${name}-d${bucket}`,

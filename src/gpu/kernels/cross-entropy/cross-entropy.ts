@@ -23,10 +23,11 @@ import type { Runtime } from '../../runtime';
 import { describeShape, type Tensor } from '../../tensor';
 import { rowLanes, rowWorkgroupSize } from '../rmsnorm/row-segments';
 import crossEntropyWgsl from './cross-entropy.wgsl?raw';
+import softcapWgsl from './softcap.wgsl?raw';
 
 const crossEntropyKernel: KernelDefinition = {
   name: 'cross-entropy',
-  wgsl: crossEntropyWgsl,
+  wgsl: `${softcapWgsl}\n${crossEntropyWgsl}`,
   bindings: ['uniform', 'write', 'read', 'write', 'write'],
 };
 

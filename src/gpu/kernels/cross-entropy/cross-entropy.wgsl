@@ -47,12 +47,6 @@ const LOWEST: f32 = -0x1.fffffep+127f;
 var<workgroup> laneMax: array<f32, WORKGROUP>;
 var<workgroup> laneSum: array<f32, WORKGROUP>;
 
-// tanh from exp(−2|x|) ≤ 1: finite for every finite x.
-fn stable_tanh(x: f32) -> f32 {
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
-
 // The logit the loss sees: as stored, or soft-capped.
 fn logit_at(index: u32) -> f32 {
   let x = logits[index];
