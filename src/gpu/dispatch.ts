@@ -5,7 +5,7 @@
  */
 import type { KernelDefinition, OverrideConstants } from './pipeline-cache';
 import type { Runtime } from './runtime';
-import { isHalfBuffer } from './tensor';
+import { packedFormat } from './tensor';
 
 export type Workgroups = readonly [number, number, number];
 
@@ -36,9 +36,15 @@ export async function makeDispatch(runtime: Runtime, spec: DispatchSpec): Promis
     );
   }
   spec.buffers.forEach((buffer, binding) => {
-    if (isHalfBuffer(buffer) && kernel.bindings[binding] !== 'read-half')
+    const format = packedFormat(buffer);
+    const kind = kernel.bindings[binding];
+    if (format === 'f16' && kind !== 'read-half')
       throw new Error(
         `${spec.label}: binding ${binding} of kernel ${kernel.name} reads f32, but ${buffer.label} holds half-precision values.`,
+      );
+    if (format === 'nf4' && kind !== 'read-nf4')
+      throw new Error(
+        `${spec.label}: binding ${binding} of kernel ${kernel.name} cannot read ${buffer.label}, which holds 4-bit NF4 values.`,
       );
   });
   const limit = runtime.device.limits.maxComputeWorkgroupsPerDimension;

@@ -7,8 +7,11 @@
  * list of kernel names, or `*`, to print their WGSL when first compiled.
  */
 
-/** How a kernel sees each binding, in binding order; 'read-half' reads packed binary16 (tensor.ts). */
-export type BindingKind = 'uniform' | 'read' | 'read-half' | 'write';
+/**
+ * How a kernel sees each binding, in binding order; 'read-half' reads packed binary16, 'read-nf4' 4-bit
+ * NormalFloat blocks (tensor.ts).
+ */
+export type BindingKind = 'uniform' | 'read' | 'read-half' | 'read-nf4' | 'write';
 
 export interface KernelDefinition {
   readonly name: string;
@@ -42,6 +45,7 @@ const bindingLayout: Record<BindingKind, GPUBufferBindingLayout> = {
   uniform: { type: 'uniform' },
   read: { type: 'read-only-storage' },
   'read-half': { type: 'read-only-storage' },
+  'read-nf4': { type: 'read-only-storage' },
   write: { type: 'storage' },
 };
 

@@ -2,14 +2,19 @@
  * A `Tensor` is a GPU buffer plus its shape, dtype and a label. Row-major, contiguous.
  * Upload and download go through the arena, staging buffers included, so byte counts stay exact.
  * 'f16' tensors hold binary16 values two to a u32 word (half.ts), padded to whole groups of four so a
- * kernel may read them as vec2<u32>; only kernels that declare a 'read-half' binding may bind them,
- * which dispatch.ts enforces through `isHalfBuffer`.
+ * kernel may read them as vec2<u32>; only kernels that declare a 'read-half' binding may bind them.
+ * 'nf4' tensors hold 4-bit NormalFloat codes with a scale per block of 64 (numeric/nf4.ts); only
+ * 'read-nf4' bindings take them. dispatch.ts enforces both through `packedFormat`.
  */
 
 import { fromHalfBits, halfBufferBytes } from '../numeric/half';
+import { dequantizeNf4, nf4Bytes } from '../numeric/nf4';
 import type { BufferArena } from './arena';
 
-export type DType = 'f32' | 'f16' | 'u32' | 'i32';
+export type DType = 'f32' | 'f16' | 'nf4' | 'u32' | 'i32';
+
+/** The dtypes whose buffers hold something other than one 32-bit value per element. */
+export type PackedFormat = 'f16' | 'nf4';
 
 export interface Tensor {
   readonly buffer: GPUBuffer;
@@ -33,14 +38,19 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Buffers that hold packed halves: binding one where a kernel reads f32 would read garbage. */
-const halfBuffers = new WeakSet<GPUBuffer>();
+/** Buffers that hold packed values: binding one where a kernel reads f32 would read garbage. */
+const packedBuffers = new WeakMap<GPUBuffer, PackedFormat>();
 
-export const isHalfBuffer = (buffer: GPUBuffer): boolean => halfBuffers.has(buffer);
+export const packedFormat = (buffer: GPUBuffer): PackedFormat | undefined => packedBuffers.get(buffer);
 
-/** Bytes a tensor's buffer holds: 4 per element, or 2 per element in whole groups of 4 for 'f16'. */
+/**
+ * Bytes a tensor's buffer holds: 4 per element; 2 per element in whole groups of 4 for 'f16'; 4.5 bits
+ * per element in whole blocks of 64 for 'nf4'.
+ */
 export function tensorByteLength(dtype: DType, size: number): number {
-  return dtype === 'f16' ? halfBufferBytes(size) : size * 4;
+  if (dtype === 'f16') return halfBufferBytes(size);
+  if (dtype === 'nf4') return nf4Bytes(size);
+  return size * 4;
 }
 
 export function createTensor(
@@ -50,10 +60,10 @@ export function createTensor(
   dtype: DType = 'f32',
 ): Tensor {
   const size = elementCount(shape);
-  // Half buffers pool apart, so a buffer marked half is never reused for f32 values.
-  const half = dtype === 'f16';
-  const buffer = arena.alloc(label, tensorByteLength(dtype, size), undefined, half ? 'f16' : '');
-  if (half) halfBuffers.add(buffer);
+  // Packed buffers pool apart, so a buffer marked packed is never reused for f32 values.
+  const packed = dtype === 'f16' || dtype === 'nf4' ? dtype : undefined;
+  const buffer = arena.alloc(label, tensorByteLength(dtype, size), undefined, packed ?? '');
+  if (packed) packedBuffers.set(buffer, packed);
   return { buffer, shape: [...shape], dtype, label, size };
 }
 
@@ -73,6 +83,23 @@ export function uploadHalfTensor(
   const padded = new Uint16Array(tensorByteLength('f16', tensor.size) / 2);
   padded.set(bits);
   arena.device.queue.writeBuffer(tensor.buffer, 0, padded.buffer, 0, padded.byteLength);
+  return tensor;
+}
+
+/** An NF4 tensor from its words (numeric/nf4.ts's `quantizeNf4`). */
+export function uploadNf4Tensor(
+  arena: BufferArena,
+  label: string,
+  shape: readonly number[],
+  words: Uint32Array,
+): Tensor {
+  const tensor = createTensor(arena, label, shape, 'nf4');
+  if (words.byteLength !== tensorByteLength('nf4', tensor.size)) {
+    throw new Error(
+      `Tensor "${label}" has shape [${shape.join(', ')}] but ${words.length} NF4 words were given.`,
+    );
+  }
+  arena.device.queue.writeBuffer(tensor.buffer, 0, words.buffer, words.byteOffset, words.byteLength);
   return tensor;
 }
 
@@ -98,15 +125,19 @@ export function writeTensor(
   tensor: Tensor,
   data: Float32Array | Uint32Array | Int32Array,
 ): void {
-  if (tensor.dtype === 'f16')
-    throw new Error(`${tensor.label} holds halves; upload it with uploadHalfTensor.`);
+  if (tensor.dtype === 'f16' || tensor.dtype === 'nf4')
+    throw new Error(`${tensor.label} holds packed ${tensor.dtype} values; upload it as ${tensor.dtype}.`);
   device.queue.writeBuffer(tensor.buffer, 0, data.buffer, data.byteOffset, tensor.size * 4);
 }
 
-/** Copies a tensor back to the CPU (halves widened to f32). Waits for all submitted work that writes it. */
+/**
+ * Copies a tensor back to the CPU (halves widened, NF4 dequantized, to f32). Waits for all submitted work
+ * that writes it.
+ */
 export async function downloadTensor(arena: BufferArena, tensor: Tensor): Promise<Float32Array> {
   const bytes = await downloadBytes(arena, tensor);
   if (tensor.dtype === 'f16') return fromHalfBits(new Uint16Array(bytes, 0, tensor.size));
+  if (tensor.dtype === 'nf4') return dequantizeNf4(new Uint32Array(bytes), tensor.size);
   return new Float32Array(bytes, 0, tensor.size);
 }
 

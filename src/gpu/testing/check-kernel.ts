@@ -6,9 +6,17 @@
  */
 
 import { roundToHalf, toHalfBits } from '../../numeric/half';
+import { dequantizeNf4, quantizeNf4 } from '../../numeric/nf4';
 import { type Dispatch, releaseDispatches, submitDispatches } from '../dispatch';
 import type { Runtime } from '../runtime';
-import { downloadTensor, releaseTensor, type Tensor, uploadHalfTensor, uploadTensor } from '../tensor';
+import {
+  downloadTensor,
+  releaseTensor,
+  type Tensor,
+  uploadHalfTensor,
+  uploadNf4Tensor,
+  uploadTensor,
+} from '../tensor';
 import { type Comparison, compareToReference, formatComparison, type Tolerance } from './compare';
 import { product } from './random';
 
@@ -25,28 +33,38 @@ export interface CheckedOutput {
 
 export interface KernelCheck {
   name: string;
-  /** `half` inputs are stored in half precision; the reference sees the values rounded as stored. */
-  inputs: Record<string, { shape: number[]; data: Float32Array; half?: boolean }>;
+  /**
+   * `half` inputs are stored in half precision, `nf4` ones quantized to NF4; the reference sees the
+   * values as stored.
+   */
+  inputs: Record<string, { shape: number[]; data: Float32Array; half?: boolean; nf4?: boolean }>;
   outputs: Record<string, CheckedOutput>;
   launch(runtime: Runtime, tensors: Record<string, Tensor>): Promise<Dispatch | Dispatch[]>;
   reference(inputs: Record<string, Float64Array>): Record<string, Float64Array>;
+}
+
+type CheckedInput = KernelCheck['inputs'][string];
+
+function storedValues(input: CheckedInput): Float32Array {
+  if (input.half) return roundToHalf(input.data);
+  if (input.nf4) return dequantizeNf4(quantizeNf4(input.data), input.data.length);
+  return input.data;
+}
+
+function uploadInput(runtime: Runtime, name: string, input: CheckedInput): Tensor {
+  if (input.half) return uploadHalfTensor(runtime.arena, name, input.shape, toHalfBits(input.data));
+  if (input.nf4) return uploadNf4Tensor(runtime.arena, name, input.shape, quantizeNf4(input.data));
+  return uploadTensor(runtime.arena, name, input.shape, input.data);
 }
 
 export async function checkKernel(runtime: Runtime, check: KernelCheck): Promise<Comparison[]> {
   const tensors: Record<string, Tensor> = {};
   const want = check.reference(
     Object.fromEntries(
-      Object.entries(check.inputs).map(([name, input]) => [
-        name,
-        Float64Array.from(input.half ? roundToHalf(input.data) : input.data),
-      ]),
+      Object.entries(check.inputs).map(([name, input]) => [name, Float64Array.from(storedValues(input))]),
     ),
   );
-  for (const [name, input] of Object.entries(check.inputs)) {
-    tensors[name] = input.half
-      ? uploadHalfTensor(runtime.arena, name, input.shape, toHalfBits(input.data))
-      : uploadTensor(runtime.arena, name, input.shape, input.data);
-  }
+  for (const [name, input] of Object.entries(check.inputs)) tensors[name] = uploadInput(runtime, name, input);
   for (const [name, output] of Object.entries(check.outputs)) {
     const start = output.initial ?? new Float32Array(product(output.shape)).fill(Number.NaN);
     tensors[name] = uploadTensor(runtime.arena, name, output.shape, start);

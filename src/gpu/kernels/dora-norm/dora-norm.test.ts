@@ -17,6 +17,8 @@ interface Case {
   zeroB?: boolean;
   /** W kept in half precision (a frozen base weight); the reference sees W as stored. */
   halfW?: boolean;
+  /** W quantized to NF4 (a frozen base weight, as QLoRA stores it); the reference sees W as stored. */
+  nf4W?: boolean;
 }
 
 const cases: Case[] = [
@@ -30,6 +32,8 @@ const cases: Case[] = [
   { OUT: 17, IN: 48, r: 16, scale: 3, layout: 'out-in', range: 1e-3 },
   { OUT: 45, IN: 65, r: 8, scale: 2, layout: 'out-in', halfW: true },
   { OUT: 33, IN: 17, r: 19, scale: 0.5, layout: 'in-out', halfW: true },
+  { OUT: 45, IN: 65, r: 8, scale: 2, layout: 'out-in', nf4W: true },
+  { OUT: 33, IN: 17, r: 19, scale: 0.5, layout: 'in-out', nf4W: true },
 ];
 
 describe('DoRA weight norm', () => {
@@ -40,7 +44,7 @@ describe('DoRA weight norm', () => {
     await checkKernel(await testRuntime(), {
       name: `dora norm ${JSON.stringify(c)}`,
       inputs: {
-        w: { shape: wShape, data: randomArray(random, c.OUT * c.IN, range), half: c.halfW },
+        w: { shape: wShape, data: randomArray(random, c.OUT * c.IN, range), half: c.halfW, nf4: c.nf4W },
         a: { shape: [c.r, c.IN], data: randomArray(random, c.r * c.IN, range / 4) },
         b: {
           shape: [c.OUT, c.r],

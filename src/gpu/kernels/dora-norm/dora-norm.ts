@@ -5,7 +5,8 @@
  * with W read in its stored layout (GPT-2's Conv1D [IN, OUT] is transposed first, as PEFT's
  * fan_in_fan_out). W + s·B·A is never written to memory.
  *
- * W may be 'f16' (a frozen base weight kept in half precision); the arithmetic stays f32.
+ * W may be 'f16' (a frozen base weight kept in half precision) or 'nf4' (quantized as QLoRA does); the
+ * arithmetic stays f32.
  * Shapes: W [OUT, IN] ('out-in') or [IN, OUT] ('in-out')   A [r, IN]   B [OUT, r]   norm [OUT]
  * No backward: PEFT detaches the norm (the paper's §4.3), so no gradient flows through it.
  * Cost: 2·OUT·IN·r + 3·OUT·IN FLOPs; fewest bytes 4·(OUT·IN + r·IN + OUT·r + OUT). This tiling reads A
@@ -15,9 +16,11 @@ import { ceilDiv, createUniform, type Dispatch, makeDispatch } from '../../dispa
 import type { KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import type { Tensor } from '../../tensor';
+import nf4LevelsWgsl from '../matmul/nf4-levels.wgsl?raw';
 import doraNormWgsl from './dora-norm.wgsl?raw';
 import halfWWgsl from './dora-norm-w-f16.wgsl?raw';
 import floatWWgsl from './dora-norm-w-f32.wgsl?raw';
+import nf4WWgsl from './dora-norm-w-nf4.wgsl?raw';
 
 const doraNormKernel: KernelDefinition = {
   name: 'dora-norm',
@@ -31,6 +34,15 @@ const doraNormHalfWKernel: KernelDefinition = {
   wgsl: `${doraNormWgsl}\n${halfWWgsl}`,
   bindings: ['uniform', 'read-half', 'read', 'read', 'write'],
 };
+
+/** The same norm of a base weight in 4-bit NormalFloat blocks. */
+const doraNormNf4WKernel: KernelDefinition = {
+  name: 'dora-norm-nf4-w',
+  wgsl: `${nf4LevelsWgsl}\n${doraNormWgsl}\n${nf4WWgsl}`,
+  bindings: ['uniform', 'read-nf4', 'read', 'read', 'write'],
+};
+
+const kernelForW = { f32: doraNormKernel, f16: doraNormHalfWKernel, nf4: doraNormNf4WKernel } as const;
 
 const rowsPerGroup = 16;
 
@@ -56,6 +68,8 @@ export async function doraNorm(runtime: Runtime, args: DoraNormArgs): Promise<Di
   };
   if (args.weight.shape.length !== 2 || args.loraA.shape.length !== 2 || args.loraB.shape.length !== 2)
     throw fail('W, A and B must be matrices');
+  const { dtype } = args.weight;
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'nf4') throw fail(`W cannot be ${dtype}`);
   const [rows, cols] = args.weight.shape as [number, number];
   const [OUT, IN] = args.weightLayout === 'in-out' ? [cols, rows] : [rows, cols];
   const r = args.loraA.shape[0] as number;
@@ -68,7 +82,7 @@ export async function doraNorm(runtime: Runtime, args: DoraNormArgs): Promise<Di
   new Float32Array(params, 12, 1)[0] = args.scale;
   const uniform = createUniform(runtime, 'uniforms', params);
   return makeDispatch(runtime, {
-    kernel: args.weight.dtype === 'f16' ? doraNormHalfWKernel : doraNormKernel,
+    kernel: kernelForW[dtype],
     constants: { W_IN_OUT: args.weightLayout === 'in-out' },
     buffers: [uniform, args.weight.buffer, args.loraA.buffer, args.loraB.buffer, args.norm.buffer],
     workgroups: [ceilDiv(OUT, rowsPerGroup), 1, 1],

@@ -23,6 +23,8 @@ interface Case {
   seed?: number;
   /** B stored in half precision (a frozen weight). */
   halfB?: boolean;
+  /** B quantized to NF4 (a frozen weight, as QLoRA stores it). */
+  nf4B?: boolean;
   /** Through matmulSplitK, which must split this shape's K (its workspace poisoned with NaN first). */
   splitK?: boolean;
 }
@@ -41,7 +43,7 @@ function checkMatmul(c: Case) {
   const bShape = [...(c.sharedB ? [] : lead), ...(c.transB ? [c.N, c.K] : [c.K, c.N])];
   const outShape = [...lead, c.M, c.N];
   const scale = c.scale ?? 1;
-  const inputs: Record<string, { shape: number[]; data: Float32Array; half?: boolean }> = {
+  const inputs: Record<string, { shape: number[]; data: Float32Array; half?: boolean; nf4?: boolean }> = {
     a: {
       shape: aShape,
       data: randomArray(
@@ -52,6 +54,7 @@ function checkMatmul(c: Case) {
     },
     b: {
       half: c.halfB,
+      nf4: c.nf4B,
       shape: bShape,
       data: randomArray(
         random,
@@ -152,6 +155,19 @@ describe('matmul', () => {
     await checkMatmul(c);
   });
 
+  // The reference multiplies B as dequantized on the host, so only f32 accumulation error remains; B's
+  // blocks of 64 straddle its rows wherever a row is not a multiple of 64 long.
+  it.each<Case>([
+    { M: 45, N: 65, K: 33, transB: true, bias: true, nf4B: true }, // the frozen linear forward
+    { M: 45, N: 33, K: 65, nf4B: true }, // its dX
+    { M: 28, N: 132, K: 64, transB: true, nf4B: true }, // 4 codes to a load, 32-row tile
+    { M: 64, N: 128, K: 36, nf4B: true }, // B contiguous along N, vec path
+    { M: 29, N: 3, K: 71, transB: true, nf4B: true }, // a tail block padded, scalar path
+    { M: 33, N: 17, K: 40, scale: 1e-3, nf4B: true },
+  ])('B in NF4 at %j', async (c) => {
+    await checkMatmul(c);
+  });
+
   // Weight gradients: K is every token of the step, the output a small weight (LoRA's dA is r × C).
   it.each<Case>([
     { M: 5, N: 37, K: 1037, transA: true, splitK: true }, // LoRA's dA shape: 4 ranges, the last short
@@ -201,6 +217,20 @@ describe('matmul', () => {
     await expect(matmul(runtime, { a, b, out })).rejects.toThrow(
       /binding 1 of kernel matmul reads f32, but x16 holds half-precision values/,
     );
+  });
+
+  it('refuses an NF4 tensor where a kernel reads f32, and a batched NF4 B', async () => {
+    const runtime = await testRuntime();
+    const { createTensor } = await import('../../tensor');
+    const a = createTensor(runtime.arena, 'x4', [4, 5], 'nf4');
+    const w = createTensor(runtime.arena, 'w', [5, 7]);
+    const out = createTensor(runtime.arena, 'y', [2, 4, 7]);
+    await expect(
+      matmul(runtime, { a, b: w, out: createTensor(runtime.arena, 'y2', [4, 7]) }),
+    ).rejects.toThrow(/binding 1 of kernel matmul cannot read x4, which holds 4-bit NF4 values/);
+    const x = createTensor(runtime.arena, 'x', [2, 4, 5]);
+    const batched = createTensor(runtime.arena, 'w4', [2, 5, 7], 'nf4');
+    await expect(matmul(runtime, { a: x, b: batched, out })).rejects.toThrow(/an NF4 B must be 2-D/);
   });
 
   it('never hands a released half-precision buffer to an f32 tensor, and reuses it for halves', async () => {

@@ -5,10 +5,11 @@
  *   a: [..., M, K], or [..., K, M] with transA      b: [..., K, N], or [..., N, K] with transB
  *   out: [..., M, N]     bias: [N]     lowRank.u: [..., M, R]     lowRank.v: [N, R] ('nr') or [R, N] ('rn')
  * Leading dimensions are the batch; a 2-D operand is broadcast over it.
- * B may be an 'f16' tensor (a frozen weight kept in half precision): the kernel then reads it through
- * matmul-b-f16.wgsl and still multiplies and sums in f32.
- * Cost: FLOPs 2·batch·M·N·(K + R); fewest bytes 4·(|A| + |C|) + 4 (2 for f16)·|B|, twice |C| when
- * accumulating.
+ * B may be an 'f16' tensor (a frozen weight kept in half precision) or a 2-D 'nf4' one (a frozen weight
+ * quantized as QLoRA does): the kernel then reads it through matmul-b-f16.wgsl or matmul-b-nf4.wgsl and
+ * still multiplies and sums in f32.
+ * Cost: FLOPs 2·batch·M·N·(K + R); fewest bytes 4·(|A| + |C|) + 4 (2 for f16, 0.5625 for nf4)·|B|,
+ * twice |C| when accumulating.
  */
 import { ceilDiv, createUniform, type Dispatch, makeDispatch } from '../../dispatch';
 import type { KernelDefinition } from '../../pipeline-cache';
@@ -20,6 +21,8 @@ import type { RngState } from '../dropout/rng-state';
 import matmulWgsl from './matmul.wgsl?raw';
 import halfBWgsl from './matmul-b-f16.wgsl?raw';
 import floatBWgsl from './matmul-b-f32.wgsl?raw';
+import nf4BWgsl from './matmul-b-nf4.wgsl?raw';
+import nf4LevelsWgsl from './nf4-levels.wgsl?raw';
 
 export const matmulKernel: KernelDefinition = {
   name: 'matmul',
@@ -33,6 +36,15 @@ const matmulHalfBKernel: KernelDefinition = {
   wgsl: `${dropoutHashWgsl}\n${matmulWgsl}\n${halfBWgsl}`,
   bindings: ['uniform', 'read', 'read-half', 'write', 'read', 'read', 'read', 'uniform'],
 };
+
+/** The same kernel with B in 4-bit NormalFloat blocks. */
+const matmulNf4BKernel: KernelDefinition = {
+  name: 'matmul-nf4-b',
+  wgsl: `${dropoutHashWgsl}\n${nf4LevelsWgsl}\n${matmulWgsl}\n${nf4BWgsl}`,
+  bindings: ['uniform', 'read', 'read-nf4', 'write', 'read', 'read', 'read', 'uniform'],
+};
+
+const kernelForB = { f16: matmulHalfBKernel, nf4: matmulNf4BKernel } as const;
 
 /** Columns of C per workgroup (matmul.wgsl's TILE_N); the rows (TILE_M) follow M, below. */
 export const tileColumns = 64;
@@ -133,6 +145,7 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
     if (view.stride !== 0 && view.batch !== batch)
       throw shapeError(args, `${name} batch ${view.batch} ≠ ${batch}`);
   }
+  if (args.b.dtype === 'nf4' && b.stride !== 0) throw shapeError(args, 'an NF4 B must be 2-D');
   if (args.bias && args.bias.size !== N) throw shapeError(args, `bias must have ${N} elements`);
 
   const low = args.lowRank;
@@ -167,7 +180,7 @@ export async function matmul(runtime: Runtime, args: MatmulArgs): Promise<Dispat
   const contiguousB = args.transB ? K : N;
   const { storage, uniform: noUniform } = runtime.placeholder;
   return makeDispatch(runtime, {
-    kernel: args.b.dtype === 'f16' ? matmulHalfBKernel : matmulKernel,
+    kernel: args.b.dtype === 'f16' || args.b.dtype === 'nf4' ? kernelForB[args.b.dtype] : matmulKernel,
     constants: {
       TILE_M: tileM,
       TRANS_A: Boolean(args.transA),
