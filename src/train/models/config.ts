@@ -87,6 +87,19 @@ export interface DecoderConfig {
    * dtype) until the weight files are opened, then from the files themselves (checkpoint.ts).
    */
   halfWeights?: true;
+  /**
+   * A run's choice, not the checkpoint's: the decoder layers' frozen projection matrices load quantized
+   * to 4-bit NormalFloat, as QLoRA loads them (bitsandbytes' load_in_4bit, nf4; weight-storage.ts).
+   */
+  baseQuantization?: 'nf4';
+}
+
+/** The config with its frozen layer matrices quantized as asked (or not, without `quantization`). */
+export function withBaseQuantization(config: DecoderConfig, quantization?: 'nf4'): DecoderConfig {
+  const quantized: DecoderConfig = { ...config };
+  delete quantized.baseQuantization;
+  if (quantization) quantized.baseQuantization = quantization;
+  return quantized;
 }
 
 /** The config with `halfWeights` as the weight files have it, whatever config.json's torch_dtype said. */

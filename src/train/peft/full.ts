@@ -24,9 +24,9 @@ export class FullFineTuning implements Adaptation {
   ) {
     const frozenNames = options.freezeEmbeddings ? [embeddingName(model.config), 'wpe.weight'] : [];
     for (const [name, param] of model.params) {
-      if (param.dtype === 'f16' && !frozenNames.includes(name))
+      if ((param.dtype === 'f16' || param.dtype === 'nf4') && !frozenNames.includes(name))
         throw new Error(
-          `${name} was loaded in half precision, for a frozen base; full fine-tuning trains it in f32. Load the model for 'full'.`,
+          `${name} was loaded ${param.dtype === 'f16' ? 'in half precision' : 'quantized to NF4'}, for a frozen base; full fine-tuning trains it in f32. Load the model for 'full'.`,
         );
       if (!frozenNames.includes(name))
         this.grads.set(name, createTensor(runtime.arena, `grad ${name}`, param.shape));

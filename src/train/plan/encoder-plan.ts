@@ -118,6 +118,7 @@ export function planEncoderMemory(
     rows: N,
     // Encoders load every weight in f32.
     halfWeights: false,
+    quantizedWeights: false,
     notes: [encoderCheckpointingNote],
     settings: { method, step: { ...step, numLabels: c.K } as StepSettings },
     fits: (limits) => fitOf(plan, limits),

@@ -12,9 +12,10 @@
  */
 
 import { halfBufferBytes } from '../../numeric/half';
+import { nf4Bytes } from '../../numeric/nf4';
 import type { DecoderConfig } from '../models/config';
 import { expectedWeights } from '../models/weight-shapes';
-import { keptInHalf } from '../models/weight-storage';
+import { storedDtype } from '../models/weight-storage';
 import { type FitResult, fitOf, type MemoryLimits } from './fit';
 import { Ledger, type LedgerEntry, type MemoryComponent, memoryComponents } from './ledger';
 import { type MethodSettings, type StepSettings, validatePlanSettings } from './method-settings';
@@ -32,6 +33,8 @@ export interface MemoryPlan {
   parameters: { total: number; trainable: number };
   /** The frozen weight matrices load in half precision, as a 16-bit checkpoint stores them (weight-storage.ts). */
   halfWeights: boolean;
+  /** The decoder layers' frozen matrices load quantized to NF4, as the run asked (weight-storage.ts). */
+  quantizedWeights: boolean;
   /** Rows per step after prompt tuning's virtual tokens: the N of a decoder's [N, V] logits (an encoder's B·T). */
   rows: number;
   /** What the plan could not model or leaves the same (an encoder has no gradient checkpointing). */
@@ -68,10 +71,13 @@ function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings,
   const shape = stepShape(method, B, step.seqLen);
   const N = B * shape.T;
   for (const [name, dims] of expectedWeights(c)) {
-    // A 16-bit checkpoint's frozen matrices load as binary16 (weight-storage.ts).
-    if (keptInHalf(c, method.method, name, dims))
-      ledger.bytes('weights', name, halfBufferBytes(dims.reduce((a, b) => a * b, 1)));
-    else ledger.tensor('weights', name, dims);
+    // Frozen matrices may load as binary16 or NF4 (weight-storage.ts).
+    const dtype = storedDtype(c, method.method, name, dims);
+    if (dtype === 'f32') ledger.tensor('weights', name, dims);
+    else {
+      const size = dims.reduce((a, b) => a * b, 1);
+      ledger.bytes('weights', name, dtype === 'f16' ? halfBufferBytes(size) : nf4Bytes(size));
+    }
   }
   const { trainable } = methodParameters(c, method, ledger);
   const ia3Scratch = new Set<string>();
@@ -91,6 +97,11 @@ function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings,
   ledger.tensor('workspace', 'loss read-back staging', [N]);
   return { ledger, trainable, N };
 }
+
+const storedAs = (config: DecoderConfig, method: MethodSettings, dtype: 'f16' | 'nf4') =>
+  [...expectedWeights(config)].some(
+    ([name, dims]) => storedDtype(config, method.method, name, dims) === dtype,
+  );
 
 export function planMemory(config: DecoderConfig, method: MethodSettings, step: StepSettings): MemoryPlan {
   validatePlanSettings(method, step);
@@ -118,9 +129,8 @@ export function planMemory(config: DecoderConfig, method: MethodSettings, step: 
       trainable: trainableCount,
     },
     rows: N,
-    halfWeights: [...expectedWeights(config)].some(([name, dims]) =>
-      keptInHalf(config, method.method, name, dims),
-    ),
+    halfWeights: storedAs(config, method, 'f16'),
+    quantizedWeights: storedAs(config, method, 'nf4'),
     settings: { method, step },
     fits: (limits) => fitOf(plan, limits),
   };
