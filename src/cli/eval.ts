@@ -10,6 +10,7 @@ import { evaluateLoss } from '../train/evaluate';
 import { rowTokenLimit } from '../train/models/row-limit';
 import { dataReport, prepareCliTrainingData, readDatasetsFromFlags } from './dataset-flags';
 import { loadModelForCli, numberFlag } from './load-model';
+import { quantizationFromFlags } from './quantize-flag';
 import { CliUsageError } from './usage-error';
 
 export type EvalFlags = Partial<Record<string, string | boolean>> & {
@@ -18,6 +19,7 @@ export type EvalFlags = Partial<Record<string, string | boolean>> & {
   data?: string;
   'seq-len'?: string;
   'batch-size'?: string;
+  quantize?: string;
   json?: boolean;
 };
 
@@ -31,6 +33,9 @@ export async function runEval(flags: EvalFlags): Promise<number> {
     flags.model,
     flags.adapter,
     'inference',
+    {
+      quantization: quantizationFromFlags(flags),
+    },
   );
   const limit = rowTokenLimit(model.config);
   const defaultLength = Math.min(512, limit?.tokens ?? 512);

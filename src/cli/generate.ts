@@ -6,6 +6,7 @@
 import { Generator } from '../train/generate/generator';
 import { rowTokenLimit } from '../train/models/row-limit';
 import { loadModelForCli, numberFlag } from './load-model';
+import { quantizationFromFlags } from './quantize-flag';
 import { CliUsageError } from './usage-error';
 
 export interface GenerateFlags {
@@ -17,6 +18,7 @@ export interface GenerateFlags {
   'top-k'?: string;
   'top-p'?: string;
   seed?: string;
+  quantize?: string;
   json?: boolean;
 }
 
@@ -26,6 +28,9 @@ export async function runGenerate(flags: GenerateFlags): Promise<number> {
     flags.model,
     flags.adapter,
     'inference',
+    {
+      quantization: quantizationFromFlags(flags),
+    },
   );
   const defaults = bundle.generation;
   const maxNewTokens = numberFlag(

@@ -19,20 +19,29 @@ import type { WeightUse } from '../train/models/weight-storage';
 import { withSafetensorsWeights } from '../train/peft/format/pickled-adapter';
 import type { LoraOptions } from '../train/peft/lora';
 import { modelFilesFor } from './model-source';
+import { type BaseQuantization, quantizedAs } from './quantize-flag';
 import { CliUsageError } from './usage-error';
+
+export interface CliModelOptions {
+  /** The frozen layer matrices quantized to NF4 (--quantize nf4; weight-storage.ts). */
+  quantization?: BaseQuantization;
+  /** Runs once the device is known and before any weight is uploaded (train's memory plan). */
+  beforeUpload?: (bundle: ModelBundle, runtime: Runtime) => void;
+}
 
 export async function loadModelForCli(
   spec: string | undefined,
   adapter: string | undefined,
   /** What the model is for: its frozen weights may then stay in half precision (weight-storage.ts). */
   use: WeightUse,
-  /** Runs once the device is known and before any weight is uploaded (train's memory plan). */
-  beforeUpload?: (bundle: ModelBundle, runtime: Runtime) => void,
+  { quantization, beforeUpload }: CliModelOptions = {},
 ) {
   if (!spec)
     throw new CliUsageError('--model DIR is required: a folder in Hugging Face layout, or a hub repo id.');
   const files = await modelFilesFor(spec);
-  const bundle = await openModelBundle(files);
+  const opened = await openModelBundle(files);
+  const checkpoint = { ...opened.checkpoint, config: quantizedAs(opened.checkpoint.config, quantization) };
+  const bundle: ModelBundle = { ...opened, checkpoint };
   const runtime = createRuntime(await acquireDevice({ label: 'whetstone-cli' }));
   beforeUpload?.(bundle, runtime);
   const model = await createDecoderModel(runtime, bundle.checkpoint, use);

@@ -14,6 +14,7 @@ import { runInfo } from './info';
 import { runMakeTinyModel } from './make-tiny-model';
 import { runMerge } from './merge';
 import { runPlan } from './plan';
+import { quantizationFromFlags } from './quantize-flag';
 import { resumeArgs, runTrain } from './train';
 import { runTrainClassifier } from './train-classifier';
 import { CliUsageError } from './usage-error';
@@ -24,12 +25,12 @@ Commands:
   info [--json]
       The WebGPU adapter: vendor, architecture, features, limits.
   generate --model DIR [--adapter DIR] --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
-           [--seed S] [--json]
+           [--seed S] [--quantize nf4] [--json]
       Continue the prompt. --temperature 0 is greedy. --json prints {"text", "token_ids"}.
   data --data FILE [--model DIR|REPO] [--seq-len N] [DATA FLAGS] [--json]
       What was read: format, schema, columns, rows, bad rows (with lines), examples, label counts, and
       with --model token lengths (min/mean/median/p95/max) and how many --seq-len would truncate.
-  eval --model DIR [--adapter DIR] --data FILE [--seq-len N] [--batch-size N] [DATA FLAGS] [--json]
+  eval --model DIR [--adapter DIR] --data FILE [--seq-len N] [--batch-size N] [--quantize nf4] [DATA FLAGS] [--json]
       Mean next-token loss over the file's trained tokens: {"loss", "tokens", "perplexity", ...}.
   train --model DIR --data FILE --method full|lora|dora|ia3|prefix|prompt|adapter --out DIR [--validation FILE]
         [--init-adapter DIR]
@@ -39,13 +40,14 @@ Commands:
         [--target-modules a,b|all-linear] [--use-rslora] [--num-virtual-tokens N] [--reduction-factor N]
         [--prefix-projection] [--encoder-hidden-size N] [--grad-checkpointing] [--memory-budget SIZE]
         [--eval-every N] [--validation-fraction X] [--packing] [--checkpoint-every N] [--checkpoint-dir DIR]
-        [--resume [DIR]] [DATA FLAGS] [--json]
+        [--resume [DIR]] [--quantize nf4] [DATA FLAGS] [--json]
       Fine-tune; write a PEFT adapter folder (lora, dora, ia3, prefix, prompt), Whetstone's bottleneck
       adapter folder (adapter) or a Hugging Face model folder (full) to --out. --grad-checkpointing
       recomputes each layer's activations in the backward pass: less GPU memory, about a third more time.
+      --quantize nf4 loads the frozen layer matrices as 4-bit NormalFloat, as QLoRA does (any method but full).
       --checkpoint-every N saves the run every N steps to --checkpoint-dir (default <out>-checkpoints);
       --resume [DIR] continues from the latest checkpoint there (same flags), as if never stopped.
-  plan --model DIR|CONFIG --method M [--batch-size N] [--seq-len N] [--grad-checkpointing] [--lora-r R]
+  plan --model DIR|CONFIG --method M [--batch-size N] [--seq-len N] [--grad-checkpointing] [--lora-r R] [--quantize nf4]
        [--target-modules a,b|all-linear] [--optimizer adamw|sgd] [--memory-budget SIZE] [--max-buffer-size SIZE] [--json]
       The run's GPU memory plan (an estimate) from config.json alone, by component, and whether it fits
       --memory-budget (default 4GiB) and the per-buffer limit (WebGPU's default 128 MiB, or --max-buffer-size).
@@ -134,6 +136,7 @@ const stringFlags = [
   'num-labels',
   'checkpoint-every',
   'checkpoint-dir',
+  'quantize',
 ] as const;
 
 const booleanFlags = [
@@ -173,10 +176,12 @@ async function main(argv: string[]): Promise<number> {
       return runData(flagsOf(rest));
     case 'eval': {
       const flags = flagsOf(rest);
+      quantizationFromFlags(flags);
       return flags.task === 'classification' ? runEvalClassifier(flags) : runEval(flags);
     }
     case 'train': {
       const flags = flagsOf(resumeArgs(rest));
+      quantizationFromFlags(flags);
       return flags.task === 'classification' ? runTrainClassifier(flags) : runTrain(flags);
     }
     case 'plan':

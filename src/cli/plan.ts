@@ -23,6 +23,7 @@ import { type MethodSettings, methodNames, type StepSettings } from '../train/pl
 import { defaultTrainConfig, type TrainConfig } from '../train/train-config';
 import { classifierMethodSpec } from './classifier-method';
 import { numberFlag } from './load-model';
+import { quantizationFromFlags, quantizedAs } from './quantize-flag';
 import { CliUsageError } from './usage-error';
 
 export type PlanFlags = Partial<Record<string, string | boolean>>;
@@ -167,8 +168,8 @@ function planFromFlags(flags: PlanFlags): { architecture: string; plan: MemoryPl
   const folderName = statSync(name).isDirectory() ? basename(name) : basename(dirname(name));
   if (encoderArchitectureOf(raw, folderName) || untypedEncoderFields(raw))
     return encoderPlanFromFlags(flags, raw, folderName);
-  const config = parseModelConfig(raw);
-  const method = methodSettingsFromFlags(flags, config);
+  const method = methodSettingsFromFlags(flags, parseModelConfig(raw));
+  const config = quantizedAs(parseModelConfig(raw), quantizationFromFlags(flags, method.method));
   return {
     architecture: config.architecture,
     plan: planMemory(config, method, stepSettingsFromFlags(flags)),
@@ -207,6 +208,7 @@ export function runPlan(flags: PlanFlags): number {
         },
         parameters: plan.parameters,
         half_precision_weights: plan.halfWeights,
+        nf4_weights: plan.quantizedWeights,
         notes: plan.notes ?? [],
         limits,
         limits_source: perBuffer ? 'flags' : 'webgpu-defaults',
@@ -224,6 +226,8 @@ export function runPlan(flags: PlanFlags): number {
   say(
     `  trainable parameters: ${plan.parameters.trainable.toLocaleString()} of ${plan.parameters.total.toLocaleString()}`,
   );
+  if (plan.quantizedWeights)
+    say("  weights: the layers' frozen matrices load as NF4 (4.5 bits a weight, as QLoRA)");
   if (plan.halfWeights)
     say('  weights: the frozen matrices stay 16-bit, as the checkpoint stores them (half the bytes of f32)');
   for (const note of plan.notes ?? []) say(`  note: ${note}`);

@@ -37,6 +37,7 @@ import { type StepMetrics, Trainer } from '../train/trainer';
 import { dataReport, prepareCliTrainingData, readDatasetsFromFlags } from './dataset-flags';
 import { loadAdapter, loadModelForCli, numberFlag } from './load-model';
 import { memoryBudgetFromFlags, refuseRunThatDoesNotFit } from './plan';
+import { quantizationFromFlags } from './quantize-flag';
 import { CliUsageError } from './usage-error';
 
 export type TrainFlags = Partial<Record<string, string | boolean>>;
@@ -152,19 +153,23 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const checkpoints = checkpointSettings(flags, flags.out);
   const datasets = await readDatasetsFromFlags(flags, true);
   let data: ReturnType<typeof prepareCliTrainingData> | undefined;
+  const quantization = quantizationFromFlags(flags, method);
   const { files, runtime, model } = await loadModelForCli(
     flags.model as string | undefined,
     undefined,
     method,
-    (opened, device) => {
-      data = prepareCliTrainingData(datasets, opened.tokenizer, {
-        seqLen: config.seqLen,
-        eosTokenId: opened.generation.eosTokenIds[0],
-        seed: config.seed,
-      });
-      refuseRowsPastTheLimit(opened.checkpoint.config, data, config.seqLen);
-      // A run that will not fit is refused here, with what to change, before its weights are uploaded.
-      refuseRunThatDoesNotFit(flags, config, opened.checkpoint.config, data, device.device.limits);
+    {
+      quantization,
+      beforeUpload: (opened, device) => {
+        data = prepareCliTrainingData(datasets, opened.tokenizer, {
+          seqLen: config.seqLen,
+          eosTokenId: opened.generation.eosTokenIds[0],
+          seed: config.seed,
+        });
+        refuseRowsPastTheLimit(opened.checkpoint.config, data, config.seqLen);
+        // A run that will not fit is refused here, with what to change, before its weights are uploaded.
+        refuseRunThatDoesNotFit(flags, config, opened.checkpoint.config, data, device.device.limits);
+      },
     },
   );
   if (!data) throw new Error('The training data was not prepared.');
@@ -268,6 +273,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const methodSettings: Record<string, unknown> = {
     ...methodSettingsOf(adaptation, model),
     ...(lora ? { alpha: lora.alpha, useRslora: lora.useRslora ?? false } : {}),
+    // The base the adapter learns against: a resume on another would not continue the same run.
+    ...(quantization ? { baseQuantization: quantization } : {}),
   };
   if (checkpoints.resume) {
     const { folder, state } = readLatestCheckpoint(checkpoints.dir);
