@@ -1,6 +1,6 @@
 /**
- * Checkpoints outlive the tab, end to end: a LoRA run checkpoints as it trains (to IndexedDB, with its
- * spec), the tab reloads mid-run, the history shows the run as interrupted with "Resume from step N",
+ * Checkpoints outlive the tab, end to end: a QLoRA run (LoRA on a base quantized to NF4) checkpoints as
+ * it trains (to IndexedDB, with its spec, quantization included), the tab reloads mid-run, the history shows the run as interrupted with "Resume from step N",
  * and resuming trains the remaining steps from that checkpoint to the end, its time axis going on from
  * where the checkpoint left it rather than from 0. Screenshots are attached.
  */
@@ -24,7 +24,11 @@ test('a run checkpointed before a reload resumes from its step and finishes', as
   await pasteDataset(page);
   // 16 steps: a checkpoint every 4 (a quarter of the run).
   await fillRunSettings(page, { steps: 16, evalEvery: 0 });
+  await page.getByTestId('setting-quantize-base').check();
+  await expect(page.getByTestId('plan-nf4-weights')).toContainText('4-bit NF4');
   const { card, runId } = await startLoraRun(page);
+  await expect(card).toContainText('QLoRA r8');
+  await expect(card).toContainText('base 4-bit NF4');
 
   // The first checkpoint arrives; once it is on disk, pause (so the run cannot finish) and reload.
   await pauseAtFirstCheckpoint(page, card, runId, 180_000);
@@ -63,6 +67,7 @@ test('a run checkpointed before a reload resumes from its step and finishes', as
   await resume.click();
   const resumed = runCard(page, runId);
   await expect(resumed).toHaveCount(1);
+  await expect(resumed).toContainText('QLoRA r8');
   await expect(resumed).toHaveAttribute('data-status', 'finished', { timeout: 240_000 });
   await expect(resumed.getByTestId('metric-step')).toContainText('16 / 16');
   const curve = page.getByTestId('live-chart').getByTestId(`curve-${runId}`);

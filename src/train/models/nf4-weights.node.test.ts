@@ -20,6 +20,8 @@ import { planMemory } from '../plan/memory-plan';
 import type { MethodSettings } from '../plan/method-settings';
 import { defaultTrainConfig } from '../train-config';
 import { Trainer } from '../trainer';
+import { openRun } from '../worker/run-engine';
+import type { RunSpec } from '../worker/run-spec';
 import { withBaseQuantization } from './config';
 import { createDecoderModel } from './create-model';
 import { storedDtype, type WeightUse } from './weight-storage';
@@ -149,5 +151,33 @@ describe('a frozen base quantized to NF4', () => {
     expect(() => new FullFineTuning(runtime, frozen)).toThrow(
       /quantized to NF4.*full fine-tuning trains it in f32/,
     );
+  });
+
+  it("loads the worker's run on an NF4 base when the run asks, and refuses it for full fine-tuning", async () => {
+    const runtime = await testRuntime();
+    const modelFiles = Object.fromEntries(
+      Object.entries(tinyModelFiles({ family: 'llama' })).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? new TextEncoder().encode(value) : value,
+      ]),
+    );
+    const spec: RunSpec = {
+      modelFiles,
+      modelName: 'tiny',
+      method: { method: 'lora', r: 4, alpha: 8, dropout: 0 },
+      baseQuantization: 'nf4',
+      train: { ...defaultTrainConfig, steps: 1, batchSize: 1, seqLen: 16 },
+      trainTexts: ['the quick brown fox'],
+    };
+    const run = await openRun(runtime, spec, new AbortController().signal);
+    try {
+      const params = run.scoring?.().model.params;
+      expect(params?.get('model.layers.0.self_attn.q_proj.weight')?.dtype).toBe('nf4');
+    } finally {
+      run.release();
+    }
+    await expect(
+      openRun(runtime, { ...spec, method: { method: 'full' } }, new AbortController().signal),
+    ).rejects.toThrow(/Full fine-tuning trains every weight in f32, so its base cannot be quantized/);
   });
 });

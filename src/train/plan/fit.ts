@@ -71,6 +71,11 @@ function adviceFor(plan: MemoryPlan, overBudget: boolean, bufferTooLarge: boolea
     advice.push(
       `train LoRA instead of full fine-tuning (saves most of the ${formatBytes(c.gradients + c.optimizer)} of gradients and optimizer state)`,
     );
+  // Frozen weights that dominate a PEFT run shrink most by quantizing them (QLoRA).
+  if (overBudget && method.method !== 'full' && !plan.quantizedWeights && c.weights > plan.totalBytes / 3)
+    advice.push(
+      `quantize the frozen base to 4-bit NF4, as QLoRA does (its layer matrices then take 4.5 bits a weight of the ${formatBytes(c.weights)} of weights)`,
+    );
   if (overBudget && (step.optimizer ?? 'adamw') === 'adamw' && c.optimizer > c.weights / 4)
     advice.push(`use SGD instead of AdamW (saves ${formatBytes(c.optimizer)} of optimizer state)`);
   if (overBudget && !advice.some((a) => a.startsWith('choose a smaller model')))

@@ -10,7 +10,7 @@ import * as gpuSplitK from '../../gpu/kernels/matmul/split-k';
 import { partialPlan, rowLanes } from '../../gpu/kernels/rmsnorm/row-segments';
 import { valueImportClosure } from '../../testing/import-graph';
 import { ModelTooLargeError } from '../buffer-limits';
-import { type DecoderConfig, parseModelConfig } from '../models/config';
+import { type DecoderConfig, parseModelConfig, withBaseQuantization } from '../models/config';
 import { assertPlanFits, defaultMemoryBudgetBytes, MemoryPlanError } from './fit';
 import { arenaBytes } from './ledger';
 import { planMemory } from './memory-plan';
@@ -246,6 +246,27 @@ describe('refusing a plan that does not fit', () => {
     expect(fit.advice.join(' | ')).toMatch(
       /gradient checkpointing.*LoRA instead of full.*SGD instead of AdamW/,
     );
+  });
+
+  it('over the budget with frozen weights most of it: suggests NF4, which then fits', () => {
+    const limits = {
+      maxBufferSize: 2 ** 31,
+      maxStorageBufferBindingSize: 2 ** 31,
+      memoryBudgetBytes: 400 * 2 ** 20,
+    };
+    const lora = planMemory(smolLm2, { method: 'lora', r: 8 }, { batchSize: 1, seqLen: 64 });
+    const fit = lora.fits(limits);
+    expect(fit.fits).toBe(false);
+    expect(fit.advice.join(' | ')).toMatch(/quantize the frozen base to 4-bit NF4, as QLoRA does/);
+    const qlora = planMemory(
+      withBaseQuantization(smolLm2, 'nf4'),
+      { method: 'lora', r: 8 },
+      { batchSize: 1, seqLen: 64 },
+    );
+    expect(qlora.fits(limits).fits).toBe(true);
+    // Full fine-tuning is not told to quantize: it trains the weights.
+    const full = planMemory(smolLm2, { method: 'full' }, { batchSize: 1, seqLen: 64 }).fits(limits);
+    expect(full.advice.join(' | ')).not.toMatch(/NF4/);
   });
 
   it('fits under the default budget and generous limits', () => {

@@ -13,6 +13,7 @@ import { openClassifierRun } from '../classify/classifier-run';
 import type { ClassProbabilities } from '../classify/classifier-target';
 import { type ModelBundle, openModelBundle } from '../io/model-bundle';
 import { filesFromMemory } from '../io/model-files';
+import { withBaseQuantization } from '../models/config';
 import { createDecoderModel } from '../models/create-model';
 import type { WeightUse } from '../models/weight-storage';
 import { checkRunMemory } from '../plan/check-run';
@@ -58,15 +59,25 @@ async function openModel<Prepared = undefined>(
   use: WeightUse,
   /** Runs with the model's config and tokenizer, before any weight is uploaded. */
   beforeUpload?: (bundle: ModelBundle) => Prepared,
+  /** The frozen layer matrices quantized to NF4 (RunSpec.baseQuantization). */
+  quantization?: 'nf4',
 ) {
   const source = filesFromMemory(modelFiles, modelName);
-  const bundle: ModelBundle = await openModelBundle(source);
+  const opened: ModelBundle = await openModelBundle(source);
+  const config = withBaseQuantization(opened.checkpoint.config, quantization);
+  const bundle: ModelBundle = { ...opened, checkpoint: { ...opened.checkpoint, config } };
   const prepared = beforeUpload?.(bundle);
   const model = await createDecoderModel(runtime, bundle.checkpoint, use);
   return { source, bundle, model, prepared };
 }
 
 export async function openRun(shared: Runtime, given: RunSpec, signal: AbortSignal): Promise<OpenedRun> {
+  if (given.baseQuantization && (given.task === 'classification' || given.method.method === 'full'))
+    throw new Error(
+      given.task === 'classification'
+        ? 'An NF4 base applies to language models; classifiers load in f32.'
+        : 'Full fine-tuning trains every weight in f32, so its base cannot be quantized to NF4.',
+    );
   // Encoder classifiers have their own engine; it reads the dataset file itself.
   if (given.task === 'classification') return openClassifierRun(shared, given, signal);
   // A dataset file is read here, in the worker, so its examples never pass through the page.
@@ -76,15 +87,22 @@ export async function openRun(shared: Runtime, given: RunSpec, signal: AbortSign
   const runtime = memory.runtime;
   try {
     // A run that will not fit is refused here, with what to change, before its weights reach the GPU.
-    const opened = await openModel(runtime, spec.modelFiles, spec.modelName, spec.method.method, (bundle) => {
-      const examples = runExamples(spec, bundle.tokenizer, bundle.generation.eosTokenIds[0]);
-      checkRunMemory(bundle.checkpoint.config, spec.method, spec.train, {
-        T: batchLength([...examples.train, ...examples.validation], spec.train.seqLen),
-        evaluation: examples.validation.length > 0,
-        limits: runtime.device.limits,
-      });
-      return examples;
-    });
+    const opened = await openModel(
+      runtime,
+      spec.modelFiles,
+      spec.modelName,
+      spec.method.method,
+      (bundle) => {
+        const examples = runExamples(spec, bundle.tokenizer, bundle.generation.eosTokenIds[0]);
+        checkRunMemory(bundle.checkpoint.config, spec.method, spec.train, {
+          T: batchLength([...examples.train, ...examples.validation], spec.train.seqLen),
+          evaluation: examples.validation.length > 0,
+          limits: runtime.device.limits,
+        });
+        return examples;
+      },
+      spec.baseQuantization,
+    );
     const { source, bundle, model } = opened;
     const examples = opened.prepared as ReturnType<typeof runExamples>;
     const adaptation = await createAdaptation(runtime, model, spec.method, spec.train.seed);

@@ -78,6 +78,11 @@ export interface RunSpec {
   /** Shown in saved adapters as base_model_name_or_path. */
   modelName: string;
   method: MethodSpec;
+  /**
+   * Load the decoder layers' frozen matrices as 4-bit NormalFloat, as QLoRA does (weight-storage.ts).
+   * Any method but full fine-tuning; not for classifiers.
+   */
+  baseQuantization?: 'nf4';
   train: TrainConfig;
   /** Plain texts, each one example (used when `data` is absent). */
   trainTexts?: string[];

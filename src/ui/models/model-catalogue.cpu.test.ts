@@ -5,7 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../train/models/config';
+import { nf4Bytes } from '../../numeric/nf4';
+import { type DecoderConfig, parseModelConfig } from '../../train/models/config';
+import { expectedWeights } from '../../train/models/weight-shapes';
 import { defaultRunSetup } from '../state/run-setup';
 import { curatedModels } from './curated-models';
 import { builtinTinyBert, builtinTinyLlama, configOf, encoderConfigOf, taskOf } from './model-catalogue';
@@ -172,6 +174,26 @@ describe('per-method estimates against limits', () => {
     expect(gpt2.halfWeights).toBe(false);
   });
 
+  it('plans the layer matrices at 4.5 bits a weight on an NF4 base, for every method but full', () => {
+    const config = curatedConfig(byLabel('SmolLM2-135M'));
+    const quantized = { ...setup, quantizeBase: true };
+    const lora = estimateMethod(config, quantized, 'lora', limits).plan;
+    expect(lora.quantizedWeights).toBe(true);
+    // The tied embedding stays 16-bit, the norms f32; every layer matrix takes 36 bytes per 64 weights.
+    let expected = 0;
+    for (const [name, dims] of expectedWeights(config as DecoderConfig)) {
+      const size = dims.reduce((a, b) => a * b, 1);
+      expected += dims.length === 1 ? 4 * size : name.startsWith('model.layers.') ? nf4Bytes(size) : 2 * size;
+    }
+    expect(lora.components.weights).toBe(expected);
+    expect(lora.components.weights).toBeLessThan(
+      0.45 * estimateMethod(config, setup, 'lora', limits).plan.components.weights,
+    );
+    const full = estimateMethod(config, quantized, 'full', limits).plan;
+    expect(full.quantizedWeights).toBe(false);
+    expect(full.components.weights).toBe(4 * curatedParameters(byLabel('SmolLM2-135M')));
+  });
+
   it('updates the plan as the setup changes: rank → trainable count, batch → activations', () => {
     const c = configOf(builtinTinyLlama);
     const at = (fields: Partial<typeof setup.fields>, method: 'lora' | 'full' = 'lora') =>
@@ -206,6 +228,8 @@ describe('the estimates key', () => {
         ...base,
         loraTargets: base.loraTargets === 'all-linear' ? 'peft-default' : 'all-linear',
       } as typeof base,
+      { ...base, quantizeBase: !base.quantizeBase },
+      { ...base, maskPrompt: !base.maskPrompt },
     ];
     let keyed = 0;
     for (const variant of variants) {
@@ -217,7 +241,7 @@ describe('the estimates key', () => {
         expect(totals(variant), JSON.stringify(variant.fields)).not.toBe(totals(base));
       }
     }
-    // batch size, sequence length, LoRA rank, virtual tokens, reduction factor and LoRA targets.
-    expect(keyed).toBe(6);
+    // batch size, sequence length, LoRA rank, virtual tokens, reduction factor, LoRA targets and the NF4 base.
+    expect(keyed).toBe(7);
   });
 });

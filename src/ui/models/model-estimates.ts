@@ -8,7 +8,7 @@
  * (src/train/classify/classifier-memory.ts).
  */
 import { type EncoderConfig, isEncoderConfig, parseEncoderConfig } from '../../train/models/bert-config';
-import { type DecoderConfig, parseModelConfig } from '../../train/models/config';
+import { type DecoderConfig, parseModelConfig, withBaseQuantization } from '../../train/models/config';
 import { longestRow } from '../../train/models/row-limit';
 import {
   defaultMemoryBudgetBytes,
@@ -136,6 +136,7 @@ export function estimateKey(setup: RunSetup): string {
     f.numVirtualTokens,
     f.reductionFactor,
     setup.loraTargets,
+    setup.quantizeBase,
   ]);
 }
 
@@ -176,7 +177,8 @@ function planMethod(config: DecoderConfig | EncoderConfig, setup: RunSetup, meth
         batchSize,
         seqLen: Math.max(1, Math.min(seqLen, encoderMaxTokens(config) - virtual)),
       })
-    : planMemory(config, settings, {
+    : // A quantized base changes the frozen weights only: full fine-tuning plans f32 whatever is asked.
+      planMemory(withBaseQuantization(config, setup.quantizeBase ? 'nf4' : undefined), settings, {
         batchSize,
         seqLen: Math.min(seqLen, longestRow(config)),
         // The studio always holds out a validation set, so the worker plans an evaluation step too.

@@ -16,6 +16,8 @@ export interface RunSettings {
   modelId: string;
   modelLabel: string;
   method: MethodSpec;
+  /** The frozen base's layer matrices were 4-bit NF4 (QLoRA); absent: as stored. */
+  baseQuantization?: 'nf4';
   train: TrainConfig;
   trainExamples: number;
   validationExamples: number;

@@ -56,6 +56,22 @@ describe('planning runs from the setup', () => {
     expect(lora.ok && lora.plans[0]?.spec.method).toMatchObject({ targetModules: 'all-linear' });
   });
 
+  it('quantizes the base of the PEFT run only, and names it QLoRA', () => {
+    const setup = { ...withFields({ steps: '3' }), quantizeBase: true };
+    const planning = planRuns('sft-vs-lora', setup, model, texts);
+    if (!planning.ok) throw new Error(planning.message);
+    const [sft, lora] = planning.plans;
+    expect(sft?.spec.baseQuantization).toBeUndefined();
+    expect(sft?.settings.baseQuantization).toBeUndefined();
+    expect(lora?.spec.baseQuantization).toBe('nf4');
+    expect(lora?.settings.baseQuantization).toBe('nf4');
+    expect([sft?.label, lora?.label]).toEqual(['Full SFT', 'QLoRA r8']);
+    const ia3 = planRuns('single', { ...setup, preset: 'ia3' }, model, texts);
+    expect(ia3.ok && ia3.plans[0]?.label).toBe('IA3, NF4 base');
+    const off = planRuns('single', withFields({}), model, texts);
+    expect(off.ok && off.plans[0]?.spec.baseQuantization).toBeUndefined();
+  });
+
   it('names every field that does not read', () => {
     const planning = planRuns(
       'single',

@@ -47,6 +47,11 @@ export interface RunSetup {
   maskPrompt: boolean;
   /** Concatenate examples into full rows of the sequence length (the CLI's --packing). */
   packing: boolean;
+  /**
+   * Load a language model's frozen layer matrices as 4-bit NF4 for every method but full fine-tuning
+   * (QLoRA; the CLI's --quantize nf4).
+   */
+  quantizeBase: boolean;
   fields: SetupFields;
 }
 
@@ -74,6 +79,7 @@ export function defaultRunSetup(modelId: string): RunSetup {
     useRslora: false,
     maskPrompt: true,
     packing: false,
+    quantizeBase: false,
     fields: {
       steps: String(studioTrainDefaults.steps),
       batchSize: String(studioTrainDefaults.batchSize),
@@ -162,7 +168,14 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
   return { ok: true, value: { train, fullLr, lora, chosen } };
 }
 
-export function methodLabel(method: MethodSpec): string {
+/** The method's name; on a frozen base quantized to NF4, LoRA is QLoRA and the others say so. */
+export function methodLabel(method: MethodSpec, baseQuantization?: 'nf4'): string {
+  if (!baseQuantization) return plainMethodLabel(method);
+  if (method.method === 'lora') return `QLoRA${method.useRslora ? ' (rsLoRA)' : ''} r${method.r}`;
+  return `${plainMethodLabel(method)}, NF4 base`;
+}
+
+function plainMethodLabel(method: MethodSpec): string {
   switch (method.method) {
     case 'full':
       return 'Full SFT';
@@ -315,13 +328,18 @@ export function planRuns(
   const classifier = task === 'classification';
   const plans = methods.map((method) => {
     const train = method.method === 'full' ? { ...peftTrain, lr: fullLr } : peftTrain;
+    // Only a frozen base is quantized: full fine-tuning, and classifiers, train f32 weights.
+    const quantization: 'nf4' | undefined =
+      setup.quantizeBase && !classifier && method.method !== 'full' ? 'nf4' : undefined;
+    const base = quantization ? { baseQuantization: quantization } : {};
     return {
       // A classifier's full run is fine-tuning with labels, not supervised fine-tuning of a language model.
-      label: classifier && method.method === 'full' ? 'Full fine-tuning' : methodLabel(method),
+      label: classifier && method.method === 'full' ? 'Full fine-tuning' : methodLabel(method, quantization),
       settings: {
         modelId: model.id,
         modelLabel: model.label,
         method,
+        ...base,
         train,
         ...planned.counts,
         ...(classifier ? { task } : {}),
@@ -330,6 +348,7 @@ export function planRuns(
         modelFiles,
         modelName: model.modelName,
         method,
+        ...base,
         train,
         ...planned.spec,
         // Classifiers checkpoint and resume as language models do (classifier-checkpoint.ts).

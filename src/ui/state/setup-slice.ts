@@ -25,6 +25,8 @@ export interface SetupSlice {
   setPreset(preset: MethodPreset): void;
   setLoraTargets(targets: LoraTargets): void;
   setUseRslora(useRslora: boolean): void;
+  /** QLoRA: the frozen base's layer matrices as 4-bit NF4 for every method but full fine-tuning. */
+  setQuantizeBase(quantizeBase: boolean): void;
   /** Prompt masking and packing of the training rows. */
   setDataOption(option: 'maskPrompt' | 'packing', on: boolean): void;
   setField(field: SetupField, value: string): void;
@@ -43,6 +45,7 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
   setPreset: (preset) => set((s) => ({ setup: { ...s.setup, preset } })),
   setLoraTargets: (loraTargets) => set((s) => ({ setup: { ...s.setup, loraTargets } })),
   setUseRslora: (useRslora) => set((s) => ({ setup: { ...s.setup, useRslora } })),
+  setQuantizeBase: (quantizeBase) => set((s) => ({ setup: { ...s.setup, quantizeBase } })),
   setDataOption: (option, on) => set((s) => ({ setup: { ...s.setup, [option]: on } })),
   setField: (field, value) =>
     set((s) => ({ setup: { ...s.setup, fields: { ...s.setup.fields, [field]: value } } })),

@@ -23,7 +23,8 @@ const statusText: Record<RunStatus, string> = {
 
 export function methodSummary(record: RunRecord): string {
   const t = record.settings.train;
-  return `${methodDetails(record.settings.method)} · batch ${t.batchSize} × ${t.seqLen} tokens · lr ${t.lr}`;
+  const base = record.settings.baseQuantization ? ' · base 4-bit NF4' : '';
+  return `${methodDetails(record.settings.method)}${base} · batch ${t.batchSize} × ${t.seqLen} tokens · lr ${t.lr}`;
 }
 
 export function RunCard({ record }: { record: RunRecord }) {

@@ -36,10 +36,16 @@ export function MemoryPlanView({ estimate, limits }: { estimate: MethodEstimate;
               <tr key={component} data-testid={`plan-${component}`}>
                 <th scope="row">
                   {componentLabels[component as MemoryComponent]}
+                  {component === 'weights' && plan.quantizedWeights && (
+                    <span className="muted" data-testid="plan-nf4-weights">
+                      {' '}
+                      (layer matrices 4-bit NF4, 4.5 bits a weight)
+                    </span>
+                  )}
                   {component === 'weights' && plan.halfWeights && (
                     <span className="muted" data-testid="plan-half-weights">
                       {' '}
-                      (frozen matrices kept 16-bit, as stored)
+                      ({plan.quantizedWeights ? 'embeddings' : 'frozen matrices'} kept 16-bit, as stored)
                     </span>
                   )}
                 </th>

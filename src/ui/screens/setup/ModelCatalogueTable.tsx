@@ -122,7 +122,9 @@ export function ModelCatalogueTable({ limits }: { limits: MemoryLimits }) {
       <table className="model-catalogue" data-testid="model-catalogue">
         <caption>
           Models. Memory is the planner's estimate at batch {setup.fields.batchSize}, sequence{' '}
-          {setup.fields.seqLen} (✓ fits this GPU's limits and the budget, ✗ does not).
+          {setup.fields.seqLen}
+          {setup.quantizeBase ? ', the PEFT methods on a 4-bit NF4 base' : ''} (✓ fits this GPU's limits and
+          the budget, ✗ does not).
         </caption>
         <thead>
           <tr>

@@ -30,7 +30,7 @@ export function RunSetupPanel() {
   const setup = useAppStore((s) => s.setup);
   const dataset = useAppStore((s) => s.dataset);
   const gpuUnavailable = useAppStore((s) => s.gpu.status === 'unavailable');
-  const { setPreset, setLoraTargets, setUseRslora, startRuns } = useAppStore.getState();
+  const { setPreset, setLoraTargets, setUseRslora, setQuantizeBase, startRuns } = useAppStore.getState();
   const [errors, setErrors] = useState<FieldErrors>({});
   const [problem, setProblem] = useState<string | null>(null);
   const model = findModel(setup.modelId);
@@ -200,6 +200,23 @@ export function RunSetupPanel() {
             WebGPU does not report a GPU's memory; runs are planned against this.
           </small>
         </div>
+        {!classifier && (
+          <label className="setting checkbox-setting">
+            <input
+              type="checkbox"
+              checked={setup.quantizeBase}
+              onChange={(event) => setQuantizeBase(event.target.checked)}
+              data-testid="setting-quantize-base"
+              aria-describedby="setting-quantize-base-hint"
+            />{' '}
+            Quantize the frozen base to 4-bit NF4 (QLoRA)
+            <small id="setting-quantize-base-hint" className="muted">
+              {' '}
+              Every method but full SFT. The layers' matrices take 4.5 bits a weight; embeddings and the LM
+              head stay as stored. Training stays f32, on weights rounded to 16 levels per block of 64.
+            </small>
+          </label>
+        )}
       </fieldset>
       {chosenEstimate && <MemoryPlanView estimate={chosenEstimate} limits={limits} />}
       {classifier && chosenEstimate && (
