@@ -361,4 +361,18 @@ describe('export classification job: the browser run’s rows and split', () => 
       /DistilBERT takes no past key\/values/,
     );
   });
+
+  it('refuses a quantized base: encoders load in f32', async () => {
+    const run = runWith({ method: 'lora' });
+    const quantized = { ...run, model: { ...run.model, quantization: 'nf4' as const } };
+    const refusal = exportClassificationJob({
+      run: quantized,
+      model: encoderConfig('bert'),
+      dataset: pairFile,
+    });
+    await expect(refusal).rejects.toThrow(ExportJobError);
+    await expect(refusal).rejects.toThrow(
+      /"nf4" applies to decoder language models; encoder classifiers load in f32/,
+    );
+  });
 });

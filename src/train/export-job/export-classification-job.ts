@@ -7,7 +7,8 @@
  *   accelerate/single_gpu.yaml, accelerate/multi_gpu.yaml   one GPU; data parallel on several
  *   requirements.txt, README.md, run-config.json
  * Encoders this size replicate on every GPU, so data parallelism is the one multi-GPU layout written.
- * Refused by ExportJobError: bottleneck adapters, prefix tuning on DistilBERT, rows of another schema.
+ * Refused by ExportJobError: bottleneck adapters, prefix tuning on DistilBERT, rows of another schema, and
+ * a quantized base (model.quantization): encoders load in f32, as Whetstone's classifier runs load them.
  */
 import type { LoadedDataset } from '../data/load-dataset';
 import type { EncoderConfig } from '../models/bert-config';
@@ -15,6 +16,7 @@ import { classifierPeftConfig, classifierTrainingKwargs, encoderMaxLength } from
 import { classificationJobDataset } from './classification-dataset';
 import { classificationReadmeMd } from './classification-readme';
 import { classificationScript } from './classification-script';
+import { ExportJobError } from './errors';
 import { type DatasetBytes, type JobFiles, loadRunDatasets } from './export-job';
 import { classificationRequirementsTxt } from './requirements';
 import { type RunConfig, runConfigJson } from './run-config';
@@ -55,6 +57,14 @@ function classificationAccelerateConfigs(): Record<string, string> {
   };
 }
 
+function refuseQuantizedEncoder(run: RunConfig): void {
+  if (run.model.quantization)
+    throw new ExportJobError(
+      `model.quantization "${run.model.quantization}" applies to decoder language models; encoder classifiers ` +
+        'load in f32, in Whetstone and in this job. Leave quantization out of a classifier run.',
+    );
+}
+
 /** The job's files from datasets already loaded (loadRunDataset with the run's data options). */
 export function classificationJobFiles(
   run: RunConfig,
@@ -62,6 +72,7 @@ export function classificationJobFiles(
   dataset: LoadedDataset,
   validation?: LoadedDataset,
 ): JobFiles {
+  refuseQuantizedEncoder(run);
   const peft = classifierPeftConfig(run, model); // refuses what PEFT lacks before any other work
   const data = classificationJobDataset(dataset, validation, {
     validationFraction: run.data.validationFraction,
@@ -90,6 +101,7 @@ export function classificationJobFiles(
 }
 
 export async function exportClassificationJob(input: ExportClassificationJobInput): Promise<JobFiles> {
+  refuseQuantizedEncoder(input.run);
   classifierPeftConfig(input.run, input.model);
   const { dataset, validation } = await loadRunDatasets(input);
   return classificationJobFiles(input.run, input.model, dataset, validation);

@@ -9,7 +9,8 @@
  *   run-config.json            the run config, defaults filled in
  * `exportJob` is a plain function from the run config, the model's config and the dataset bytes to a
  * map of path → text, so the CLI writes it to a folder and the app zips or downloads it. A run it cannot
- * express (bottleneck adapters, classification data) is an ExportJobError that says why.
+ * express (bottleneck adapters, classification data, a quantized base under full fine-tuning) is an
+ * ExportJobError that says why. A QLoRA run (model.quantization "nf4") loads its base through bitsandbytes.
  */
 import { type LoadedDataset, loadDataset } from '../data/load-dataset';
 import type { DecoderConfig } from '../models/config';
@@ -41,6 +42,15 @@ export interface ExportJobInput {
   validation?: DatasetBytes;
 }
 
+/** parseRunConfig refuses this too; a run config built in code reaches export without it. */
+function refuseQuantizedFullFineTuning(run: RunConfig): void {
+  if (run.model.quantization && run.method.method === 'full')
+    throw new ExportJobError(
+      `Full fine-tuning trains every weight, so its base cannot load quantized to ${run.model.quantization}. ` +
+        'Export a PEFT run (LoRA, DoRA, IA3, prompt or prefix tuning) on the quantized base, or drop the quantization.',
+    );
+}
+
 /** The job's files from datasets already loaded (loadDataset with the run's data options). */
 export function jobFiles(
   run: RunConfig,
@@ -48,6 +58,7 @@ export function jobFiles(
   dataset: LoadedDataset,
   validation?: LoadedDataset,
 ): JobFiles {
+  refuseQuantizedFullFineTuning(run);
   const peft = jobPeftConfig(run, model); // refuses methods PEFT lacks before any other work
   const data = jobDataset(dataset, validation, {
     validationFraction: run.data.validationFraction,
@@ -68,7 +79,7 @@ export function jobFiles(
     [trainFile]: data.trainJsonl,
     ...(hasValidation ? { [validationFile]: data.validationJsonl } : {}),
     ...accelerateConfigs(model, run.training),
-    'requirements.txt': requirementsTxt(),
+    'requirements.txt': requirementsTxt(run.model.quantization),
     'README.md': readmeMd({ run, peft, dataset: data }),
     'run-config.json': runConfigJson(run),
   };
@@ -103,6 +114,7 @@ export async function loadRunDatasets(input: {
 }
 
 export async function exportJob(input: ExportJobInput): Promise<JobFiles> {
+  refuseQuantizedFullFineTuning(input.run);
   jobPeftConfig(input.run, input.model);
   const { dataset, validation } = await loadRunDatasets(input);
   return jobFiles(input.run, input.model, dataset, validation);

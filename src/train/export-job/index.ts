@@ -24,5 +24,5 @@ export {
 export { jobDataset, jobSplit } from './job-dataset';
 export { parseRunConfig, parseRunConfigJson } from './parse-run-config';
 export { adapterConfigForRun, jobPeftConfig } from './peft-config';
-export type { JobMethod, RunConfig, RunDataConfig } from './run-config';
+export type { BaseQuantization, JobMethod, RunConfig, RunDataConfig } from './run-config';
 export { sftKwargs } from './sft-config';

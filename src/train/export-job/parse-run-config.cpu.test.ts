@@ -97,6 +97,13 @@ describe('parseRunConfig', () => {
         /no such field/,
       ],
       [{ ...minimal, model: {} }, 'model.id', /required/],
+      [{ ...minimal, model: { id: 'gpt2', quantization: 'int4' } }, 'model.quantization', /"nf4".*"int4"/],
+      [{ ...minimal, model: { id: 'gpt2', quantization: true } }, 'model.quantization', /"nf4"/],
+      [
+        { ...minimal, model: { id: 'gpt2', quantization: 'nf4' }, method: { method: 'full' } },
+        'model.quantization',
+        /full fine-tuning trains every weight.*PEFT method/,
+      ],
       [{ ...minimal, extra: 1 }, 'extra', /not a field/],
     ];
     for (const [raw, field, message] of cases) {
@@ -105,6 +112,22 @@ describe('parseRunConfig', () => {
       expect(error.message).toMatch(message);
       expect(error.message).toContain(`"${field}"`);
     }
+  });
+
+  it('reads a QLoRA base: "nf4" for any PEFT method; absent or null, none', () => {
+    const model = (m: Record<string, unknown>, method = { method: 'lora' }) =>
+      parseRunConfig({ ...minimal, model: m, method }).model;
+    expect(model({ id: 'gpt2', quantization: 'nf4' })).toEqual({
+      id: 'gpt2',
+      revision: null,
+      quantization: 'nf4',
+    });
+    for (const method of ['dora', 'ia3', 'prompt', 'prefix', 'adapter'])
+      expect(model({ id: 'gpt2', quantization: 'nf4' }, { method }).quantization).toBe('nf4');
+    expect(model({ id: 'gpt2', quantization: null })).toEqual({ id: 'gpt2', revision: null });
+    expect(model({ id: 'gpt2' })).not.toHaveProperty('quantization');
+    const qlora = parseRunConfig({ ...minimal, model: { id: 'gpt2', quantization: 'nf4' } });
+    expect(parseRunConfigJson(runConfigJson(qlora))).toEqual(qlora);
   });
 
   it('reads JSON text, and names a syntax error', () => {

@@ -10,6 +10,8 @@ import { SCHEMA_FIELDS, type SchemaKind, type SchemaOverride } from '../data/sch
 import { defaultTrainConfig, type TrainConfig, TrainConfigError, validateTrainConfig } from '../train-config';
 import { RunConfigError } from './errors';
 import {
+  type BaseQuantization,
+  baseQuantizations,
   dataDefaults,
   type JobMethod,
   jobMethodNames,
@@ -277,12 +279,9 @@ function parseData(raw: unknown): RunDataConfig {
   };
 }
 
-/** A run config from parsed JSON, with defaults filled in; throws `RunConfigError` naming the field. */
-export function parseRunConfig(raw: unknown): RunConfig {
-  const json = object(raw, '');
-  onlyKnown(json, '', ['model', 'method', 'training', 'data']);
-  const model = object(json.model, 'model');
-  onlyKnown(model, 'model', ['id', 'revision']);
+function parseModel(raw: unknown): RunConfig['model'] {
+  const model = object(raw, 'model');
+  onlyKnown(model, 'model', ['id', 'revision', 'quantization']);
   const id = fieldsOf(model, 'model').string('id');
   if (!id)
     throw new RunConfigError('model.id', 'is required: a hub repo id or the name of a local model folder.');
@@ -292,12 +291,28 @@ export function parseRunConfig(raw: unknown): RunConfig {
       'model.revision',
       `must be a branch, tag or commit, or null; got ${shown(revision)}.`,
     );
-  return {
-    model: { id, revision },
-    method: parseMethod(json.method),
-    training: parseTraining(json.training),
-    data: parseData(json.data),
-  };
+  const quantization = model.quantization ?? null;
+  if (quantization !== null && !baseQuantizations.includes(quantization as BaseQuantization))
+    throw new RunConfigError(
+      'model.quantization',
+      `must be "nf4" (QLoRA's 4-bit NormalFloat base) or null (none); got ${shown(quantization)}.`,
+    );
+  return { id, revision, ...(quantization ? { quantization: quantization as BaseQuantization } : {}) };
+}
+
+/** A run config from parsed JSON, with defaults filled in; throws `RunConfigError` naming the field. */
+export function parseRunConfig(raw: unknown): RunConfig {
+  const json = object(raw, '');
+  onlyKnown(json, '', ['model', 'method', 'training', 'data']);
+  const model = parseModel(json.model);
+  const method = parseMethod(json.method);
+  if (model.quantization && method.method === 'full')
+    throw new RunConfigError(
+      'model.quantization',
+      `full fine-tuning trains every weight, so its base cannot be quantized to ${model.quantization}; ` +
+        'use a PEFT method (LoRA, DoRA, IA3, prompt or prefix tuning) or leave quantization out.',
+    );
+  return { model, method, training: parseTraining(json.training), data: parseData(json.data) };
 }
 
 /** parseRunConfig over JSON text; a syntax error is a RunConfigError too. */

@@ -15,12 +15,18 @@ export interface ReadmeInput {
 export function readmeMd({ run, peft, dataset }: ReadmeInput): string {
   const t = run.training;
   const length = t.steps === undefined ? `${t.epochs} epoch(s)` : `${t.steps} steps`;
+  const quantization = run.model.quantization;
+  const name = quantization?.toUpperCase();
+  const quantized = quantization
+    ? `\nThe run loads its base in 4-bit ${name} (QLoRA), as the browser run did: bitsandbytes quantizes the
+decoder layers' linear weights as they load (embeddings and lm_head stay as they are), so it needs a CUDA GPU.`
+    : '';
   const result = peft
     ? `\`output/final/\`: a PEFT adapter folder (\`adapter_config.json\`, \`adapter_model.safetensors\`)`
     : '`output/final/`: a Hugging Face model folder (config.json, model.safetensors, tokenizer files)';
   const bringBack = peft
     ? `Bring back \`output/final/\`. Whetstone imports it into the adapters library (or on the command line:
-\`whetstone eval --model ${run.model.id} --adapter output/final --data valid.jsonl\`), where it is evaluated
+\`whetstone eval --model ${run.model.id}${quantization ? ` --quantize ${quantization}` : ''} --adapter output/final --data valid.jsonl\`), where it is evaluated
 on the same validation split and compared with runs trained in the browser.`
     : `Bring back \`output/final/\`. Whetstone opens it as a model folder (\`whetstone eval --model output/final ...\`).`;
   return `# ${run.model.id}: ${run.method.method} fine-tuning, exported from Whetstone
@@ -29,14 +35,14 @@ This folder runs the same experiment as the browser run, on GPUs, with Hugging F
 PEFT and accelerate: the same model, method and PEFT config, optimizer, schedule, batch size, gradient
 accumulation, sequence length, prompt masking, seed, and the same examples split the same way
 (${dataset.train.length} training and ${dataset.validation.length} validation examples, ${dataset.shape} rows).
-It trains for ${length}.
+It trains for ${length}.${quantized}
 
 | file | what it is |
 | --- | --- |
 | \`train.py\` | the training script; its settings block at the top holds the run's hyperparameters |
 | \`dataset/train.jsonl\`, \`dataset/validation.jsonl\` | the examples, in TRL's dataset formats |
 | \`accelerate/*.yaml\` | one GPU; DeepSpeed ZeRO-2; DeepSpeed ZeRO-3; FSDP |
-| \`requirements.txt\` | pinned versions of torch, transformers, datasets, peft, trl, accelerate, deepspeed |
+| \`requirements.txt\` | pinned versions of torch, transformers, datasets, peft, trl, accelerate, deepspeed${quantization ? ', bitsandbytes' : ''} |
 | \`run-config.json\` | the Whetstone run config this folder was made from |
 
 ## On one machine
@@ -84,7 +90,14 @@ Under Slurm, one task per node: \`RANK=$SLURM_NODEID\`, and HOST_OF_RANK_0 is th
 - TRL drops examples that truncation leaves with no trained token; Whetstone keeps them (they add nothing
   to the loss either way).
 - With weight decay above 0, transformers also decays DoRA's magnitude vectors; Whetstone decays only
-  tensors of two or more dimensions.
+  tensors of two or more dimensions.${
+    quantization
+      ? `
+- On the ${name} base the model loads in bf16, its 4-bit codes stored in bf16 so that DeepSpeed and FSDP
+  can shard them, and TRL keeps the adapters in bf16 too (QLoRA's recipe); \`--fp32\` keeps all of it in
+  float32, as the browser did.`
+      : ''
+  }
 
 ## What to bring back
 

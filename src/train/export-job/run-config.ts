@@ -4,7 +4,7 @@
  * schedule, the PEFT builders' options for the method, and the dataset loader's options for the data.
  *
  *   {
- *     "model":    { "id": "HuggingFaceTB/SmolLM2-135M-Instruct", "revision": null },
+ *     "model":    { "id": "HuggingFaceTB/SmolLM2-135M-Instruct", "revision": null, "quantization": "nf4" },
  *     "method":   { "method": "lora", "r": 8, "alpha": 16, "dropout": 0.05, "targetModules": ["q_proj", "v_proj"] },
  *     "training": { "optimizer": "adamw", "lr": 0.0002, "schedule": "cosine", "warmupSteps": 10, "steps": 500, ... },
  *     "data":     { "file": "train.jsonl", "schema": { "kind": "chat" }, "maskPrompt": true, "validationFraction": 0.1 }
@@ -13,12 +13,22 @@
  * Every field but model.id, method.method and data.file has a default (below, and `defaultTrainConfig`;
  * the learning rate defaults to TrainConfig's 2e-4 for every method, unlike the CLI's per-method rates,
  * so a config exported from a run should always carry its lr).
+ * model.quantization is a QLoRA run's: "nf4" loads the decoder layers' frozen linear weights as 4-bit
+ * NormalFloat (blocks of 64, absmax kept f32, no double quantization; embeddings and lm_head as they are),
+ * as bitsandbytes' load_in_4bit does. Absent (or null): no quantization. Only a PEFT method may set it:
+ * full fine-tuning trains every weight.
  * `parseRunConfig` (parse-run-config.ts) reads and checks one, throwing a `RunConfigError` that names the field.
  */
 import type { DatasetFormat } from '../data/formats';
 import type { PlainTextMode } from '../data/plain-text';
 import type { SchemaOverride } from '../data/schema';
+import type { DecoderConfig } from '../models/config';
 import type { TrainConfig } from '../train-config';
+
+/** How a run loads its frozen base: the engine's `DecoderConfig.baseQuantization`. */
+export type BaseQuantization = NonNullable<DecoderConfig['baseQuantization']>;
+
+export const baseQuantizations: readonly BaseQuantization[] = ['nf4'];
 
 export type TargetModulesSetting = string[] | 'all-linear';
 
@@ -70,6 +80,8 @@ export interface RunConfig {
     /** A Hugging Face hub repo id, or a local name (a folder the job's machine has). */
     id: string;
     revision: string | null;
+    /** QLoRA: the decoder layers' frozen linear weights load as 4-bit NF4. Absent: not quantized. */
+    quantization?: BaseQuantization;
   };
   method: JobMethod;
   training: TrainConfig;

@@ -2,6 +2,9 @@
  * train.py of an exported job: the run's settings as Python literals in one block at the top (MODEL_ID,
  * ATTN_IMPLEMENTATION, PEFT_CLASS, PEFT_KWARGS, SFT_KWARGS, DATA; the export tests read it back with ast.literal_eval), then
  * fixed code against the public APIs of transformers, datasets, peft and trl (SFTTrainer, SFTConfig).
+ * A QLoRA run (model.quantization) adds QUANTIZATION and loads its base through transformers'
+ * BitsAndBytesConfig (PEFT's and bitsandbytes' FSDP/DeepSpeed QLoRA guides); other runs' scripts do not
+ * mention bitsandbytes at all.
  *
  * Text and prompt-completion rows go to TRL as they are: TRL tokenizes them as Whetstone does (EOS
  * appended; completion_only_loss masks the prompt). Conversations are tokenized here, with Whetstone's
@@ -14,7 +17,7 @@
 import { FALLBACK_CHAT_TEMPLATE } from '../data/chat-render';
 import type { JobPeftConfig } from './peft-config';
 import { type PythonJson, pythonLiteral } from './python-literal';
-import type { RunConfig } from './run-config';
+import type { BaseQuantization, RunConfig } from './run-config';
 import type { DataShape } from './sft-config';
 
 export interface TrainScriptInput {
@@ -55,6 +58,7 @@ function settingsBlock({
   return [
     assign('MODEL_ID', run.model.id),
     assign('MODEL_REVISION', run.model.revision),
+    ...(run.model.quantization ? [assign('QUANTIZATION', run.model.quantization)] : []),
     assign('ATTN_IMPLEMENTATION', attnImplementation ?? null),
     assign('METHOD', run.method.method),
     assign('PEFT_CLASS', peft?.className ?? null),
@@ -76,10 +80,63 @@ const peftImport = (peft: JobPeftConfig | null) => (peft ? `from peft import ${p
 const peftConstruct = (peft: JobPeftConfig | null) =>
   peft ? `${peft.className}(**PEFT_KWARGS)` : 'None  # full fine-tuning: every weight trains';
 
+const transformersImport = (quantization?: BaseQuantization) =>
+  `from transformers import AutoModelForCausalLM, AutoTokenizer${quantization ? ', BitsAndBytesConfig' : ''}`;
+
+/**
+ * Loading the base. Unquantized: float32 weights, bf16 autocast for the matmuls. QLoRA: as PEFT's and
+ * bitsandbytes' FSDP/ZeRO-3 guides load it, in one float dtype that also stores the packed 4-bit codes.
+ */
+function modelLoadPy(quantization?: BaseQuantization): string {
+  if (!quantization)
+    return `    # Weights stay float32 (the optimizer's master copy); bf16 is autocast for the matmuls.
+    model = AutoModelForCausalLM.from_pretrained(
+        args.model, revision=MODEL_REVISION, dtype=torch.float32, attn_implementation=ATTN_IMPLEMENTATION
+    )`;
+  return `    # QLoRA, as the browser run: bitsandbytes loads the decoder layers' linear weights as 4-bit NormalFloat
+    # (blocks of 64, absmax in float32, no double quantization; embeddings and lm_head stay as they are), on
+    # this process's GPU, which SFTConfig has picked. The packed codes are stored in the float dtype the model
+    # trains in (bnb_4bit_quant_storage) and the model loads in that dtype: FSDP shards only float tensors of
+    # one dtype, and DeepSpeed and FSDP cast every float parameter to the mixed-precision dtype, which would
+    # garble codes stored in any other. So bf16 throughout, or float32 with --fp32.
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    sharded = any(os.environ.get(f"ACCELERATE_USE_{name}", "").lower() == "true" for name in ("DEEPSPEED", "FSDP"))
+    if sharded and dtype == torch.float32 and os.environ.get("ACCELERATE_MIXED_PRECISION", "no") != "no":
+        raise SystemExit(
+            "4-bit codes stored in float32 (--fp32, or a GPU without bf16) would be cast by DeepSpeed or FSDP to"
+            ' the mixed precision of the accelerate YAML: set mixed_precision: "no" in it.'
+        )
+    quantization_config = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=QUANTIZATION,
+        bnb_4bit_use_double_quant=False,
+        bnb_4bit_compute_dtype=dtype,
+        bnb_4bit_quant_storage=dtype,
+    )
+    model = AutoModelForCausalLM.from_pretrained(
+        args.model,
+        revision=MODEL_REVISION,
+        dtype=dtype,
+        attn_implementation=ATTN_IMPLEMENTATION,
+        quantization_config=quantization_config,
+    )`;
+}
+
+/** QLoRA in float32: TRL keeps a 4-bit model's trainable weights in bf16, so they are set back. */
+const float32AdaptersPy = (quantization?: BaseQuantization) =>
+  quantization
+    ? `
+    if not bf16:
+        # TRL keeps a 4-bit model's trainable weights in bf16 (QLoRA's recipe); float32 runs train them in float32.
+        for param in trainer.model.parameters():
+            if param.requires_grad:
+                param.data = param.data.float()`
+    : '';
+
 export function trainScript(input: TrainScriptInput): string {
   const { run, peft } = input;
   return `#!/usr/bin/env python3
-"""Fine-tune ${run.model.id} (${run.method.method}) with TRL's SFTTrainer: a Whetstone run, exported.
+"""Fine-tune ${run.model.id} (${run.method.method}${run.model.quantization ? `, ${run.model.quantization.toUpperCase()} base` : ''}) with TRL's SFTTrainer: a Whetstone run, exported.
 
     accelerate launch --config_file accelerate/single_gpu.yaml train.py
 
@@ -93,7 +150,7 @@ import os
 
 import torch
 from datasets import Dataset
-${peftImport(peft)}from transformers import AutoModelForCausalLM, AutoTokenizer
+${peftImport(peft)}${transformersImport(run.model.quantization)}
 from trl import SFTConfig, SFTTrainer
 
 # ---- The run's settings (generated) ----
@@ -172,10 +229,7 @@ ${jobArgumentsPy}
 
     bf16 = not args.fp32 and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     config = SFTConfig(output_dir=args.output_dir, bf16=bf16, report_to="none", **SFT_KWARGS)
-    # Weights stay float32 (the optimizer's master copy); bf16 is autocast for the matmuls.
-    model = AutoModelForCausalLM.from_pretrained(
-        args.model, revision=MODEL_REVISION, dtype=torch.float32, attn_implementation=ATTN_IMPLEMENTATION
-    )
+${modelLoadPy(run.model.quantization)}
     peft_config = ${peftConstruct(peft)}
 
     trainer = SFTTrainer(
@@ -185,7 +239,7 @@ ${jobArgumentsPy}
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
         peft_config=peft_config,
-    )
+    )${float32AdaptersPy(run.model.quantization)}
     trainer.train()
     if eval_dataset is not None:
         metrics = trainer.evaluate()

@@ -58,6 +58,7 @@ export function RunAtScaleButton() {
         data,
         maskPrompt: setup.maskPrompt,
         packing: setup.packing,
+        ...(plan.spec.baseQuantization ? { baseQuantization: plan.spec.baseQuantization } : {}),
       });
       const name = `whetstone-job-${plan.settings.method.method}.zip`;
       saveBytes(name, zip, 'application/zip');

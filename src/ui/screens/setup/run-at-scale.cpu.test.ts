@@ -90,6 +90,23 @@ describe('run at scale', () => {
     }
   });
 
+  it('exports a QLoRA run as a job that loads its base 4-bit NF4', async () => {
+    const input = {
+      modelName: 'm',
+      model: configOf(builtinTinyLlama),
+      method: dora,
+      train: studioTrainDefaults,
+      data: { kind: 'texts' as const, texts },
+      ...studioSwitches,
+    };
+    const zip = unzipSync(await scaleJobZip({ ...input, baseQuantization: 'nf4' }));
+    expect(JSON.parse(strFromU8(zip['run-config.json']!)).model).toMatchObject({ quantization: 'nf4' });
+    expect(strFromU8(zip['train.py']!)).toMatch(/BitsAndBytesConfig\(/);
+    expect(strFromU8(zip['requirements.txt']!)).toMatch(/bitsandbytes==/);
+    const plain = unzipSync(await scaleJobZip(input));
+    expect(strFromU8(plain['train.py']!)).not.toMatch(/bitsandbytes|BitsAndBytes/i);
+  });
+
   it('keeps every method PEFT has and refuses bottleneck adapters with the reason', async () => {
     expect(jobMethodOf({ method: 'prompt', numVirtualTokens: 5 })).toEqual({
       method: 'prompt',

@@ -79,6 +79,8 @@ export interface ScaleJobInput {
   /** The setup's switches, so the job masks prompts and packs rows exactly as the browser run would. */
   maskPrompt: boolean;
   packing: boolean;
+  /** The run's frozen base quantized to NF4 (QLoRA): the job loads it so through bitsandbytes. */
+  baseQuantization?: 'nf4';
 }
 
 const baseDataOf = (input: ScaleJobInput) => ({
@@ -90,7 +92,11 @@ const baseDataOf = (input: ScaleJobInput) => ({
 
 /** The run config and the dataset bytes exportJob reads. */
 async function jobInput(input: ScaleJobInput) {
-  const common = { id: input.modelName, revision: null };
+  const common = {
+    id: input.modelName,
+    revision: null,
+    ...(input.baseQuantization ? { quantization: input.baseQuantization } : {}),
+  };
   const method = jobMethodOf(input.method);
   const baseData = baseDataOf(input);
   if (input.data.kind === 'texts') {
