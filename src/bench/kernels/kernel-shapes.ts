@@ -16,6 +16,8 @@ export interface MatmulShape {
   R: number;
   /** B stored in half precision, as a 16-bit checkpoint's frozen weight is (not a source of the fp32 ceiling). */
   halfB?: boolean;
+  /** B quantized to NF4, as QLoRA's frozen base is (not a source of the fp32 ceiling either). */
+  nf4B?: boolean;
   /** A stored [K, M], as a weight gradient's dYᵀ is (K = the step's tokens). */
   transA?: boolean;
   /** Run through matmulSplitK, which splits a long K over more workgroups (split-k.ts). */
@@ -65,6 +67,9 @@ const fullMatmuls: MatmulShape[] = [
   { name: 'square 2048', M: 2048, N: 2048, K: 2048, transB: false, R: 0 },
   { name: 'q_proj x·Wᵀ 1024×576×576', M: 1024, N: 576, K: 576, transB: true, R: 0 },
   { name: 'q_proj x·Wᵀ 1024×576×576, W f16', M: 1024, N: 576, K: 576, transB: true, R: 0, halfB: true },
+  { name: 'q_proj x·Wᵀ 1024×576×576, W nf4', M: 1024, N: 576, K: 576, transB: true, R: 0, nf4B: true },
+  // A QLoRA step's dX reads the NF4 base along its other dimension.
+  { name: 'down_proj dY·W 1024×576×1536, W nf4', M: 1024, N: 1536, K: 576, transB: false, R: 0, nf4B: true },
   { name: 'LoRA down x·Aᵀ 1024×8×576', M: 1024, N: 8, K: 576, transB: true, R: 0 },
   { name: 'LoRA fused x·Wᵀ + u·Bᵀ r8', M: 1024, N: 576, K: 576, transB: true, R: 8 },
   { name: 'MLP up x·Wᵀ 1024×1536×576', M: 1024, N: 1536, K: 576, transB: true, R: 0 },
@@ -78,6 +83,7 @@ const scaledMatmuls: MatmulShape[] = [
   { name: 'square 256', M: 256, N: 256, K: 256, transB: false, R: 0 },
   { name: 'q_proj x·Wᵀ 128×192×192', M: 128, N: 192, K: 192, transB: true, R: 0 },
   { name: 'q_proj x·Wᵀ 128×192×192, W f16', M: 128, N: 192, K: 192, transB: true, R: 0, halfB: true },
+  { name: 'q_proj x·Wᵀ 128×192×192, W nf4', M: 128, N: 192, K: 192, transB: true, R: 0, nf4B: true },
   { name: 'LoRA down x·Aᵀ 128×8×192', M: 128, N: 8, K: 192, transB: true, R: 0 },
   { name: 'LoRA fused x·Wᵀ + u·Bᵀ r8', M: 128, N: 192, K: 192, transB: true, R: 8 },
   ...weightGradient('LoRA dA duᵀ·x', 8, 192, 1024),

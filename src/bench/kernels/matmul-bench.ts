@@ -1,6 +1,6 @@
 /**
- * Whetstone's matmul kernel (src/gpu/kernels/matmul) on one shape (B in half precision where the shape
- * says so): random inputs, NaN-poisoned output,
+ * Whetstone's matmul kernel (src/gpu/kernels/matmul) on one shape (B in half precision or NF4 where the
+ * shape says so): random inputs, NaN-poisoned output,
  * one run whose output is checked (spot-check.ts), then the timed runs. Returns GFLOP/s, or the failed
  * check and no time.
  */
@@ -8,9 +8,17 @@ import { releaseDispatches, submitDispatches } from '../../gpu/dispatch';
 import { matmul } from '../../gpu/kernels/matmul/matmul';
 import { matmulSplitK } from '../../gpu/kernels/matmul/split-k';
 import type { Runtime } from '../../gpu/runtime';
-import { downloadTensor, releaseTensor, type Tensor, uploadHalfTensor, uploadTensor } from '../../gpu/tensor';
+import {
+  downloadTensor,
+  releaseTensor,
+  type Tensor,
+  uploadHalfTensor,
+  uploadNf4Tensor,
+  uploadTensor,
+} from '../../gpu/tensor';
 import { randomArray, seededRandom } from '../../gpu/testing/random';
 import { roundToHalf, toHalfBits } from '../../numeric/half';
+import { dequantizeNf4, quantizeNf4 } from '../../numeric/nf4';
 import { type MatmulShape, matmulFlops } from './kernel-shapes';
 import { type SpotCheck, spotCheck } from './spot-check';
 import { gflops, timeDispatches } from './time-dispatches';
@@ -53,8 +61,9 @@ export async function benchMatmul(
 ): Promise<KernelTiming> {
   const random = seededRandom(s.M * 31 + s.N * 7 + s.K + s.R);
   const a = randomArray(random, s.M * s.K);
-  // A half-precision B holds (and the reference multiplies) the values rounded to binary16.
-  const b = s.halfB ? roundToHalf(randomArray(random, s.K * s.N)) : randomArray(random, s.K * s.N);
+  // A half-precision or NF4 B holds (and the reference multiplies) the values as stored.
+  const drawn = randomArray(random, s.K * s.N);
+  const b = s.halfB ? roundToHalf(drawn) : s.nf4B ? dequantizeNf4(quantizeNf4(drawn), drawn.length) : drawn;
   const u = randomArray(random, s.M * s.R);
   const v = randomArray(random, s.N * s.R);
   const tensors: Tensor[] = [];
@@ -65,8 +74,12 @@ export async function benchMatmul(
   };
   const aT = upload('A', s.transA ? [s.K, s.M] : [s.M, s.K], a);
   const bShape = s.transB ? [s.N, s.K] : [s.K, s.N];
-  const bT = s.halfB ? uploadHalfTensor(runtime.arena, 'B', bShape, toHalfBits(b)) : upload('B', bShape, b);
-  if (s.halfB) tensors.push(bT);
+  const bT = s.halfB
+    ? uploadHalfTensor(runtime.arena, 'B', bShape, toHalfBits(b))
+    : s.nf4B
+      ? uploadNf4Tensor(runtime.arena, 'B', bShape, quantizeNf4(drawn))
+      : upload('B', bShape, b);
+  if (s.halfB || s.nf4B) tensors.push(bT);
   const out = upload('out', [s.M, s.N], new Float32Array(s.M * s.N).fill(Number.NaN));
   const lowRank =
     s.R > 0

@@ -71,8 +71,8 @@ export async function runKernelBench(
   };
   for (const shape of take(shapes.matmul)) {
     await add('matmul', shape.name, matmulFlops(shape), () => benchMatmul(runtime, shape, budget));
-    // tfjs has no half-precision storage: it times the plain shapes (A stored [M, K]).
-    if (options.tfjs && shape.R === 0 && !shape.halfB && !shape.transA)
+    // tfjs has no half-precision or 4-bit storage: it times the plain shapes (A stored [M, K]).
+    if (options.tfjs && shape.R === 0 && !shape.halfB && !shape.nf4B && !shape.transA)
       await add('tfjs matmul', shape.name, matmulFlops(shape), () => benchTfjsMatmul(gpu, shape, budget));
   }
   for (const shape of take(shapes.attention))
@@ -80,8 +80,8 @@ export async function runKernelBench(
       benchAttention(runtime, shape, budget),
     );
 
-  // The ceiling is fp32's: a half-precision B reads fewer bytes, so it does not set it.
-  const halfNames = new Set(shapes.matmul.filter((m) => m.halfB).map((m) => m.name));
+  // The ceiling is fp32's: a half-precision or NF4 B reads fewer bytes, so it does not set it.
+  const halfNames = new Set(shapes.matmul.filter((m) => m.halfB || m.nf4B).map((m) => m.name));
   const matmuls = rows.filter(
     (r) => r.kind !== 'attention forward' && r.gflops !== undefined && !halfNames.has(r.name),
   );
