@@ -1,7 +1,8 @@
 /**
  * QLoRA's frozen base: the decoder layers' matrices quantized to NF4 (weight-storage.ts). Every method
  * trains exactly as it does on f32 weights holding the dequantized values (so the kernels read NF4
- * right in every place a model reads its base), in a fraction of the memory, as planned; the
+ * right in every place a model reads its base), in a fraction of the memory, with the whole run's peak
+ * within 10% of the plan; the
  * embeddings, LM head, norms and biases are left as they were; generation agrees too.
  */
 import { describe, expect, it } from 'vitest';
@@ -66,7 +67,7 @@ async function train(model: TinyModelOptions, method: MethodSettings, quantized:
     const trainer = new Trainer(runtime, decoder, adaptation, config, examples(8, 16), []);
     const losses: number[] = [];
     for await (const event of trainer.run()) if (event.kind === 'step') losses.push(event.loss);
-    return { losses, weightBytes, nf4Tensors, config: checkpoint.config };
+    return { losses, weightBytes, peak: arena.stats().peakLiveBytes, nf4Tensors, config: checkpoint.config };
   } finally {
     arena.destroyAll();
   }
@@ -104,6 +105,9 @@ describe('a frozen base quantized to NF4', () => {
     const plan = planMemory(nf4.config, method, { batchSize: 2, seqLen: 16 });
     expect(plan.quantizedWeights).toBe(true);
     expect(plan.components.weights / nf4.weightBytes).toBeCloseTo(1, 1);
+    const ratio = plan.totalBytes / nf4.peak;
+    expect(ratio, `plan ${plan.totalBytes} B, measured peak ${nf4.peak} B`).toBeGreaterThan(0.9);
+    expect(ratio, `plan ${plan.totalBytes} B, measured peak ${nf4.peak} B`).toBeLessThan(1.1);
   });
 
   it('quantizes only the layer matrices: embeddings, head, norms and biases stay as stored', async () => {
