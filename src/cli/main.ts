@@ -37,7 +37,7 @@ Commands:
         [--optimizer adamw|sgd] [--lr X] [--lr-schedule constant|linear|cosine] [--warmup-steps N]
         [--steps N | --epochs N] [--batch-size N] [--grad-accum N] [--seq-len N] [--max-grad-norm X]
         [--weight-decay X] [--seed S] [--no-shuffle] [--lora-r R] [--lora-alpha A] [--lora-dropout P]
-        [--target-modules a,b|all-linear] [--use-rslora] [--num-virtual-tokens N] [--reduction-factor N]
+        [--target-modules a,b|all-linear] [--use-rslora] [--loraplus-lr-ratio R] [--num-virtual-tokens N] [--reduction-factor N]
         [--prefix-projection] [--encoder-hidden-size N] [--grad-checkpointing] [--memory-budget SIZE]
         [--eval-every N] [--validation-fraction X] [--packing] [--checkpoint-every N] [--checkpoint-dir DIR]
         [--resume [DIR]] [--quantize nf4] [DATA FLAGS] [--json]
@@ -45,6 +45,7 @@ Commands:
       adapter folder (adapter) or a Hugging Face model folder (full) to --out. --grad-checkpointing
       recomputes each layer's activations in the backward pass: less GPU memory, about a third more time.
       --quantize nf4 loads the frozen layer matrices as 4-bit NormalFloat, as QLoRA does (any method but full).
+      --loraplus-lr-ratio R trains LoRA's B matrices (and every vector) at R × --lr: LoRA+ (lora, dora).
       --checkpoint-every N saves the run every N steps to --checkpoint-dir (default <out>-checkpoints);
       --resume [DIR] continues from the latest checkpoint there (same flags), as if never stopped.
   plan --model DIR|CONFIG --method M [--batch-size N] [--seq-len N] [--grad-checkpointing] [--lora-r R] [--quantize nf4]
@@ -56,7 +57,7 @@ Commands:
   train --task classification --model DIR --data FILE --method full|lora|dora|ia3|prompt|prefix|bottleneck
         --out DIR [--validation FILE | --validation-fraction X] [--epochs N] [--batch-size N] [--grad-accum N]
         [--seq-len N] [--lr X] [--warmup-steps N] [--weight-decay X] [--seed S] [--lora-r R] [--lora-alpha A]
-        [--lora-dropout P] [--target-modules a,b] [--num-virtual-tokens N] [--prefix-projection]
+        [--lora-dropout P] [--target-modules a,b] [--loraplus-lr-ratio R] [--num-virtual-tokens N] [--prefix-projection]
         [--reduction-factor N] [--hidden-dropout P] [--attention-dropout P] [--checkpoint-every N]
         [--checkpoint-dir DIR] [--resume [DIR]] [DATA FLAGS] [--json]
       Fine-tune a BERT, DistilBERT or RoBERTa classifier on a classification or sentence-pair file (MRPC's
@@ -137,6 +138,7 @@ const stringFlags = [
   'checkpoint-every',
   'checkpoint-dir',
   'quantize',
+  'loraplus-lr-ratio',
 ] as const;
 
 const booleanFlags = [

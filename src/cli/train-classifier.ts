@@ -52,6 +52,7 @@ import { defaultTrainConfig, validateTrainConfig } from '../train/train-config';
 import { classifierMethodSpec, classifierMethods, defaultLearningRate } from './classifier-method';
 import { readDatasetsFromFlags } from './dataset-flags';
 import { numberFlag } from './load-model';
+import { loraPlusFromFlags } from './loraplus-flag';
 import { modelFilesFor } from './model-source';
 import { memoryBudgetFromFlags } from './plan';
 import { checkpointSettings, stepReport } from './train';
@@ -163,6 +164,7 @@ export async function runTrainClassifier(flags: ClassifierFlags): Promise<number
     ...defaultTrainConfig,
     lr,
     weightDecay,
+    ...loraPlusFromFlags(flags),
     warmupSteps,
     epochs,
     batchSize,

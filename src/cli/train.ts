@@ -36,6 +36,7 @@ import { defaultTrainConfig, type ScheduleKind, type TrainConfig } from '../trai
 import { type StepMetrics, Trainer } from '../train/trainer';
 import { dataReport, prepareCliTrainingData, readDatasetsFromFlags } from './dataset-flags';
 import { loadAdapter, loadModelForCli, numberFlag } from './load-model';
+import { loraPlusFromFlags } from './loraplus-flag';
 import { memoryBudgetFromFlags, refuseRunThatDoesNotFit } from './plan';
 import { quantizationFromFlags } from './quantize-flag';
 import { CliUsageError } from './usage-error';
@@ -122,6 +123,7 @@ function trainConfigOf(flags: TrainFlags, method: string): TrainConfig {
     seqLen: int('seq-len', defaultTrainConfig.seqLen, 2),
     maxGradNorm: real('max-grad-norm', 1),
     weightDecay: real('weight-decay', 0),
+    ...loraPlusFromFlags(flags),
     seed: int('seed', defaultTrainConfig.seed, 0),
     shuffle: flags['no-shuffle'] !== true,
     evalEvery: int('eval-every', 0, 0),

@@ -14,6 +14,12 @@ export interface TrainConfig {
   eps: number;
   /** Decoupled (AdamW) or coupled (SGD); applied only to tensors of two or more dimensions. */
   weightDecay: number;
+  /**
+   * LoRA+ (Hayou et al. 2024): LoRA's B matrices, and every trainable vector, learn at this many times
+   * `lr`, as PEFT's create_loraplus_optimizer groups them (loraplus_lr_ratio; the paper suggests 16).
+   * LoRA and DoRA runs only; absent: one rate for all.
+   */
+  loraPlusLrRatio?: number;
   /** Global gradient-norm clipping; 0 turns it off. */
   maxGradNorm: number;
   schedule: ScheduleKind;
@@ -89,5 +95,15 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
     throw new TrainConfigError(`warmup steps must be 0 or more, got ${c.warmupSteps}.`);
   if (c.betas.some((b) => !(b >= 0 && b < 1)))
     throw new TrainConfigError(`betas must lie in [0, 1), got ${c.betas.join(', ')}.`);
+  if (c.loraPlusLrRatio !== undefined && !(Number.isFinite(c.loraPlusLrRatio) && c.loraPlusLrRatio > 0))
+    throw new TrainConfigError(`the LoRA+ learning-rate ratio must be above 0, got ${c.loraPlusLrRatio}.`);
   return c;
+}
+
+/** LoRA+ sets the rate of LoRA's B matrices, so only a LoRA or DoRA run takes it. */
+export function checkLoraPlusMethod(c: TrainConfig, method: string): void {
+  if (c.loraPlusLrRatio !== undefined && method !== 'lora' && method !== 'dora')
+    throw new TrainConfigError(
+      `LoRA+ gives LoRA's B matrices their own learning rate; this run trains ${method}, which has none. Leave the LoRA+ ratio out, or train LoRA or DoRA.`,
+    );
 }

@@ -20,7 +20,7 @@ import { learningRateMultiplier } from './optim/schedule';
 import type { Adaptation, TrainableEntry } from './peft/adaptation';
 import { methodSettingsOf } from './plan/adaptation-settings';
 import { checkRunMemory } from './plan/check-run';
-import { type TrainConfig, TrainConfigError, validateTrainConfig } from './train-config';
+import { checkLoraPlusMethod, type TrainConfig, TrainConfigError, validateTrainConfig } from './train-config';
 
 export interface StepMetrics {
   kind: 'step';
@@ -93,6 +93,7 @@ export class Trainer {
     private readonly validation: TokenExample[] = [],
   ) {
     this.config = validateTrainConfig(config);
+    checkLoraPlusMethod(this.config, adaptation.method);
     if (train.length === 0) throw new TrainConfigError('The training set is empty.');
     const perEpoch = Math.ceil(Math.ceil(train.length / config.batchSize) / config.gradAccum);
     this.totalSteps = config.steps ?? perEpoch * config.epochs;
@@ -221,6 +222,7 @@ export class Trainer {
       eps: c.eps,
       weightDecay: c.weightDecay,
       maxGradNorm: c.maxGradNorm,
+      ...(c.loraPlusLrRatio === undefined ? {} : { loraPlusLrRatio: c.loraPlusLrRatio }),
     });
     this.optimizer = optimizer;
     this.restoreMoments(optimizer, this.adaptation.trainable());

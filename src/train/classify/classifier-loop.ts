@@ -26,7 +26,7 @@ import type { CheckpointState, TrainerPosition } from '../checkpoint-state';
 import { epochBatches } from '../data/order';
 import type { EncoderModel } from '../models/bert';
 import type { Adaptation } from '../peft/adaptation';
-import type { TrainConfig } from '../train-config';
+import { checkLoraPlusMethod, type TrainConfig } from '../train-config';
 import { measuredStep, type StepMetrics } from '../trainer';
 import {
   type ClassifierRunIdentity,
@@ -97,6 +97,7 @@ export async function startClassifierLoop(
   const run = { ...spec.identity, config, train };
   // Before any update is planned: a checkpoint of another run would continue as neither.
   if (spec.resumeFrom) checkClassifierResumable(spec.resumeFrom, run);
+  checkLoraPlusMethod(config, adaptation.method);
   const B = config.batchSize;
   const { totalMicro, totalSteps } = classifierSchedule(config, train.length);
   const trainer = await ClassifierTrainer.create(runtime, model, adaptation, {
@@ -110,6 +111,7 @@ export async function startClassifierLoop(
       eps: config.eps,
       weightDecay: config.weightDecay,
       maxGradNorm: config.maxGradNorm,
+      ...(config.loraPlusLrRatio === undefined ? {} : { loraPlusLrRatio: config.loraPlusLrRatio }),
     },
     schedule: config.schedule,
     warmupSteps: config.warmupSteps,

@@ -25,6 +25,7 @@ const shapes: Record<string, number[]> = {
   'h.0.mlp.c_fc.weight': [16, 8],
   scale: [1],
   'q_proj.lora_A.weight': [3, 13],
+  'q_proj.lora_B.weight': [11, 3],
 };
 const names = Object.keys(shapes);
 /** Gradient scale per step: with maxGradNorm 5, step 1 clips, step 2 does not, step 3 clips. */
@@ -53,12 +54,16 @@ function simulate(run: Run, data: ReturnType<typeof makeData>) {
   }));
   const clips = data.grads.map((stepGrads, k) => {
     const t = k + 1;
-    const lr = lrForUpdate(hyper.lr, run.schedule, t);
+    const scheduled = lrForUpdate(hyper.lr, run.schedule, t);
     const grads = stepGrads.map((g) => Float64Array.from(g));
     const clip = gradNormRef(grads, hyper.maxGradNorm);
     states = states.map((state, i) => {
-      // Stated here, not taken from the optimizer: matrices decay, vectors and scalars do not.
-      const weightDecay = shapes[names[i]!]!.length >= 2 ? hyper.weightDecay : 0;
+      // Stated here, not taken from the optimizer: matrices decay, vectors and scalars do not; under
+      // LoRA+, lora_B and every vector take the ratio times the rate (PEFT's groupB).
+      const shape = shapes[names[i]!]!;
+      const weightDecay = shape.length >= 2 ? hyper.weightDecay : 0;
+      const inGroupB = names[i]!.includes('lora_B') || shape.length === 1;
+      const lr = scheduled * (hyper.loraPlusLrRatio !== undefined && inGroupB ? hyper.loraPlusLrRatio : 1);
       if (run.kind === 'sgd') {
         return { ...state, param: sgdStepRef(state.param, grads[i]!, { lr, weightDecay }, clip.coefficient) };
       }
@@ -171,6 +176,30 @@ describe('GpuOptimizer', () => {
     expect(got.norm).toBeCloseTo(want.clips[2]!.norm, 4);
     release();
   });
+
+  it.each<OptimizerKind>(['adamw', 'sgd'])(
+    "gives LoRA's B and every vector 16 times the rate under LoRA+ (%s), as PEFT groups them",
+    async (kind) => {
+      const runtime = await testRuntime();
+      const run: Run = {
+        kind,
+        hyper: {
+          lr: 0.01,
+          betas: [0.9, 0.999],
+          eps: 1e-8,
+          weightDecay: 0.1,
+          maxGradNorm: 5,
+          loraPlusLrRatio: 16,
+        },
+        schedule: { kind: 'linear', warmupSteps: 0, totalSteps: 4 },
+      };
+      const { got, want, release } = await trainThreeSteps(runtime, run, 9);
+      names.forEach((name, i) => {
+        expectClose(name, got.params[i]!, want.states[i]!.param, tolParam);
+      });
+      release();
+    },
+  );
 
   it('decays matrices only', () => {
     expect(weightDecayFor([5, 7], 0.1)).toBe(0.1);

@@ -11,6 +11,8 @@
  * maxGradNorm is 0; the norm is still computed for metrics), then torch.optim.AdamW or torch.optim.SGD
  * (momentum 0). Weight decay applies only to tensors of two or more dimensions (matrices, not biases or
  * norm weights), the convention of HF's Trainer and PEFT. Gradients are read, never modified.
+ * LoRA+ (`loraPlusLrRatio`; Hayou et al. 2024) gives some tensors ratio × the rate, grouped as PEFT's
+ * create_loraplus_optimizer groups them (loraPlusLrScale).
  * State: m and v (torch's exp_avg, exp_avg_sq) per tensor for AdamW, zeroed at creation: 8 bytes per
  * trainable parameter.
  */
@@ -36,6 +38,17 @@ export interface OptimizerHyperparameters {
   weightDecay: number;
   /** Global L2 norm to clip gradients to; 0 turns clipping off. */
   maxGradNorm: number;
+  /** LoRA+: LoRA's B matrices and every vector learn at this many times the rate; absent: all alike. */
+  loraPlusLrRatio?: number;
+}
+
+/**
+ * A tensor's rate ÷ the step's under LoRA+, by PEFT's grouping (optimizers/loraplus.py): a tensor named
+ * lora_B, or any vector (DoRA's magnitude, a bias), takes the ratio; the rest (lora_A) the rate itself.
+ */
+export function loraPlusLrScale(name: string, shape: readonly number[], ratio: number | undefined): number {
+  if (ratio === undefined) return 1;
+  return name.includes('lora_B') || shape.length === 1 ? ratio : 1;
 }
 
 /** HF TrainingArguments' defaults. */
@@ -71,6 +84,8 @@ function validate(
     throw new OptimizerConfigError(`eps must be ≥ 0, got ${h.eps}.`);
   if (!(Number.isFinite(h.weightDecay) && h.weightDecay >= 0))
     throw new OptimizerConfigError(`Weight decay must be ≥ 0, got ${h.weightDecay}.`);
+  if (h.loraPlusLrRatio !== undefined && !(Number.isFinite(h.loraPlusLrRatio) && h.loraPlusLrRatio > 0))
+    throw new OptimizerConfigError(`The LoRA+ ratio must be above 0, got ${h.loraPlusLrRatio}.`);
   if (!(Number.isFinite(h.maxGradNorm) && h.maxGradNorm >= 0))
     throw new OptimizerConfigError(`Max grad norm must be 0 (off) or positive, got ${h.maxGradNorm}.`);
   const seen = new Set<GPUBuffer>();
@@ -135,6 +150,7 @@ export class GpuOptimizer {
     ];
     for (const [i, { name, param, grad }] of entries.entries()) {
       const weightDecay = weightDecayFor(param.shape, hyper.weightDecay);
+      const lrScale = loraPlusLrScale(name, param.shape, hyper.loraPlusLrRatio);
       const m = moments[i];
       planned.push(
         m
@@ -147,9 +163,10 @@ export class GpuOptimizer {
               step,
               eps: hyper.eps,
               weightDecay,
+              lrScale,
               label: `adamw ${name}`,
             })
-          : await sgd(runtime, { param, grad, clipState, step, weightDecay, label: `sgd ${name}` }),
+          : await sgd(runtime, { param, grad, clipState, step, weightDecay, lrScale, label: `sgd ${name}` }),
       );
     }
     return new GpuOptimizer(runtime, kind, hyper, step, clipState, moments, planned);

@@ -72,6 +72,21 @@ describe('planning runs from the setup', () => {
     expect(off.ok && off.plans[0]?.spec.baseQuantization).toBeUndefined();
   });
 
+  it("gives the LoRA run LoRA+'s ratio and the full run none; blank is off", () => {
+    const planning = planRuns('sft-vs-lora', withFields({ loraPlusRatio: '16' }), model, texts);
+    if (!planning.ok) throw new Error(planning.message);
+    const [sft, lora] = planning.plans;
+    expect(sft?.spec.train.loraPlusLrRatio).toBeUndefined();
+    expect(lora?.spec.train.loraPlusLrRatio).toBe(16);
+    expect(lora?.label).toBe('LoRA r8, LoRA+ ×16');
+    const off = planRuns('single', withFields({ loraPlusRatio: ' ' }), model, texts);
+    expect(off.ok && off.plans[0]?.spec.train.loraPlusLrRatio).toBeUndefined();
+    const ia3 = planRuns('single', { ...withFields({ loraPlusRatio: '16' }), preset: 'ia3' }, model, texts);
+    expect(ia3.ok && ia3.plans[0]?.spec.train.loraPlusLrRatio).toBeUndefined();
+    const bad = planRuns('single', withFields({ loraPlusRatio: '-2' }), model, texts);
+    expect(bad.ok ? null : bad.errors.loraPlusRatio).toMatch(/above 0, or blank for off/);
+  });
+
   it('names every field that does not read', () => {
     const planning = planRuns(
       'single',

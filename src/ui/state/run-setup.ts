@@ -29,6 +29,8 @@ export interface SetupFields {
   loraR: string;
   loraAlpha: string;
   loraDropout: string;
+  /** LoRA+: B's learning rate ÷ A's for LoRA and DoRA runs; blank for one rate. */
+  loraPlusRatio: string;
   /** Prompt and prefix tuning. */
   numVirtualTokens: string;
   /** Bottleneck adapters: width C / reduction factor. */
@@ -90,6 +92,7 @@ export function defaultRunSetup(modelId: string): RunSetup {
       loraR: String(loraDefaults.r),
       loraAlpha: String(loraDefaults.alpha),
       loraDropout: String(loraDefaults.dropout),
+      loraPlusRatio: '',
       numVirtualTokens: '8',
       reductionFactor: '8',
     },
@@ -102,6 +105,8 @@ interface ReadSetup {
   /** The PEFT methods' settings; full fine-tuning's differ only in the rate (`fullLr`). */
   train: TrainConfig;
   fullLr: number;
+  /** LoRA+ for the LoRA and DoRA runs (TrainConfig.loraPlusLrRatio). */
+  loraPlusRatio?: number;
   lora: LoraSpec;
   /** The chosen preset's method. */
   chosen: MethodSpec;
@@ -134,6 +139,11 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
   const r = number('loraR', wholeAtLeast(1));
   const alpha = number('loraAlpha', (n) => (n > 0 ? null : 'Alpha must be above 0.'));
   const dropout = number('loraDropout', (n) => (n >= 0 && n < 1 ? null : 'Dropout lies in [0, 1).'));
+  // Blank is LoRA+ off; a number is B's rate ÷ A's.
+  const loraPlusRatio =
+    setup.fields.loraPlusRatio.trim() === ''
+      ? undefined
+      : number('loraPlusRatio', (n) => (n > 0 ? null : 'The LoRA+ ratio must be above 0, or blank for off.'));
   const virtualTokens =
     setup.preset === 'prompt' || setup.preset === 'prefix' ? number('numVirtualTokens', wholeAtLeast(1)) : 0;
   const reductionFactor =
@@ -165,7 +175,7 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
         : setup.preset === 'adapter'
           ? { method: 'adapter', reductionFactor }
           : { method: setup.preset };
-  return { ok: true, value: { train, fullLr, lora, chosen } };
+  return { ok: true, value: { train, fullLr, lora, chosen, ...(loraPlusRatio ? { loraPlusRatio } : {}) } };
 }
 
 /** The method's name; on a frozen base quantized to NF4, LoRA is QLoRA and the others say so. */
@@ -322,19 +332,28 @@ export function planRuns(
   if (!planned) return { ok: false, errors: {}, message: 'Add a dataset first: paste or drop text.' };
   const read = readSetup(setup, model);
   if (!read.ok) return read;
-  const { train: peftTrain, fullLr, lora, chosen } = read.value;
+  const { train: peftTrain, fullLr, lora, chosen, loraPlusRatio } = read.value;
   const methods: MethodSpec[] = kind === 'sft-vs-lora' ? [{ method: 'full' }, lora] : [chosen];
   const modelFiles = model.files();
   const classifier = task === 'classification';
   const plans = methods.map((method) => {
-    const train = method.method === 'full' ? { ...peftTrain, lr: fullLr } : peftTrain;
+    const loraPlus = loraPlusRatio && (method.method === 'lora' || method.method === 'dora');
+    const train =
+      method.method === 'full'
+        ? { ...peftTrain, lr: fullLr }
+        : loraPlus
+          ? { ...peftTrain, loraPlusLrRatio: loraPlusRatio }
+          : peftTrain;
     // Only a frozen base is quantized: full fine-tuning, and classifiers, train f32 weights.
     const quantization: 'nf4' | undefined =
       setup.quantizeBase && !classifier && method.method !== 'full' ? 'nf4' : undefined;
     const base = quantization ? { baseQuantization: quantization } : {};
     return {
       // A classifier's full run is fine-tuning with labels, not supervised fine-tuning of a language model.
-      label: classifier && method.method === 'full' ? 'Full fine-tuning' : methodLabel(method, quantization),
+      label:
+        classifier && method.method === 'full'
+          ? 'Full fine-tuning'
+          : `${methodLabel(method, quantization)}${loraPlus ? `, LoRA+ ×${loraPlusRatio}` : ''}`,
       settings: {
         modelId: model.id,
         modelLabel: model.label,

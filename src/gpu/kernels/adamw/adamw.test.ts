@@ -15,6 +15,8 @@ interface Case {
   firstStep?: number;
   weightDecay?: number;
   gradScale?: number;
+  /** This tensor's own rate multiplier (LoRA+'s B); the reference takes lr × it. */
+  lrScale?: number;
 }
 
 const betas = [0.9, 0.999] as const;
@@ -75,6 +77,7 @@ async function checkAdamw(c: Case) {
               step,
               eps,
               weightDecay: wd,
+              lrScale: c.lrScale,
             }),
           ),
         ),
@@ -85,7 +88,7 @@ async function checkAdamw(c: Case) {
           expAvgSq: Float64Array.from(initial.v),
         };
         lrs.forEach((lr, k) => {
-          const hyper = { lr, beta1: betas[0], beta2: betas[1], eps, weightDecay: wd };
+          const hyper = { lr: lr * (c.lrScale ?? 1), beta1: betas[0], beta2: betas[1], eps, weightDecay: wd };
           state = adamwStepRef(state, x[`g${k}`]!, hyper, t0 + k, clips[k]);
         });
         return { p: state.param, m: state.expAvg, v: state.expAvgSq };
@@ -105,6 +108,8 @@ describe('AdamW step (three steps, state carried)', () => {
     { size: 4097, firstStep: 10 }, // moments mid-training
     { size: 101, gradScale: 1e3 },
     { size: 101, gradScale: 1e-3 },
+    { size: 333, lrScale: 16 }, // LoRA+'s B: its rate and its decay both 16 × the step's
+    { size: 45, firstStep: 10, lrScale: 0.25 },
   ])('%j', async (c) => {
     await checkAdamw(c);
   });

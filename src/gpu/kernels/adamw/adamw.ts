@@ -36,7 +36,16 @@ export interface AdamwArgs {
   eps: number;
   /** Decoupled: p ← p·(1 − lr·weightDecay). The trainer passes 0 for tensors of fewer than 2 dims. */
   weightDecay: number;
+  /** This tensor's lr ÷ the step's (a parameter group's own rate: LoRA+'s B); 1 when absent. */
+  lrScale?: number;
   label?: string;
+}
+
+/** A tensor's own rate multiplier, checked: finite and above 0. */
+export function checkedLrScale(label: string, lrScale = 1): number {
+  if (!(Number.isFinite(lrScale) && lrScale > 0))
+    throw new Error(`${label}: lrScale must be above 0, got ${lrScale}.`);
+  return lrScale;
 }
 
 /** Checks what the SGD and AdamW launchers share: f32 tensors of one size, a [4] clip state. */
@@ -68,9 +77,18 @@ export async function adamw(runtime: Runtime, args: AdamwArgs): Promise<Dispatch
   }
   const vecCount = Math.ceil(param.size / 4);
   const [beta1, beta2] = args.step.betas;
-  const params = new ArrayBuffer(32);
+  const lrScale = checkedLrScale(label, args.lrScale);
+  const params = new ArrayBuffer(48);
   new Uint32Array(params, 0, 2).set([param.size, vecCount]);
-  new Float32Array(params, 8, 6).set([args.eps, args.weightDecay, beta1, beta2, 1 - beta1, 1 - beta2]);
+  new Float32Array(params, 8, 7).set([
+    args.eps,
+    args.weightDecay,
+    beta1,
+    beta2,
+    1 - beta1,
+    1 - beta2,
+    lrScale,
+  ]);
   const uniform = createUniform(runtime, 'uniforms', params);
   return makeDispatch(runtime, {
     kernel: adamwKernel,

@@ -3,7 +3,8 @@
 //   g = clip·grad;  p ← p·(1 − lr·wd);  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
 //   p ← p − step_size·m / (sqrt(v) / sqrt(1 − β2ᵗ) + eps),  step_size = lr / (1 − β1ᵗ).
 // The per-step values (lr and the two bias corrections) come from a uniform shared by every tensor of
-// the step; β1, β2, eps and the weight decay are this dispatch's own. The gradient is only read.
+// the step; β1, β2, eps, the weight decay and lr_scale (this tensor's lr ÷ the step's: a parameter
+// group's own rate, as LoRA+ gives B) are this dispatch's own. The gradient is only read.
 // One thread per vec4 (the arena pads buffers to 16 bytes); the tail of the last vec4 keeps the
 // padding of p, m and v as it was.
 
@@ -23,6 +24,7 @@ struct Params {
   // 1 − β from float64 on the host: in f32, 1 − f32(0.999) is off by 1.3e-5 relative, as torch's is not.
   one_minus_beta1: f32,
   one_minus_beta2: f32,
+  lr_scale: f32,
 }
 
 @group(0) @binding(0) var<uniform> step: Step;
@@ -48,9 +50,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   let s0 = exp_avg_sq[v];
   let m = params.beta1 * m0 + params.one_minus_beta1 * g;
   let s = params.beta2 * s0 + params.one_minus_beta2 * g * g;
-  let decayed = p0 * (1.0 - step.lr * params.weight_decay);
+  let decayed = p0 * (1.0 - step.lr * params.lr_scale * params.weight_decay);
   let denom = sqrt(s) / step.bias_correction2_sqrt + params.eps;
-  var p = decayed - step.step_size * m / denom;
+  var p = decayed - step.step_size * params.lr_scale * m / denom;
   var m_out = m;
   var s_out = s;
   if (4u * v + 4u > params.count) {

@@ -19,7 +19,8 @@ describe('SGD step (three steps)', () => {
     { size: 45 * 65, weightDecay: 0.1 },
     { size: 1024, weightDecay: 0 },
     { size: 4097, weightDecay: 0.01 },
-  ])('%j', async ({ size, weightDecay }) => {
+    { size: 77, weightDecay: 0.1, lrScale: 16 }, // LoRA+'s B
+  ])('%j', async ({ size, weightDecay, lrScale }) => {
     const runtime = await testRuntime();
     const random = seededRandom(size + 3);
     const initial = randomArray(random, size);
@@ -41,13 +42,20 @@ describe('SGD step (three steps)', () => {
         launch: (rt, t) =>
           Promise.all(
             steps.map((step, k) =>
-              sgd(rt, { param: t.p!, grad: t[`g${k}`]!, clipState: t[`clip${k}`]!, step, weightDecay }),
+              sgd(rt, {
+                param: t.p!,
+                grad: t[`g${k}`]!,
+                clipState: t[`clip${k}`]!,
+                step,
+                weightDecay,
+                lrScale,
+              }),
             ),
           ),
         reference: (x) => {
           let p: Float64Array = Float64Array.from(initial);
           lrs.forEach((lr, k) => {
-            p = sgdStepRef(p, x[`g${k}`]!, { lr, weightDecay }, clips[k]);
+            p = sgdStepRef(p, x[`g${k}`]!, { lr: lr * (lrScale ?? 1), weightDecay }, clips[k]);
           });
           return { p };
         },

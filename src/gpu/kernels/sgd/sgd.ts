@@ -12,7 +12,7 @@ import { grid1d } from '../../grid';
 import type { KernelDefinition } from '../../pipeline-cache';
 import type { Runtime } from '../../runtime';
 import type { Tensor } from '../../tensor';
-import { checkOptimizerTensors } from '../adamw/adamw';
+import { checkedLrScale, checkOptimizerTensors } from '../adamw/adamw';
 import type { OptimizerStepUniform } from '../adamw/step-uniform';
 import sgdWgsl from './sgd.wgsl?raw';
 
@@ -31,6 +31,8 @@ export interface SgdArgs {
   step: OptimizerStepUniform;
   /** Coupled: the gradient becomes g + weightDecay·p. */
   weightDecay: number;
+  /** This tensor's lr ÷ the step's (a parameter group's own rate: LoRA+'s B); 1 when absent. */
+  lrScale?: number;
   /** Only 0 is supported (plain SGD). */
   momentum?: number;
   label?: string;
@@ -49,7 +51,7 @@ export async function sgd(runtime: Runtime, args: SgdArgs): Promise<Dispatch> {
   const vecCount = Math.ceil(param.size / 4);
   const params = new ArrayBuffer(16);
   new Uint32Array(params, 0, 2).set([param.size, vecCount]);
-  new Float32Array(params, 8, 1)[0] = args.weightDecay;
+  new Float32Array(params, 8, 2).set([args.weightDecay, checkedLrScale(label, args.lrScale)]);
   const uniform = createUniform(runtime, 'uniforms', params);
   return makeDispatch(runtime, {
     kernel: sgdKernel,

@@ -23,8 +23,8 @@ const statusText: Record<RunStatus, string> = {
 
 export function methodSummary(record: RunRecord): string {
   const t = record.settings.train;
-  const base = record.settings.baseQuantization ? ' · base 4-bit NF4' : '';
-  return `${methodDetails(record.settings.method)}${base} · batch ${t.batchSize} × ${t.seqLen} tokens · lr ${t.lr}`;
+  const extras = `${record.settings.baseQuantization ? ' · base 4-bit NF4' : ''}${t.loraPlusLrRatio ? ` · LoRA+ ×${t.loraPlusLrRatio}` : ''}`;
+  return `${methodDetails(record.settings.method)}${extras} · batch ${t.batchSize} × ${t.seqLen} tokens · lr ${t.lr}`;
 }
 
 export function RunCard({ record }: { record: RunRecord }) {

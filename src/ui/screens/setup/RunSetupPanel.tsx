@@ -131,6 +131,12 @@ export function RunSetupPanel() {
         <SettingField field="loraR" label="Rank r" error={errors.loraR} />
         <SettingField field="loraAlpha" label="Alpha" hint="Scale is alpha / r." error={errors.loraAlpha} />
         <SettingField field="loraDropout" label="Dropout" error={errors.loraDropout} />
+        <SettingField
+          field="loraPlusRatio"
+          label="LoRA+ ratio"
+          hint="B's learning rate ÷ A's (LoRA+; its paper suggests 16). Blank: one rate for both."
+          error={errors.loraPlusRatio}
+        />
         <div className="setting">
           <label htmlFor="lora-targets">Target modules</label>
           <select
