@@ -165,6 +165,19 @@ test('shows estimates, refuses a run that will not fit, and loads models from th
   await expect(page.getByTestId('plan-fit')).toHaveText('fits ✓');
   // The built-in model is stored f32: nothing is kept in half precision.
   await expect(page.getByTestId('plan-half-weights')).toHaveCount(0);
+  // An NF4 base shrinks the weights; gradient checkpointing, the activations.
+  const bytesOf = async (id: string) => (await page.getByTestId(id).locator('td').textContent()) ?? '';
+  const weightsF32 = await bytesOf('plan-weights');
+  await page.getByTestId('setting-quantize-base').check();
+  await expect(page.getByTestId('plan-nf4-weights')).toContainText('4-bit NF4');
+  await expect(page.getByTestId('plan-weights').locator('td')).not.toHaveText(weightsF32);
+  await page.getByTestId('setting-quantize-base').uncheck();
+  const activations = await bytesOf('plan-activations');
+  await page.getByTestId('more-training-settings').locator('summary').click();
+  await page.getByTestId('setting-gradient-checkpointing').check();
+  await expect(page.getByTestId('plan-activations').locator('td')).not.toHaveText(activations);
+  await page.getByTestId('setting-gradient-checkpointing').uncheck();
+  await expect(page.getByTestId('plan-activations').locator('td')).toHaveText(activations);
   // A tiny budget: the plan says it does not fit, and start refuses the run with the reason.
   await page.getByTestId('setting-memoryBudget').fill('0.0001');
   await expect(page.getByTestId('plan-fit')).toHaveText('does not fit ✗');

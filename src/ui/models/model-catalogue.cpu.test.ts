@@ -230,6 +230,9 @@ describe('the estimates key', () => {
       } as typeof base,
       { ...base, quantizeBase: !base.quantizeBase },
       { ...base, maskPrompt: !base.maskPrompt },
+      { ...base, optimizer: 'sgd' as const },
+      { ...base, gradientCheckpointing: !base.gradientCheckpointing },
+      { ...base, schedule: 'cosine' as const },
     ];
     let keyed = 0;
     for (const variant of variants) {
@@ -241,7 +244,8 @@ describe('the estimates key', () => {
         expect(totals(variant), JSON.stringify(variant.fields)).not.toBe(totals(base));
       }
     }
-    // batch size, sequence length, LoRA rank, virtual tokens, reduction factor, LoRA targets and the NF4 base.
-    expect(keyed).toBe(7);
+    // batch size, sequence length, LoRA rank, virtual tokens, reduction factor, LoRA targets, the NF4 base,
+    // gradient accumulation, the optimizer and gradient checkpointing.
+    expect(keyed).toBe(10);
   });
 });

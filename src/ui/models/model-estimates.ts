@@ -123,8 +123,8 @@ export function methodSettingsFor(setup: RunSetup, method: MethodName): MethodSe
 }
 
 /**
- * Everything of a setup that the estimates read (batch size, sequence length and the methods' own
- * settings): setups with the same key get the same estimates, so the catalogue re-plans its rows only
+ * Everything of a setup that the estimates read (batch size, sequence length, the methods' own
+ * settings, the base's storage, gradient accumulation, the optimizer and gradient checkpointing): setups with the same key get the same estimates, so the catalogue re-plans its rows only
  * when one of these changes, not on every keystroke in a learning rate.
  */
 export function estimateKey(setup: RunSetup): string {
@@ -137,6 +137,9 @@ export function estimateKey(setup: RunSetup): string {
     f.reductionFactor,
     setup.loraTargets,
     setup.quantizeBase,
+    f.gradAccum,
+    setup.optimizer,
+    setup.gradientCheckpointing,
   ]);
 }
 
@@ -172,15 +175,19 @@ function planMethod(config: DecoderConfig | EncoderConfig, setup: RunSetup, meth
   const seqLen = wholeField(setup, 'seqLen', 64);
   // Prompt tuning's virtual tokens take positions too; the worker's rows are no longer than what is left.
   const virtual = settings.method === 'prompt' ? settings.numVirtualTokens : 0;
+  const training = { gradAccum: wholeField(setup, 'gradAccum', 1), optimizer: setup.optimizer };
   const plan = isEncoderConfig(config)
     ? planEncoderMemory(config, settings, {
         batchSize,
         seqLen: Math.max(1, Math.min(seqLen, encoderMaxTokens(config) - virtual)),
+        ...training,
       })
     : // A quantized base changes the frozen weights only: full fine-tuning plans f32 whatever is asked.
       planMemory(withBaseQuantization(config, setup.quantizeBase ? 'nf4' : undefined), settings, {
         batchSize,
         seqLen: Math.min(seqLen, longestRow(config)),
+        ...training,
+        gradientCheckpointing: setup.gradientCheckpointing,
         // The studio always holds out a validation set, so the worker plans an evaluation step too.
         evaluation: true,
       });

@@ -87,6 +87,38 @@ describe('planning runs from the setup', () => {
     expect(bad.ok ? null : bad.errors.loraPlusRatio).toMatch(/above 0, or blank for off/);
   });
 
+  it('reads the further training settings into every run, naming a field that does not read', () => {
+    const setup: RunSetup = {
+      ...withFields({ gradAccum: '4', warmupSteps: '5', weightDecay: '0.01', maxGradNorm: '0', seed: '7' }),
+      schedule: 'cosine',
+      optimizer: 'sgd',
+      gradientCheckpointing: true,
+    };
+    const planning = planRuns('sft-vs-lora', setup, model, texts);
+    if (!planning.ok) throw new Error(planning.message);
+    for (const plan of planning.plans)
+      expect(plan.spec.train).toMatchObject({
+        gradAccum: 4,
+        warmupSteps: 5,
+        weightDecay: 0.01,
+        maxGradNorm: 0,
+        seed: 7,
+        schedule: 'cosine',
+        optimizer: 'sgd',
+        gradientCheckpointing: true,
+      });
+    const bad = planRuns(
+      'single',
+      { ...setup, fields: { ...setup.fields, gradAccum: '0', weightDecay: '-1' } },
+      model,
+      texts,
+    );
+    expect(bad.ok ? {} : bad.errors).toMatchObject({
+      gradAccum: 'Enter a whole number of at least 1.',
+      weightDecay: 'Weight decay must not be negative.',
+    });
+  });
+
   it('names every field that does not read', () => {
     const planning = planRuns(
       'single',

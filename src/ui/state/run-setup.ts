@@ -12,12 +12,19 @@ import type { TrainingDataset } from './dataset-slice';
 import { recommendedRates } from './learning-rates';
 import { splitValidation } from './read-dataset';
 import type { RunSettings } from './run-record';
+import {
+  defaultTrainingChoices,
+  defaultTrainingExtraFields,
+  readTrainingExtras,
+  type TrainingChoices,
+  type TrainingExtraFields,
+} from './training-extras';
 
 export type MethodPreset = MethodName;
 /** 'peft-default': PEFT's targets for the architecture (q_proj, v_proj for Llama, Qwen2 and Qwen3; c_attn for GPT-2). */
 export type LoraTargets = 'peft-default' | 'all-linear';
 
-export interface SetupFields {
+export interface SetupFields extends TrainingExtraFields {
   steps: string;
   batchSize: string;
   /** The PEFT methods' learning rate. */
@@ -39,7 +46,7 @@ export interface SetupFields {
 
 export type SetupField = keyof SetupFields;
 
-export interface RunSetup {
+export interface RunSetup extends TrainingChoices {
   modelId: string;
   preset: MethodPreset;
   loraTargets: LoraTargets;
@@ -82,7 +89,9 @@ export function defaultRunSetup(modelId: string): RunSetup {
     maskPrompt: true,
     packing: false,
     quantizeBase: false,
+    ...defaultTrainingChoices,
     fields: {
+      ...defaultTrainingExtraFields,
       steps: String(studioTrainDefaults.steps),
       batchSize: String(studioTrainDefaults.batchSize),
       lr: String(rates.peft),
@@ -150,9 +159,10 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
     setup.preset === 'adapter'
       ? number('reductionFactor', (n) => (n > 0 ? null : 'The reduction factor must be above 0.'))
       : 0;
+  const extras = readTrainingExtras(setup, number, taskOf(model) !== 'classification');
   if (Object.keys(errors).length > 0) return { ok: false, errors, message: 'Fix the highlighted settings.' };
 
-  const train = { ...studioTrainDefaults, steps, batchSize, lr, seqLen, evalEvery };
+  const train = { ...studioTrainDefaults, ...extras, steps, batchSize, lr, seqLen, evalEvery };
   try {
     validateTrainConfig(train);
   } catch (error) {

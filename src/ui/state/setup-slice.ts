@@ -15,6 +15,7 @@ import {
   type RunSetup,
   type SetupField,
 } from './run-setup';
+import type { TrainingChoices } from './training-extras';
 
 export interface SetupSlice {
   setup: RunSetup;
@@ -27,6 +28,8 @@ export interface SetupSlice {
   setUseRslora(useRslora: boolean): void;
   /** QLoRA: the frozen base's layer matrices as 4-bit NF4 for every method but full fine-tuning. */
   setQuantizeBase(quantizeBase: boolean): void;
+  /** The schedule, the optimizer and gradient checkpointing (training-extras.ts). */
+  setTrainingChoice(choice: Partial<TrainingChoices>): void;
   /** Prompt masking and packing of the training rows. */
   setDataOption(option: 'maskPrompt' | 'packing', on: boolean): void;
   setField(field: SetupField, value: string): void;
@@ -46,6 +49,7 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
   setLoraTargets: (loraTargets) => set((s) => ({ setup: { ...s.setup, loraTargets } })),
   setUseRslora: (useRslora) => set((s) => ({ setup: { ...s.setup, useRslora } })),
   setQuantizeBase: (quantizeBase) => set((s) => ({ setup: { ...s.setup, quantizeBase } })),
+  setTrainingChoice: (choice) => set((s) => ({ setup: { ...s.setup, ...choice } })),
   setDataOption: (option, on) => set((s) => ({ setup: { ...s.setup, [option]: on } })),
   setField: (field, value) =>
     set((s) => ({ setup: { ...s.setup, fields: { ...s.setup.fields, [field]: value } } })),

@@ -24,7 +24,9 @@ const statusText: Record<RunStatus, string> = {
 export function methodSummary(record: RunRecord): string {
   const t = record.settings.train;
   const extras = `${record.settings.baseQuantization ? ' · base 4-bit NF4' : ''}${t.loraPlusLrRatio ? ` · LoRA+ ×${t.loraPlusLrRatio}` : ''}`;
-  return `${methodDetails(record.settings.method)}${extras} · batch ${t.batchSize} × ${t.seqLen} tokens · lr ${t.lr}`;
+  const accumulated = t.gradAccum > 1 ? ` (× ${t.gradAccum} accumulated)` : '';
+  const checkpointing = t.gradientCheckpointing ? ' · gradient checkpointing' : '';
+  return `${methodDetails(record.settings.method)}${extras} · batch ${t.batchSize}${accumulated} × ${t.seqLen} tokens · lr ${t.lr}${checkpointing}`;
 }
 
 export function RunCard({ record }: { record: RunRecord }) {

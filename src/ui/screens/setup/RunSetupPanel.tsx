@@ -13,6 +13,7 @@ import { useAppStore } from '../../state/store';
 import { DataOptionsFields } from './DataOptionsFields';
 import { MemoryPlanView, refusalOf } from './MemoryPlanView';
 import { ModelPicker } from './ModelPicker';
+import { MoreTrainingFields } from './MoreTrainingFields';
 import { RunAtScaleButton } from './RunAtScaleButton';
 import { SettingField } from './SettingField';
 
@@ -188,6 +189,7 @@ export function RunSetupPanel() {
           hint="Steps; 0 validates only at the end."
           error={errors.evalEvery}
         />
+        <MoreTrainingFields errors={errors} encoder={classifier} />
       </fieldset>
       <fieldset className="settings">
         <legend>Memory</legend>
