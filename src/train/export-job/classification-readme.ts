@@ -4,6 +4,7 @@
  * result back into the studio and score it on the same validation split.
  */
 import type { ClassificationJobDataset } from './classification-dataset';
+import { loraPlusDecayDifference, loraPlusRatio, loraPlusReadmeSentence } from './loraplus';
 import type { JobPeftConfig } from './peft-config';
 import type { RunConfig } from './run-config';
 
@@ -38,7 +39,7 @@ This folder runs the same experiment as the browser run, on GPUs, with Hugging F
 \`Trainer\`, \`AutoModelForSequenceClassification\`${peft ? ` and PEFT (\`${peft.className}\`, task_type SEQ_CLS)` : ''}:
 the same model, method, optimizer, schedule, batch size, gradient accumulation, seed and evaluation
 interval, and the same rows split the same way (${dataset.train.length} training and
-${dataset.validation.length} validation ${rows}, at most ${maxLength} tokens each). It trains for ${length}.
+${dataset.validation.length} validation ${rows}, at most ${maxLength} tokens each). It trains for ${length}.${loraPlusReadmeSentence(run)}
 
 The ${dataset.labelSet.length} classes, in class-id order (the head's id2label names them so): ${labels}.
 The validation metrics are accuracy and F1 (${dataset.labelSet.length === 2 ? 'binary, of class 1' : 'macro: the mean over classes'}), as the studio reports them.
@@ -74,7 +75,7 @@ matmuls run in bf16 where the GPU supports it).
 - Batches are padded to their longest row here; the browser pads every batch to the longest row of the
   data. Padding is masked, so it changes speed, not results.
 - The studio also evaluates after every epoch; this script evaluates every \`eval_steps\` (when set)
-  and at the end.
+  and at the end.${loraPlusRatio(run) === undefined ? '' : loraPlusDecayDifference}
 
 ## What to bring back
 

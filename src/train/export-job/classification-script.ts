@@ -11,9 +11,12 @@
  *   ("classifier") in full; head modules the checkpoint lacked (DistilBERT's pre_classifier, a missing
  *   pooler) are added to modules_to_save, as Whetstone trains and saves them;
  * - accuracy and F1 (binary F1 of class 1 for two classes, macro otherwise, 0 where undefined: sklearn's
- *   and metrics/classification.ts's definition) in compute_metrics with numpy alone.
+ *   and metrics/classification.ts's definition) in compute_metrics with numpy alone;
+ * - LoRA+ (training.loraPlusLrRatio): LORAPLUS_LR_RATIO and a Trainer subclass whose optimizer is PEFT's
+ *   create_loraplus_optimizer (loraplus.ts).
  */
 import type { Label } from '../data/labels';
+import { loraPlusImportPy, loraPlusSettings, loraPlusTrainerPy, trainerClass } from './loraplus';
 import type { JobPeftConfig } from './peft-config';
 import { type PythonJson, pythonLiteral } from './python-literal';
 import type { RunConfig } from './run-config';
@@ -39,6 +42,7 @@ function settingsBlock(input: ClassificationScriptInput): string {
     assign('PEFT_CLASS', peft?.className ?? null),
     assign('PEFT_KWARGS', peft?.kwargs ?? null),
     assign('TRAINING_KWARGS', input.training),
+    ...loraPlusSettings(run, assign),
     // Class names by class id: the rows' "label" is the index into this list.
     assign(
       'LABELS',
@@ -88,7 +92,7 @@ import os
 import numpy as np
 import torch
 from datasets import Dataset
-${peftImport(peft)}from transformers import (
+${peftImport(peft)}${loraPlusImportPy(run)}from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
@@ -101,7 +105,7 @@ ${settingsBlock(input)}
 # ---- End of the run's settings ----
 
 
-def read_jsonl(path):
+${loraPlusTrainerPy(run, 'Trainer')}def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
@@ -177,7 +181,7 @@ ${jobArgumentsPy}
 
     bf16 = not args.fp32 and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     config = TrainingArguments(output_dir=args.output_dir, bf16=bf16, report_to="none", **TRAINING_KWARGS)
-    trainer = Trainer(
+    trainer = ${trainerClass(run, 'Trainer')}(
         model=model,
         args=config,
         train_dataset=train_dataset,

@@ -18,6 +18,7 @@ import { classificationReadmeMd } from './classification-readme';
 import { classificationScript } from './classification-script';
 import { ExportJobError } from './errors';
 import { type DatasetBytes, type JobFiles, loadRunDatasets } from './export-job';
+import { refuseLoraPlusWithoutLora } from './loraplus';
 import { classificationRequirementsTxt } from './requirements';
 import { type RunConfig, runConfigJson } from './run-config';
 import { trainFile, validationFile } from './train-script';
@@ -73,6 +74,7 @@ export function classificationJobFiles(
   validation?: LoadedDataset,
 ): JobFiles {
   refuseQuantizedEncoder(run);
+  refuseLoraPlusWithoutLora(run);
   const peft = classifierPeftConfig(run, model); // refuses what PEFT lacks before any other work
   const data = classificationJobDataset(dataset, validation, {
     validationFraction: run.data.validationFraction,
@@ -102,6 +104,7 @@ export function classificationJobFiles(
 
 export async function exportClassificationJob(input: ExportClassificationJobInput): Promise<JobFiles> {
   refuseQuantizedEncoder(input.run);
+  refuseLoraPlusWithoutLora(input.run);
   classifierPeftConfig(input.run, input.model);
   const { dataset, validation } = await loadRunDatasets(input);
   return classificationJobFiles(input.run, input.model, dataset, validation);

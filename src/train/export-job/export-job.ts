@@ -10,13 +10,14 @@
  * `exportJob` is a plain function from the run config, the model's config and the dataset bytes to a
  * map of path → text, so the CLI writes it to a folder and the app zips or downloads it. A run it cannot
  * express (bottleneck adapters, classification data, a quantized base under full fine-tuning) is an
- * ExportJobError that says why. A QLoRA run (model.quantization "nf4") loads its base through bitsandbytes.
+ * ExportJobError that says why (LoRA+ on another method, too). A QLoRA run (model.quantization "nf4") loads its base through bitsandbytes.
  */
 import { type LoadedDataset, loadDataset } from '../data/load-dataset';
 import type { DecoderConfig } from '../models/config';
 import { accelerateConfigs } from './accelerate-configs';
 import { ExportJobError } from './errors';
 import { jobDataset } from './job-dataset';
+import { refuseLoraPlusWithoutLora } from './loraplus';
 import { jobPeftConfig } from './peft-config';
 import { readmeMd } from './readme';
 import { requirementsTxt } from './requirements';
@@ -59,6 +60,7 @@ export function jobFiles(
   validation?: LoadedDataset,
 ): JobFiles {
   refuseQuantizedFullFineTuning(run);
+  refuseLoraPlusWithoutLora(run);
   const peft = jobPeftConfig(run, model); // refuses methods PEFT lacks before any other work
   const data = jobDataset(dataset, validation, {
     validationFraction: run.data.validationFraction,
@@ -115,6 +117,7 @@ export async function loadRunDatasets(input: {
 
 export async function exportJob(input: ExportJobInput): Promise<JobFiles> {
   refuseQuantizedFullFineTuning(input.run);
+  refuseLoraPlusWithoutLora(input.run);
   jobPeftConfig(input.run, input.model);
   const { dataset, validation } = await loadRunDatasets(input);
   return jobFiles(input.run, input.model, dataset, validation);

@@ -74,6 +74,23 @@ describe('parseRunConfig', () => {
       [{ ...minimal, training: { batchSize: 2.5 } }, 'training.batchSize', /whole number/],
       [{ ...minimal, training: { betas: [0.9] } }, 'training.betas', /two numbers/],
       [{ ...minimal, training: { schedule: 'step' } }, 'training.schedule', /constant, linear, cosine/],
+      [
+        { ...minimal, training: { loraPlusLrRatio: 0 } },
+        'training.loraPlusLrRatio',
+        /positive number, got 0/,
+      ],
+      [{ ...minimal, training: { loraPlusLrRatio: -4 } }, 'training.loraPlusLrRatio', /positive/],
+      [
+        { ...minimal, training: { loraPlusLrRatio: Number.POSITIVE_INFINITY } },
+        'training.loraPlusLrRatio',
+        /positive/,
+      ],
+      [{ ...minimal, training: { loraPlusLrRatio: '16' } }, 'training.loraPlusLrRatio', /positive.*"16"/],
+      [
+        { ...minimal, method: { method: 'ia3' }, training: { loraPlusLrRatio: 16 } },
+        'training.loraPlusLrRatio',
+        /LoRA\+ sets the learning rate of LoRA's B matrices.*ia3/,
+      ],
       [{ ...minimal, method: { method: 'lora', r: 0 } }, 'method.r', /at least 1/],
       [{ ...minimal, method: { method: 'lora', dropout: 1 } }, 'method.dropout', /\[0, 1\)/],
       [{ ...minimal, method: { method: 'dora', useDora: false } }, 'method.useDora', /dora/],
@@ -128,6 +145,22 @@ describe('parseRunConfig', () => {
     expect(model({ id: 'gpt2' })).not.toHaveProperty('quantization');
     const qlora = parseRunConfig({ ...minimal, model: { id: 'gpt2', quantization: 'nf4' } });
     expect(parseRunConfigJson(runConfigJson(qlora))).toEqual(qlora);
+  });
+
+  it('reads a LoRA+ ratio for LoRA and DoRA, and refuses it for every other method', () => {
+    for (const method of ['lora', 'dora']) {
+      const run = parseRunConfig({ ...minimal, method: { method }, training: { loraPlusLrRatio: 16 } });
+      expect(run.training).toEqual({ ...defaultTrainConfig, loraPlusLrRatio: 16 });
+      expect(parseRunConfigJson(runConfigJson(run))).toEqual(run);
+    }
+    expect(parseRunConfig(minimal).training).not.toHaveProperty('loraPlusLrRatio');
+    for (const method of ['full', 'ia3', 'prompt', 'prefix', 'adapter']) {
+      const error = errorOf({ ...minimal, method: { method }, training: { loraPlusLrRatio: 2 } });
+      expect(error.field).toBe('training.loraPlusLrRatio');
+      expect(error.message).toMatch(
+        new RegExp(`LoRA's B matrices; this run trains ${method}, which has none`),
+      );
+    }
   });
 
   it('reads JSON text, and names a syntax error', () => {

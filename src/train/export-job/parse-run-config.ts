@@ -171,7 +171,8 @@ function parseMethod(raw: unknown): JobMethod {
   }
 }
 
-const trainingKeys = Object.keys(defaultTrainConfig).concat('steps');
+// steps and loraPlusLrRatio have no default: absent, the run's length is its epochs and LoRA+ is off.
+const trainingKeys = Object.keys(defaultTrainConfig).concat('steps', 'loraPlusLrRatio');
 
 function parseTraining(raw: unknown): TrainConfig {
   const json = object(raw ?? {}, 'training');
@@ -193,6 +194,9 @@ function parseTraining(raw: unknown): TrainConfig {
     betas: [betas[0] as number, betas[1] as number],
     eps: f.real('eps', d.eps, (n) => n > 0, 'a positive number'),
     weightDecay: f.real('weightDecay', d.weightDecay, (n) => n >= 0, '0 or more'),
+    ...(f.has('loraPlusLrRatio')
+      ? { loraPlusLrRatio: f.real('loraPlusLrRatio', undefined, (n) => n > 0, 'a positive number') }
+      : {}),
     maxGradNorm: f.real('maxGradNorm', d.maxGradNorm, (n) => n >= 0, '0 (off) or more'),
     schedule: f.oneOf('schedule', ['constant', 'linear', 'cosine'] as const, d.schedule) ?? d.schedule,
     warmupSteps: f.int('warmupSteps', d.warmupSteps, 0),
@@ -312,7 +316,14 @@ export function parseRunConfig(raw: unknown): RunConfig {
       `full fine-tuning trains every weight, so its base cannot be quantized to ${model.quantization}; ` +
         'use a PEFT method (LoRA, DoRA, IA3, prompt or prefix tuning) or leave quantization out.',
     );
-  return { model, method, training: parseTraining(json.training), data: parseData(json.data) };
+  const training = parseTraining(json.training);
+  if (training.loraPlusLrRatio !== undefined && method.method !== 'lora')
+    throw new RunConfigError(
+      'training.loraPlusLrRatio',
+      `LoRA+ sets the learning rate of LoRA's B matrices; this run trains ${method.method}, which has ` +
+        'none. Leave it out, or train LoRA or DoRA.',
+    );
+  return { model, method, training, data: parseData(json.data) };
 }
 
 /** parseRunConfig over JSON text; a syntax error is a RunConfigError too. */

@@ -3,6 +3,7 @@
  * cluster, what the job does differently from the browser (said plainly), and what to bring back.
  */
 import type { JobDataset } from './job-dataset';
+import { loraPlusDecayDifference, loraPlusRatio, loraPlusReadmeSentence } from './loraplus';
 import type { JobPeftConfig } from './peft-config';
 import type { RunConfig } from './run-config';
 
@@ -21,6 +22,13 @@ export function readmeMd({ run, peft, dataset }: ReadmeInput): string {
     ? `\nThe run loads its base in 4-bit ${name} (QLoRA), as the browser run did: bitsandbytes quantizes the
 decoder layers' linear weights as they load (embeddings and lm_head stay as they are), so it needs a CUDA GPU.`
     : '';
+  // Under LoRA+ the optimizer is PEFT's, which decays as transformers does here.
+  const decayDifference =
+    loraPlusRatio(run) === undefined
+      ? `
+- With weight decay above 0, transformers also decays DoRA's magnitude vectors; Whetstone decays only
+  tensors of two or more dimensions.`
+      : loraPlusDecayDifference;
   const result = peft
     ? `\`output/final/\`: a PEFT adapter folder (\`adapter_config.json\`, \`adapter_model.safetensors\`)`
     : '`output/final/`: a Hugging Face model folder (config.json, model.safetensors, tokenizer files)';
@@ -35,7 +43,7 @@ This folder runs the same experiment as the browser run, on GPUs, with Hugging F
 PEFT and accelerate: the same model, method and PEFT config, optimizer, schedule, batch size, gradient
 accumulation, sequence length, prompt masking, seed, and the same examples split the same way
 (${dataset.train.length} training and ${dataset.validation.length} validation examples, ${dataset.shape} rows).
-It trains for ${length}.${quantized}
+It trains for ${length}.${quantized}${loraPlusReadmeSentence(run)}
 
 | file | what it is |
 | --- | --- |
@@ -88,9 +96,7 @@ Under Slurm, one task per node: \`RANK=$SLURM_NODEID\`, and HOST_OF_RANK_0 is th
 - The same seed drives a different random generator (PyTorch's), so examples are visited in another
   order; dropout and initialisation draw other numbers too. Expect close, not identical, losses.
 - TRL drops examples that truncation leaves with no trained token; Whetstone keeps them (they add nothing
-  to the loss either way).
-- With weight decay above 0, transformers also decays DoRA's magnitude vectors; Whetstone decays only
-  tensors of two or more dimensions.${
+  to the loss either way).${decayDifference}${
     quantization
       ? `
 - On the ${name} base the model loads in bf16, its 4-bit codes stored in bf16 so that DeepSpeed and FSDP

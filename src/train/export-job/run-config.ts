@@ -17,6 +17,7 @@
  * NormalFloat (blocks of 64, absmax kept f32, no double quantization; embeddings and lm_head as they are),
  * as bitsandbytes' load_in_4bit does. Absent (or null): no quantization. Only a PEFT method may set it:
  * full fine-tuning trains every weight.
+ * training.loraPlusLrRatio is LoRA+'s (LoRA and DoRA runs only): absent, every tensor learns at one rate.
  * `parseRunConfig` (parse-run-config.ts) reads and checks one, throwing a `RunConfigError` that names the field.
  */
 import type { DatasetFormat } from '../data/formats';

@@ -2,6 +2,8 @@
  * train.py of an exported job: the run's settings as Python literals in one block at the top (MODEL_ID,
  * ATTN_IMPLEMENTATION, PEFT_CLASS, PEFT_KWARGS, SFT_KWARGS, DATA; the export tests read it back with ast.literal_eval), then
  * fixed code against the public APIs of transformers, datasets, peft and trl (SFTTrainer, SFTConfig).
+ * A LoRA+ run adds LORAPLUS_LR_RATIO and trains with a SFTTrainer subclass whose optimizer is PEFT's
+ * create_loraplus_optimizer (loraplus.ts); other runs' scripts are as before.
  * A QLoRA run (model.quantization) adds QUANTIZATION and loads its base through transformers'
  * BitsAndBytesConfig (PEFT's and bitsandbytes' FSDP/DeepSpeed QLoRA guides); other runs' scripts do not
  * mention bitsandbytes at all.
@@ -15,6 +17,7 @@
  * fallback template (chat-render.ts), with special tokens added as Whetstone adds them for it.
  */
 import { FALLBACK_CHAT_TEMPLATE } from '../data/chat-render';
+import { loraPlusImportPy, loraPlusSettings, loraPlusTrainerPy, trainerClass } from './loraplus';
 import type { JobPeftConfig } from './peft-config';
 import { type PythonJson, pythonLiteral } from './python-literal';
 import type { BaseQuantization, RunConfig } from './run-config';
@@ -64,6 +67,7 @@ function settingsBlock({
     assign('PEFT_CLASS', peft?.className ?? null),
     assign('PEFT_KWARGS', peft?.kwargs ?? null),
     assign('SFT_KWARGS', sft),
+    ...loraPlusSettings(run, assign),
     assign('DATA', {
       train_file: trainFile,
       validation_file: hasValidation ? validationFile : null,
@@ -150,7 +154,7 @@ import os
 
 import torch
 from datasets import Dataset
-${peftImport(peft)}${transformersImport(run.model.quantization)}
+${peftImport(peft)}${loraPlusImportPy(run)}${transformersImport(run.model.quantization)}
 from trl import SFTConfig, SFTTrainer
 
 # ---- The run's settings (generated) ----
@@ -158,7 +162,7 @@ ${settingsBlock(input)}
 # ---- End of the run's settings ----
 
 
-def read_jsonl(path):
+${loraPlusTrainerPy(run, 'SFTTrainer')}def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
@@ -232,7 +236,7 @@ ${jobArgumentsPy}
 ${modelLoadPy(run.model.quantization)}
     peft_config = ${peftConstruct(peft)}
 
-    trainer = SFTTrainer(
+    trainer = ${trainerClass(run, 'SFTTrainer')}(
         model=model,
         args=config,
         train_dataset=train_dataset,
