@@ -8,7 +8,8 @@ fn b_scalar(i: u32) -> f32 {
   return unpack2x16float(B[i >> 2u][(i >> 1u) & 1u])[i & 1u];
 }
 
-// Reads `valid` (0..4) contiguous elements of B from flat index `start`; the rest are zero.
+// Reads `valid` (0..4) contiguous elements of B from flat index `start`; the rest are zero (matmul.wgsl
+// applies B's dropout mask).
 fn read_b(start: u32, valid: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
   if (VEC_B && valid == 4u) {
@@ -17,11 +18,6 @@ fn read_b(start: u32, valid: u32) -> vec4<f32> {
   } else {
     for (var j = 0u; j < valid; j++) {
       v[j] = b_scalar(start + j);
-    }
-  }
-  if (DROPOUT_OPERAND == 2u) {
-    for (var j = 0u; j < valid; j++) {
-      v[j] *= drop_factor(start + j);
     }
   }
   return v;

@@ -8,7 +8,8 @@ fn b_scalar(i: u32) -> f32 {
   return nf4_value(B[nf4_code_word(i)], i, B[nf4_scale_word(i)]);
 }
 
-// Reads `valid` (0..4) contiguous elements of B from flat index `start`; the rest are zero.
+// Reads `valid` (0..4) contiguous elements of B from flat index `start`; the rest are zero (matmul.wgsl
+// applies B's dropout mask).
 fn read_b(start: u32, valid: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
   if (VEC_B && valid == 4u) {
@@ -22,11 +23,6 @@ fn read_b(start: u32, valid: u32) -> vec4<f32> {
   } else {
     for (var j = 0u; j < valid; j++) {
       v[j] = b_scalar(start + j);
-    }
-  }
-  if (DROPOUT_OPERAND == 2u) {
-    for (var j = 0u; j < valid; j++) {
-      v[j] *= drop_factor(start + j);
     }
   }
   return v;

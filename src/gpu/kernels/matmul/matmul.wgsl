@@ -51,7 +51,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
-// Binding 2, B, and its reader read_b come from matmul-b-f32.wgsl or matmul-b-f16.wgsl (appended).
+// Binding 2, B, and its reader read_b come from matmul-b-f32.wgsl, matmul-b-f16.wgsl or
+// matmul-b-nf4.wgsl (appended).
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> U: array<f32>;
@@ -70,6 +71,24 @@ fn drop_factor(index: u32) -> f32 {
   return select(0.0, params.dropScale, dropout_keep(rng, params.stream, index, params.dropThreshold));
 }
 
+// The `valid` elements read from flat index `start`, each times its dropout factor.
+fn dropped(v: vec4<f32>, start: u32, valid: u32) -> vec4<f32> {
+  var out = v;
+  for (var j = 0u; j < valid; j++) {
+    out[j] *= drop_factor(start + j);
+  }
+  return out;
+}
+
+// B as its storage reads it (read_b), masked when B is the operand dropout drops.
+fn read_b_masked(start: u32, valid: u32) -> vec4<f32> {
+  let v = read_b(start, valid);
+  if (DROPOUT_OPERAND == 2u) {
+    return dropped(v, start, valid);
+  }
+  return v;
+}
+
 // Reads `valid` (0..4) contiguous elements of A from flat index `start`; the rest are zero.
 fn read_a(start: u32, valid: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
@@ -82,9 +101,7 @@ fn read_a(start: u32, valid: u32) -> vec4<f32> {
     }
   }
   if (DROPOUT_OPERAND == 1u) {
-    for (var j = 0u; j < valid; j++) {
-      v[j] *= drop_factor(start + j);
-    }
+    return dropped(v, start, valid);
   }
   return v;
 }
@@ -139,12 +156,12 @@ fn load_tile_b(batch: u32, n0: u32, k0: u32, t: u32) {
     let n = n0 + (t >> 2u);
     let k = k0 + (t & 3u) * 4u;
     let valid = select(0u, run_length(k, params.K), n < params.N);
-    store_k_contiguous(false, t, read_b(base + n * params.K + k, valid));
+    store_k_contiguous(false, t, read_b_masked(base + n * params.K + k, valid));
   } else {
     let k = k0 + (t >> 4u);
     let n = n0 + (t & 15u) * 4u;
     let valid = select(0u, run_length(n, params.N), k < params.K);
-    store_tile_contiguous(false, t, read_b(base + k * params.N + n, valid));
+    store_tile_contiguous(false, t, read_b_masked(base + k * params.N + n, valid));
   }
 }
 
