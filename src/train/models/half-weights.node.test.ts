@@ -4,50 +4,27 @@
  * in less memory; generation gives the same tokens; full fine-tuning still loads f32, and a weight
  * beyond binary16's range keeps its tensor f32 rather than turn infinite.
  */
+
 import { describe, expect, it } from 'vitest';
-import { CaseArena } from '../../gpu/case-arena';
-import type { Runtime } from '../../gpu/runtime';
 import { testRuntime } from '../../gpu/testing/test-runtime';
-import type { TokenExample } from '../batches';
 import { type TinyModelOptions, tinyModelFiles } from '../fixtures/tiny-models';
 import { Generator } from '../generate/generator';
 import { openCheckpoint } from '../io/checkpoint';
 import { filesFromMemory } from '../io/model-files';
 import { FullFineTuning } from '../peft/full';
-import { createAdaptation } from '../plan/adaptation-settings';
 import { planMemory } from '../plan/memory-plan';
 import type { MethodSettings } from '../plan/method-settings';
-import { defaultTrainConfig } from '../train-config';
-import { Trainer } from '../trainer';
 import type { DecoderConfig } from './config';
 import { createDecoderModel } from './create-model';
 import { uploadParams } from './params';
+import { trainFourSteps } from './testing/train-four-steps';
 import type { WeightUse } from './weight-storage';
 
-const examples = (count: number, T: number): TokenExample[] =>
-  Array.from({ length: count }, (_, e) => ({
-    ids: Array.from({ length: T }, (_, t) => (7 * e + 3 * t) % 250),
-  }));
-
-/** Losses of 4 steps, and the bytes the weights and the whole run held at peak. */
+/** Four steps of the tiny model loaded for `use`, with the counts this test reads. */
 async function train(model: TinyModelOptions, method: MethodSettings, use: WeightUse) {
-  const base = await testRuntime();
-  const arena = new CaseArena(base.device);
-  const runtime: Runtime = { ...base, arena };
-  try {
-    const checkpoint = await openCheckpoint(filesFromMemory(tinyModelFiles(model)));
-    const decoder = await createDecoderModel(runtime, checkpoint, use);
-    const halfTensors = [...decoder.params.values()].filter((t) => t.dtype === 'f16').length;
-    const weightBytes = arena.stats().liveBytes;
-    const adaptation = await createAdaptation(runtime, decoder, method, 5);
-    const config = { ...defaultTrainConfig, steps: 4, batchSize: 2, seqLen: 16, lr: 1e-2, warmupSteps: 0 };
-    const trainer = new Trainer(runtime, decoder, adaptation, config, examples(8, 16), []);
-    const losses: number[] = [];
-    for await (const event of trainer.run()) if (event.kind === 'step') losses.push(event.loss);
-    return { losses, weightBytes, peak: arena.stats().peakLiveBytes, halfTensors, config: checkpoint.config };
-  } finally {
-    arena.destroyAll();
-  }
+  const checkpoint = await openCheckpoint(filesFromMemory(tinyModelFiles(model)));
+  const run = await trainFourSteps(checkpoint, method, use);
+  return { ...run, halfTensors: run.dtypes.filter((d) => d === 'f16').length, config: checkpoint.config };
 }
 
 describe('a 16-bit checkpoint with its frozen matrices in half precision', () => {

@@ -5,32 +5,24 @@
  * within 10% of the plan; the
  * embeddings, LM head, norms and biases are left as they were; generation agrees too.
  */
+
 import { describe, expect, it } from 'vitest';
-import { CaseArena } from '../../gpu/case-arena';
-import type { Runtime } from '../../gpu/runtime';
 import { testRuntime } from '../../gpu/testing/test-runtime';
 import { dequantizeNf4, quantizeNf4 } from '../../numeric/nf4';
-import type { TokenExample } from '../batches';
 import { type TinyModelOptions, tinyModelFiles } from '../fixtures/tiny-models';
 import { Generator } from '../generate/generator';
 import { type Checkpoint, openCheckpoint } from '../io/checkpoint';
 import { filesFromMemory } from '../io/model-files';
 import { FullFineTuning } from '../peft/full';
-import { createAdaptation } from '../plan/adaptation-settings';
 import { planMemory } from '../plan/memory-plan';
 import type { MethodSettings } from '../plan/method-settings';
 import { defaultTrainConfig } from '../train-config';
-import { Trainer } from '../trainer';
 import { openRun } from '../worker/run-engine';
 import type { RunSpec } from '../worker/run-spec';
 import { withBaseQuantization } from './config';
 import { createDecoderModel } from './create-model';
+import { trainFourSteps } from './testing/train-four-steps';
 import { storedDtype, type WeightUse } from './weight-storage';
-
-const examples = (count: number, T: number): TokenExample[] =>
-  Array.from({ length: count }, (_, e) => ({
-    ids: Array.from({ length: T }, (_, t) => (7 * e + 3 * t) % 250),
-  }));
 
 /** The checkpoint with its NF4 matrices as f32 holding what NF4 stores: the same model, unquantized. */
 function dequantized(checkpoint: Checkpoint, use: WeightUse): Checkpoint {
@@ -52,25 +44,11 @@ async function open(model: TinyModelOptions, quantized: boolean, use: WeightUse)
   return dequantized(checkpoint, use);
 }
 
-/** Losses of 4 steps, and the bytes the weights and the whole run held at peak. */
+/** Four steps on the NF4 base, or on f32 weights holding what NF4 stores. */
 async function train(model: TinyModelOptions, method: MethodSettings, quantized: boolean) {
-  const base = await testRuntime();
-  const arena = new CaseArena(base.device);
-  const runtime: Runtime = { ...base, arena };
-  try {
-    const checkpoint = await open(model, quantized, method.method);
-    const decoder = await createDecoderModel(runtime, checkpoint, method.method);
-    const nf4Tensors = [...decoder.params.values()].filter((t) => t.dtype === 'nf4').length;
-    const weightBytes = arena.stats().liveBytes;
-    const adaptation = await createAdaptation(runtime, decoder, method, 5);
-    const config = { ...defaultTrainConfig, steps: 4, batchSize: 2, seqLen: 16, lr: 1e-2, warmupSteps: 0 };
-    const trainer = new Trainer(runtime, decoder, adaptation, config, examples(8, 16), []);
-    const losses: number[] = [];
-    for await (const event of trainer.run()) if (event.kind === 'step') losses.push(event.loss);
-    return { losses, weightBytes, peak: arena.stats().peakLiveBytes, nf4Tensors, config: checkpoint.config };
-  } finally {
-    arena.destroyAll();
-  }
+  const checkpoint = await open(model, quantized, method.method);
+  const run = await trainFourSteps(checkpoint, method, method.method);
+  return { ...run, nf4Tensors: run.dtypes.filter((d) => d === 'nf4').length, config: checkpoint.config };
 }
 
 describe('a frozen base quantized to NF4', () => {
