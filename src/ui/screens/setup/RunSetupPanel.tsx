@@ -209,21 +209,22 @@ export function RunSetupPanel() {
           </small>
         </div>
         {!classifier && (
-          <label className="setting checkbox-setting">
-            <input
-              type="checkbox"
-              checked={setup.quantizeBase}
-              onChange={(event) => setQuantizeBase(event.target.checked)}
-              data-testid="setting-quantize-base"
-              aria-describedby="setting-quantize-base-hint"
-            />{' '}
-            Quantize the frozen base to 4-bit NF4 (QLoRA)
+          <div className="setting wide-setting">
+            <label className="checkbox-setting">
+              <input
+                type="checkbox"
+                checked={setup.quantizeBase}
+                onChange={(event) => setQuantizeBase(event.target.checked)}
+                data-testid="setting-quantize-base"
+                aria-describedby="setting-quantize-base-hint"
+              />{' '}
+              Quantize the frozen base to 4-bit NF4 (QLoRA)
+            </label>
             <small id="setting-quantize-base-hint" className="muted">
-              {' '}
               Every method but full SFT. The layers' matrices take 4.5 bits a weight; embeddings and the LM
               head stay as stored. Training stays f32, on weights rounded to 16 levels per block of 64.
             </small>
-          </label>
+          </div>
         )}
       </fieldset>
       {chosenEstimate && <MemoryPlanView estimate={chosenEstimate} limits={limits} />}
