@@ -39,13 +39,15 @@ Commands:
         [--weight-decay X] [--seed S] [--no-shuffle] [--lora-r R] [--lora-alpha A] [--lora-dropout P]
         [--target-modules a,b|all-linear] [--use-rslora] [--loraplus-lr-ratio R] [--num-virtual-tokens N] [--reduction-factor N]
         [--prefix-projection] [--encoder-hidden-size N] [--grad-checkpointing] [--memory-budget SIZE]
-        [--eval-every N] [--validation-fraction X] [--packing] [--checkpoint-every N] [--checkpoint-dir DIR]
+        [--eval-every N] [--early-stopping-patience N] [--validation-fraction X] [--packing] [--checkpoint-every N] [--checkpoint-dir DIR]
         [--resume [DIR]] [--quantize nf4] [DATA FLAGS] [--json]
       Fine-tune; write a PEFT adapter folder (lora, dora, ia3, prefix, prompt), Whetstone's bottleneck
       adapter folder (adapter) or a Hugging Face model folder (full) to --out. --grad-checkpointing
       recomputes each layer's activations in the backward pass: less GPU memory, about a third more time.
       --quantize nf4 loads the frozen layer matrices as 4-bit NormalFloat, as QLoRA does (any method but full).
       --loraplus-lr-ratio R trains LoRA's B matrices (and every vector) at R × --lr: LoRA+ (lora, dora).
+      --early-stopping-patience N stops after N evaluations (--eval-every) without a lower validation loss
+      and saves the best evaluation's weights (HF's EarlyStoppingCallback with load_best_model_at_end).
       --checkpoint-every N saves the run every N steps to --checkpoint-dir (default <out>-checkpoints);
       --resume [DIR] continues from the latest checkpoint there (same flags), as if never stopped.
   plan --model DIR|CONFIG --method M [--batch-size N] [--seq-len N] [--grad-checkpointing] [--lora-r R] [--quantize nf4]
@@ -139,6 +141,7 @@ const stringFlags = [
   'checkpoint-dir',
   'quantize',
   'loraplus-lr-ratio',
+  'early-stopping-patience',
 ] as const;
 
 const booleanFlags = [

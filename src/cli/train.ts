@@ -20,6 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { batchLength, type TokenExample } from '../train/batches';
 import { checkResumable, trainingDataFingerprint } from '../train/checkpoint-resume';
+import type { EarlyStoppingVerdict } from '../train/early-stopping';
 import { trainedFiles } from '../train/export/trained-files';
 import { readLatestCheckpoint, writeCheckpointFolder } from '../train/io/checkpoint-folder';
 import type { DecoderConfig } from '../train/models/config';
@@ -124,6 +125,9 @@ function trainConfigOf(flags: TrainFlags, method: string): TrainConfig {
     maxGradNorm: real('max-grad-norm', 1),
     weightDecay: real('weight-decay', 0),
     ...loraPlusFromFlags(flags),
+    ...(flags['early-stopping-patience'] === undefined
+      ? {}
+      : { earlyStoppingPatience: int('early-stopping-patience', 1) }),
     seed: int('seed', defaultTrainConfig.seed, 0),
     shuffle: flags['no-shuffle'] !== true,
     evalEvery: int('eval-every', 0, 0),
@@ -295,9 +299,12 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   }
   let lastLoss = Number.NaN;
   let lastEval: number | undefined;
+  let stepsRun = 0;
+  let early: EarlyStoppingVerdict | undefined;
   for await (const event of trainer.run()) {
     if (event.kind === 'step') {
       lastLoss = event.loss;
+      stepsRun = event.step;
       if (flags.json) {
         say(JSON.stringify(stepReport(event)));
       } else {
@@ -315,11 +322,21 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       }
     } else {
       lastEval = event.loss;
+      early = event.earlyStopping;
       say(
         flags.json
-          ? JSON.stringify({ step: event.step, eval_loss: event.loss, eval_tokens: event.tokens })
-          : `eval at step ${event.step}: loss ${event.loss.toFixed(4)}`,
+          ? JSON.stringify({
+              step: event.step,
+              eval_loss: event.loss,
+              eval_tokens: event.tokens,
+              ...(early ? { best_eval_loss: early.bestLoss, best_step: early.bestStep } : {}),
+            })
+          : `eval at step ${event.step}: loss ${event.loss.toFixed(4)}${early ? ` (best ${early.bestLoss.toFixed(4)} at step ${early.bestStep})` : ''}`,
       );
+      if (early?.stop && !flags.json)
+        say(
+          `stopped early: ${config.earlyStoppingPatience} evaluations without a lower loss; keeping step ${early.bestStep}'s weights`,
+        );
     }
   }
   const baseModelName = typeof flags.model === 'string' ? flags.model : null;
@@ -332,6 +349,15 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     steps: trainer.totalSteps,
     final_loss: lastLoss,
     eval_loss: lastEval ?? null,
+    // With early stopping the saved weights are the best evaluation's, which may come before the last.
+    ...(early
+      ? {
+          steps_run: stepsRun,
+          stopped_early: early.stop,
+          best_step: early.bestStep,
+          best_eval_loss: early.bestLoss,
+        }
+      : {}),
     trainable_params: counts.trainable,
     total_params: counts.total,
     out: flags.out,

@@ -18,6 +18,15 @@ export interface TrainerPosition {
    * run reports the same epoch losses (classifier-loop.ts). Absent in decoder runs and older checkpoints.
    */
   epochLoss?: { sum: number; rows: number };
+  /** Early stopping's record (early-stopping.ts), in runs that use it. */
+  earlyStopping?: EarlyStoppingPosition;
+}
+
+export interface EarlyStoppingPosition {
+  /** The lowest validation loss so far (null before any evaluation: it goes through JSON), and the step it followed. */
+  bestLoss: number | null;
+  bestStep: number;
+  evaluationsWithoutImprovement: number;
 }
 
 export interface CheckpointState {

@@ -35,6 +35,12 @@ export interface TrainConfig {
   /** Evaluate on the validation set every this many steps (0: only at the end). */
   evalEvery: number;
   /**
+   * Early stopping (early-stopping.ts; HF's EarlyStoppingCallback with load_best_model_at_end): stop
+   * after this many evaluations in a row without a lower validation loss, and end on the best weights.
+   * Needs evalEvery above 0 and a validation set. Absent: train every step, end on the last weights.
+   */
+  earlyStoppingPatience?: number;
+  /**
    * Gradient checkpointing (HF's gradient_checkpointing): keep only each layer's input in the forward
    * pass and recompute the layer's activations just before its backward; less memory, one more forward.
    */
@@ -95,6 +101,11 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
     throw new TrainConfigError(`warmup steps must be 0 or more, got ${c.warmupSteps}.`);
   if (c.betas.some((b) => !(b >= 0 && b < 1)))
     throw new TrainConfigError(`betas must lie in [0, 1), got ${c.betas.join(', ')}.`);
+  positiveInt(c.earlyStoppingPatience, 'early-stopping patience');
+  if (c.earlyStoppingPatience !== undefined && c.evalEvery === 0)
+    throw new TrainConfigError(
+      'early stopping compares evaluations during the run: set how often to evaluate (every N steps) as well.',
+    );
   if (c.loraPlusLrRatio !== undefined && !(Number.isFinite(c.loraPlusLrRatio) && c.loraPlusLrRatio > 0))
     throw new TrainConfigError(`the LoRA+ learning-rate ratio must be above 0, got ${c.loraPlusLrRatio}.`);
   return c;

@@ -14,6 +14,12 @@ import { batchLength, fixedBatch, type TokenExample } from './batches';
 import { checkBufferLimits } from './buffer-limits';
 import { CheckpointError, type CheckpointState, type TrainerPosition } from './checkpoint-state';
 import { epochBatches } from './data/order';
+import {
+  BestWeights,
+  type EarlyStoppingVerdict,
+  freshEarlyStopping,
+  judgeEvaluation,
+} from './early-stopping';
 import { type DecoderModel, DecoderStep, labelTokenCount } from './models/decoder-step';
 import { GpuOptimizer } from './optim/optimizer';
 import { learningRateMultiplier } from './optim/schedule';
@@ -67,6 +73,8 @@ export interface EvalEvent {
   step: number;
   loss: number;
   tokens: number;
+  /** With early stopping: the best so far and whether the run stops here (early-stopping.ts). */
+  earlyStopping?: EarlyStoppingVerdict;
 }
 
 export type TrainEvent = StepMetrics | EvalEvent;
@@ -95,6 +103,10 @@ export class Trainer {
     this.config = validateTrainConfig(config);
     checkLoraPlusMethod(this.config, adaptation.method);
     if (train.length === 0) throw new TrainConfigError('The training set is empty.');
+    if (config.earlyStoppingPatience !== undefined && validation.length === 0)
+      throw new TrainConfigError(
+        'Early stopping compares validation losses, and this run has no validation set.',
+      );
     const perEpoch = Math.ceil(Math.ceil(train.length / config.batchSize) / config.gradAccum);
     this.totalSteps = config.steps ?? perEpoch * config.epochs;
     this.T = batchLength([...train, ...validation], config.seqLen);
@@ -179,6 +191,8 @@ export class Trainer {
         data: await downloadTensor(this.runtime.arena, m.expAvgSq),
       });
     }
+    if (this.best && (this.position.earlyStopping?.bestStep ?? 0) > 0)
+      await this.best.checkpointTensors(tensors);
     return {
       position: structuredClone(this.position),
       config: this.config,
@@ -225,6 +239,11 @@ export class Trainer {
       ...(c.loraPlusLrRatio === undefined ? {} : { loraPlusLrRatio: c.loraPlusLrRatio }),
     });
     this.optimizer = optimizer;
+    this.best?.release();
+    this.best = c.earlyStoppingPatience ? new BestWeights(runtime, this.adaptation.trainable()) : undefined;
+    if (this.best && this.resumeFrom && (this.position.earlyStopping?.bestStep ?? 0) > 0)
+      this.best.resume(this.resumeFrom);
+    // Last: it lets go of the checkpoint.
     this.restoreMoments(optimizer, this.adaptation.trainable());
     const optimizerStep = new RecordedStep(runtime, 'optimizer step', optimizer.dispatches());
     const counts = this.parameterCounts();
@@ -267,9 +286,33 @@ export class Trainer {
       );
       const last = s + 1 === this.totalSteps;
       if (this.validation.length > 0 && (last || (c.evalEvery > 0 && (s + 1) % c.evalEvery === 0))) {
-        yield { kind: 'eval', step: s + 1, ...(await this.evaluate()) };
+        const scored = await this.evaluate();
+        const verdict = this.judge(scored.loss, s + 1, last);
+        yield { kind: 'eval', step: s + 1, ...scored, ...(verdict ? { earlyStopping: verdict } : {}) };
+        if (verdict?.stop) return;
       }
     }
+  }
+
+  private best?: BestWeights;
+
+  /**
+   * Early stopping after an evaluation: keeps the weights when they are the best yet, and on the last
+   * evaluation (patience spent, or the last step) puts the best back.
+   */
+  private judge(loss: number, step: number, last: boolean): EarlyStoppingVerdict | undefined {
+    const patience = this.config.earlyStoppingPatience;
+    if (!patience || !this.best) return undefined;
+    const { position, verdict } = judgeEvaluation(
+      this.position.earlyStopping ?? freshEarlyStopping(),
+      loss,
+      step,
+      patience,
+    );
+    this.position.earlyStopping = position;
+    if (verdict.improved) this.best.keep();
+    else if (verdict.stop || last) this.best.restore();
+    return verdict;
   }
 
   private evalStep?: DecoderStep;

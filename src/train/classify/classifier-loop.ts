@@ -26,7 +26,7 @@ import type { CheckpointState, TrainerPosition } from '../checkpoint-state';
 import { epochBatches } from '../data/order';
 import type { EncoderModel } from '../models/bert';
 import type { Adaptation } from '../peft/adaptation';
-import { checkLoraPlusMethod, type TrainConfig } from '../train-config';
+import { checkLoraPlusMethod, type TrainConfig, TrainConfigError } from '../train-config';
 import { measuredStep, type StepMetrics } from '../trainer';
 import {
   type ClassifierRunIdentity,
@@ -98,6 +98,10 @@ export async function startClassifierLoop(
   // Before any update is planned: a checkpoint of another run would continue as neither.
   if (spec.resumeFrom) checkClassifierResumable(spec.resumeFrom, run);
   checkLoraPlusMethod(config, adaptation.method);
+  if (config.earlyStoppingPatience !== undefined)
+    throw new TrainConfigError(
+      'Early stopping is for language-model runs; a classifier run scores every epoch, and its last is what it keeps.',
+    );
   const B = config.batchSize;
   const { totalMicro, totalSteps } = classifierSchedule(config, train.length);
   const trainer = await ClassifierTrainer.create(runtime, model, adaptation, {

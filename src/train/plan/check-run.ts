@@ -21,7 +21,13 @@ export interface RunShape {
 
 export type RunSettings = Pick<
   TrainConfig,
-  'batchSize' | 'seqLen' | 'gradAccum' | 'optimizer' | 'gradientCheckpointing' | 'memoryBudgetBytes'
+  | 'batchSize'
+  | 'seqLen'
+  | 'gradAccum'
+  | 'optimizer'
+  | 'gradientCheckpointing'
+  | 'memoryBudgetBytes'
+  | 'earlyStoppingPatience'
 >;
 
 export function checkRunMemory(
@@ -37,6 +43,7 @@ export function checkRunMemory(
     optimizer: train.optimizer,
     gradientCheckpointing: train.gradientCheckpointing,
     evaluation: shape.evaluation,
+    ...(train.earlyStoppingPatience ? { keepBestWeights: true } : {}),
   });
   assertPlanFits(plan, {
     maxBufferSize: shape.limits.maxBufferSize,

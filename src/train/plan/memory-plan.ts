@@ -48,7 +48,8 @@ export const uniformBytesPerDispatch = 24;
 
 /**
  * GpuOptimizer's buffers (src/train/optim/optimizer.ts): the step uniform, the clip state, grad-norm
- * partials and (AdamW) m and v; and, with gradient accumulation, a summed gradient per trainable tensor.
+ * partials and (AdamW) m and v; with gradient accumulation, a summed gradient per trainable tensor; with
+ * early stopping, the best weights (early-stopping.ts).
  */
 export function optimizerBuffers(ledger: Ledger, trainable: number[][], step: StepSettings): void {
   ledger.bytes('optimizer', 'optimizer step', 16);
@@ -63,6 +64,9 @@ export function optimizerBuffers(ledger: Ledger, trainable: number[][], step: St
     for (const dims of trainable) ledger.tensor('optimizer', 'exp_avg and exp_avg_sq', dims, 2);
   if ((step.gradAccum ?? 1) > 1)
     for (const dims of trainable) ledger.tensor('gradients', 'accumulated grad', dims);
+  // Training state beside the moments: the weights of the best evaluation.
+  if (step.keepBestWeights)
+    for (const dims of trainable) ledger.tensor('optimizer', 'best weights (early stopping)', dims);
 }
 
 function ledgerFor(c: DecoderConfig, method: MethodSettings, step: StepSettings, checkpointing: boolean) {

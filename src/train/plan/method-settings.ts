@@ -42,6 +42,8 @@ export interface StepSettings {
   gradAccum?: number;
   /** A validation set: the trainer plans an evaluation step beside the training step. */
   evaluation?: boolean;
+  /** Early stopping: a copy of every trainable tensor at the best evaluation (early-stopping.ts). */
+  keepBestWeights?: boolean;
 }
 
 export class PlanSettingsError extends Error {

@@ -269,6 +269,13 @@ describe('refusing a plan that does not fit', () => {
     expect(full.advice.join(' | ')).not.toMatch(/NF4/);
   });
 
+  it('counts early stopping’s copy of the trainable weights', () => {
+    const step = { batchSize: 1, seqLen: 64, evaluation: true };
+    const lora = planMemory(smolLm2, { method: 'lora', r: 8 }, step);
+    const keeping = planMemory(smolLm2, { method: 'lora', r: 8 }, { ...step, keepBestWeights: true });
+    expect(keeping.components.optimizer - lora.components.optimizer).toBe(4 * lora.parameters.trainable);
+  });
+
   it('fits under the default budget and generous limits', () => {
     const plan = planMemory(smolLm2, { method: 'lora', r: 8 }, step);
     expect(() =>
