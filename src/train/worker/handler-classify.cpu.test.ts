@@ -1,10 +1,12 @@
 /**
  * The handler's routing of classification requests, without a GPU: `classify` on a language-model run
  * or on a decoder's files and `generate` on an encoder classifier's files are refused by name
- * (TaskMismatchError), and a classification run's eval events reach the client with their scores.
+ * (TaskMismatchError), and a classification run's eval events reach the client with their scores (a
+ * language model's with early stopping's verdict).
  */
 import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../gpu/runtime';
+import type { EarlyStoppingVerdict } from '../early-stopping';
 import { createHandler } from './handler';
 import type { ClassificationScores } from './protocol';
 import type { EngineEvent, OpenedRun } from './run-engine';
@@ -23,8 +25,10 @@ const scores: ClassificationScores = {
   count: 4,
 };
 
-/** A one-step run; with `classification`, its eval event carries scores as a classification run's does. */
-function fakeRun(classification?: ClassificationScores): OpenedRun {
+/** A one-step run whose eval event carries `extras` (a classification run's scores, early stopping's verdict). */
+function fakeRun(
+  extras: { classification?: ClassificationScores; earlyStopping?: EarlyStoppingVerdict } = {},
+): OpenedRun {
   async function* events(): AsyncGenerator<EngineEvent> {
     yield {
       kind: 'step',
@@ -41,7 +45,7 @@ function fakeRun(classification?: ClassificationScores): OpenedRun {
       trainableParams: 1,
       totalParams: 2,
     };
-    yield { kind: 'eval', step: 1, loss: 0.5, tokens: 3, ...(classification ? { classification } : {}) };
+    yield { kind: 'eval', step: 1, loss: 0.5, tokens: 3, ...extras };
   }
   return {
     trainer: { totalSteps: 1, parameterCounts: () => ({ trainable: 1, total: 2 }) },
@@ -108,7 +112,7 @@ describe('classification requests in the training worker handler', () => {
   });
 
   it('forwards a classification run’s scores on its eval events', async () => {
-    const { client, events, finished } = setup(fakeRun(scores));
+    const { client, events, finished } = setup(fakeRun({ classification: scores }));
     await client.startRun('cls', { modelName: 'cls', task: 'classification' } as RunSpec);
     await finished;
     expect(events.find((e) => e.kind === 'eval')).toEqual({
@@ -117,6 +121,20 @@ describe('classification requests in the training worker handler', () => {
       step: 1,
       loss: 0.5,
       classification: scores,
+    });
+  });
+
+  it('forwards early stopping’s verdict on a language model’s eval events', async () => {
+    const earlyStopping = { bestLoss: 0.4, bestStep: 1, improved: true, stop: false };
+    const { client, events, finished } = setup(fakeRun({ earlyStopping }));
+    await client.startRun('lm', { modelName: 'lm' } as RunSpec);
+    await finished;
+    expect(events.find((e) => e.kind === 'eval')).toEqual({
+      kind: 'eval',
+      runId: 'lm',
+      step: 1,
+      loss: 0.5,
+      earlyStopping,
     });
   });
 });

@@ -101,6 +101,7 @@ export function createHandler(deps: HandlerDeps) {
           ...('classification' in event && event.classification
             ? { classification: event.classification }
             : {}),
+          ...('earlyStopping' in event && event.earlyStopping ? { earlyStopping: event.earlyStopping } : {}),
         });
       } else {
         const progress: StepProgress = {

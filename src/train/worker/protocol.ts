@@ -4,8 +4,10 @@
  * Progress, evaluation and generated-token events are their own kinds, tagged with the run (or the
  * generate request) they belong to.
  */
+
 import type { AdapterReport } from '../../gpu/device/adapter-report';
 import type { CheckpointState } from '../checkpoint-state';
+import type { EarlyStoppingVerdict } from '../early-stopping';
 import type { RunSpec } from './run-spec';
 
 export interface StepProgress {
@@ -190,6 +192,8 @@ export type WorkerEvent =
       loss: number;
       /** Classification runs only: the validation split's accuracy, F1 and confusion matrix. */
       classification?: ClassificationScores;
+      /** Runs with early stopping: the best so far, and whether the run stops here. */
+      earlyStopping?: EarlyStoppingVerdict;
     }
   | { kind: 'run-finished'; runId: string; files: Record<string, Uint8Array>; stopped: boolean }
   /** The run's state after `step`, sent every RunSpec.checkpointEvery steps. */

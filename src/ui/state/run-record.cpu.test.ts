@@ -98,6 +98,11 @@ describe('classification scores in a run record', () => {
     const lm = applyEvent(record('lm'), { kind: 'eval', runId: 'lm', step: 3, loss: 2.5 });
     expect(lm.evals).toEqual([{ step: 3, loss: 2.5, elapsedMs: 0 }]);
     expect(latestScores(lm)).toBeUndefined();
+    expect(lm.earlyStopping).toBeUndefined();
+    // With early stopping, the record keeps the latest verdict.
+    const verdict = { bestLoss: 2.1, bestStep: 2, improved: false, stop: true };
+    const stopped = applyEvent(lm, { kind: 'eval', runId: 'lm', step: 4, loss: 2.6, earlyStopping: verdict });
+    expect(stopped.earlyStopping).toEqual(verdict);
 
     // The history archive keeps the scores as they are.
     const archive = memoryRunArchive();

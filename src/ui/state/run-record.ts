@@ -4,6 +4,7 @@
  * the slice and the tests share it. Records are plain data: they go to IndexedDB as they are.
  */
 
+import type { EarlyStoppingVerdict } from '../../train/early-stopping';
 import type { TrainConfig } from '../../train/train-config';
 import type { ClassificationScores, StepProgress } from '../../train/worker/protocol';
 import type { MethodSpec, RunTask } from '../../train/worker/run-spec';
@@ -70,6 +71,8 @@ export interface RunRecord {
   outputs: { name: string; bytes: number }[];
   /** The step of the latest checkpoint the worker sent (the checkpoint itself is in the runs slice). */
   checkpointStep?: number;
+  /** Runs with early stopping: the latest evaluation's verdict (the best so far; whether it stopped). */
+  earlyStopping?: EarlyStoppingVerdict;
 }
 
 /** Still in the worker and not ended (a paused run is active: it holds its place and its memory). */
@@ -105,7 +108,11 @@ export function applyEvent(record: RunRecord, event: RunEvent): RunRecord {
       const elapsedMs = atStep?.elapsedMs ?? lastProgress(record)?.elapsedMs ?? 0;
       const point: EvalPoint = { step: event.step, loss: event.loss, elapsedMs };
       if (event.classification) point.classification = event.classification;
-      return { ...record, evals: [...record.evals, point] };
+      return {
+        ...record,
+        evals: [...record.evals, point],
+        ...(event.earlyStopping ? { earlyStopping: event.earlyStopping } : {}),
+      };
     }
     case 'checkpoint':
       return { ...record, checkpointStep: event.step };

@@ -1,7 +1,7 @@
 /**
  * The run setup's further training settings, beyond steps, batch, rates and length: gradient
- * accumulation, warmup, the schedule, weight decay, the optimizer, clipping, the seed and gradient
- * checkpointing. Each is TrainConfig's own (HF TrainingArguments' defaults); the form keeps what was
+ * accumulation, warmup, the schedule, weight decay, the optimizer, clipping, the seed, gradient
+ * checkpointing and early stopping. Each is TrainConfig's own (HF TrainingArguments' defaults); the form keeps what was
  * typed and this reads it, naming the field of any that does not read.
  */
 import type { OptimizerKind, ScheduleKind, TrainConfig } from '../../train/train-config';
@@ -10,6 +10,8 @@ import { defaultTrainConfig } from '../../train/train-config';
 /** The typed fields (strings, as the rest of the form keeps them). */
 export interface TrainingExtraFields {
   gradAccum: string;
+  /** Evaluations without a lower validation loss before the run stops; blank: no early stopping. */
+  earlyStoppingPatience: string;
   warmupSteps: string;
   weightDecay: string;
   maxGradNorm: string;
@@ -34,10 +36,12 @@ export type TrainingExtras = Pick<
   | 'schedule'
   | 'optimizer'
   | 'gradientCheckpointing'
+  | 'earlyStoppingPatience'
 >;
 
 export const defaultTrainingExtraFields: TrainingExtraFields = {
   gradAccum: String(defaultTrainConfig.gradAccum),
+  earlyStoppingPatience: '',
   warmupSteps: String(defaultTrainConfig.warmupSteps),
   weightDecay: String(defaultTrainConfig.weightDecay),
   maxGradNorm: String(defaultTrainConfig.maxGradNorm),
@@ -58,19 +62,26 @@ const wholeAtLeast = (min: number) => (n: number) =>
 const notNegative = (what: string) => (n: number) => (n >= 0 ? null : `${what} must not be negative.`);
 
 export function readTrainingExtras(
-  choices: TrainingChoices,
+  setup: TrainingChoices & { fields: TrainingExtraFields },
   number: ReadNumber,
-  /** Encoders have no gradient checkpointing: their runs train without it whatever the box says. */
-  checkpointingAllowed: boolean,
+  /**
+   * Encoder classifiers have neither gradient checkpointing nor early stopping: their runs train
+   * without them whatever the form says.
+   */
+  languageModel: boolean,
 ): TrainingExtras {
+  const patience = setup.fields.earlyStoppingPatience.trim();
   return {
+    ...(languageModel && patience !== ''
+      ? { earlyStoppingPatience: number('earlyStoppingPatience', wholeAtLeast(1)) }
+      : {}),
     gradAccum: number('gradAccum', wholeAtLeast(1)),
     warmupSteps: number('warmupSteps', wholeAtLeast(0)),
     weightDecay: number('weightDecay', notNegative('Weight decay')),
     maxGradNorm: number('maxGradNorm', notNegative('The clipping norm')),
     seed: number('seed', wholeAtLeast(0)),
-    schedule: choices.schedule,
-    optimizer: choices.optimizer,
-    gradientCheckpointing: checkpointingAllowed && choices.gradientCheckpointing,
+    schedule: setup.schedule,
+    optimizer: setup.optimizer,
+    gradientCheckpointing: languageModel && setup.gradientCheckpointing,
   };
 }

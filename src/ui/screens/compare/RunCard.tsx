@@ -74,6 +74,7 @@ export function RunCard({ record }: { record: RunRecord }) {
           {step} / {record.totalSteps} steps
         </span>
       </div>
+      {record.earlyStopping && <EarlyStoppingNote record={record} step={step} />}
       {record.error && (
         <div className="run-error" role="alert" data-testid="run-error">
           <strong data-testid="run-error-name">{record.error.name}</strong>:{' '}
@@ -138,5 +139,19 @@ export function RunCard({ record }: { record: RunRecord }) {
       <MetricsTable record={record} />
       <ClassificationMetrics record={record} />
     </article>
+  );
+}
+
+/** Where early stopping stands: the best validation loss and its step, and whether the run stopped there. */
+function EarlyStoppingNote({ record, step }: { record: RunRecord; step: number }) {
+  const verdict = record.earlyStopping;
+  if (!verdict) return null;
+  const best = `best validation loss ${verdict.bestLoss.toFixed(4)} at step ${verdict.bestStep}`;
+  return (
+    <p className="muted" data-testid="early-stopping" data-stopped={verdict.stop}>
+      {verdict.stop
+        ? `Stopped early at step ${step}: ${record.settings.train.earlyStoppingPatience} evaluations without a lower loss. The run keeps step ${verdict.bestStep}'s weights (${best}).`
+        : `Early stopping: ${best}${record.status === 'finished' ? `; the run keeps step ${verdict.bestStep}'s weights` : ''}.`}
+    </p>
   );
 }
