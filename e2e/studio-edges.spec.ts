@@ -1,10 +1,11 @@
 /**
  * The studio's edges, end to end: without WebGPU the page explains where it works and the rest opens; a
  * malformed JSONL row is named by its line and a dropped file is read; a run that will not fit is refused with
- * the memory plan's reason and what to change. Screenshots are attached to each test.
+ * the memory plan's reason and what to change; a run at a rate that overfits stops early and says which
+ * weights it keeps. Screenshots are attached to each test.
  */
 import { expect, test } from '@playwright/test';
-import { dropDatasetFile, fillRunSettings, pasteDataset, snap } from './studio-helpers';
+import { dropDatasetFile, fillRunSettings, pasteDataset, snap, startLoraRun } from './studio-helpers';
 
 test('without WebGPU the page explains where it works, and the rest still opens', async ({
   page,
@@ -70,4 +71,23 @@ test('a run that will not fit is refused before it starts, with what to change',
   await expect(problem).toContainText('lower the batch size (1000000 now)');
   await expect(page.getByTestId('run-card')).toHaveCount(0);
   await snap(page, testInfo, 'run-refused');
+});
+
+test('early stopping ends a run that stopped improving, on its best weights', async ({ page }, testInfo) => {
+  test.setTimeout(240_000);
+  await page.goto('/');
+  await pasteDataset(page);
+  await fillRunSettings(page, { steps: 40, evalEvery: 1, lr: 0.05 });
+  await page.getByTestId('more-training-settings').locator('summary').click();
+  await page.getByTestId('setting-earlyStoppingPatience').fill('2');
+  const { card } = await startLoraRun(page);
+  await expect(card).toHaveAttribute('data-status', 'finished', { timeout: 200_000 });
+  const note = card.getByTestId('early-stopping');
+  await expect(note).toHaveAttribute('data-stopped', 'true');
+  await expect(note).toContainText(
+    /Stopped early at step \d+: 2 evaluations without a lower loss\. The run keeps step \d+'s weights/,
+  );
+  const stoppedAt = Number((await card.getByTestId('run-progress').getAttribute('value')) ?? '0');
+  expect(stoppedAt).toBeLessThan(40);
+  await snap(page, testInfo, 'stopped-early');
 });

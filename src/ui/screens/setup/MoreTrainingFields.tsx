@@ -70,6 +70,14 @@ export function MoreTrainingFields({ errors, encoder }: { errors: FieldErrors; e
           error={errors.seed}
         />
         {!encoder && (
+          <SettingField
+            field="earlyStoppingPatience"
+            label="Early stopping patience"
+            hint="Stop after this many validations without a lower loss, keeping the best weights. Blank: off."
+            error={errors.earlyStoppingPatience}
+          />
+        )}
+        {!encoder && (
           <div className="setting wide-setting">
             <label className="checkbox-setting">
               <input
