@@ -166,8 +166,13 @@ function planFromFlags(flags: PlanFlags): { architecture: string; plan: MemoryPl
   // A config without model_type (older BERT checkpoints) is named by its folder, as transformers does.
   const name = resolve(String(flags.model));
   const folderName = statSync(name).isDirectory() ? basename(name) : basename(dirname(name));
-  if (encoderArchitectureOf(raw, folderName) || untypedEncoderFields(raw))
+  if (encoderArchitectureOf(raw, folderName) || untypedEncoderFields(raw)) {
+    if (flags.quantize !== undefined)
+      throw new CliUsageError(
+        '--quantize nf4 applies to decoder language models; encoder classifiers load in f32.',
+      );
     return encoderPlanFromFlags(flags, raw, folderName);
+  }
   const method = methodSettingsFromFlags(flags, parseModelConfig(raw));
   const config = quantizedAs(parseModelConfig(raw), quantizationFromFlags(flags, method.method));
   return {

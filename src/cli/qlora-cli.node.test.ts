@@ -4,8 +4,10 @@
  * the adapter still helps the unquantized base (as a QLoRA adapter is used), `plan` counts the smaller
  * weights, and what cannot be quantized, or resumed on another base, is refused by name.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tinyEncoderFiles } from '../train/fixtures/tiny-encoders';
 import {
   adapterConfig,
   evalLoss,
@@ -77,6 +79,11 @@ describe('whetstone train --quantize nf4 (QLoRA)', () => {
     expect(refused(...train, '--quantize', 'int8')).toMatch(/--quantize int8: the one quantization is nf4/);
     expect(refused(...train, '--task', 'classification', ...quantized)).toMatch(
       /applies to decoder language models/,
+    );
+    const bert = join(ws.dir, 'bert-config.json');
+    writeFileSync(bert, tinyEncoderFiles({ family: 'bert' })['config.json'] as string);
+    expect(refused('plan', '--model', bert, '--method', 'lora', ...quantized)).toMatch(
+      /applies to decoder language models; encoder classifiers load in f32/,
     );
   });
 
