@@ -4,7 +4,13 @@
  * evaluation's: `eval --adapter` scores it at the best validation loss, not the last one.
  */
 import { describe, expect, it } from 'vitest';
-import { evalLoss, expectSameLoss, tinyCliWorkspace, trainAdapter } from './testing/cli-method-test';
+import {
+  evalLoss,
+  expectSameLoss,
+  tinyCliWorkspace,
+  trainAdapter,
+  whetstone,
+} from './testing/cli-method-test';
 
 const ws = tinyCliWorkspace('early-stopping', 3);
 
@@ -39,4 +45,12 @@ describe('whetstone train --early-stopping-patience', () => {
     expect(losses.at(-1)).toBeGreaterThan(summary.best_eval_loss as number);
     expectSameLoss(evalLoss(ws, ws.model, out), summary.best_eval_loss as number);
   }, 300_000);
+
+  it('plans the copy of the trainable weights it keeps', () => {
+    const plan = (...flags: string[]) =>
+      JSON.parse(whetstone('plan', '--model', ws.model, '--method', 'lora', ...flags, '--json'));
+    const plain = plan();
+    const stopping = plan('--early-stopping-patience', '3');
+    expect(stopping.components.optimizer - plain.components.optimizer).toBe(4 * plain.parameters.trainable);
+  });
 });

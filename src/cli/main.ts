@@ -51,6 +51,7 @@ Commands:
       --checkpoint-every N saves the run every N steps to --checkpoint-dir (default <out>-checkpoints);
       --resume [DIR] continues from the latest checkpoint there (same flags), as if never stopped.
   plan --model DIR|CONFIG --method M [--batch-size N] [--seq-len N] [--grad-checkpointing] [--lora-r R] [--quantize nf4]
+       [--early-stopping-patience N]
        [--target-modules a,b|all-linear] [--optimizer adamw|sgd] [--memory-budget SIZE] [--max-buffer-size SIZE] [--json]
       The run's GPU memory plan (an estimate) from config.json alone, by component, and whether it fits
       --memory-budget (default 4GiB) and the per-buffer limit (WebGPU's default 128 MiB, or --max-buffer-size).

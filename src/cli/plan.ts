@@ -118,6 +118,8 @@ export function stepSettingsFromFlags(flags: PlanFlags): StepSettings {
     optimizer,
     gradientCheckpointing: flags['grad-checkpointing'] === true,
     evaluation: typeof flags.validation === 'string',
+    // Early stopping keeps a copy of the trainable weights (early-stopping.ts).
+    ...(flags['early-stopping-patience'] === undefined ? {} : { keepBestWeights: true }),
   };
 }
 
