@@ -9,6 +9,7 @@
  * Encoders this size replicate on every GPU, so data parallelism is the one multi-GPU layout written.
  * Refused by ExportJobError: bottleneck adapters, prefix tuning on DistilBERT, rows of another schema, and
  * a quantized base (model.quantization): encoders load in f32, as Whetstone's classifier runs load them.
+ * Early stopping is a RunConfigError on training.earlyStoppingPatience, as the classifier engine refuses it.
  */
 import type { LoadedDataset } from '../data/load-dataset';
 import type { EncoderConfig } from '../models/bert-config';
@@ -16,6 +17,7 @@ import { classifierPeftConfig, classifierTrainingKwargs, encoderMaxLength } from
 import { classificationJobDataset } from './classification-dataset';
 import { classificationReadmeMd } from './classification-readme';
 import { classificationScript } from './classification-script';
+import { refuseEarlyStoppingInClassifier } from './early-stopping';
 import { ExportJobError } from './errors';
 import { type DatasetBytes, type JobFiles, loadRunDatasets } from './export-job';
 import { refuseLoraPlusWithoutLora } from './loraplus';
@@ -73,6 +75,7 @@ export function classificationJobFiles(
   dataset: LoadedDataset,
   validation?: LoadedDataset,
 ): JobFiles {
+  refuseEarlyStoppingInClassifier(run);
   refuseQuantizedEncoder(run);
   refuseLoraPlusWithoutLora(run);
   const peft = classifierPeftConfig(run, model); // refuses what PEFT lacks before any other work
@@ -103,6 +106,7 @@ export function classificationJobFiles(
 }
 
 export async function exportClassificationJob(input: ExportClassificationJobInput): Promise<JobFiles> {
+  refuseEarlyStoppingInClassifier(input.run);
   refuseQuantizedEncoder(input.run);
   refuseLoraPlusWithoutLora(input.run);
   classifierPeftConfig(input.run, input.model);

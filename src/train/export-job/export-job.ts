@@ -11,10 +11,14 @@
  * map of path → text, so the CLI writes it to a folder and the app zips or downloads it. A run it cannot
  * express (bottleneck adapters, classification data, a quantized base under full fine-tuning) is an
  * ExportJobError that says why (LoRA+ on another method, too). A QLoRA run (model.quantization "nf4") loads its base through bitsandbytes.
+ * An early-stopping run stops as the browser run does and saves the best checkpoint's weights
+ * (early-stopping.ts); one without evaluations or validation examples, or on projected prefix tuning,
+ * is refused.
  */
 import { type LoadedDataset, loadDataset } from '../data/load-dataset';
 import type { DecoderConfig } from '../models/config';
 import { accelerateConfigs } from './accelerate-configs';
+import { refuseEarlyStoppingWithoutValidation, refuseUnexportableEarlyStopping } from './early-stopping';
 import { ExportJobError } from './errors';
 import { jobDataset } from './job-dataset';
 import { refuseLoraPlusWithoutLora } from './loraplus';
@@ -61,11 +65,13 @@ export function jobFiles(
 ): JobFiles {
   refuseQuantizedFullFineTuning(run);
   refuseLoraPlusWithoutLora(run);
+  refuseUnexportableEarlyStopping(run);
   const peft = jobPeftConfig(run, model); // refuses methods PEFT lacks before any other work
   const data = jobDataset(dataset, validation, {
     validationFraction: run.data.validationFraction,
     seed: run.training.seed,
   });
+  refuseEarlyStoppingWithoutValidation(run, data.validation.length);
   const hasValidation = data.validation.length > 0;
   const sft = sftKwargs({ training: run.training, data: run.data, shape: data.shape, hasValidation });
   return {
@@ -118,6 +124,7 @@ export async function loadRunDatasets(input: {
 export async function exportJob(input: ExportJobInput): Promise<JobFiles> {
   refuseQuantizedFullFineTuning(input.run);
   refuseLoraPlusWithoutLora(input.run);
+  refuseUnexportableEarlyStopping(input.run);
   jobPeftConfig(input.run, input.model);
   const { dataset, validation } = await loadRunDatasets(input);
   return jobFiles(input.run, input.model, dataset, validation);

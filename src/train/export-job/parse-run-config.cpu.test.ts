@@ -91,6 +91,26 @@ describe('parseRunConfig', () => {
         'training.loraPlusLrRatio',
         /LoRA\+ sets the learning rate of LoRA's B matrices.*ia3/,
       ],
+      [
+        { ...minimal, training: { evalEvery: 5, earlyStoppingPatience: 0 } },
+        'training.earlyStoppingPatience',
+        /whole number of at least 1, got 0/,
+      ],
+      [
+        { ...minimal, training: { evalEvery: 5, earlyStoppingPatience: 1.5 } },
+        'training.earlyStoppingPatience',
+        /whole number/,
+      ],
+      [
+        { ...minimal, training: { earlyStoppingPatience: 3 } },
+        'training.earlyStoppingPatience',
+        /compares evaluations during the run: set how often to evaluate \(training\.evalEvery/,
+      ],
+      [
+        { ...minimal, training: { evalEvery: 5, earlyStoppingPatience: 3 } },
+        'training.earlyStoppingPatience',
+        /no validation set: hold examples out \(data\.validationFraction\) or give a data\.validationFile/,
+      ],
       [{ ...minimal, method: { method: 'lora', r: 0 } }, 'method.r', /at least 1/],
       [{ ...minimal, method: { method: 'lora', dropout: 1 } }, 'method.dropout', /\[0, 1\)/],
       [{ ...minimal, method: { method: 'dora', useDora: false } }, 'method.useDora', /dora/],
@@ -161,6 +181,19 @@ describe('parseRunConfig', () => {
         new RegExp(`LoRA's B matrices; this run trains ${method}, which has none`),
       );
     }
+  });
+
+  it('reads an early-stopping patience with evaluations and a validation split or file', () => {
+    const training = { evalEvery: 5, earlyStoppingPatience: 3 };
+    for (const data of [
+      { file: 'd.jsonl', validationFraction: 0.1 },
+      { file: 'd.jsonl', validationFile: 'v.jsonl' },
+    ]) {
+      const run = parseRunConfig({ ...minimal, training, data });
+      expect(run.training).toEqual({ ...defaultTrainConfig, ...training });
+      expect(parseRunConfigJson(runConfigJson(run))).toEqual(run);
+    }
+    expect(parseRunConfig(minimal).training).not.toHaveProperty('earlyStoppingPatience');
   });
 
   it('reads JSON text, and names a syntax error', () => {

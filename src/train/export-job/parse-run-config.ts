@@ -171,8 +171,13 @@ function parseMethod(raw: unknown): JobMethod {
   }
 }
 
-// steps and loraPlusLrRatio have no default: absent, the run's length is its epochs and LoRA+ is off.
-const trainingKeys = Object.keys(defaultTrainConfig).concat('steps', 'loraPlusLrRatio');
+// steps, loraPlusLrRatio and earlyStoppingPatience have no default: absent, the run's length is its
+// epochs, LoRA+ is off and every step trains.
+const trainingKeys = Object.keys(defaultTrainConfig).concat(
+  'steps',
+  'loraPlusLrRatio',
+  'earlyStoppingPatience',
+);
 
 function parseTraining(raw: unknown): TrainConfig {
   const json = object(raw ?? {}, 'training');
@@ -208,8 +213,18 @@ function parseTraining(raw: unknown): TrainConfig {
     seed: f.int('seed', d.seed, 0),
     shuffle: f.bool('shuffle', d.shuffle),
     evalEvery: f.int('evalEvery', d.evalEvery, 0),
+    ...(f.has('earlyStoppingPatience')
+      ? { earlyStoppingPatience: f.int('earlyStoppingPatience', undefined, 1) }
+      : {}),
     gradientCheckpointing: f.bool('gradientCheckpointing', d.gradientCheckpointing),
   };
+  // Before validateTrainConfig, whose error would name only "training".
+  if (config.earlyStoppingPatience !== undefined && config.evalEvery === 0)
+    throw new RunConfigError(
+      'training.earlyStoppingPatience',
+      'early stopping compares evaluations during the run: set how often to evaluate (training.evalEvery, ' +
+        'every N steps) as well.',
+    );
   try {
     return validateTrainConfig(config);
   } catch (error) {
@@ -258,7 +273,8 @@ function parseData(raw: unknown): RunDataConfig {
   const file = f.string('file');
   if (!file) throw new RunConfigError('data.file', 'is required: the dataset file the run trained on.');
   const validationFile = f.string('validationFile');
-  if (validationFile && f.has('validationFraction'))
+  // runConfigJson writes the default share (0) beside a validation file, which must read back.
+  if (validationFile && f.has('validationFraction') && json.validationFraction !== 0)
     throw new RunConfigError(
       'data.validationFraction',
       'give validationFraction or validationFile, not both.',
@@ -323,7 +339,14 @@ export function parseRunConfig(raw: unknown): RunConfig {
       `LoRA+ sets the learning rate of LoRA's B matrices; this run trains ${method.method}, which has ` +
         'none. Leave it out, or train LoRA or DoRA.',
     );
-  return { model, method, training, data: parseData(json.data) };
+  const data = parseData(json.data);
+  if (training.earlyStoppingPatience !== undefined && data.validationFraction === 0 && !data.validationFile)
+    throw new RunConfigError(
+      'training.earlyStoppingPatience',
+      'early stopping compares validation losses, and this run has no validation set: hold examples out ' +
+        '(data.validationFraction) or give a data.validationFile.',
+    );
+  return { model, method, training, data };
 }
 
 /** parseRunConfig over JSON text; a syntax error is a RunConfigError too. */

@@ -2,6 +2,11 @@
  * README.md of an exported job: what the folder is, how to run it on one GPU, several GPUs and a
  * cluster, what the job does differently from the browser (said plainly), and what to bring back.
  */
+import {
+  earlyStoppingClusterNote,
+  earlyStoppingDifference,
+  earlyStoppingReadmeSentence,
+} from './early-stopping';
 import type { JobDataset } from './job-dataset';
 import { loraPlusDecayDifference, loraPlusRatio, loraPlusReadmeSentence } from './loraplus';
 import type { JobPeftConfig } from './peft-config';
@@ -43,7 +48,7 @@ This folder runs the same experiment as the browser run, on GPUs, with Hugging F
 PEFT and accelerate: the same model, method and PEFT config, optimizer, schedule, batch size, gradient
 accumulation, sequence length, prompt masking, seed, and the same examples split the same way
 (${dataset.train.length} training and ${dataset.validation.length} validation examples, ${dataset.shape} rows).
-It trains for ${length}.${quantized}${loraPlusReadmeSentence(run)}
+It trains for ${length}.${quantized}${loraPlusReadmeSentence(run)}${earlyStoppingReadmeSentence(run)}
 
 | file | what it is |
 | --- | --- |
@@ -87,7 +92,7 @@ accelerate launch --config_file accelerate/deepspeed_zero3.yaml \\
 \`\`\`
 
 Under Slurm, one task per node: \`RANK=$SLURM_NODEID\`, and HOST_OF_RANK_0 is the first host of
-\`scontrol show hostnames $SLURM_JOB_NODELIST\`. Every machine needs this folder and the model.
+\`scontrol show hostnames $SLURM_JOB_NODELIST\`. Every machine needs this folder and the model.${earlyStoppingClusterNote(run)}
 
 ## What differs from the browser run
 
@@ -103,7 +108,7 @@ Under Slurm, one task per node: \`RANK=$SLURM_NODEID\`, and HOST_OF_RANK_0 is th
   can shard them, and TRL keeps the adapters in bf16 too (QLoRA's recipe); \`--fp32\` keeps all of it in
   float32, as the browser did.`
       : ''
-  }
+  }${earlyStoppingDifference(run)}
 
 ## What to bring back
 

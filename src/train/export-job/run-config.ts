@@ -18,6 +18,9 @@
  * as bitsandbytes' load_in_4bit does. Absent (or null): no quantization. Only a PEFT method may set it:
  * full fine-tuning trains every weight.
  * training.loraPlusLrRatio is LoRA+'s (LoRA and DoRA runs only): absent, every tensor learns at one rate.
+ * training.earlyStoppingPatience stops after that many evaluations (every training.evalEvery steps, which
+ * must be above 0) without a lower validation loss and ends on the best weights; it needs a validation
+ * split or file, and only language-model runs take it. Absent: every step trains.
  * `parseRunConfig` (parse-run-config.ts) reads and checks one, throwing a `RunConfigError` that names the field.
  */
 import type { DatasetFormat } from '../data/formats';

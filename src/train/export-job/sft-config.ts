@@ -9,11 +9,14 @@
  *   sequence length → max_length (TRL's name since 0.20; was max_seq_length), truncation keeps the start;
  *   max grad norm (0: no clipping, in both); seed and data_seed; shuffle off → sequential sampling;
  *   prompt masking → completion_only_loss for prompt-completion data (conversations carry their own
- *     labels, see train-script.ts); packing → TRL's "wrapped" packing, which is Whetstone's.
+ *     labels, see train-script.ts); packing → TRL's "wrapped" packing, which is Whetstone's;
+ *   evalEvery → eval_steps, with a validation set; early stopping → a checkpoint at every evaluation and
+ *     the best loaded back at the end (early-stopping.ts).
  * Weight decay: HF skips biases and norm weights by name; Whetstone skips every tensor under two
  * dimensions. They differ only for DoRA's magnitude vector (decayed by HF), and only with decay above 0.
  */
 import type { TrainConfig } from '../train-config';
+import { earlyStoppingKwargs } from './early-stopping';
 import { float, type PythonJson } from './python-literal';
 import type { RunDataConfig } from './run-config';
 
@@ -65,7 +68,7 @@ export function sftKwargs({
     train_sampling_strategy: t.shuffle ? 'random' : 'sequential',
     gradient_checkpointing: t.gradientCheckpointing,
     eval_strategy: evaluateEvery ? 'steps' : 'no',
-    ...(evaluateEvery ? { eval_steps: t.evalEvery } : {}),
+    ...(evaluateEvery ? { eval_steps: t.evalEvery, ...earlyStoppingKwargs(t) } : {}),
     logging_steps: 1,
   };
 }

@@ -7,6 +7,8 @@
  * A QLoRA run (model.quantization) adds QUANTIZATION and loads its base through transformers'
  * BitsAndBytesConfig (PEFT's and bitsandbytes' FSDP/DeepSpeed QLoRA guides); other runs' scripts do not
  * mention bitsandbytes at all.
+ * An early-stopping run (training.earlyStoppingPatience) adds EARLY_STOPPING_PATIENCE and transformers'
+ * EarlyStoppingCallback, and SFT_KWARGS load the best checkpoint back at the end (early-stopping.ts).
  *
  * Text and prompt-completion rows go to TRL as they are: TRL tokenizes them as Whetstone does (EOS
  * appended; completion_only_loss masks the prompt). Conversations are tokenized here, with Whetstone's
@@ -17,6 +19,12 @@
  * fallback template (chat-render.ts), with special tokens added as Whetstone adds them for it.
  */
 import { FALLBACK_CHAT_TEMPLATE } from '../data/chat-render';
+import {
+  earlyStoppingCallbackPy,
+  earlyStoppingImport,
+  earlyStoppingReportPy,
+  earlyStoppingSettings,
+} from './early-stopping';
 import { loraPlusImportPy, loraPlusSettings, loraPlusTrainerPy, trainerClass } from './loraplus';
 import type { JobPeftConfig } from './peft-config';
 import { type PythonJson, pythonLiteral } from './python-literal';
@@ -68,6 +76,7 @@ function settingsBlock({
     assign('PEFT_KWARGS', peft?.kwargs ?? null),
     assign('SFT_KWARGS', sft),
     ...loraPlusSettings(run, assign),
+    ...earlyStoppingSettings(run, assign),
     assign('DATA', {
       train_file: trainFile,
       validation_file: hasValidation ? validationFile : null,
@@ -84,8 +93,8 @@ const peftImport = (peft: JobPeftConfig | null) => (peft ? `from peft import ${p
 const peftConstruct = (peft: JobPeftConfig | null) =>
   peft ? `${peft.className}(**PEFT_KWARGS)` : 'None  # full fine-tuning: every weight trains';
 
-const transformersImport = (quantization?: BaseQuantization) =>
-  `from transformers import AutoModelForCausalLM, AutoTokenizer${quantization ? ', BitsAndBytesConfig' : ''}`;
+const transformersImport = (run: RunConfig) =>
+  `from transformers import AutoModelForCausalLM, AutoTokenizer${run.model.quantization ? ', BitsAndBytesConfig' : ''}${earlyStoppingImport(run)}`;
 
 /**
  * Loading the base. Unquantized: float32 weights, bf16 autocast for the matmuls. QLoRA: as PEFT's and
@@ -154,7 +163,7 @@ import os
 
 import torch
 from datasets import Dataset
-${peftImport(peft)}${loraPlusImportPy(run)}${transformersImport(run.model.quantization)}
+${peftImport(peft)}${loraPlusImportPy(run)}${transformersImport(run)}
 from trl import SFTConfig, SFTTrainer
 
 # ---- The run's settings (generated) ----
@@ -242,9 +251,9 @@ ${modelLoadPy(run.model.quantization)}
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
-        peft_config=peft_config,
+        peft_config=peft_config,${earlyStoppingCallbackPy(run)}
     )${float32AdaptersPy(run.model.quantization)}
-    trainer.train()
+    trainer.train()${earlyStoppingReportPy(run)}
     if eval_dataset is not None:
         metrics = trainer.evaluate()
         if trainer.accelerator.is_main_process:
