@@ -7,9 +7,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../data/load-dataset';
-import { tinyEncoderConfigJson } from '../fixtures/tiny-encoders';
-import { tinyWordPiece } from '../fixtures/tiny-wordpiece';
-import { parseEncoderConfig } from '../models/bert-config';
 import {
   classificationJobFiles,
   ExportJobError,
@@ -21,7 +18,15 @@ import {
   RunConfigError,
 } from './index';
 import { noPythonReason, pyCompile, python3Available, pythonSettings, runPython } from './testing/python';
-import { chatBytes, chatRun, exportedFolder, jsonlBytes, tinyDecoder } from './testing/run-fixtures';
+import {
+  chatBytes,
+  chatRun,
+  exportedFolder,
+  jsonlBytes,
+  labelledTextRows,
+  tinyBertClassifier,
+  tinyDecoder,
+} from './testing/run-fixtures';
 
 /** What transformers needs for EarlyStoppingCallback with load_best_model_at_end, at chatTraining's evalEvery 11. */
 const expectedKwargs = {
@@ -170,14 +175,8 @@ describe.skipIf(!python3Available)(
   },
 );
 
-const wordPiece = tinyWordPiece();
-const bert = parseEncoderConfig(
-  tinyEncoderConfigJson({ family: 'bert' }, wordPiece.vocabSize, wordPiece.padId),
-);
-const textRows = {
-  name: 'texts.jsonl',
-  bytes: jsonlBytes([0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({ text: `the cat ${i}`, label: i % 2 }))),
-};
+const bert = tinyBertClassifier();
+const textRows = labelledTextRows;
 
 describe('early-stopping jobs: refusals', () => {
   it('a classifier run refuses early stopping by field name, as the classifier engine does', async () => {

@@ -8,9 +8,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../data/load-dataset';
-import { tinyEncoderConfigJson } from '../fixtures/tiny-encoders';
-import { tinyWordPiece } from '../fixtures/tiny-wordpiece';
-import { parseEncoderConfig } from '../models/bert-config';
 import {
   classificationJobFiles,
   ExportJobError,
@@ -27,21 +24,22 @@ import {
   runPython,
   writeTemp,
 } from './testing/python';
-import { chatBytes, chatRun, exportedFolder, jsonlBytes, tinyDecoder } from './testing/run-fixtures';
+import {
+  chatBytes,
+  chatRun,
+  exportedFolder,
+  labelledTextRows,
+  tinyBertClassifier,
+  tinyDecoder,
+} from './testing/run-fixtures';
 
 const withLoraPlus = (run: RunConfig, ratio: number): RunConfig => ({
   ...run,
   training: { ...run.training, loraPlusLrRatio: ratio },
 });
 
-const wordPiece = tinyWordPiece();
-const bert = parseEncoderConfig(
-  tinyEncoderConfigJson({ family: 'bert' }, wordPiece.vocabSize, wordPiece.padId),
-);
-const textRows = {
-  name: 'texts.jsonl',
-  bytes: jsonlBytes([0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({ text: `the cat ${i}`, label: i % 2 }))),
-};
+const bert = tinyBertClassifier();
+const textRows = labelledTextRows;
 const classifierRun = (method: string, training: Record<string, unknown> = {}) =>
   parseRunConfig({
     model: { id: 'google-bert/bert-base-uncased' },

@@ -3,7 +3,10 @@
  * a language-model run with distinct, non-default training values exported to a temporary folder. Tests
  * write their expected values out from `chatTraining` by hand, so nothing here is taken from the exporter.
  */
+import { tinyEncoderConfigJson } from '../../fixtures/tiny-encoders';
 import { type TinyFamily, tinyConfigJson } from '../../fixtures/tiny-models';
+import { tinyWordPiece } from '../../fixtures/tiny-wordpiece';
+import { type EncoderConfig, parseEncoderConfig } from '../../models/bert-config';
 import { type DecoderConfig, parseModelConfig } from '../../models/config';
 import { exportJob, type JobFiles, parseRunConfig, type RunConfig } from '../index';
 import { writeTemp } from './python';
@@ -64,3 +67,15 @@ export async function exportedFolder(
   const files = await exportJob({ run, model, dataset: { name: 'chat.jsonl', bytes: chatBytes } });
   return { files, dir: writeTemp(files) };
 }
+
+/** A tiny BERT classifier's config, on the tiny WordPiece vocabulary. */
+export function tinyBertClassifier(): EncoderConfig {
+  const wordPiece = tinyWordPiece();
+  return parseEncoderConfig(tinyEncoderConfigJson({ family: 'bert' }, wordPiece.vocabSize, wordPiece.padId));
+}
+
+/** Eight labelled texts, two classes, as a classification job's dataset file. */
+export const labelledTextRows = {
+  name: 'texts.jsonl',
+  bytes: jsonlBytes([0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({ text: `the cat ${i}`, label: i % 2 }))),
+};
