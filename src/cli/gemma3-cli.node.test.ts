@@ -1,9 +1,9 @@
 /**
  * A Gemma 3 model through the CLI as a user runs it: `make-tiny-model --family gemma3` writes one (with
  * the four norms per layer and a sliding window of 4 on every other layer, which the 64-token rows pass);
- * LoRA with PEFT's default Gemma 3 targets learns a small corpus to a stated loss, and its adapter scores
- * the trainer's own validation loss through `eval --adapter` and through `merge`; full fine-tuning trains
- * the norms and saves them as Gemma stores them (w of 1 + w).
+ * full fine-tuning trains the norms and saves them as Gemma stores them (w of 1 + w). (LoRA's CLI path is
+ * the same for every family and learns to a stated loss in loraplus-cli and qlora-cli; Gemma 3's LoRA merge is checked in
+ * merge-adapter.node.test.ts.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest';
 import { safetensorsToTensors } from '../train/peft/format/tensor-files';
 import {
   evalLoss,
-  expectDefaultLoraLearns,
   expectSameLoss,
   tinyCliWorkspace,
   trainAdapter,
@@ -37,11 +36,6 @@ describe('Gemma 3 through the CLI', () => {
     const tensors = readTensors(out);
     for (const norm of ['post_attention', 'pre_feedforward', 'post_feedforward'])
       expect(tensors.get(`model.layers.1.${norm}_layernorm.weight`)?.shape, norm).toEqual([32]);
-  });
-
-  it('LoRA learns the corpus to a stated loss; eval --adapter, merge and generate agree', () => {
-    // From about ln(258) ≈ 5.55 for the random model (5.57 measured); q and v alone carry it to 3.73.
-    expectDefaultLoraLearns(ws);
   });
 
   it('full fine-tuning trains the norms and saves them as Gemma stores them', () => {

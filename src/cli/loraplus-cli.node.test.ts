@@ -13,13 +13,14 @@ const lastLoss = (lines: Record<string, unknown>[]) =>
 
 describe('whetstone train --loraplus-lr-ratio', () => {
   it('learns faster than plain LoRA at the same rate, and saves a PEFT LoRA adapter', () => {
-    const flags = ['--lora-r', '8', '--lr', '0.02'];
-    const run = { steps: 20, batchSize: 3 };
+    const flags = ['--lora-r', '8', '--lr', '0.03'];
+    const run = { steps: 10, batchSize: 3 };
     const plain = trainAdapter(ws, 'lora', flags, 'plain', run);
     const plus = trainAdapter(ws, 'lora', [...flags, '--loraplus-lr-ratio', '16'], 'plus', run);
-    // Measured: plain LoRA 4.55, LoRA+ 3.75, from a random model's 5.74.
-    expect(lastLoss(plain.lines)).toBeGreaterThan(4.3);
-    expect(lastLoss(plus.lines)).toBeLessThan(4);
+    // Measured: plain LoRA 4.81, LoRA+ 4.23, from a random model's 5.74: both learn, LoRA+ faster.
+    expect(lastLoss(plain.lines)).toBeLessThan(5);
+    expect(lastLoss(plain.lines)).toBeGreaterThan(4.6);
+    expect(lastLoss(plus.lines)).toBeLessThan(4.45);
     expect(plus.trainedEval).toBeLessThan(plain.trainedEval);
     expect(adapterConfig(plus.out)).toMatchObject({ peft_type: 'LORA', r: 8 });
   }, 300_000);

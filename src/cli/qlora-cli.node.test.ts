@@ -1,8 +1,7 @@
 /**
  * QLoRA from the command line: `train --method lora --quantize nf4` learns on a base whose layer
  * matrices are 4-bit NormalFloat, `eval --quantize nf4 --adapter` scores the adapter as the trainer did,
- * the adapter still helps the unquantized base (as a QLoRA adapter is used), `plan` counts the smaller
- * weights, and what cannot be quantized, or resumed on another base, is refused by name.
+ * `plan` counts the smaller weights, and what cannot be quantized, or resumed on another base, is refused by name.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,8 +51,6 @@ describe('whetstone train --quantize nf4 (QLoRA)', () => {
     expect(losses.at(-1)).toBeLessThan(4);
     expect(trainedEval).toBeLessThan(base);
     expectSameLoss(evalQuantized(out), trainedEval);
-    // A QLoRA adapter is used on the unquantized base too; it still helps there.
-    expect(evalLoss(ws, ws.model, out)).toBeLessThan(full);
   }, 300_000);
 
   it('plans the layer matrices at 4.5 bits a weight', () => {
@@ -91,7 +88,7 @@ describe('whetstone train --quantize nf4 (QLoRA)', () => {
     const checkpoints = join(ws.dir, 'resume-checkpoints');
     const run = [
       ...['train', '--model', ws.model, '--data', ws.data, '--method', 'lora', '--out', join(ws.dir, 'r')],
-      ...['--steps', '2', '--batch-size', '2', '--seq-len', '64', '--checkpoint-every', '1'],
+      ...['--steps', '1', '--batch-size', '2', '--seq-len', '64', '--checkpoint-every', '1'],
       ...['--checkpoint-dir', checkpoints],
     ];
     whetstone(...run, ...quantized);

@@ -1,8 +1,8 @@
 /**
  * A Qwen3 model (per-head q/k norms, attention wider than the residual stream) through the CLI as a user
- * runs it: `make-tiny-model --family qwen3` writes one; LoRA with PEFT's default Qwen3 targets learns a
- * small corpus to a stated loss, and its adapter scores the trainer's own validation loss through
- * `eval --adapter` and through `merge`; full fine-tuning trains the q/k norms and saves them.
+ * runs it: `make-tiny-model --family qwen3` writes one; full fine-tuning trains the q/k norms and saves
+ * them, and `eval` scores the saved model as the trainer did. (LoRA's CLI path is the same for every
+ * family; it learns to a stated loss in loraplus-cli and qlora-cli and gemma3-cli.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { safetensorsToTensors } from '../train/peft/format/tensor-files';
 import {
   evalLoss,
-  expectDefaultLoraLearns,
   expectSameLoss,
   tinyCliWorkspace,
   trainAdapter,
@@ -27,11 +26,6 @@ describe('Qwen3 through the CLI', () => {
     expect(config).toMatchObject({ architectures: ['Qwen3ForCausalLM'], head_dim: 16, hidden_size: 32 });
     const tensors = safetensorsToTensors('model.safetensors', readFileSync(join(out, 'model.safetensors')));
     expect(tensors.get('model.layers.1.self_attn.k_norm.weight')?.shape).toEqual([16]);
-  });
-
-  it('LoRA learns the corpus to a stated loss; eval --adapter, merge and generate agree', () => {
-    // From about ln(258) ≈ 5.55 for the random model (5.75 measured); q and v alone carry it to 3.74.
-    expectDefaultLoraLearns(ws);
   });
 
   it('full fine-tuning trains the per-head norms and saves them', () => {

@@ -34,9 +34,6 @@ describe('a 16-bit checkpoint with its frozen matrices in half precision', () =>
     ['qwen2', 'BF16', { method: 'dora', r: 4 }],
     ['gpt2', 'BF16', { method: 'ia3' }],
     ['llama', 'F16', { method: 'prompt', numVirtualTokens: 4 }],
-    ['gpt2', 'BF16', { method: 'prefix', numVirtualTokens: 4 }],
-    ['qwen2', 'F16', { method: 'adapter', reductionFactor: 4 }],
-    ['qwen3', 'BF16', { method: 'lora', r: 4 }],
     ['gemma3', 'BF16', { method: 'lora', r: 4 }],
   ])(
     '%s %s trains %j as with f32 weights, in less memory, as planned',
