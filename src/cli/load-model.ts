@@ -13,13 +13,14 @@ import { loraFromAdapter } from '../train/export/lora-adapter';
 import { isPrefixTuningAdapter, prefixTuningFromAdapter } from '../train/export/prefix-adapter';
 import { isPromptTuningAdapter, promptTuningFromAdapter } from '../train/export/prompt-adapter';
 import { type ModelBundle, openModelBundle } from '../train/io/model-bundle';
+import { withBaseQuantization } from '../train/models/config';
 import { createDecoderModel } from '../train/models/create-model';
 import type { DecoderModel } from '../train/models/decoder-step';
 import type { WeightUse } from '../train/models/weight-storage';
 import { withSafetensorsWeights } from '../train/peft/format/pickled-adapter';
 import type { LoraOptions } from '../train/peft/lora';
 import { modelFilesFor } from './model-source';
-import { type BaseQuantization, quantizedAs } from './quantize-flag';
+import type { BaseQuantization } from './quantize-flag';
 import { CliUsageError } from './usage-error';
 
 export interface CliModelOptions {
@@ -40,7 +41,10 @@ export async function loadModelForCli(
     throw new CliUsageError('--model DIR is required: a folder in Hugging Face layout, or a hub repo id.');
   const files = await modelFilesFor(spec);
   const opened = await openModelBundle(files);
-  const checkpoint = { ...opened.checkpoint, config: quantizedAs(opened.checkpoint.config, quantization) };
+  const checkpoint = {
+    ...opened.checkpoint,
+    config: withBaseQuantization(opened.checkpoint.config, quantization),
+  };
   const bundle: ModelBundle = { ...opened, checkpoint };
   const runtime = createRuntime(await acquireDevice({ label: 'whetstone-cli' }));
   beforeUpload?.(bundle, runtime);

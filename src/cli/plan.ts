@@ -13,7 +13,7 @@ import { batchLength, type TokenExample } from '../train/batches';
 import { encoderMethodSettings } from '../train/classify/classifier-memory';
 import { maxEncoderTokens } from '../train/models/bert';
 import { encoderArchitectureOf, parseEncoderConfig, untypedEncoderFields } from '../train/models/bert-config';
-import { type DecoderConfig, parseModelConfig } from '../train/models/config';
+import { type DecoderConfig, parseModelConfig, withBaseQuantization } from '../train/models/config';
 import { checkRunMemory } from '../train/plan/check-run';
 import { planEncoderMemory } from '../train/plan/encoder-plan';
 import { defaultMemoryBudgetBytes, formatBytes, type MemoryLimits } from '../train/plan/fit';
@@ -23,7 +23,7 @@ import { type MethodSettings, methodNames, type StepSettings } from '../train/pl
 import { defaultTrainConfig, type TrainConfig } from '../train/train-config';
 import { classifierMethodSpec } from './classifier-method';
 import { numberFlag } from './load-model';
-import { quantizationFromFlags, quantizedAs } from './quantize-flag';
+import { quantizationFromFlags } from './quantize-flag';
 import { CliUsageError } from './usage-error';
 
 export type PlanFlags = Partial<Record<string, string | boolean>>;
@@ -175,8 +175,9 @@ function planFromFlags(flags: PlanFlags): { architecture: string; plan: MemoryPl
       );
     return encoderPlanFromFlags(flags, raw, folderName);
   }
-  const method = methodSettingsFromFlags(flags, parseModelConfig(raw));
-  const config = quantizedAs(parseModelConfig(raw), quantizationFromFlags(flags, method.method));
+  const parsed = parseModelConfig(raw);
+  const method = methodSettingsFromFlags(flags, parsed);
+  const config = withBaseQuantization(parsed, quantizationFromFlags(flags, method.method));
   return {
     architecture: config.architecture,
     plan: planMemory(config, method, stepSettingsFromFlags(flags)),

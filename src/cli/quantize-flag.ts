@@ -3,7 +3,6 @@
  * NormalFloat, as QLoRA loads them (bitsandbytes' load_in_4bit with nf4; src/train/models/weight-storage.ts).
  * Only a frozen base can be quantized, so full fine-tuning refuses it, and so do encoder classifiers.
  */
-import { type DecoderConfig, withBaseQuantization } from '../train/models/config';
 import { CliUsageError } from './usage-error';
 
 export type BaseQuantization = 'nf4';
@@ -28,7 +27,3 @@ export function quantizationFromFlags(
     );
   return value;
 }
-
-/** The config as the run loads it. */
-export const quantizedAs = (config: DecoderConfig, quantization: BaseQuantization | undefined) =>
-  withBaseQuantization(config, quantization);

@@ -18,6 +18,7 @@ import {
   readTrainingExtras,
   type TrainingChoices,
   type TrainingExtraFields,
+  wholeAtLeast,
 } from './training-extras';
 
 export type MethodPreset = MethodName;
@@ -130,8 +131,6 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
     if (problem) errors[field] = problem;
     return n;
   };
-  const wholeAtLeast = (min: number) => (n: number) =>
-    Number.isInteger(n) && n >= min ? null : `Enter a whole number of at least ${min}.`;
 
   const steps = number('steps', wholeAtLeast(1));
   const batchSize = number('batchSize', wholeAtLeast(1));

@@ -57,7 +57,8 @@ export const defaultTrainingChoices: TrainingChoices = {
 /** Reads one field as a number, recording a problem under its name (run-setup.ts's reader). */
 export type ReadNumber = (field: keyof TrainingExtraFields, check: (n: number) => string | null) => number;
 
-const wholeAtLeast = (min: number) => (n: number) =>
+/** A field's check: a whole number of at least `min` (run-setup.ts's fields use it too). */
+export const wholeAtLeast = (min: number) => (n: number) =>
   Number.isInteger(n) && n >= min ? null : `Enter a whole number of at least ${min}.`;
 const notNegative = (what: string) => (n: number) => (n >= 0 ? null : `${what} must not be negative.`);
 
