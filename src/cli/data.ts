@@ -5,7 +5,8 @@
  * (counted, the first few with their lines), examples, label balance, and with --model the token
  * lengths (min, mean, median, p95, max) as training would tokenize them (the model's chat template,
  * EOS), the trained tokens after prompt masking, and how many examples --seq-len (default: train's,
- * 256) would truncate. Bad rows are always counted here, never fatal: this is where to find them (train
+ * 256) would truncate; for a preference file, the prompt + rejected lengths too, and how many pairs DPO
+ * would cut or drop at --seq-len. Bad rows are always counted here, never fatal: this is where to find them (train
  * stops at the first unless --skip-bad-rows). Needs no GPU: only the model's tokenizer is read.
  * --json prints one JSON object; otherwise a readable summary.
  */
@@ -50,6 +51,23 @@ function jsonReport(summary: DatasetSummary, seqLen: number | undefined, preview
             template: t.template,
             seq_len: seqLen,
             truncated: t.overMaxLength ?? 0,
+            ...(t.preference
+              ? {
+                  preference: {
+                    rejected: {
+                      count: t.preference.rejected.count,
+                      total: t.preference.rejected.total,
+                      min: t.preference.rejected.min,
+                      mean: t.preference.rejected.mean,
+                      median: t.preference.rejected.p50,
+                      p95: t.preference.rejected.p95,
+                      max: t.preference.rejected.max,
+                    },
+                    truncated_pairs: t.preference.truncatedPairs ?? 0,
+                    dropped_pairs: t.preference.droppedPairs ?? 0,
+                  },
+                }
+              : {}),
           },
         }
       : {}),
@@ -92,14 +110,25 @@ function readable(summary: DatasetSummary, seqLen: number | undefined): string {
         : t.template === 'fallback'
           ? 'the fallback chat template'
           : 'no chat template';
+    const p = t.preference;
     lines.push(
-      `tokens per example (${template}): min ${n(t.min)}, mean ${t.mean.toFixed(1)}, median ${t.p50}, ` +
-        `p95 ${t.p95.toFixed(1)}, max ${n(t.max)}; ${n(t.total)} in all` +
-        (t.trained === undefined ? '' : `, ${n(t.trained)} trained`),
+      `tokens per ${p ? 'prompt + chosen response, as SFT trains on it' : 'example'} (${template}): ` +
+        `min ${n(t.min)}, mean ${t.mean.toFixed(1)}, median ${t.p50}, p95 ${t.p95.toFixed(1)}, max ${n(t.max)}; ` +
+        `${n(t.total)} in all${t.trained === undefined ? '' : `, ${n(t.trained)} trained`}`,
     );
+    if (p)
+      lines.push(
+        `tokens per prompt + rejected response: min ${n(p.rejected.min)}, mean ${p.rejected.mean.toFixed(1)}, ` +
+          `median ${p.rejected.p50}, p95 ${p.rejected.p95.toFixed(1)}, max ${n(p.rejected.max)}`,
+      );
     if (seqLen !== undefined)
       lines.push(
         `${n(t.overMaxLength ?? 0)} of ${n(t.count)} examples are longer than --seq-len ${seqLen} and would be truncated`,
+      );
+    if (p && seqLen !== undefined)
+      lines.push(
+        `DPO at --seq-len ${seqLen}: ${n(p.truncatedPairs ?? 0)} of ${n(p.rejected.count)} pairs would be ` +
+          `truncated, ${n(p.droppedPairs ?? 0)} dropped (the prompt alone fills it)`,
       );
   }
   return `${lines.join('\n')}\n`;

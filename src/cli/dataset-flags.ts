@@ -3,7 +3,7 @@
  * format (JSONL, JSON array, CSV, TSV, Parquet, plain text), any schema (detected, or --schema with
  * --columns field=column,...), streamed from disk (src/train/data/stream) with progress on stderr for
  * large files, then tokenized with the model's chat template and prompt masking (prepareTrainingData).
- *   --schema text|prompt-completion|alpaca|chat|sharegpt|classification|sentence-pair
+ *   --schema text|prompt-completion|alpaca|chat|sharegpt|classification|sentence-pair|preference
  *   --columns field=column,...   map the schema's fields to columns by hand
  *   --format jsonl|json|csv|tsv|parquet|text   override detection
  *   --text-mode blocks|lines|whole   plain text: one example per blank-line block (default), per line,

@@ -81,7 +81,7 @@ Commands:
       Write a tiny random-init model in Hugging Face layout, to try the commands above.
 
 DATA FLAGS (data, eval, train): any of JSONL, JSON, CSV, TSV, Parquet or plain text, schema detected.
-  [--schema text|prompt-completion|alpaca|chat|sharegpt|classification|sentence-pair] [--columns field=col,...]
+  [--schema text|prompt-completion|alpaca|chat|sharegpt|classification|sentence-pair|preference] [--columns field=col,...]
   [--format jsonl|json|csv|tsv|parquet|text] [--text-mode blocks|lines|whole] [--skip-bad-rows]
   [--max-line-mib N] [--no-mask-prompt]
   Chat and instruction rows go through the model's chat template; only completions and assistant turns

@@ -20,6 +20,13 @@ export interface TrainConfig {
    * LoRA and DoRA runs only; absent: one rate for all.
    */
   loraPlusLrRatio?: number;
+  /**
+   * DPO (Rafailov et al. 2023; TRL's DPOTrainer, loss_type "sigmoid") on preference pairs instead of
+   * next-token cross-entropy: β is the pull towards the reference model (TRL's default 0.1). The
+   * reference is the base model before training (PEFT's adapter disabled), its log-probabilities
+   * computed once before the first step, as TRL's precompute_ref_log_probs does. Absent: SFT.
+   */
+  preference?: { beta: number };
   /** Global gradient-norm clipping; 0 turns it off. */
   maxGradNorm: number;
   schedule: ScheduleKind;
@@ -108,6 +115,9 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
     );
   if (c.loraPlusLrRatio !== undefined && !(Number.isFinite(c.loraPlusLrRatio) && c.loraPlusLrRatio > 0))
     throw new TrainConfigError(`the LoRA+ learning-rate ratio must be above 0, got ${c.loraPlusLrRatio}.`);
+  const beta = c.preference?.beta;
+  if (beta !== undefined && !(Number.isFinite(beta) && beta > 0))
+    throw new TrainConfigError(`DPO's beta must be above 0, got ${beta}.`);
   return c;
 }
 

@@ -10,7 +10,7 @@ import { add } from '../gpu/kernels/add/add';
 import { RecordedStep } from '../gpu/recorded-step';
 import type { Runtime } from '../gpu/runtime';
 import { createTensor, downloadTensor, type Tensor, writeTensor } from '../gpu/tensor';
-import { batchLength, fixedBatch, type TokenExample } from './batches';
+import type { TokenExample } from './batches';
 import { checkBufferLimits } from './buffer-limits';
 import { CheckpointError, type CheckpointState, type TrainerPosition } from './checkpoint-state';
 import { epochBatches } from './data/order';
@@ -20,7 +20,8 @@ import {
   freshEarlyStopping,
   judgeEvaluation,
 } from './early-stopping';
-import { type DecoderModel, DecoderStep, labelTokenCount } from './models/decoder-step';
+import { type DecoderModel, DecoderStep } from './models/decoder-step';
+import { CausalLmObjective, type PreferenceMetrics, Scores, type TrainObjective } from './objective';
 import { GpuOptimizer } from './optim/optimizer';
 import { learningRateMultiplier } from './optim/schedule';
 import type { Adaptation, TrainableEntry } from './peft/adaptation';
@@ -42,6 +43,8 @@ export interface StepMetrics {
   peakGpuBytes: number;
   trainableParams: number;
   totalParams: number;
+  /** DPO runs: the step's rewards, as TRL logs them. */
+  preference?: PreferenceMetrics;
 }
 
 /**
@@ -50,7 +53,7 @@ export interface StepMetrics {
  */
 export function measuredStep(
   runtime: Runtime,
-  update: Pick<StepMetrics, 'step' | 'epoch' | 'loss' | 'lr' | 'gradNorm' | 'tokens'>,
+  update: Pick<StepMetrics, 'step' | 'epoch' | 'loss' | 'lr' | 'gradNorm' | 'tokens' | 'preference'>,
   started: number,
   counts: { trainable: number; total: number },
 ): StepMetrics {
@@ -73,6 +76,8 @@ export interface EvalEvent {
   step: number;
   loss: number;
   tokens: number;
+  /** DPO runs: the validation pairs' rewards. */
+  preference?: PreferenceMetrics;
   /** With early stopping: the best so far and whether the run stops here (early-stopping.ts). */
   earlyStopping?: EarlyStoppingVerdict;
 }
@@ -91,35 +96,51 @@ export class Trainer {
   private readonly config: TrainConfig;
   readonly totalSteps: number;
   private readonly T: number;
+  private readonly objective: TrainObjective;
 
+  /**
+   * Token examples train on next-token cross-entropy; a `PreferenceObjective` (with
+   * `config.preference`) trains DPO on preference pairs.
+   */
   constructor(
     private readonly runtime: Runtime,
     private readonly model: DecoderModel,
     private readonly adaptation: Adaptation,
     config: TrainConfig,
-    private readonly train: TokenExample[],
-    private readonly validation: TokenExample[] = [],
+    train: TokenExample[] | TrainObjective,
+    validation: TokenExample[] = [],
   ) {
     this.config = validateTrainConfig(config);
     checkLoraPlusMethod(this.config, adaptation.method);
-    if (train.length === 0) throw new TrainConfigError('The training set is empty.');
-    if (config.earlyStoppingPatience !== undefined && validation.length === 0)
+    const objective = Array.isArray(train) ? new CausalLmObjective(train, validation) : train;
+    this.objective = objective;
+    if ((objective.kind === 'dpo') !== (config.preference !== undefined))
+      throw new TrainConfigError('A DPO run takes preference pairs and a beta, both or neither.');
+    if (objective.size('train') === 0) throw new TrainConfigError('The training set is empty.');
+    if (config.earlyStoppingPatience !== undefined && objective.size('validation') === 0)
       throw new TrainConfigError(
         'Early stopping compares validation losses, and this run has no validation set.',
       );
-    const perEpoch = Math.ceil(Math.ceil(train.length / config.batchSize) / config.gradAccum);
+    const perEpoch = Math.ceil(Math.ceil(objective.size('train') / config.batchSize) / config.gradAccum);
     this.totalSteps = config.steps ?? perEpoch * config.epochs;
-    this.T = batchLength([...train, ...validation], config.seqLen);
+    this.T = objective.rowLength(config.seqLen);
     // Refuse a run that cannot fit before its step is planned: the memory plan (per-buffer limits and
-    // the memory budget), or for a method the planner does not know, the per-buffer limits alone.
-    checkBufferLimits(model.config, { B: config.batchSize, T: this.T }, runtime.device.limits);
+    // the memory budget), or for a method the planner does not know, the per-buffer limits alone. A
+    // pair is two rows of the step.
+    const rows = config.batchSize * objective.rowsPerExample;
+    checkBufferLimits(model.config, { B: rows, T: this.T }, runtime.device.limits);
     const method = methodSettingsOf(adaptation, model);
     if (method) {
-      checkRunMemory(model.config, method, this.config, {
-        T: this.T,
-        evaluation: validation.length > 0,
-        limits: runtime.device.limits,
-      });
+      checkRunMemory(
+        model.config,
+        method,
+        { ...this.config, batchSize: rows },
+        {
+          T: this.T,
+          evaluation: objective.size('validation') > 0,
+          limits: runtime.device.limits,
+        },
+      );
     }
   }
 
@@ -165,6 +186,7 @@ export class Trainer {
         throw new CheckpointError(`The checkpoint has no matching ${entry.name}.`);
       writeTensor(this.runtime.device, entry.param, saved.data);
     }
+    this.objective.restoreState(checkpoint);
     this.position = structuredClone(checkpoint.position);
     this.resumeFrom = checkpoint;
   }
@@ -193,6 +215,7 @@ export class Trainer {
     }
     if (this.best && (this.position.earlyStopping?.bestStep ?? 0) > 0)
       await this.best.checkpointTensors(tensors);
+    this.objective.saveState(tensors);
     return {
       position: structuredClone(this.position),
       config: this.config,
@@ -220,12 +243,18 @@ export class Trainer {
 
   async *run(signal?: AbortSignal): AsyncGenerator<TrainEvent> {
     const c = this.config;
-    const { runtime } = this;
+    const { runtime, objective } = this;
+    await objective.prepare(runtime, this.model, { batchSize: c.batchSize, T: this.T });
     const step = await DecoderStep.plan(
       runtime,
       this.model,
-      { B: c.batchSize, T: this.T },
-      { adaptation: this.adaptation, backward: true, gradientCheckpointing: c.gradientCheckpointing },
+      { B: c.batchSize * objective.rowsPerExample, T: this.T },
+      {
+        adaptation: this.adaptation,
+        backward: true,
+        gradientCheckpointing: c.gradientCheckpointing,
+        ...objective.stepOptions,
+      },
     );
     const accumulation = this.accumulation(this.adaptation.trainable());
     const addGrads =
@@ -249,26 +278,24 @@ export class Trainer {
     const counts = this.parameterCounts();
 
     const at = this.position;
+    const shape = this.batchShape();
     const nextMicroBatch = () => {
-      if (at.queue.length === 0) at.queue = epochBatches(this.train.length, c.batchSize, at.epoch++, c);
-      return (at.queue.shift() as number[]).map((i) => this.train[i] as TokenExample);
+      if (at.queue.length === 0) at.queue = epochBatches(objective.size('train'), c.batchSize, at.epoch++, c);
+      return objective.batch('train', at.queue.shift() as number[], shape);
     };
 
     for (let s = at.step; s < this.totalSteps; s++) {
       if (signal?.aborted) return;
       const started = performance.now();
-      const micro = Array.from({ length: c.gradAccum }, () =>
-        fixedBatch(nextMicroBatch(), c.batchSize, this.T),
-      );
-      const total = micro.reduce((n, b) => n + labelTokenCount(b, this.adaptation.virtualTokens), 0);
+      const micro = Array.from({ length: c.gradAccum }, nextMicroBatch);
+      const total = micro.reduce((n, b) => n + b.units, 0);
       if (isStepped(this.adaptation)) this.adaptation.setStep(s);
       if (addGrads) for (const sum of accumulation.sums) this.clear(sum);
-      let lossSum = 0;
+      const scored = new Scores();
       for (const batch of micro) {
-        step.run(batch, { normalizeBy: total });
+        objective.run(step, batch, total);
         addGrads?.replay();
-        const { loss, tokens } = await step.loss();
-        lossSum += loss * tokens;
+        scored.add(await objective.read(step, batch));
       }
       const steps = { warmupSteps: c.warmupSteps, totalSteps: this.totalSteps };
       const lr = c.lr * learningRateMultiplier(c.schedule, s, steps);
@@ -276,19 +303,26 @@ export class Trainer {
       optimizerStep.replay();
       const gradNorm = await optimizer.readGradNorm();
       at.step = s + 1;
-      const tokens = micro.reduce((n, b) => n + b.attentionMask.flat().reduce((a, v) => a + v, 0), 0);
-      const loss = total === 0 ? 0 : lossSum / total;
+      const tokens = micro.reduce((n, b) => n + b.tokens, 0);
       yield measuredStep(
         runtime,
-        { step: s + 1, epoch: at.epoch, loss, lr, gradNorm, tokens },
+        {
+          step: s + 1,
+          epoch: at.epoch,
+          loss: scored.mean(),
+          lr,
+          gradNorm,
+          tokens,
+          ...scored.summary(objective),
+        },
         started,
         counts,
       );
       const last = s + 1 === this.totalSteps;
-      if (this.validation.length > 0 && (last || (c.evalEvery > 0 && (s + 1) % c.evalEvery === 0))) {
-        const scored = await this.evaluate();
-        const verdict = this.judge(scored.loss, s + 1, last);
-        yield { kind: 'eval', step: s + 1, ...scored, ...(verdict ? { earlyStopping: verdict } : {}) };
+      if (objective.size('validation') > 0 && (last || (c.evalEvery > 0 && (s + 1) % c.evalEvery === 0))) {
+        const evaluated = await this.evaluate();
+        const verdict = this.judge(evaluated.loss, s + 1, last);
+        yield { kind: 'eval', step: s + 1, ...evaluated, ...(verdict ? { earlyStopping: verdict } : {}) };
         if (verdict?.stop) return;
       }
     }
@@ -317,24 +351,37 @@ export class Trainer {
 
   private evalStep?: DecoderStep;
 
-  /** Mean loss over every label token of the validation set. */
-  async evaluate(): Promise<{ loss: number; tokens: number }> {
+  private batchShape() {
+    return {
+      batchSize: this.config.batchSize,
+      T: this.T,
+      virtualTokens: this.adaptation.virtualTokens ?? 0,
+    };
+  }
+
+  /**
+   * The mean loss over the validation set: over every label token, or for DPO over every pair (with
+   * its rewards). `tokens` counts the label tokens, or for DPO the pairs.
+   */
+  async evaluate(): Promise<{ loss: number; tokens: number; preference?: PreferenceMetrics }> {
     const c = this.config;
+    const { objective } = this;
+    await objective.prepare(this.runtime, this.model, { batchSize: c.batchSize, T: this.T });
     this.evalStep ??= await DecoderStep.plan(
       this.runtime,
       this.model,
-      { B: c.batchSize, T: this.T },
-      { adaptation: this.adaptation },
+      { B: c.batchSize * objective.rowsPerExample, T: this.T },
+      { adaptation: this.adaptation, ...objective.stepOptions },
     );
-    let sum = 0;
-    let tokens = 0;
-    for (let i = 0; i < this.validation.length; i += c.batchSize) {
-      this.evalStep.run(fixedBatch(this.validation.slice(i, i + c.batchSize), c.batchSize, this.T));
-      const result = await this.evalStep.loss();
-      sum += result.loss * result.tokens;
-      tokens += result.tokens;
+    const scored = new Scores();
+    const count = objective.size('validation');
+    for (let i = 0; i < count; i += c.batchSize) {
+      const indices = Array.from({ length: Math.min(c.batchSize, count - i) }, (_, k) => i + k);
+      const batch = objective.batch('validation', indices, this.batchShape());
+      objective.run(this.evalStep, batch, batch.units);
+      scored.add(await objective.read(this.evalStep, batch));
     }
-    return { loss: tokens === 0 ? 0 : sum / tokens, tokens };
+    return { loss: scored.mean(), tokens: scored.units, ...scored.summary(objective) };
   }
 
   private clear(tensor: Tensor): void {

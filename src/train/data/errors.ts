@@ -66,7 +66,7 @@ export class SchemaDetectionError extends Error {
     super(
       `${file}: no known schema fits the columns ${present.map((c) => `"${c}"`).join(', ') || '(none)'}. ` +
         'Expected text; prompt/completion; instruction/input/output; messages; conversations; ' +
-        'text/label; or sentence1/sentence2/label. Choose a schema and map its columns by hand.',
+        'text/label; sentence1/sentence2/label; or chosen/rejected (with an optional prompt). Choose a schema and map its columns by hand.',
     );
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The schemas a dataset can have, detected from its column names, overridable, with columns mapped by
  * hand. A schema names fields; a `SchemaChoice` maps each field to a column. Detection tries, in order:
- *   chat (messages) · sharegpt (conversations) · alpaca (instruction, output, optional input; Dolly's
- *   context/response too) · prompt-completion · sentence-pair (sentence1/sentence2, MRPC's
+ *   preference (chosen and rejected, optional prompt: TRL's preference datasets) · chat (messages) ·
+ *   sharegpt (conversations) · alpaca (instruction, output, optional input; Dolly's context/response
+ *   too) · prompt-completion · sentence-pair (sentence1/sentence2, MRPC's
  *   "#1 String"/"#2 String", question1/question2, premise/hypothesis, question/sentence; with label or
  *   MRPC's Quality) · classification (text or sentence, with label) · text.
  * Richer schemas come first, so a file with text and label is classification, not plain text.
@@ -16,7 +17,8 @@ export type SchemaKind =
   | 'chat'
   | 'sharegpt'
   | 'classification'
-  | 'sentence-pair';
+  | 'sentence-pair'
+  | 'preference';
 
 interface FieldSpec {
   /** Column names this field is found under, the first present winning. */
@@ -40,6 +42,11 @@ export const SCHEMA_FIELDS: Record<SchemaKind, Record<string, FieldSpec>> = {
     sentence2: { aliases: ['sentence2'] },
     label: { aliases: ['label', 'labels', 'Quality'] },
   },
+  preference: {
+    prompt: { aliases: ['prompt'], optional: true },
+    chosen: { aliases: ['chosen'] },
+    rejected: { aliases: ['rejected'] },
+  },
 };
 
 /** Column pairs that are sentence pairs in GLUE and its kin, tried in order. */
@@ -52,6 +59,7 @@ const SENTENCE_PAIRS: readonly (readonly [string, string])[] = [
 ];
 
 const DETECTION_ORDER: readonly SchemaKind[] = [
+  'preference',
   'chat',
   'sharegpt',
   'alpaca',

@@ -5,12 +5,16 @@
  * examples as training would tokenize them (template applied, EOS appended) before truncation;
  * percentiles interpolate linearly between ranks, as numpy.percentile does by default. A classification
  * example's length is its text's plus its pair's without special tokens: the pair's separator (one
- * [SEP] for BERT) is not counted until pair encoding exists.
+ * [SEP] for BERT) is not counted until pair encoding exists. A preference example's length is its prompt
+ * and chosen response's, as SFT trains on it; `tokens.preference` adds the prompt + rejected lengths as
+ * DPO tokenizes them, and with `maxLength` how many pairs DPO would cut and drop (tokenize-preferences.ts).
  */
+import type { PreferenceExample } from './examples';
 import { type Label, labelCounts, labelSetOf } from './labels';
 import { type LoadDatasetOptions, type LoadedDataset, loadDataset } from './load-dataset';
 import type { SchemaKind } from './schema';
 import { type DatasetTokenizer, tokenizeExamples } from './tokenize-examples';
+import { tokenizePreferences } from './tokenize-preferences';
 
 export interface TokenLengthStats {
   count: number;
@@ -42,7 +46,17 @@ export interface DatasetSummary {
     template: 'model' | 'fallback' | 'none';
     /** With `maxLength`: how many examples are longer, and would be truncated. */
     overMaxLength?: number;
+    /** Preference datasets: the other side of each pair, as DPO tokenizes it. */
+    preference?: PreferenceTokenStats;
   };
+}
+
+export interface PreferenceTokenStats {
+  /** Lengths of prompt + rejected response (EOS or the template's turn end included). */
+  rejected: TokenLengthStats;
+  /** With `maxLength`: pairs DPO would cut (either side longer) and drop (the prompt alone fills it). */
+  truncatedPairs?: number;
+  droppedPairs?: number;
 }
 
 export interface SummaryOptions extends LoadDatasetOptions {
@@ -139,10 +153,34 @@ export function summarizeLoaded(
     extra = { trained, template: tokenized.template };
   }
   const { maxLength } = options;
+  const preferences = loaded.examples.flatMap((e) => (e.kind === 'preference' ? [e] : []));
   summary.tokens = {
     ...lengthStats(lengths),
     ...extra,
     ...(maxLength === undefined ? {} : { overMaxLength: lengths.filter((n) => n > maxLength).length }),
+    ...(preferences.length
+      ? { preference: preferenceStats(preferences, tokenizer, options.eosTokenId, maxLength) }
+      : {}),
   };
   return summary;
+}
+
+function preferenceStats(
+  examples: PreferenceExample[],
+  tokenizer: DatasetTokenizer,
+  eosTokenId: number | undefined,
+  maxLength: number | undefined,
+): PreferenceTokenStats {
+  const { pairs } = tokenizePreferences(examples, tokenizer, {
+    maxLength: Number.POSITIVE_INFINITY,
+    eosTokenId,
+  });
+  const stats: PreferenceTokenStats = { rejected: lengthStats(pairs.map((p) => p.lengths.rejected)) };
+  if (maxLength === undefined) return stats;
+  const kept = pairs.filter((p) => p.lengths.prompt < maxLength);
+  return {
+    ...stats,
+    truncatedPairs: kept.filter((p) => p.lengths.chosen > maxLength || p.lengths.rejected > maxLength).length,
+    droppedPairs: pairs.length - kept.length,
+  };
 }

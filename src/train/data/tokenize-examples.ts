@@ -15,13 +15,15 @@
  *   Where a rendered or tokenized prefix is not a prefix of the whole (a template that rewrites earlier
  *   turns, a merge across the boundary), the lengths are still used, as TRL does, and the example is
  *   counted in `boundaryMismatches`.
+ * - preference: SFT before DPO trains on the prompt and the chosen response (chosenAsCompletion), as a
+ *   prompt-completion example or a conversational prompt-completion one; the rejected response is unused.
  * Without prompt masking every token is trained. Examples longer than `maxLength` are cut and counted.
  */
 import type { TokenExample } from '../batches';
 import type { ChatMessage } from '../text/tokenizer';
 import { type ChatRendering, type ChatTemplateSource, chatRenderer } from './chat-render';
 import { DatasetTaskError } from './errors';
-import type { Example } from './examples';
+import { chosenAsCompletion, type Example } from './examples';
 import { DatasetRowError } from './jsonl';
 import { tokenizeText } from './text-batches';
 
@@ -78,7 +80,7 @@ function encodeChat(
   rendering: ChatRendering,
   maskPrompt: boolean,
 ): Encoded {
-  const encode = (text: string) => tokenizer.encode(text, { addSpecialTokens: rendering.fallback });
+  const encode = (text: string) => encodeRendered(tokenizer, rendering, text);
   const full = rendering.render(messages, false);
   const ids = encode(full);
   if (!maskPrompt) return { ids, labels: [...ids], boundaryMismatch: false };
@@ -129,12 +131,50 @@ function encodeExample(
     }
     case 'chat':
       return encodeChat(example.messages, example.trainFrom, tokenizer, chat(), maskPrompt);
+    case 'preference':
+      return encodeExample(chosenAsCompletion(example), tokenizer, options, chat);
     case 'classification':
       throw new DatasetTaskError(
         `Line ${example.line} is a classification example (text and label): it trains a classifier head, ` +
           'not a language model. Choose the text, prompt/completion or chat schema to train on it as text.',
       );
   }
+}
+
+/** The chat rendering of a tokenizer: its own template, or the fallback with the model's EOS as text. */
+export function chatRenderingOf(tokenizer: DatasetTokenizer, eosTokenId: number | undefined): ChatRendering {
+  // The fallback writes EOS as text; a tokenizer_config without eos_token (GPT-2) still has the id.
+  const eosToken =
+    tokenizer.eosToken ?? (eosTokenId === undefined ? undefined : tokenizer.decode([eosTokenId]));
+  return chatRenderer({
+    hasChatTemplate: tokenizer.hasChatTemplate,
+    applyChatTemplate: (messages, o) => tokenizer.applyChatTemplate(messages, o),
+    eosToken,
+    bosToken: tokenizer.bosToken,
+  });
+}
+
+/**
+ * Rendered chat text to ids as apply_chat_template(tokenize=True) gives them: no special tokens added
+ * (the template writes them), except with the fallback, where the tokenizer adds them as for plain text.
+ */
+export function encodeRendered(
+  tokenizer: DatasetTokenizer,
+  rendering: ChatRendering,
+  text: string,
+): number[] {
+  return tokenizer.encode(text, { addSpecialTokens: rendering.fallback });
+}
+
+/** A chat template's refusal of a conversation as a bad row naming its line, its roles and the template's words. */
+export function chatTemplateRefusal(line: number, messages: ChatMessage[], error: unknown): DatasetRowError {
+  const roles = messages.map((m) => m.role).join(', ');
+  const why = error instanceof Error ? error.message : String(error);
+  return new DatasetRowError(
+    line,
+    `roles ${roles}`,
+    `the model's chat template refused this conversation (${why})`,
+  );
 }
 
 export function tokenizeExamples(
@@ -144,18 +184,7 @@ export function tokenizeExamples(
 ): TokenizedExamples {
   let rendering: ChatRendering | undefined;
   const chat = () => {
-    if (!rendering) {
-      // The fallback writes EOS as text; a tokenizer_config without eos_token (GPT-2) still has the id.
-      const eosToken =
-        tokenizer.eosToken ??
-        (options.eosTokenId === undefined ? undefined : tokenizer.decode([options.eosTokenId]));
-      rendering = chatRenderer({
-        hasChatTemplate: tokenizer.hasChatTemplate,
-        applyChatTemplate: (messages, o) => tokenizer.applyChatTemplate(messages, o),
-        eosToken,
-        bosToken: tokenizer.bosToken,
-      });
-    }
+    rendering ??= chatRenderingOf(tokenizer, options.eosTokenId);
     return rendering;
   };
   const result: TokenizedExamples = {
@@ -166,7 +195,8 @@ export function tokenizeExamples(
     template: 'none',
   };
   const truncate = options.truncate ?? true;
-  for (const example of examples) {
+  for (const given of examples) {
+    const example = given.kind === 'preference' ? chosenAsCompletion(given) : given;
     const { ids, labels, boundaryMismatch } = encodeRow(example, tokenizer, options, chat);
     const truncated = truncate && ids.length > options.maxLength;
     const kept = truncated ? options.maxLength : ids.length;
@@ -202,12 +232,6 @@ function encodeRow(
     return encodeExample(example, tokenizer, options, chat);
   } catch (error) {
     if (example.kind !== 'chat' || error instanceof DatasetTaskError) throw error;
-    const roles = example.messages.map((m) => m.role).join(', ');
-    const why = error instanceof Error ? error.message : String(error);
-    throw new DatasetRowError(
-      example.line,
-      `roles ${roles}`,
-      `the model's chat template refused this conversation (${why})`,
-    );
+    throw chatTemplateRefusal(example.line, example.messages, error);
   }
 }

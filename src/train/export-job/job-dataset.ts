@@ -10,9 +10,10 @@
  *                             {"prompt": [...], "completion": [...]} for every row (prompt may be empty)
  * One file holds one shape (a JSON Lines dataset has one set of columns). Refused, by ExportJobError:
  * classification rows (they train a head, not a language model), plain text read whole (it is cut into
- * token rows before the split, which needs the tokenizer), and a mix of shapes.
+ * token rows before the split, which needs the tokenizer), and a mix of shapes. Preference pairs export
+ * as their prompt and chosen response (prompt-completion), what SFT on them trains.
  */
-import type { Example } from '../data/examples';
+import { chosenAsCompletion, type Example } from '../data/examples';
 import type { LoadedDataset } from '../data/load-dataset';
 import { splitTrainValidation } from '../data/split';
 import { ExportJobError } from './errors';
@@ -53,7 +54,7 @@ export function jobSplit(
   });
 }
 
-function shapeOf(example: Example): DataShape | 'classification' {
+function shapeOf(example: Example): DataShape | 'classification' | 'preference' {
   return example.kind === 'chat' ? 'conversation' : example.kind;
 }
 
@@ -62,11 +63,16 @@ export function jobDataset(
   validation: LoadedDataset | undefined,
   options: JobDatasetOptions,
 ): JobDataset {
-  const split = jobSplit(dataset, validation, options);
+  // SFT on preference pairs trains on each prompt and its chosen response, as the browser run does.
+  const sft = (examples: Example[]) =>
+    examples.map((e) => (e.kind === 'preference' ? chosenAsCompletion(e) : e));
+  const pairs = jobSplit(dataset, validation, options);
+  const split = { train: sft(pairs.train), validation: sft(pairs.validation) };
   const all = [...split.train, ...split.validation];
   const first = all[0];
   if (!first) throw new ExportJobError(`${dataset.file} has no examples to export.`);
   const shape = shapeOf(first);
+  if (shape === 'preference') throw new Error('unreachable: preference pairs were made SFT examples above');
   if (shape === 'classification')
     throw new ExportJobError(
       `${dataset.file} holds classification examples (text and label, line ${first.line}): they train a ` +
@@ -91,6 +97,7 @@ export function jobDataset(
           ? { prompt: e.messages.slice(0, e.trainFrom), completion: e.messages.slice(e.trainFrom) }
           : { messages: e.messages };
       case 'classification':
+      case 'preference':
         throw new Error('unreachable: refused above');
     }
   };

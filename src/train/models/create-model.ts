@@ -15,5 +15,5 @@ export async function createDecoderModel(
 ): Promise<DecoderModel> {
   const params = await uploadParams(runtime, checkpoint, use);
   const config = checkpoint.config;
-  return config.family === 'gpt2' ? new Gpt2Model(config, params) : new LlamaModel(config, params);
+  return config.family === 'gpt2' ? new Gpt2Model(config, params) : new LlamaModel(config, params, runtime);
 }

@@ -35,6 +35,7 @@ import type {
   PlanContext,
 } from '../peft/adaptation';
 import { frozen } from '../peft/adaptation';
+import { PreferenceHead } from '../preference/preference-head';
 import type { DecoderConfig } from './config';
 import type { Linear } from './layers/linear';
 import { keptLogits, lmHeadAndLoss } from './lm-head';
@@ -136,6 +137,11 @@ export interface StepOptions {
   gradientCheckpointing?: boolean;
   /** Rows per LM head chunk; lm-head-chunks.ts's budget when absent (tests set a small one). */
   lmHeadChunkRows?: number;
+  /**
+   * DPO instead of the mean cross-entropy: the batch's first half of rows are chosen sequences and the
+   * second half rejected ones (preference-head.ts); the loss is DPO's sigmoid loss at this β.
+   */
+  preference?: { beta: number };
 }
 
 /**
@@ -191,6 +197,8 @@ export class DecoderStep {
     readonly prefixTokens = 0,
     /** Gemma 2's final_logit_softcapping, applied to the logits as they are read. */
     private readonly logitSoftcap?: number,
+    /** A DPO step's own buffers and kernel; absent for cross-entropy. */
+    readonly preference?: PreferenceHead,
     private labelCount = 0,
   ) {}
 
@@ -254,6 +262,11 @@ export class DecoderStep {
     const headName = model.config.tieWordEmbeddings ? embeddingName(model.config) : 'lm_head.weight';
     const head: Linear = { name: 'lm_head', weight: requireTensor(model.params, headName), layout: 'out-in' };
     const lossRows = createTensor(runtime.arena, 'loss per token', [N]);
+    if (options.preference && options.keepLogits)
+      throw new Error('A preference step scores its logits; it cannot keep them.');
+    const preference =
+      options.preference &&
+      (await PreferenceHead.plan(runtime, { lossRows, rows: B, beta: options.preference.beta }));
     const dispatches = [...family.forward];
     // Generation reads the logits; everything else scores them, chunk by chunk past the budget.
     const lastRows = options.keepLogits === 'last';
@@ -270,6 +283,15 @@ export class DecoderStep {
           softcap: model.config.gemma?.logitSoftcap,
           ...(backward ? { backward: { dxf: family.dxf, headGrad: adaptation.baseGrad(headName) } } : {}),
           chunkRows: options.lmHeadChunkRows ?? lmHeadChunkRows(N, V),
+          ...(preference
+            ? {
+                sequenceWeights: {
+                  between: [preference.dispatch],
+                  rowScales: preference.rowScales,
+                  rowsPerScale: T,
+                },
+              }
+            : {}),
         });
     if (logits) dispatches.push(...(await keptLogits(runtime, head, family.xf, logits, lastRows ? T : 0)));
     if (scored) dispatches.push(...scored.dispatches);
@@ -288,6 +310,7 @@ export class DecoderStep {
       P,
       KP,
       softcap,
+      preference,
     );
   }
 
@@ -315,9 +338,9 @@ export class DecoderStep {
     }
     writeTensor(this.runtime.device, this.inputs.labels, flat.labels);
     this.labelCount = flat.counted;
-    for (const ce of this.crossEntropyDispatches) {
-      setCrossEntropyScale(this.runtime, ce, normalizeBy === 0 ? 0 : 1 / normalizeBy);
-    }
+    // A preference step's pair weights carry its normalisation (PreferenceHead.write).
+    const scale = this.preference ? 1 : normalizeBy === 0 ? 0 : 1 / normalizeBy;
+    for (const ce of this.crossEntropyDispatches) setCrossEntropyScale(this.runtime, ce, scale);
     this.recorded.replay();
   }
 

@@ -55,11 +55,13 @@ type Work = Promise<Dispatch | Dispatch[]>;
 export class LlamaModel implements DecoderModel {
   private readonly ropeTables: RopeTables;
 
+  /** `runtime`: the one the weights were loaded into, which keeps the RoPE tables too. */
   constructor(
     readonly config: DecoderConfig,
     readonly params: ParamMap,
+    runtime: Runtime,
   ) {
-    this.ropeTables = new RopeTables(config);
+    this.ropeTables = new RopeTables(config, runtime);
   }
 
   private site(
@@ -109,7 +111,7 @@ export class LlamaModel implements DecoderModel {
     const N = B * T;
     const a = runtime.arena;
     const t = (label: string, shape: number[]) => createTensor(a, label, shape);
-    const ropeTableOf = (layer: number) => this.ropeTables.of(runtime, layer);
+    const ropeTableOf = (layer: number) => this.ropeTables.of(layer);
     const normOffset = c.gemma ? 1 : 0;
     const gateActivation = c.activation === 'gelu_tanh' ? 'gelu_tanh' : 'silu';
     const heads = (x: Tensor, n: number) => reshapeTensor(x, [B, T, n, c.D]);

@@ -7,7 +7,7 @@
  */
 import type { Dispatch } from '../../gpu/dispatch';
 import { columnCopy } from '../../gpu/kernels/column-copy/column-copy';
-import { crossEntropy } from '../../gpu/kernels/cross-entropy/cross-entropy';
+import { type CrossEntropyArgs, crossEntropy } from '../../gpu/kernels/cross-entropy/cross-entropy';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, leadingRowsView, reshapeTensor, type Tensor } from '../../gpu/tensor';
 import { type Linear, linearBackward, linearForward } from './layers/linear';
@@ -25,11 +25,17 @@ export interface LmHeadIo {
   backward?: { dxf: Tensor; headGrad?: Tensor };
   /** Rows per chunk (lm-head-chunks.ts); N or more runs the whole batch at once. */
   chunkRows: number;
+  /**
+   * A sequence objective (DPO): every row's loss first, then `between` (which reads the losses and
+   * writes `rowScales`, one weight per `rowsPerScale` rows), then the gradient, each row's times its
+   * sequence's weight. Chunked, the head's forward runs twice; whole, the logits are kept between.
+   */
+  sequenceWeights?: { between: Dispatch[]; rowScales: Tensor; rowsPerScale: number };
 }
 
 export interface LmHeadPlan {
   dispatches: Dispatch[];
-  /** Each chunk's cross-entropy, whose gradient scale is set for every batch. */
+  /** Each chunk's gradient-writing cross-entropy, whose gradient scale is set for every batch. */
   crossEntropy: Dispatch[];
 }
 
@@ -43,49 +49,82 @@ export async function lmHeadAndLoss(runtime: Runtime, io: LmHeadIo): Promise<LmH
   const xChunk = chunked ? createTensor(a, 'lm head input chunk', [R, C]) : io.xf;
   const dxChunk =
     chunked && io.backward ? createTensor(a, 'lm head d input chunk', [R, C]) : io.backward?.dxf;
-  const dispatches: Dispatch[] = [];
-  const crossEntropyDispatches: Dispatch[] = [];
   const whole = { srcOffset: 0, dstOffset: 0, width: C };
-  for (let start = 0; start < N; start += R) {
-    const count = Math.min(R, N - start);
-    const rows = (t: Tensor) => (count === t.shape[0] ? t : leadingRowsView(t, count));
-    const [x, l] = [rows(xChunk), rows(logits)];
-    if (chunked)
-      dispatches.push(
-        await columnCopy(runtime, { src: io.xf, dst: xChunk, ...whole, rows: { src: start, dst: 0, count } }),
-      );
-    dispatches.push(await linearForward(runtime, io.head, x, l));
-    const ce = await crossEntropy(runtime, {
-      logits: l,
+  const chunks = Array.from({ length: Math.ceil(N / R) }, (_, i) => ({
+    start: i * R,
+    count: Math.min(R, N - i * R),
+  }));
+  const rows = (t: Tensor, count: number) => (count === t.shape[0] ? t : leadingRowsView(t, count));
+
+  const headForward = async (start: number, count: number): Promise<Dispatch[]> => [
+    ...(chunked
+      ? [
+          await columnCopy(runtime, {
+            src: io.xf,
+            dst: xChunk,
+            ...whole,
+            rows: { src: start, dst: 0, count },
+          }),
+        ]
+      : []),
+    await linearForward(runtime, io.head, rows(xChunk, count), rows(logits, count)),
+  ];
+  const loss = (start: number, count: number, options: Partial<CrossEntropyArgs>) => {
+    // One view for both: the gradient goes in place only when dlogits is the logits tensor itself.
+    const chunkLogits = rows(logits, count);
+    return crossEntropy(runtime, {
+      logits: chunkLogits,
       labels: io.labels,
       loss: io.lossRows,
-      dlogits: l,
+      dlogits: chunkLogits,
       scale: 0,
       softcap: io.softcap,
       ...(chunked ? { rows: { start, count } } : {}),
+      ...options,
     });
-    dispatches.push(ce);
-    crossEntropyDispatches.push(ce);
-    if (!io.backward || !dxChunk) continue;
+  };
+  const headBackward = async (start: number, count: number): Promise<Dispatch[]> => {
+    if (!io.backward || !dxChunk) return [];
     const grads = io.backward.headGrad ? { weight: io.backward.headGrad } : {};
     // The first chunk writes the head's gradient; the others add to it.
-    dispatches.push(
-      ...(await linearBackward(runtime, io.head, grads, {
-        x,
-        dy: l,
-        dx: rows(dxChunk),
-        accumulateGrads: start > 0,
-      })),
-    );
-    if (chunked)
-      dispatches.push(
-        await columnCopy(runtime, {
-          src: dxChunk,
-          dst: io.backward.dxf,
-          ...whole,
-          rows: { src: 0, dst: start, count },
-        }),
-      );
+    const backward = await linearBackward(runtime, io.head, grads, {
+      x: rows(xChunk, count),
+      dy: rows(logits, count),
+      dx: rows(dxChunk, count),
+      accumulateGrads: start > 0,
+    });
+    if (!chunked) return backward;
+    const copyBack = await columnCopy(runtime, {
+      src: dxChunk,
+      dst: io.backward.dxf,
+      ...whole,
+      rows: { src: 0, dst: start, count },
+    });
+    return [...backward, copyBack];
+  };
+
+  const dispatches: Dispatch[] = [];
+  const crossEntropyDispatches: Dispatch[] = [];
+  const weights = io.sequenceWeights;
+  if (!weights) {
+    for (const { start, count } of chunks) {
+      const ce = await loss(start, count, {});
+      dispatches.push(...(await headForward(start, count)), ce, ...(await headBackward(start, count)));
+      crossEntropyDispatches.push(ce);
+    }
+    return { dispatches, crossEntropy: crossEntropyDispatches };
+  }
+  for (const { start, count } of chunks)
+    dispatches.push(...(await headForward(start, count)), await loss(start, count, { gradient: false }));
+  dispatches.push(...weights.between);
+  if (!io.backward) return { dispatches, crossEntropy: crossEntropyDispatches };
+  const rowScales = { tensor: weights.rowScales, rowsPerScale: weights.rowsPerScale };
+  for (const { start, count } of chunks) {
+    const ce = await loss(start, count, { rowScales });
+    // Whole, the logits are still there from the loss pass; a chunk's were overwritten by the next.
+    dispatches.push(...(chunked ? await headForward(start, count) : []), ce);
+    dispatches.push(...(await headBackward(start, count)));
+    crossEntropyDispatches.push(ce);
   }
   return { dispatches, crossEntropy: crossEntropyDispatches };
 }

@@ -11,7 +11,7 @@
  */
 import { type ChatRendering, chatRenderer } from '../../train/data/chat-render';
 import { DatasetEncodingError, MissingColumnError, SchemaDetectionError } from '../../train/data/errors';
-import type { Example } from '../../train/data/examples';
+import { chosenAsCompletion, type Example } from '../../train/data/examples';
 import { DatasetRowError } from '../../train/data/jsonl';
 import { labelCounts, labelSetOf } from '../../train/data/labels';
 import type { LoadedDataset } from '../../train/data/load-dataset';
@@ -124,6 +124,9 @@ function exampleText(example: Example, chat: () => ChatRendering): string | unde
       return example.prompt + example.completion;
     case 'chat':
       return chat().render(example.messages, false);
+    case 'preference':
+      // As SFT trains on it (and as the tokenized preview shows it): the prompt and the chosen response.
+      return exampleText(chosenAsCompletion(example), chat);
     case 'classification':
       return undefined;
   }

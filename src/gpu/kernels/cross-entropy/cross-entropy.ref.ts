@@ -43,6 +43,8 @@ export function crossEntropyBackwardRef(
   vocab: number,
   scale: number,
   softcap?: number,
+  /** Batch row n's own extra factor (a sequence objective's weight); 1 for every row when absent. */
+  rowScale: (n: number) => number = () => 1,
 ): Float64Array {
   const logits = capped(raw, softcap);
   const slope = (i: number) => (softcap === undefined ? 1 : 1 - Math.tanh((raw[i] as number) / softcap) ** 2);
@@ -54,7 +56,7 @@ export function crossEntropyBackwardRef(
     const lse = logSumExp(logits, base, vocab);
     for (let v = 0; v < vocab; v++) {
       const p = Math.exp((logits[base + v] as number) - lse);
-      dlogits[base + v] = (p - (v === label ? 1 : 0)) * scale * slope(base + v);
+      dlogits[base + v] = (p - (v === label ? 1 : 0)) * scale * rowScale(n) * slope(base + v);
     }
   }
   return dlogits;

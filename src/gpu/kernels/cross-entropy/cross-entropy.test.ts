@@ -206,6 +206,76 @@ describe('fused cross-entropy', () => {
     }
   });
 
+  // A sequence objective's two passes (DPO): the loss alone over logits left intact, then the gradient
+  // with each sequence's weight (7 rows a sequence; weights of both signs), over a chunk of the rows.
+  it('writes the loss alone, leaving the logits, when asked for no gradient', async () => {
+    const { labels, logits, lossBefore } = chunkSetup();
+    const runtime = await testRuntime();
+    const l = withLabels(runtime, labels);
+    try {
+      await checkKernel(runtime, {
+        name: 'cross-entropy loss only',
+        inputs: { original: { shape: [N, V], data: logits } },
+        outputs: {
+          loss: { shape: [N], tol: lossTol, initial: lossBefore },
+          logits: { shape: [N, V], tol: { atol: 0, rtol: 0 }, initial: logits },
+        },
+        launch: (rt, t) =>
+          crossEntropy(rt, {
+            logits: t.logits!,
+            labels: l.tensor,
+            loss: t.loss!,
+            dlogits: t.logits!,
+            scale: 0.5,
+            gradient: false,
+          }),
+        reference: (x) => ({ loss: crossEntropyRef(x.original!, labels, V), logits: x.original! }),
+      });
+    } finally {
+      l.release();
+    }
+  });
+
+  it('multiplies each row gradient by its sequence weight', async () => {
+    const { labels, logits, lossBefore, scale } = chunkSetup();
+    const weights = randomArray(seededRandom(77), N / 6, 3);
+    const runtime = await testRuntime();
+    const l = withLabels(runtime, labels);
+    try {
+      await checkKernel(runtime, {
+        name: 'cross-entropy row scales',
+        inputs: {
+          logits: { shape: [count, V], data: Float32Array.from(chunk(Float64Array.from(logits), V)) },
+          weights: { shape: [N / 6], data: weights },
+        },
+        outputs: {
+          loss: { shape: [N], tol: lossTol, initial: lossBefore },
+          dlogits: { shape: [count, V], tol: gradTol(3 * scale) },
+        },
+        launch: (rt, t) =>
+          crossEntropy(rt, {
+            logits: t.logits!,
+            labels: l.tensor,
+            loss: t.loss!,
+            dlogits: t.dlogits!,
+            scale,
+            rows: { start, count },
+            rowScales: { tensor: t.weights!, rowsPerScale: 6 },
+          }),
+        reference: (x) => {
+          const rows = x.logits!;
+          const chunkLabels = labels.slice(start, start + count);
+          const loss = Float64Array.from(lossBefore);
+          loss.set(crossEntropyRef(rows, chunkLabels, V), start);
+          const weight = (n: number) => x.weights![Math.floor((start + n) / 6)] as number;
+          return { loss, dlogits: crossEntropyBackwardRef(rows, chunkLabels, V, scale, undefined, weight) };
+        },
+      });
+    } finally {
+      l.release();
+    }
+  });
+
   it('rejects bad shapes and label types, naming the tensors', async () => {
     const runtime = await testRuntime();
     const made: Tensor[] = [];

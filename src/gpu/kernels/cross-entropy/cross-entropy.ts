@@ -13,6 +13,8 @@
  * 1 / (non-ignored labels), 0 when every label is ignored; pass another scale for gradient accumulation.
  * `softcap` (Gemma 2's final_logit_softcapping) reads each logit x as cap·tanh(x / cap), as
  * transformers caps the logits before the loss, and multiplies its gradient by the slope 1 − tanh².
+ * `gradient: false` writes the loss alone; `rowScales` multiplies each row's gradient by its sequence's
+ * weight too. A sequence objective (DPO) runs the two in turn, its weights computed between them.
  * Cost: ~8·R·V FLOPs (two exps per element); fewest bytes 4·(2·R·V + 2·R), this kernel moves
  * 4·(3·R·V + 2·R) (the row is read twice; the second read mostly hits cache on a real GPU).
  */
@@ -28,7 +30,7 @@ import softcapWgsl from './softcap.wgsl?raw';
 const crossEntropyKernel: KernelDefinition = {
   name: 'cross-entropy',
   wgsl: `${softcapWgsl}\n${crossEntropyWgsl}`,
-  bindings: ['uniform', 'write', 'read', 'write', 'write'],
+  bindings: ['uniform', 'write', 'read', 'write', 'write', 'read'],
 };
 
 /** The label that marks a row without a target (PyTorch's default ignore_index). */
@@ -62,6 +64,13 @@ export interface CrossEntropyArgs {
   softcap?: number;
   /** Batch rows [start, start + count) to process; all N rows by default. */
   rows?: { start: number; count: number };
+  /** false: write the loss alone and leave the logits (and dlogits) as they are. Default true. */
+  gradient?: boolean;
+  /**
+   * Per-sequence gradient weights: batch row n's gradient is also multiplied by
+   * `tensor[floor(n / rowsPerScale)]` (DPO's weight of each sequence, written on the GPU).
+   */
+  rowScales?: { tensor: Tensor; rowsPerScale: number };
   label?: string;
 }
 
@@ -100,21 +109,40 @@ export async function crossEntropy(runtime: Runtime, args: CrossEntropyArgs): Pr
   if (softcap !== undefined && !(softcap > 0 && Number.isFinite(softcap)))
     throw fail(args, `softcap ${softcap} must be a positive number`);
 
+  const rowScales = args.rowScales;
+  if (rowScales) {
+    const per = rowScales.rowsPerScale;
+    if (!(Number.isInteger(per) && per > 0 && rowScales.tensor.size * per === N))
+      throw fail(
+        args,
+        `row scales ${describeShape(rowScales.tensor)} at ${per} rows each must cover the ${N} labels`,
+      );
+  }
+  const gradient = args.gradient ?? true;
+
   const params = new ArrayBuffer(32);
   new Uint32Array(params, 0, 4).set([V, count, start, logitsRowOffset]);
   new Float32Array(params, scaleByteOffset, 2).set([args.scale, softcap ?? 0]);
+  new Uint32Array(params, 24, 1).set([rowScales?.rowsPerScale ?? 1]);
   const uniform = createUniform(runtime, 'uniforms', params);
   // Lanes per row as the norms choose them: a warp for a small vocabulary, the workgroup for a real one.
   const lanes = rowLanes(V);
   return makeDispatch(runtime, {
     kernel: crossEntropyKernel,
-    constants: { IN_PLACE: inPlace, LANES: lanes, SOFTCAP: softcap !== undefined },
+    constants: {
+      IN_PLACE: inPlace,
+      LANES: lanes,
+      SOFTCAP: softcap !== undefined,
+      GRADIENT: gradient,
+      ROW_SCALES: rowScales !== undefined,
+    },
     buffers: [
       uniform,
       logits.buffer,
       labels.buffer,
       loss.buffer,
-      inPlace ? runtime.placeholder.storage : dlogits.buffer,
+      inPlace || !gradient ? runtime.placeholder.storage : dlogits.buffer,
+      rowScales?.tensor.buffer ?? runtime.placeholder.secondStorage,
     ],
     workgroups: grid1d(runtime, count, rowWorkgroupSize / lanes),
     label: args.label ?? `cross-entropy ${logits.label}`,

@@ -17,11 +17,16 @@
 // Chunking: this call handles batch rows [rowStart, rowStart + rows); batch row rowStart + r lives in
 // row logitsRowOffset + r of logits (0 for a logits chunk, rowStart for a whole batch of logits).
 // A label outside [0, V) other than -100 is treated as ignored; the host helper rejects it first.
+// Sequence objectives (DPO) run this twice: first with GRADIENT off (the loss alone, the logits left as
+// they are), then, once each sequence's gradient weight is known, with ROW_SCALES: the gradient of batch
+// row n is also multiplied by rowScales[n / rowsPerScale], the weight of the sequence it belongs to.
 
 override IN_PLACE: bool = false;
 // Gemma 2's final_logit_softcapping: each logit x is read as cap·tanh(x / cap), and its gradient is
 // multiplied by that map's slope, 1 − tanh².
 override SOFTCAP: bool = false;
+override GRADIENT: bool = true;
+override ROW_SCALES: bool = false;
 
 struct Params {
   vocab: u32, // V
@@ -30,6 +35,7 @@ struct Params {
   logitsRowOffset: u32,
   scale: f32,
   softcap: f32,
+  rowsPerScale: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -37,6 +43,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> labels: array<i32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
+@group(0) @binding(5) var<storage, read> rowScales: array<f32>;
 
 const WORKGROUP: u32 = 256u;
 override LANES: u32 = 256u;
@@ -115,7 +122,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   }
   if (!counted) {
     for (var c = lane; c < V; c += LANES) {
-      write_gradient(base + c, 0.0);
+      if (GRADIENT) {
+        write_gradient(base + c, 0.0);
+      }
     }
     if (lane == 0u) {
       loss[batchRow] = 0.0;
@@ -128,7 +137,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   if (lane == 0u) {
     loss[batchRow] = (rowMax - targetLogit) + logSum;
   }
-  let scale = params.scale;
+  if (!GRADIENT) {
+    return;
+  }
+  var scale = params.scale;
+  if (ROW_SCALES) {
+    scale *= rowScales[batchRow / params.rowsPerScale];
+  }
   for (var c = lane; c < V; c += LANES) {
     let y = logit_at(base + c);
     let p = exp((y - rowMax) - logSum);

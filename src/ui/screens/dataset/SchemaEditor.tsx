@@ -16,6 +16,7 @@ const KIND_LABELS: Record<SchemaKind, string> = {
   sharegpt: 'ShareGPT (conversations)',
   classification: 'Classification (text / label)',
   'sentence-pair': 'Sentence pairs (sentence1 / sentence2 / label)',
+  preference: 'Preference pairs (prompt / chosen / rejected)',
 };
 
 const TEXT_MODES: [PlainTextMode, string][] = [
