@@ -32,6 +32,8 @@ Commands:
       with --model token lengths (min/mean/median/p95/max) and how many --seq-len would truncate.
   eval --model DIR [--adapter DIR] --data FILE [--seq-len N] [--batch-size N] [--quantize nf4] [DATA FLAGS] [--json]
       Mean next-token loss over the file's trained tokens: {"loss", "tokens", "perplexity", ...}.
+      --objective dpo [--dpo-beta B] with --adapter: DPO's loss and rewards over a preference file, the
+      base model as the reference: {"loss", "pairs", "rewards_accuracy", "rewards_margin", ...}.
   train --model DIR --data FILE --method full|lora|dora|ia3|prefix|prompt|adapter --out DIR [--validation FILE]
         [--init-adapter DIR]
         [--optimizer adamw|sgd] [--lr X] [--lr-schedule constant|linear|cosine] [--warmup-steps N]
@@ -40,7 +42,7 @@ Commands:
         [--target-modules a,b|all-linear] [--use-rslora] [--loraplus-lr-ratio R] [--num-virtual-tokens N] [--reduction-factor N]
         [--prefix-projection] [--encoder-hidden-size N] [--grad-checkpointing] [--memory-budget SIZE]
         [--eval-every N] [--early-stopping-patience N] [--validation-fraction X] [--packing] [--checkpoint-every N] [--checkpoint-dir DIR]
-        [--resume [DIR]] [--quantize nf4] [DATA FLAGS] [--json]
+        [--resume [DIR]] [--quantize nf4] [--objective sft|dpo] [--dpo-beta B] [DATA FLAGS] [--json]
       Fine-tune; write a PEFT adapter folder (lora, dora, ia3, prefix, prompt), Whetstone's bottleneck
       adapter folder (adapter) or a Hugging Face model folder (full) to --out. --grad-checkpointing
       recomputes each layer's activations in the backward pass: less GPU memory, about a third more time.
@@ -48,13 +50,16 @@ Commands:
       --loraplus-lr-ratio R trains LoRA's B matrices (and every vector) at R × --lr: LoRA+ (lora, dora).
       --early-stopping-patience N stops after N evaluations (--eval-every) without a lower validation loss
       and saves the best evaluation's weights (HF's EarlyStoppingCallback with load_best_model_at_end).
+      --objective dpo trains DPO (TRL's DPOTrainer, sigmoid loss, --dpo-beta B, default 0.1) on a preference
+      file (prompt, chosen, rejected) against the base model; the default rate is SFT's / 40.
       --checkpoint-every N saves the run every N steps to --checkpoint-dir (default <out>-checkpoints);
       --resume [DIR] continues from the latest checkpoint there (same flags), as if never stopped.
   plan --model DIR|CONFIG --method M [--batch-size N] [--seq-len N] [--grad-checkpointing] [--lora-r R] [--quantize nf4]
-       [--early-stopping-patience N]
+       [--early-stopping-patience N] [--objective sft|dpo]
        [--target-modules a,b|all-linear] [--optimizer adamw|sgd] [--memory-budget SIZE] [--max-buffer-size SIZE] [--json]
       The run's GPU memory plan (an estimate) from config.json alone, by component, and whether it fits
       --memory-budget (default 4GiB) and the per-buffer limit (WebGPU's default 128 MiB, or --max-buffer-size).
+      --objective dpo plans each of the --batch-size pairs as two rows (chosen and rejected).
       An encoder's config (BERT, DistilBERT, RoBERTa) is planned as train --task classification runs it,
       with --num-labels K classes (default 2).
   train --task classification --model DIR --data FILE --method full|lora|dora|ia3|prompt|prefix|bottleneck
@@ -143,6 +148,8 @@ const stringFlags = [
   'quantize',
   'loraplus-lr-ratio',
   'early-stopping-patience',
+  'objective',
+  'dpo-beta',
 ] as const;
 
 const booleanFlags = [

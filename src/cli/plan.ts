@@ -1,7 +1,7 @@
 /**
  * `whetstone plan --model DIR|CONFIG --method M --batch-size N --seq-len N [--grad-checkpointing]
  *   [--lora-r R] [--target-modules a,b|all-linear] [--optimizer adamw|sgd] [--memory-budget SIZE]
- *   [--max-buffer-size SIZE] [--num-labels K] [--json]`: the memory plan of a training run, from
+ *   [--max-buffer-size SIZE] [--num-labels K] [--objective dpo] [--json]`: the memory plan of a training run, from
  * config.json alone (no GPU, no weights). The method flags are train's, with its defaults, so a plan
  * describes the run that `train` with the same flags would start; an encoder's config (BERT, DistilBERT,
  * RoBERTa) is planned as `train --task classification` runs it, with --num-labels classes (default 2). Without a GPU the per-buffer limit is WebGPU's default
@@ -22,6 +22,7 @@ import { type MemoryPlan, planMemory } from '../train/plan/memory-plan';
 import { type MethodSettings, methodNames, type StepSettings } from '../train/plan/method-settings';
 import { defaultTrainConfig, type TrainConfig } from '../train/train-config';
 import { classifierMethodSpec } from './classifier-method';
+import { preferenceFromFlags } from './dpo-flags';
 import { numberFlag } from './load-model';
 import { quantizationFromFlags } from './quantize-flag';
 import { CliUsageError } from './usage-error';
@@ -163,7 +164,7 @@ function encoderPlanFromFlags(
   return { architecture: config.architecture, plan };
 }
 
-function planFromFlags(flags: PlanFlags): { architecture: string; plan: MemoryPlan } {
+function planFromFlags(flags: PlanFlags): { architecture: string; plan: MemoryPlan; dpo?: boolean } {
   const raw = readConfigJson(flags.model);
   // A config without model_type (older BERT checkpoints) is named by its folder, as transformers does.
   const name = resolve(String(flags.model));
@@ -173,19 +174,25 @@ function planFromFlags(flags: PlanFlags): { architecture: string; plan: MemoryPl
       throw new CliUsageError(
         '--quantize nf4 applies to decoder language models; encoder classifiers load in f32.',
       );
+    if (flags.objective !== undefined)
+      throw new CliUsageError('--objective applies to decoder language models; encoders train classifiers.');
     return encoderPlanFromFlags(flags, raw, folderName);
   }
   const parsed = parseModelConfig(raw);
   const method = methodSettingsFromFlags(flags, parsed);
   const config = withBaseQuantization(parsed, quantizationFromFlags(flags, method.method));
+  // DPO runs each pair as two rows, the chosen and the rejected response.
+  const dpo = preferenceFromFlags(flags).preference !== undefined;
+  const step = stepSettingsFromFlags(flags);
   return {
     architecture: config.architecture,
-    plan: planMemory(config, method, stepSettingsFromFlags(flags)),
+    plan: planMemory(config, method, dpo ? { ...step, batchSize: 2 * step.batchSize } : step),
+    ...(dpo ? { dpo } : {}),
   };
 }
 
 export function runPlan(flags: PlanFlags): number {
-  const { architecture, plan } = planFromFlags(flags);
+  const { architecture, plan, dpo } = planFromFlags(flags);
   const method = plan.settings.method;
   const perBuffer =
     flags['max-buffer-size'] === undefined
@@ -204,6 +211,7 @@ export function runPlan(flags: PlanFlags): number {
       JSON.stringify({
         estimate: true,
         architecture,
+        objective: dpo ? 'dpo' : 'sft',
         method: plan.settings.method,
         step: plan.settings.step,
         rows: plan.rows,
@@ -227,7 +235,9 @@ export function runPlan(flags: PlanFlags): number {
     );
     return 0;
   }
-  say(`Memory plan (an estimate) for ${architecture}, ${method.method}:`);
+  say(
+    `Memory plan (an estimate) for ${architecture}, ${method.method}${dpo ? ', DPO (each pair is two rows: chosen and rejected)' : ''}:`,
+  );
   for (const k of memoryComponents) say(`  ${k.padEnd(12)} ${formatBytes(plan.components[k]).padStart(12)}`);
   say(`  ${'total'.padEnd(12)} ${formatBytes(plan.totalBytes).padStart(12)}`);
   say(`  largest buffer: ${plan.largestBuffer.label}, ${formatBytes(plan.largestBuffer.bytes)}`);

@@ -25,18 +25,30 @@ import { trainedFiles } from '../train/export/trained-files';
 import { readLatestCheckpoint, writeCheckpointFolder } from '../train/io/checkpoint-folder';
 import type { DecoderConfig } from '../train/models/config';
 import { rowTokenLimit } from '../train/models/row-limit';
-import { BottleneckAdaptation } from '../train/peft/bottleneck';
 import { DoraAdaptation } from '../train/peft/dora';
-import { FullFineTuning } from '../train/peft/full';
-import { Ia3Adaptation } from '../train/peft/ia3';
-import { LoraAdaptation, type LoraOptions } from '../train/peft/lora';
-import { PrefixTuningAdaptation } from '../train/peft/prefix-tuning';
-import { PromptTuningAdaptation } from '../train/peft/prompt-tuning';
+import { LoraAdaptation } from '../train/peft/lora';
 import { methodSettingsOf } from '../train/plan/adaptation-settings';
+import { PreferenceObjective } from '../train/preference/preference-objective';
 import { defaultTrainConfig, type ScheduleKind, type TrainConfig } from '../train/train-config';
 import { type StepMetrics, Trainer } from '../train/trainer';
-import { dataReport, prepareCliTrainingData, readDatasetsFromFlags } from './dataset-flags';
-import { loadAdapter, loadModelForCli, numberFlag } from './load-model';
+import { adaptationFromFlags } from './adaptation-from-flags';
+import {
+  type CliTrainingData,
+  dataReport,
+  prepareCliTrainingData,
+  readDatasetsFromFlags,
+} from './dataset-flags';
+import {
+  type CliPreferenceData,
+  dpoRateDivisor,
+  pairSides,
+  preferenceDataReport,
+  preferenceFromFlags,
+  preferenceReport,
+  preferenceText,
+  prepareCliPreferenceData,
+} from './dpo-flags';
+import { loadModelForCli, numberFlag } from './load-model';
 import { loraPlusFromFlags } from './loraplus-flag';
 import { memoryBudgetFromFlags, refuseRunThatDoesNotFit } from './plan';
 import { quantizationFromFlags } from './quantize-flag';
@@ -99,15 +111,18 @@ function trainConfigOf(flags: TrainFlags, method: string): TrainConfig {
   if (flags.steps !== undefined && flags.epochs !== undefined)
     throw new CliUsageError('Give --steps or --epochs, not both.');
   const steps = flags.steps === undefined ? undefined : int('steps', 1);
+  const preference = preferenceFromFlags(flags);
+  const sftRate = method === 'full' ? 5e-5 : method === 'prompt' ? 3e-2 : method === 'prefix' ? 1e-2 : 2e-4;
   return {
     ...defaultTrainConfig,
+    ...preference,
     optimizer: choice(flags.optimizer, 'optimizer', ['adamw', 'sgd'] as const, 'adamw'),
     // Prompt tuning at PEFT's example rate (peft_prompt_tuning_clm): 2e-4 barely moves a prompt.
     lr: numberFlag(
       flags.lr,
       'lr',
       // Prefix tuning at PEFT's example rate (peft_prefix_tuning_clm), 1e-2.
-      method === 'full' ? 5e-5 : method === 'prompt' ? 3e-2 : method === 'prefix' ? 1e-2 : 2e-4,
+      preference.preference ? sftRate / dpoRateDivisor : sftRate,
       (n) => n > 0,
     ),
     schedule: choice<ScheduleKind>(
@@ -158,7 +173,8 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const config = trainConfigOf(flags, method);
   const checkpoints = checkpointSettings(flags, flags.out);
   const datasets = await readDatasetsFromFlags(flags, true);
-  let data: ReturnType<typeof prepareCliTrainingData> | undefined;
+  let data: CliTrainingData | undefined;
+  let pairs: CliPreferenceData | undefined;
   const quantization = quantizationFromFlags(flags, method);
   const { files, runtime, model } = await loadModelForCli(
     flags.model as string | undefined,
@@ -167,110 +183,37 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     {
       quantization,
       beforeUpload: (opened, device) => {
-        data = prepareCliTrainingData(datasets, opened.tokenizer, {
+        const options = {
           seqLen: config.seqLen,
           eosTokenId: opened.generation.eosTokenIds[0],
           seed: config.seed,
-        });
-        refuseRowsPastTheLimit(opened.checkpoint.config, data, config.seqLen);
+        };
+        // DPO's pairs run as two rows each: the row limit and the memory plan see both sides.
+        if (config.preference) pairs = prepareCliPreferenceData(datasets, opened.tokenizer, options);
+        else data = prepareCliTrainingData(datasets, opened.tokenizer, options);
+        const rows = pairs ? pairSides(pairs) : (data as CliTrainingData);
+        refuseRowsPastTheLimit(opened.checkpoint.config, rows, config.seqLen);
         // A run that will not fit is refused here, with what to change, before its weights are uploaded.
-        refuseRunThatDoesNotFit(flags, config, opened.checkpoint.config, data, device.device.limits);
+        const stepConfig = { ...config, batchSize: config.batchSize * (pairs ? 2 : 1) };
+        refuseRunThatDoesNotFit(flags, stepConfig, opened.checkpoint.config, rows, device.device.limits);
       },
     },
   );
-  if (!data) throw new Error('The training data was not prepared.');
+  const examples = pairs ? pairSides(pairs) : data;
+  if (!examples) throw new Error('The training data was not prepared.');
 
-  let adaptation:
-    | FullFineTuning
-    | LoraAdaptation
-    | DoraAdaptation
-    | Ia3Adaptation
-    | BottleneckAdaptation
-    | PromptTuningAdaptation
-    | PrefixTuningAdaptation;
-  if (method === 'full') {
-    adaptation = new FullFineTuning(runtime, model);
-  } else if (typeof flags['init-adapter'] === 'string') {
-    adaptation = await loadAdapter(runtime, model, flags['init-adapter'], { seed: config.seed });
-  } else if (method === 'adapter') {
-    adaptation = new BottleneckAdaptation(runtime, model, {
-      // The bottleneck width floor(C / N) must be at least 1.
-      reductionFactor: numberFlag(
-        flags['reduction-factor'],
-        'reduction-factor',
-        16,
-        (n) => n > 0 && n <= model.config.C,
-      ),
-      seed: config.seed,
-    });
-  } else if (method === 'prompt') {
-    adaptation = new PromptTuningAdaptation(runtime, model, {
-      numVirtualTokens: numberFlag(
-        flags['num-virtual-tokens'],
-        'num-virtual-tokens',
-        20,
-        (n) => Number.isInteger(n) && n > 0,
-      ),
-      seed: config.seed,
-    });
-  } else if (method === 'prefix') {
-    const projection = flags['prefix-projection'] === true;
-    if (flags['encoder-hidden-size'] !== undefined && !projection)
-      throw new CliUsageError(
-        '--encoder-hidden-size sizes the --prefix-projection MLP; give both or neither.',
-      );
-    adaptation = new PrefixTuningAdaptation(runtime, model, {
-      numVirtualTokens: numberFlag(
-        flags['num-virtual-tokens'],
-        'num-virtual-tokens',
-        20,
-        (n) => Number.isInteger(n) && n > 0,
-      ),
-      prefixProjection: projection,
-      ...(flags['encoder-hidden-size'] === undefined
-        ? {}
-        : {
-            encoderHiddenSize: numberFlag(
-              flags['encoder-hidden-size'],
-              'encoder-hidden-size',
-              0,
-              (n) => Number.isInteger(n) && n > 0,
-            ),
-          }),
-      seed: config.seed,
-    });
-  } else if (method === 'ia3') {
-    // PEFT's default targets and feed-forward modules unless --target-modules names others.
-    const targets = flags['target-modules'];
-    adaptation = new Ia3Adaptation(
-      runtime,
-      model,
-      typeof targets === 'string'
-        ? { targetModules: targets === 'all-linear' ? 'all-linear' : targets.split(',').map((t) => t.trim()) }
-        : {},
-    );
-  } else {
-    const targets = typeof flags['target-modules'] === 'string' ? flags['target-modules'] : undefined;
-    // DoRA takes LoRA's flags.
-    const loraOptions: LoraOptions = {
-      r: numberFlag(flags['lora-r'], 'lora-r', 8, (n) => Number.isInteger(n) && n > 0),
-      alpha: numberFlag(flags['lora-alpha'], 'lora-alpha', 8, (n) => n > 0),
-      dropout: numberFlag(flags['lora-dropout'], 'lora-dropout', 0, (n) => n >= 0 && n < 1),
-      ...(targets
-        ? { targetModules: targets === 'all-linear' ? 'all-linear' : targets.split(',').map((t) => t.trim()) }
-        : {}),
-      useRslora: flags['use-rslora'] === true,
-      seed: config.seed,
-    };
-    adaptation =
-      method === 'dora'
-        ? await DoraAdaptation.create(runtime, model, loraOptions)
-        : new LoraAdaptation(runtime, model, loraOptions);
-  }
-  const trainer = new Trainer(runtime, model, adaptation, config, data.train, data.validation);
+  const adaptation = await adaptationFromFlags(flags, method, runtime, model, config.seed);
+  const trainer = new Trainer(
+    runtime,
+    model,
+    adaptation,
+    config,
+    pairs && config.preference ? new PreferenceObjective(pairs, config.preference.beta) : examples.train,
+    examples.validation,
+  );
   const counts = trainer.parameterCounts();
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  const dataFingerprint = trainingDataFingerprint(data.train);
+  const dataFingerprint = trainingDataFingerprint(examples.train);
   // The buffers' settings as the planner reads them back, with LoRA's scaling, which decides the updates.
   const lora =
     adaptation instanceof LoraAdaptation || adaptation instanceof DoraAdaptation
@@ -306,10 +249,10 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
       lastLoss = event.loss;
       stepsRun = event.step;
       if (flags.json) {
-        say(JSON.stringify(stepReport(event)));
+        say(JSON.stringify({ ...stepReport(event), ...preferenceReport(event.preference) }));
       } else {
         say(
-          `step ${event.step}/${trainer.totalSteps}  loss ${event.loss.toFixed(4)}  lr ${event.lr.toExponential(2)}  grad norm ${event.gradNorm.toFixed(3)}  ${event.tokensPerSecond.toFixed(0)} tok/s`,
+          `step ${event.step}/${trainer.totalSteps}  loss ${event.loss.toFixed(4)}${preferenceText(event.preference)}  lr ${event.lr.toExponential(2)}  grad norm ${event.gradNorm.toFixed(3)}  ${event.tokensPerSecond.toFixed(0)} tok/s`,
         );
       }
       if (checkpoints.every > 0 && event.step % checkpoints.every === 0) {
@@ -329,9 +272,10 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
               step: event.step,
               eval_loss: event.loss,
               eval_tokens: event.tokens,
+              ...preferenceReport(event.preference, 'eval_'),
               ...(early ? { best_eval_loss: early.bestLoss, best_step: early.bestStep } : {}),
             })
-          : `eval at step ${event.step}: loss ${event.loss.toFixed(4)}${early ? ` (best ${early.bestLoss.toFixed(4)} at step ${early.bestStep})` : ''}`,
+          : `eval at step ${event.step}: loss ${event.loss.toFixed(4)}${preferenceText(event.preference)}${early ? ` (best ${early.bestLoss.toFixed(4)} at step ${early.bestStep})` : ''}`,
       );
       if (early?.stop && !flags.json)
         say(
@@ -346,6 +290,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const summary = {
     done: true,
     method,
+    ...(config.preference ? { objective: 'dpo', dpo_beta: config.preference.beta } : {}),
     steps: trainer.totalSteps,
     final_loss: lastLoss,
     eval_loss: lastEval ?? null,
@@ -361,7 +306,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     trainable_params: counts.trainable,
     total_params: counts.total,
     out: flags.out,
-    ...dataReport(data),
+    ...(pairs ? preferenceDataReport(pairs) : dataReport(data as CliTrainingData)),
   };
   say(
     flags.json

@@ -152,3 +152,24 @@ export class Scores {
     return objective.summarize(this.sums, this.units);
   }
 }
+
+/**
+ * Scores every example of a split through a planned (forward-only) step, in order: the mean loss over
+ * the split's units, and the objective's metrics.
+ */
+export async function scoreSplit(
+  step: DecoderStep,
+  objective: TrainObjective,
+  split: Split,
+  shape: BatchShape,
+): Promise<{ loss: number; tokens: number; preference?: PreferenceMetrics }> {
+  const scored = new Scores();
+  const count = objective.size(split);
+  for (let i = 0; i < count; i += shape.batchSize) {
+    const indices = Array.from({ length: Math.min(shape.batchSize, count - i) }, (_, k) => i + k);
+    const batch = objective.batch(split, indices, shape);
+    objective.run(step, batch, batch.units);
+    scored.add(await objective.read(step, batch));
+  }
+  return { loss: scored.mean(), tokens: scored.units, ...scored.summary(objective) };
+}

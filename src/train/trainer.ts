@@ -21,7 +21,13 @@ import {
   judgeEvaluation,
 } from './early-stopping';
 import { type DecoderModel, DecoderStep } from './models/decoder-step';
-import { CausalLmObjective, type PreferenceMetrics, Scores, type TrainObjective } from './objective';
+import {
+  CausalLmObjective,
+  type PreferenceMetrics,
+  Scores,
+  scoreSplit,
+  type TrainObjective,
+} from './objective';
 import { GpuOptimizer } from './optim/optimizer';
 import { learningRateMultiplier } from './optim/schedule';
 import type { Adaptation, TrainableEntry } from './peft/adaptation';
@@ -373,15 +379,7 @@ export class Trainer {
       { B: c.batchSize * objective.rowsPerExample, T: this.T },
       { adaptation: this.adaptation, ...objective.stepOptions },
     );
-    const scored = new Scores();
-    const count = objective.size('validation');
-    for (let i = 0; i < count; i += c.batchSize) {
-      const indices = Array.from({ length: Math.min(c.batchSize, count - i) }, (_, k) => i + k);
-      const batch = objective.batch('validation', indices, this.batchShape());
-      objective.run(this.evalStep, batch, batch.units);
-      scored.add(await objective.read(this.evalStep, batch));
-    }
-    return { loss: scored.mean(), tokens: scored.units, ...scored.summary(objective) };
+    return scoreSplit(this.evalStep, objective, 'validation', this.batchShape());
   }
 
   private clear(tensor: Tensor): void {
