@@ -9,15 +9,26 @@ import { expect, type Locator, type Page, type TestInfo } from '@playwright/test
 
 /**
  * A training-worker message as recorded: a progress message carries `progress`; eval and checkpoint
- * messages their `step`, an eval also its `loss` (and `classification` scores for a classifier).
+ * messages their `step`, an eval also its `loss` (and `classification` scores for a classifier, rewards
+ * for a DPO run).
  */
 export interface RecordedWorkerEvent {
   kind: string;
   runId?: string;
   step?: number;
   loss?: number;
-  progress?: { step: number; loss: number; elapsedMs: number };
+  progress?: { step: number; loss: number; elapsedMs: number; preference?: RecordedRewards };
   classification?: { accuracy: number; f1: number; confusion: number[][]; count: number };
+  /** A DPO run's eval: the validation pairs' rewards. */
+  preference?: RecordedRewards;
+}
+
+/** A DPO run's rewards as the worker sends them with a step or an evaluation. */
+export interface RecordedRewards {
+  rewardAccuracy: number;
+  rewardMargin: number;
+  chosenReward: number;
+  rejectedReward: number;
 }
 
 declare global {

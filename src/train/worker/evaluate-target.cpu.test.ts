@@ -36,7 +36,7 @@ describe('a run’s validation split for scoring', () => {
     expect(split.batches[1]?.labels[1]?.every((l) => l === -100)).toBe(true);
   });
 
-  it('refuses a run with no validation split, and a classification run, by name', async () => {
+  it('refuses a run with no validation split, a classification run and a DPO run, by name', async () => {
     await expect(validationBatches(data({ trainTexts: ['a'], validationTexts: [] }), bundle)).rejects.toThrow(
       EvaluationError,
     );
@@ -46,5 +46,11 @@ describe('a run’s validation split for scoring', () => {
     await expect(
       validationBatches(data({ task: 'classification', trainTexts: ['a'], validationTexts: ['b'] }), bundle),
     ).rejects.toThrow(/classification run/);
+    const dpo = data({
+      train: { ...train, preference: { beta: 0.1 } },
+      trainTexts: ['a'],
+      validationTexts: ['b'],
+    });
+    await expect(validationBatches(dpo, bundle)).rejects.toThrow(/trained DPO/);
   });
 });

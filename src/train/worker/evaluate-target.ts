@@ -8,7 +8,8 @@
  * the same fixed batches, and the sum of every label token's cross-entropy over the number of label
  * tokens, so the number is directly comparable to the run's own eval loss (equal for the run's adapter).
  * Each batch takes one device turn, so training steps go on between them.
- * Decoder language models only; classification runs are scored by the classification engine.
+ * Decoder language models only; classification runs are scored by the classification engine, and DPO
+ * runs are refused (their loss needs the base model's reference log-probabilities of every pair).
  */
 import type { Runtime } from '../../gpu/runtime';
 import { batchLength, fixedBatch } from '../batches';
@@ -52,6 +53,10 @@ export async function validationBatches(data: EvaluationData, bundle: ScoringMod
   if (data.spec.task === 'classification')
     throw new EvaluationError(
       `Run ${data.runId} is a classification run; its validation split is scored by the classification engine, not as a language model.`,
+    );
+  if (data.spec.train.preference)
+    throw new EvaluationError(
+      `Run ${data.runId} trained DPO on preference pairs: its validation loss compares each pair's rewards against the base model's, which scoring an adapter on a split does not compute yet. Compare DPO runs by their own reward accuracy and margin.`,
     );
   // runExamples reads only the data, the training settings and the texts; the model files and the
   // method play no part in the split, so they are left empty here.

@@ -137,6 +137,46 @@ describe('training worker handler', () => {
     expect(events).toContainEqual(expect.objectContaining({ kind: 'run-finished', runId: 'good' }));
   });
 
+  it("sends a DPO run's rewards with its steps and evaluations, and none for SFT", async () => {
+    const rewards = (accuracy: number) => ({
+      chosenReward: 0.2,
+      rejectedReward: -0.1,
+      rewardAccuracy: accuracy,
+      rewardMargin: 0.3,
+      chosenLogp: -5,
+      rejectedLogp: -7,
+    });
+    const dpo = fakeRun(0);
+    dpo.events = (async function* (): AsyncGenerator<TrainEvent> {
+      for await (const step of fakeRun(2).events)
+        if (step.kind === 'step') yield { ...step, preference: rewards(step.step / 2) };
+      yield { kind: 'eval', step: 2, loss: 0.6, tokens: 3, preference: rewards(0.75) };
+    })();
+    const { client, seen } = setup({ dpo, sft: fakeRun(1) });
+    const finished = new Promise<void>((resolve) => {
+      let ended = 0;
+      client.onEvent((e) => {
+        if (e.kind === 'run-finished' && ++ended === 2) resolve();
+      });
+    });
+    await client.startRun('dpo', spec('dpo'));
+    await client.startRun('sft', spec('sft'));
+    await finished;
+    const progress = seen.flatMap((m) => (m.kind === 'progress' ? [m] : []));
+    expect(progress.filter((m) => m.runId === 'dpo').map((m) => m.progress.preference)).toEqual([
+      rewards(0.5),
+      rewards(1),
+    ]);
+    expect(progress.find((m) => m.runId === 'sft')?.progress).not.toHaveProperty('preference');
+    expect(seen.find((m) => m.kind === 'eval')).toEqual({
+      kind: 'eval',
+      runId: 'dpo',
+      step: 2,
+      loss: 0.6,
+      preference: rewards(0.75),
+    });
+  });
+
   it('pauses one run while the other trains on, then resumes it where it was', async () => {
     const { client, seen } = setup({ a: fakeRun(4), b: fakeRun(4) });
     const ended: string[] = [];

@@ -6,6 +6,7 @@
  * its next turn and still exports what it learned. Ended runs keep their models for the playground,
  * whose tokens take device turns between training steps, until the page releases them: a released run
  * gives its GPU memory back and is forgotten (a kept adapter is opened again from its files instead).
+ * Steps and evaluations go to the page as they come, with a DPO run's rewards (`preference`) beside its loss.
  */
 import type { Runtime } from '../../gpu/runtime';
 import { isEncoderClassifierFiles, TaskMismatchError } from '../classify/classifier-target';
@@ -102,6 +103,7 @@ export function createHandler(deps: HandlerDeps) {
             ? { classification: event.classification }
             : {}),
           ...('earlyStopping' in event && event.earlyStopping ? { earlyStopping: event.earlyStopping } : {}),
+          ...('preference' in event && event.preference ? { preference: event.preference } : {}),
         });
       } else {
         const progress: StepProgress = {
@@ -117,6 +119,7 @@ export function createHandler(deps: HandlerDeps) {
           trainableParams: event.trainableParams,
           totalParams: event.totalParams,
           elapsedMs: elapsed(run),
+          ...(event.preference ? { preference: event.preference } : {}),
         };
         deps.post({ kind: 'progress', runId: run.runId, progress });
         if (

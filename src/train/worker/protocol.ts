@@ -8,6 +8,7 @@
 import type { AdapterReport } from '../../gpu/device/adapter-report';
 import type { CheckpointState } from '../checkpoint-state';
 import type { EarlyStoppingVerdict } from '../early-stopping';
+import type { PreferenceMetrics } from '../objective';
 import type { RunSpec } from './run-spec';
 
 export interface StepProgress {
@@ -24,6 +25,8 @@ export interface StepProgress {
   totalParams: number;
   /** Milliseconds the run has spent training (time paused not counted), for charts against wall-clock time. */
   elapsedMs: number;
+  /** DPO runs: the step's rewards and log-probabilities, as TRL logs them (rewards/*, logps/*). */
+  preference?: PreferenceMetrics;
 }
 
 /** The same sampling settings go to every model of a playground comparison. */
@@ -192,6 +195,8 @@ export type WorkerEvent =
       loss: number;
       /** Classification runs only: the validation split's accuracy, F1 and confusion matrix. */
       classification?: ClassificationScores;
+      /** DPO runs: the validation pairs' rewards (`loss` is then the mean DPO loss over the pairs). */
+      preference?: PreferenceMetrics;
       /** Runs with early stopping: the best so far, and whether the run stops here. */
       earlyStopping?: EarlyStoppingVerdict;
     }

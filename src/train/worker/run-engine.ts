@@ -3,10 +3,12 @@
  * tokenizes the examples with the model's tokenizer, trains, and exports the result (a PEFT adapter
  * folder for every PEFT method, a Hugging Face model folder for full fine-tuning). After training the
  * run still holds its model, so the playground can generate with it. Base models open the same way.
+ * A spec with `train.preference` trains DPO on the dataset's preference pairs (PreferenceObjective),
+ * planned and checked at two rows a pair.
  * The same engine serves the worker and in-thread use; it never touches the DOM.
  */
 import type { Runtime } from '../../gpu/runtime';
-import { batchLength } from '../batches';
+import { batchLength, type TokenExample } from '../batches';
 import type { CheckpointState } from '../checkpoint-state';
 import type { ClassifierScoring } from '../classify/classifier-model';
 import { openClassifierRun } from '../classify/classifier-run';
@@ -17,11 +19,13 @@ import { withBaseQuantization } from '../models/config';
 import { createDecoderModel } from '../models/create-model';
 import type { WeightUse } from '../models/weight-storage';
 import { checkRunMemory } from '../plan/check-run';
+import { PreferenceObjective } from '../preference/preference-objective';
+import type { TrainConfig } from '../train-config';
 import { type EvalEvent, type StepMetrics, Trainer } from '../trainer';
 import type { ScoringModel } from './evaluate-target';
 import { adaptationFromFiles, createAdaptation, trainedFiles } from './methods';
 import type { ClassificationScores, ClassifyInput } from './protocol';
-import { loadRunData, runExamples } from './run-data';
+import { loadRunData, type RunExamples, type RunPairs, runExamples, runPairs } from './run-data';
 import { runMemory } from './run-memory';
 import type { RunSpec } from './run-spec';
 import { type TextSource, textSource } from './text-source';
@@ -93,20 +97,26 @@ export async function openRun(shared: Runtime, given: RunSpec, signal: AbortSign
       spec.modelName,
       spec.method.method,
       (bundle) => {
-        const examples = runExamples(spec, bundle.tokenizer, bundle.generation.eosTokenIds[0]);
-        checkRunMemory(bundle.checkpoint.config, spec.method, spec.train, {
-          T: batchLength([...examples.train, ...examples.validation], spec.train.seqLen),
-          evaluation: examples.validation.length > 0,
+        const eos = bundle.generation.eosTokenIds[0];
+        const data = spec.train.preference
+          ? preferenceData(runPairs(spec, bundle.tokenizer, eos), spec.train, spec.train.preference.beta)
+          : tokenData(runExamples(spec, bundle.tokenizer, eos), spec.train);
+        checkRunMemory(bundle.checkpoint.config, spec.method, data.planned, {
+          T: batchLength(data.rows, spec.train.seqLen),
+          evaluation: data.evaluation,
           limits: runtime.device.limits,
         });
-        return examples;
+        return data;
       },
       spec.baseQuantization,
     );
     const { source, bundle, model } = opened;
-    const examples = opened.prepared as ReturnType<typeof runExamples>;
+    const data = opened.prepared as RunData;
     const adaptation = await createAdaptation(runtime, model, spec.method, spec.train.seed);
-    const trainer = new Trainer(runtime, model, adaptation, spec.train, examples.train, examples.validation);
+    const trainer =
+      data.kind === 'preference'
+        ? new Trainer(runtime, model, adaptation, spec.train, data.objective)
+        : new Trainer(runtime, model, adaptation, spec.train, data.examples.train, data.examples.validation);
     if (spec.resumeFrom) trainer.resume(spec.resumeFrom);
     let text: TextSource | undefined;
     return {
@@ -126,6 +136,35 @@ export async function openRun(shared: Runtime, given: RunSpec, signal: AbortSign
     memory.release();
     throw error;
   }
+}
+
+/** A run's prepared data: what it trains on, and what the memory check plans with. */
+type RunData = {
+  /** Every row a step may hold, for the row length T. */
+  rows: TokenExample[];
+  evaluation: boolean;
+  /** The training settings as planned: a DPO step holds two rows (chosen, rejected) per pair. */
+  planned: TrainConfig;
+} & ({ kind: 'tokens'; examples: RunExamples } | { kind: 'preference'; objective: PreferenceObjective });
+
+function tokenData(examples: RunExamples, train: TrainConfig): RunData {
+  return {
+    kind: 'tokens',
+    examples,
+    rows: [...examples.train, ...examples.validation],
+    evaluation: examples.validation.length > 0,
+    planned: train,
+  };
+}
+
+function preferenceData(pairs: RunPairs, train: TrainConfig, beta: number): RunData {
+  return {
+    kind: 'preference',
+    objective: new PreferenceObjective(pairs, beta),
+    rows: [...pairs.train, ...pairs.validation].flatMap((p) => [p.chosen, p.rejected]),
+    evaluation: pairs.validation.length > 0,
+    planned: { ...train, batchSize: 2 * train.batchSize },
+  };
 }
 
 /** A base model as loaded, for the playground's reference column. */

@@ -5,7 +5,8 @@
  * estimates until a run measures them; the UI labels them so. Encoder classifiers are planned by the
  * encoder planner (planEncoderMemory) with the config's class count and dropout on, as the worker runs
  * them; the worker plans again with the data's label count before it uploads the model
- * (src/train/classify/classifier-memory.ts).
+ * (src/train/classify/classifier-memory.ts). A DPO run's step holds a chosen and a rejected row per pair,
+ * so a decoder's DPO plan is made at twice the batch, as the Trainer checks it.
  */
 import { type EncoderConfig, isEncoderConfig, parseEncoderConfig } from '../../train/models/bert-config';
 import { type DecoderConfig, parseModelConfig, withBaseQuantization } from '../../train/models/config';
@@ -23,6 +24,7 @@ import {
   planMemory,
 } from '../../train/plan/index';
 import type { GpuState } from '../state/gpu-slice';
+import { rowsPerExample } from '../state/preference-setup';
 import type { RunSetup } from '../state/run-setup';
 import { type CuratedModel, dtypeBytes } from './curated-models';
 
@@ -127,9 +129,10 @@ export function methodSettingsFor(setup: RunSetup, method: MethodName): MethodSe
  * settings, the base's storage, gradient accumulation, the optimizer and gradient checkpointing): setups with the same key get the same estimates, so the catalogue re-plans its rows only
  * when one of these changes, not on every keystroke in a learning rate.
  */
-export function estimateKey(setup: RunSetup): string {
+export function estimateKey(setup: RunSetup, dpo = false): string {
   const f = setup.fields;
   return JSON.stringify([
+    dpo,
     f.batchSize,
     f.seqLen,
     f.loraR,
@@ -164,12 +167,19 @@ export function estimateMethod(
   setup: RunSetup,
   method: MethodName,
   limits: MemoryLimits,
+  /** Plan a DPO run: two rows (chosen, rejected) per pair of the batch. */
+  dpo = false,
 ): MethodEstimate {
-  const plan = planMethod(config, setup, method);
+  const plan = planMethod(config, setup, method, dpo);
   return { method, plan, fit: plan.fits(limits) };
 }
 
-function planMethod(config: DecoderConfig | EncoderConfig, setup: RunSetup, method: MethodName): MemoryPlan {
+function planMethod(
+  config: DecoderConfig | EncoderConfig,
+  setup: RunSetup,
+  method: MethodName,
+  dpo: boolean,
+): MemoryPlan {
   const batchSize = wholeField(setup, 'batchSize', 1);
   const settings = methodSettingsFor(setup, method);
   const seqLen = wholeField(setup, 'seqLen', 64);
@@ -184,7 +194,7 @@ function planMethod(config: DecoderConfig | EncoderConfig, setup: RunSetup, meth
       })
     : // A quantized base changes the frozen weights only: full fine-tuning plans f32 whatever is asked.
       planMemory(withBaseQuantization(config, setup.quantizeBase ? 'nf4' : undefined), settings, {
-        batchSize,
+        batchSize: batchSize * rowsPerExample(dpo),
         seqLen: Math.min(seqLen, longestRow(config)),
         ...training,
         gradientCheckpointing: setup.gradientCheckpointing,
@@ -200,10 +210,11 @@ export type MethodPlanned = Omit<MethodEstimate, 'fit'>;
 export function planAllMethods(
   config: DecoderConfig | EncoderConfig,
   setup: RunSetup,
+  dpo = false,
 ): (MethodPlanned | MethodEstimateError)[] {
   return methodNames.map((method) => {
     try {
-      return { method, plan: planMethod(config, setup, method) };
+      return { method, plan: planMethod(config, setup, method, dpo) };
     } catch (error) {
       return { method, error: error instanceof Error ? error.message : String(error) };
     }

@@ -373,6 +373,8 @@ export type TrainingDataset =
       examples: number;
       /** Labelled rows (classification and sentence-pair) a classifier trains on; absent: none. */
       labeledExamples?: number;
+      /** Preference pairs (prompt, chosen, rejected) a DPO run trains on; absent: none. */
+      preferencePairs?: number;
     };
 
 export function trainingDataOf(dataset: DatasetState): TrainingDataset {
@@ -386,6 +388,9 @@ export function trainingDataOf(dataset: DatasetState): TrainingDataset {
       format: work.analysis.format,
       examples: work.analysis.trainableExamples,
       labeledExamples: Object.values(work.analysis.labels?.counts ?? {}).reduce((a, b) => a + b, 0),
+      ...(work.analysis.schema.kind === 'preference'
+        ? { preferencePairs: work.analysis.trainableExamples }
+        : {}),
     };
   return { kind: 'texts', texts: datasetTexts(dataset) };
 }

@@ -101,7 +101,7 @@ function jobTarget(job: KeptRunSpec): EvaluationTarget {
 
 /**
  * The runs an adapter can be scored against: ended runs of this session whose spec is known (so the
- * split can be rebuilt) and that held rows out for validation.
+ * split can be rebuilt) and that held rows out for validation; not DPO runs (evaluate-target.ts).
  */
 export function evaluableRuns(state: Pick<RunsSlice, 'runs' | 'runOrder' | 'runSpec'>): RunRecord[] {
   return state.runOrder
@@ -111,6 +111,8 @@ export function evaluableRuns(state: Pick<RunsSlice, 'runs' | 'runOrder' | 'runS
         run !== undefined &&
         !isActive(run.status) &&
         run.settings.validationExamples > 0 &&
+        // A DPO run's loss needs the base model's reference log-probabilities, which scoring does not compute.
+        !run.settings.train.preference &&
         state.runSpec(run.id) !== undefined,
     );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtinTinyBert, builtinTinyLlama, type StudioModel } from '../models/model-catalogue';
-import { ratesAfterModelChange, recommendedRates } from './learning-rates';
+import { ratesAfterModelChange, recommendedDpoRates, recommendedRates } from './learning-rates';
 import { defaultRunSetup } from './run-setup';
 
 const hubModel = (id: string, task?: 'classification'): StudioModel => ({
@@ -25,17 +25,47 @@ describe('learning rates by model', () => {
     expect(defaultRunSetup(builtinTinyLlama.id).fields).toMatchObject({ lr: '0.001', fullLr: '0.001' });
   });
 
+  it('starts DPO below SFT on pretrained models, at TRL’s rates', () => {
+    expect(recommendedDpoRates(smolLm)).toEqual({ full: 1e-6, peft: 5e-6 });
+    expect(recommendedDpoRates(smolLm).full).toBeLessThan(recommendedRates(smolLm).full);
+    expect(recommendedDpoRates(smolLm).peft).toBeLessThan(recommendedRates(smolLm).peft);
+    // The random built-in has nothing to unlearn: DPO starts where SFT does.
+    expect(recommendedDpoRates(builtinTinyLlama)).toEqual(recommendedRates(builtinTinyLlama));
+    expect(defaultRunSetup(smolLm.id).fields).toMatchObject({ dpoBeta: '0.1' });
+  });
+
   it('moves untouched rates to the new model’s and keeps typed ones', () => {
-    const untouched = { lr: '0.001', fullLr: '1e-3' };
+    const sftOnly = (fields: { lr: string; fullLr: string }) => ({
+      ...fields,
+      dpoLr: '0.001',
+      dpoFullLr: '0.001',
+    });
+    const untouched = sftOnly({ lr: '0.001', fullLr: '1e-3' });
     expect(ratesAfterModelChange(untouched, builtinTinyLlama, smolLm)).toEqual({
       lr: '0.0002',
       fullLr: '0.00002',
+      dpoLr: '0.000005',
+      dpoFullLr: '0.000001',
     });
-    const typed = { lr: '5e-4', fullLr: '0.001' };
-    expect(ratesAfterModelChange(typed, builtinTinyLlama, bert)).toEqual({ lr: '5e-4', fullLr: '0.00002' });
-    expect(ratesAfterModelChange({ lr: '0.0002', fullLr: '0.00002' }, smolLm, builtinTinyBert)).toEqual({
+    const typed = { lr: '5e-4', fullLr: '0.001', dpoLr: '2e-5', dpoFullLr: '0.001' };
+    expect(ratesAfterModelChange(typed, builtinTinyLlama, smolLm)).toEqual({
+      lr: '5e-4',
+      fullLr: '0.00002',
+      dpoLr: '2e-5',
+      dpoFullLr: '0.000001',
+    });
+    expect(
+      ratesAfterModelChange(sftOnly({ lr: '5e-4', fullLr: '0.001' }), builtinTinyLlama, bert),
+    ).toMatchObject({
+      lr: '5e-4',
+      fullLr: '0.00002',
+    });
+    const back = { lr: '0.0002', fullLr: '0.00002', dpoLr: '0.000005', dpoFullLr: '1e-6' };
+    expect(ratesAfterModelChange(back, smolLm, builtinTinyBert)).toEqual({
       lr: '0.01',
       fullLr: '0.01',
+      dpoLr: '0.01',
+      dpoFullLr: '0.01',
     });
   });
 });

@@ -1,10 +1,13 @@
 /**
  * A training run as the studio keeps it: its settings, its status, and its complete metric history,
  * exactly as the worker measured it. `applyEvent` folds one worker event into a record; it is pure, so
- * the slice and the tests share it. Records are plain data: they go to IndexedDB as they are.
+ * the slice and the tests share it. Records are plain data: they go to IndexedDB as they are. A DPO run's
+ * steps and evaluations keep its rewards (`preference`); records from before DPO have none, and read as
+ * they always did.
  */
 
 import type { EarlyStoppingVerdict } from '../../train/early-stopping';
+import type { PreferenceMetrics } from '../../train/objective';
 import type { TrainConfig } from '../../train/train-config';
 import type { ClassificationScores, StepProgress } from '../../train/worker/protocol';
 import type { MethodSpec, RunTask } from '../../train/worker/run-spec';
@@ -35,6 +38,8 @@ export interface EvalPoint {
   elapsedMs: number;
   /** Classification runs: the validation split's accuracy, F1 and confusion matrix at this step. */
   classification?: ClassificationScores;
+  /** DPO runs: the validation pairs' rewards at this step (`loss` is the mean DPO loss). */
+  preference?: PreferenceMetrics;
 }
 
 export interface RunError {
@@ -108,6 +113,7 @@ export function applyEvent(record: RunRecord, event: RunEvent): RunRecord {
       const elapsedMs = atStep?.elapsedMs ?? lastProgress(record)?.elapsedMs ?? 0;
       const point: EvalPoint = { step: event.step, loss: event.loss, elapsedMs };
       if (event.classification) point.classification = event.classification;
+      if (event.preference) point.preference = event.preference;
       return {
         ...record,
         evals: [...record.evals, point],

@@ -1,7 +1,8 @@
 /**
  * The run setup form and what it turns into. The form keeps what was typed (strings, so "1e-" can be
  * typed on the way to "1e-3"); `planRuns` reads it into run plans (settings plus a RunSpec for the
- * worker) or into errors by field. Defaults live here once; presets override them.
+ * worker) or into errors by field. Defaults live here once; presets override them. On a preference
+ * dataset the runs train DPO unless the person chose SFT (preference-setup.ts).
  */
 import type { Example } from '../../train/data/examples';
 import { defaultTrainConfig, type TrainConfig, validateTrainConfig } from '../../train/train-config';
@@ -9,7 +10,9 @@ import type { LoraSpec, MethodName, MethodSpec, RunSpec } from '../../train/work
 import { findModel, type StudioModel, taskOf } from '../models/model-catalogue';
 import { classificationData, taskDataProblem } from './classification-setup';
 import type { TrainingDataset } from './dataset-slice';
-import { recommendedRates } from './learning-rates';
+import { defaultRateFields } from './learning-rates';
+import { methodLabel } from './method-labels';
+import { type DpoFields, dpoDefaults, type RunObjective, readDpo, trainsDpo } from './preference-setup';
 import { splitValidation } from './read-dataset';
 import type { RunSettings } from './run-record';
 import {
@@ -25,7 +28,7 @@ export type MethodPreset = MethodName;
 /** 'peft-default': PEFT's targets for the architecture (q_proj, v_proj for Llama, Qwen2 and Qwen3; c_attn for GPT-2). */
 export type LoraTargets = 'peft-default' | 'all-linear';
 
-export interface SetupFields extends TrainingExtraFields {
+export interface SetupFields extends TrainingExtraFields, DpoFields {
   steps: string;
   batchSize: string;
   /** The PEFT methods' learning rate. */
@@ -50,6 +53,8 @@ export type SetupField = keyof SetupFields;
 export interface RunSetup extends TrainingChoices {
   modelId: string;
   preset: MethodPreset;
+  /** What a preference dataset trains (DPO or SFT on the chosen responses); other datasets train SFT. */
+  objective: RunObjective;
   loraTargets: LoraTargets;
   /** rsLoRA scaling (alpha / sqrt r) for LoRA and DoRA. */
   useRslora: boolean;
@@ -81,10 +86,10 @@ export const studioTrainDefaults: TrainConfig = {
 export const loraDefaults = { r: 8, alpha: 16, dropout: 0.05, targets: 'peft-default' as LoraTargets };
 
 export function defaultRunSetup(modelId: string): RunSetup {
-  const rates = recommendedRates(findModel(modelId));
   return {
     modelId,
     preset: 'lora',
+    objective: 'dpo',
     loraTargets: loraDefaults.targets,
     useRslora: false,
     maskPrompt: true,
@@ -95,8 +100,8 @@ export function defaultRunSetup(modelId: string): RunSetup {
       ...defaultTrainingExtraFields,
       steps: String(studioTrainDefaults.steps),
       batchSize: String(studioTrainDefaults.batchSize),
-      lr: String(rates.peft),
-      fullLr: String(rates.full),
+      ...defaultRateFields(findModel(modelId)),
+      dpoBeta: String(dpoDefaults.beta),
       seqLen: String(studioTrainDefaults.seqLen),
       evalEvery: String(studioTrainDefaults.evalEvery),
       loraR: String(loraDefaults.r),
@@ -112,7 +117,7 @@ export function defaultRunSetup(modelId: string): RunSetup {
 export type FieldErrors = Partial<Record<SetupField, string>>;
 
 interface ReadSetup {
-  /** The PEFT methods' settings; full fine-tuning's differ only in the rate (`fullLr`). */
+  /** The PEFT methods' settings (with DPO's β for a DPO run); full fine-tuning's differ only in the rate (`fullLr`). */
   train: TrainConfig;
   fullLr: number;
   /** LoRA+ for the LoRA and DoRA runs (TrainConfig.loraPlusLrRatio). */
@@ -122,7 +127,12 @@ interface ReadSetup {
   chosen: MethodSpec;
 }
 
-function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: ReadSetup } | FieldFailure {
+function readSetup(
+  setup: RunSetup,
+  model: StudioModel,
+  /** Read DPO's rates and β instead of SFT's rates. */
+  dpo: boolean,
+): { ok: true; value: ReadSetup } | FieldFailure {
   const errors: FieldErrors = {};
   const number = (field: SetupField, check: (n: number) => string | null): number => {
     const raw = setup.fields[field].trim();
@@ -135,8 +145,10 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
   const steps = number('steps', wholeAtLeast(1));
   const batchSize = number('batchSize', wholeAtLeast(1));
   const rate = (n: number) => (n > 0 ? null : 'The learning rate must be above 0.');
-  const lr = number('lr', rate);
-  const fullLr = number('fullLr', rate);
+  // Only the rates on screen are read: DPO's (with β) for a DPO run, SFT's otherwise.
+  const { lr, fullLr, beta } = dpo
+    ? readDpo(number)
+    : { lr: number('lr', rate), fullLr: number('fullLr', rate), beta: undefined };
   const seqLen = number(
     'seqLen',
     (n) =>
@@ -161,7 +173,16 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
   const extras = readTrainingExtras(setup, number, taskOf(model) !== 'classification');
   if (Object.keys(errors).length > 0) return { ok: false, errors, message: 'Fix the highlighted settings.' };
 
-  const train = { ...studioTrainDefaults, ...extras, steps, batchSize, lr, seqLen, evalEvery };
+  const train: TrainConfig = {
+    ...studioTrainDefaults,
+    ...extras,
+    steps,
+    batchSize,
+    lr,
+    seqLen,
+    evalEvery,
+    ...(beta === undefined ? {} : { preference: { beta } }),
+  };
   try {
     validateTrainConfig(train);
   } catch (error) {
@@ -185,55 +206,6 @@ function readSetup(setup: RunSetup, model: StudioModel): { ok: true; value: Read
           ? { method: 'adapter', reductionFactor }
           : { method: setup.preset };
   return { ok: true, value: { train, fullLr, lora, chosen, ...(loraPlusRatio ? { loraPlusRatio } : {}) } };
-}
-
-/** The method's name; on a frozen base quantized to NF4, LoRA is QLoRA and the others say so. */
-export function methodLabel(method: MethodSpec, baseQuantization?: 'nf4'): string {
-  if (!baseQuantization) return plainMethodLabel(method);
-  if (method.method === 'lora') return `QLoRA${method.useRslora ? ' (rsLoRA)' : ''} r${method.r}`;
-  return `${plainMethodLabel(method)}, NF4 base`;
-}
-
-function plainMethodLabel(method: MethodSpec): string {
-  switch (method.method) {
-    case 'full':
-      return 'Full SFT';
-    case 'lora':
-      return `${method.useRslora ? 'rsLoRA' : 'LoRA'} r${method.r}`;
-    case 'dora':
-      return `DoRA r${method.r}`;
-    case 'ia3':
-      return 'IA3';
-    case 'prompt':
-      return `Prompt tuning (${method.numVirtualTokens} tokens)`;
-    case 'prefix':
-      return `Prefix tuning (${method.numVirtualTokens} tokens)`;
-    case 'adapter':
-      return `Adapters (÷${method.reductionFactor})`;
-  }
-}
-
-/** The method's settings in a line, for run cards and the history. */
-export function methodDetails(method: MethodSpec): string {
-  switch (method.method) {
-    case 'full':
-      return 'all weights trained';
-    case 'lora':
-    case 'dora': {
-      const targets =
-        method.targetModules === 'all-linear'
-          ? 'all-linear'
-          : (method.targetModules?.join(', ') ?? "PEFT's default");
-      return `r ${method.r}, alpha ${method.alpha}${method.useRslora ? ' (rsLoRA)' : ''}, dropout ${method.dropout}, targets ${targets}`;
-    }
-    case 'ia3':
-      return "learned scales on PEFT's default targets";
-    case 'prompt':
-    case 'prefix':
-      return `${method.numVirtualTokens} virtual tokens`;
-    case 'adapter':
-      return `bottleneck width = hidden size ÷ ${method.reductionFactor}`;
-  }
 }
 
 export interface RunPlan {
@@ -334,12 +306,15 @@ export function planRuns(
   const task = taskOf(model);
   const mismatch = taskDataProblem(task, data);
   if (mismatch) return { ok: false, errors: {}, message: mismatch };
+  const dpo = trainsDpo(setup, data, task);
+  // DPO scores each pair's responses whole, one row a side (as the CLI refuses --packing and
+  // --no-mask-prompt for it), so its spec says so whatever the SFT switches are.
   const planned =
     task === 'classification' && !Array.isArray(data) && data.kind === 'file'
       ? classificationData(data, studioValidationFraction)
-      : plannedData(data, setup);
+      : plannedData(data, dpo ? { maskPrompt: true, packing: false } : setup);
   if (!planned) return { ok: false, errors: {}, message: 'Add a dataset first: paste or drop text.' };
-  const read = readSetup(setup, model);
+  const read = readSetup(setup, model, dpo);
   if (!read.ok) return read;
   const { train: peftTrain, fullLr, lora, chosen, loraPlusRatio } = read.value;
   const methods: MethodSpec[] = kind === 'sft-vs-lora' ? [{ method: 'full' }, lora] : [chosen];
@@ -358,11 +333,12 @@ export function planRuns(
       setup.quantizeBase && !classifier && method.method !== 'full' ? 'nf4' : undefined;
     const base = quantization ? { baseQuantization: quantization } : {};
     return {
-      // A classifier's full run is fine-tuning with labels, not supervised fine-tuning of a language model.
-      label:
-        classifier && method.method === 'full'
+      // A classifier's full run is fine-tuning with labels, and a DPO run's is not supervised: neither is "Full SFT".
+      label: `${
+        (classifier || dpo) && method.method === 'full'
           ? 'Full fine-tuning'
-          : `${methodLabel(method, quantization)}${loraPlus ? `, LoRA+ ×${loraPlusRatio}` : ''}`,
+          : `${methodLabel(method, quantization)}${loraPlus ? `, LoRA+ ×${loraPlusRatio}` : ''}`
+      }${dpo ? ' · DPO' : ''}`,
       settings: {
         modelId: model.id,
         modelLabel: model.label,

@@ -2,12 +2,13 @@
  * The run setup slice: the chosen model, the method preset and the typed settings. The form's values
  * are kept as typed; `planRuns` (run-setup.ts) reads and checks them when a run starts. The memory
  * budget (GiB, typed) is what runs are planned against (TrainConfig.memoryBudgetBytes). Choosing a
- * model moves the learning rates to its recommended ones unless the person typed their own.
+ * model moves the learning rates (SFT's and DPO's) to its recommended ones unless the person typed their own.
  */
 import type { StateCreator } from 'zustand';
 import { defaultMemoryBudgetBytes } from '../../train/plan/index';
 import { builtinTinyLlama, findModel } from '../models/model-catalogue';
 import { ratesAfterModelChange } from './learning-rates';
+import type { RunObjective } from './preference-setup';
 import {
   defaultRunSetup,
   type LoraTargets,
@@ -24,6 +25,8 @@ export interface SetupSlice {
   setMemoryBudget(value: string): void;
   setModel(modelId: string): void;
   setPreset(preset: MethodPreset): void;
+  /** What a preference dataset trains: DPO on its pairs, or SFT on the chosen responses. */
+  setObjective(objective: RunObjective): void;
   setLoraTargets(targets: LoraTargets): void;
   setUseRslora(useRslora: boolean): void;
   /** QLoRA: the frozen base's layer matrices as 4-bit NF4 for every method but full fine-tuning. */
@@ -46,6 +49,7 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
       return { setup: { ...s.setup, modelId, fields: { ...s.setup.fields, ...rates } } };
     }),
   setPreset: (preset) => set((s) => ({ setup: { ...s.setup, preset } })),
+  setObjective: (objective) => set((s) => ({ setup: { ...s.setup, objective } })),
   setLoraTargets: (loraTargets) => set((s) => ({ setup: { ...s.setup, loraTargets } })),
   setUseRslora: (useRslora) => set((s) => ({ setup: { ...s.setup, useRslora } })),
   setQuantizeBase: (quantizeBase) => set((s) => ({ setup: { ...s.setup, quantizeBase } })),

@@ -1,6 +1,6 @@
 /**
- * The live comparison: one chart with every run of this session, the chart's switches, a card per run
- * and, once runs have ended, the closing table. Everything here is drawn from worker events; nothing
+ * The live comparison: one chart with every run of this session (and, for DPO runs, their reward accuracy
+ * and margin), the chart's switches, a card per run and, once runs have ended, the closing table. Everything here is drawn from worker events; nothing
  * in this panel computes training.
  */
 import { useState } from 'react';
@@ -12,6 +12,8 @@ import { ClassificationChart } from './ClassificationChart';
 import { isClassificationRun } from './classification-chart-data';
 import { ImportedAdapterEvaluations } from './ImportedAdapterEvaluations';
 import { LossChart, type XAxis } from './LossChart';
+import { isPreferenceRun } from './preference-chart-data';
+import { RewardCharts } from './RewardCharts';
 import { RunCard } from './RunCard';
 import { RunSummaryTable } from './RunSummaryTable';
 
@@ -39,6 +41,9 @@ export function ComparePanel() {
           <LossChart runs={runs} xAxis={xAxis} logScale={logScale} title="Live runs" testId="live-chart" />
           {runs.some((r) => r.settings.task === 'classification' || isClassificationRun(r)) && (
             <ClassificationChart runs={runs} xAxis={xAxis} testId="live-scores-chart" />
+          )}
+          {runs.some((r) => r.settings.train.preference || isPreferenceRun(r)) && (
+            <RewardCharts runs={runs} xAxis={xAxis} testIdPrefix="live" />
           )}
           <div className="run-cards">
             {runs.map((record) => (

@@ -2,10 +2,12 @@
  * One run's latest metrics, as the worker measured them at its last step. Each value is a `<data>`
  * element holding the raw number, so what is shown can be checked against what was measured. The ETA
  * is the only derived number, and it says so. GPU memory is the worker's allocator total: every run in
- * the worker shares one device and one arena, so it is not split per run, and the label says so.
+ * the worker shares one device and one arena, so it is not split per run, and the label says so. A DPO
+ * run's loss is the DPO loss (log 2 at the start), and its latest reward accuracy and margin show too.
  */
 import type { ReactNode } from 'react';
 import { isActive, lastProgress, type RunRecord } from '../../state/run-record';
+import { formatScore } from './ClassificationScores';
 import {
   formatBytes,
   formatCount,
@@ -17,6 +19,7 @@ import {
   formatRate,
   formatStepTime,
 } from './format-metric';
+import { latestRewards } from './preference-chart-data';
 
 function Row({
   name,
@@ -49,6 +52,8 @@ export function MetricsTable({ record }: { record: RunRecord }) {
   const lastEval = record.evals[record.evals.length - 1];
   const eta = isActive(record.status) ? etaMs(record) : null;
   const none = <span className="muted">—</span>;
+  const rewards = latestRewards(record);
+  const dpo = Boolean(record.settings.train.preference || rewards.train);
   return (
     <table className="metrics" aria-label={`${record.label} metrics`}>
       <tbody>
@@ -56,7 +61,7 @@ export function MetricsTable({ record }: { record: RunRecord }) {
           {p ? `${p.step} / ${p.totalSteps}` : `0 / ${record.totalSteps}`}
         </Row>
         <tr data-testid="metric-loss" data-loss={p?.loss ?? ''}>
-          <th scope="row">Training loss</th>
+          <th scope="row">Training loss{dpo ? ' (DPO)' : ''}</th>
           <td>{p ? <data value={p.loss}>{formatLoss(p.loss)}</data> : none}</td>
         </tr>
         <tr data-testid="metric-val-loss" data-loss={lastEval?.loss ?? ''}>
@@ -72,6 +77,24 @@ export function MetricsTable({ record }: { record: RunRecord }) {
             )}
           </td>
         </tr>
+        {dpo && (
+          <>
+            <RewardRow
+              name="reward-accuracy"
+              label="Reward accuracy"
+              train={rewards.train?.rewardAccuracy}
+              validation={rewards.validation?.rewardAccuracy}
+              format={formatScore}
+            />
+            <RewardRow
+              name="reward-margin"
+              label="Reward margin"
+              train={rewards.train?.rewardMargin}
+              validation={rewards.validation?.rewardMargin}
+              format={(v) => v.toFixed(4)}
+            />
+          </>
+        )}
         <Row name="lr" label="Learning rate" value={p?.lr}>
           {p ? formatLearningRate(p.lr) : none}
         </Row>
@@ -110,5 +133,37 @@ export function MetricsTable({ record }: { record: RunRecord }) {
         )}
       </tbody>
     </table>
+  );
+}
+
+/** A DPO reward at the last step, and on the validation pairs at the last evaluation. */
+function RewardRow({
+  name,
+  label,
+  train,
+  validation,
+  format,
+}: {
+  name: string;
+  label: string;
+  train?: number;
+  validation?: number;
+  format: (v: number) => string;
+}) {
+  return (
+    <tr data-testid={`metric-${name}`} data-train={train ?? ''} data-validation={validation ?? ''}>
+      <th scope="row">{label}</th>
+      <td>
+        {train === undefined ? <span className="muted">—</span> : <data value={train}>{format(train)}</data>}
+        {validation !== undefined && (
+          <>
+            {' '}
+            <span className="muted">
+              (validation <data value={validation}>{format(validation)}</data>)
+            </span>
+          </>
+        )}
+      </td>
+    </tr>
   );
 }

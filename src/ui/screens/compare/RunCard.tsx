@@ -1,11 +1,11 @@
 /**
  * One live run: its name and colour, status, progress bar, Stop (while it trains), Download (once it has
  * produced files), the worker's error if it failed, and its measured metrics (for a classifier, also its
- * latest validation accuracy, F1 and confusion matrix).
+ * latest validation accuracy, F1 and confusion matrix; for a DPO run, its β and latest rewards).
  */
 import { downloadRun } from '../../download/run-download';
+import { methodDetails } from '../../state/method-labels';
 import { isActive, lastProgress, type RunRecord, type RunStatus } from '../../state/run-record';
-import { methodDetails } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
 import { ClassificationMetrics } from './ClassificationScores';
 import { formatBytes } from './format-metric';
@@ -26,7 +26,8 @@ export function methodSummary(record: RunRecord): string {
   const extras = `${record.settings.baseQuantization ? ' · base 4-bit NF4' : ''}${t.loraPlusLrRatio ? ` · LoRA+ ×${t.loraPlusLrRatio}` : ''}`;
   const accumulated = t.gradAccum > 1 ? ` (× ${t.gradAccum} accumulated)` : '';
   const checkpointing = t.gradientCheckpointing ? ' · gradient checkpointing' : '';
-  return `${methodDetails(record.settings.method)}${extras} · batch ${t.batchSize}${accumulated} × ${t.seqLen} tokens · lr ${t.lr}${checkpointing}`;
+  const dpo = t.preference ? ` · DPO, β ${t.preference.beta}` : '';
+  return `${methodDetails(record.settings.method)}${extras}${dpo} · batch ${t.batchSize}${accumulated} × ${t.seqLen} tokens · lr ${t.lr}${checkpointing}`;
 }
 
 export function RunCard({ record }: { record: RunRecord }) {

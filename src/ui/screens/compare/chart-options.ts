@@ -1,6 +1,7 @@
 /**
  * uPlot's options for the loss chart: a line per run's training loss, hollow points for its validation
- * loss in the same colour, x as steps or training time (not dates), y linear or log (distr 3).
+ * loss in the same colour, x as steps or training time (not dates), y linear or log (distr 3). DPO's
+ * reward charts draw the same way, with their own y label (and a fixed 0–1 range for the accuracy).
  */
 import type uPlot from 'uplot';
 import type { chartData, XAxis } from './chart-data';
@@ -12,13 +13,15 @@ export function lossChartOptions(
   logScale: boolean,
   width: number,
   height: number,
+  /** Another measure than the loss: its axis label, and a fixed range where it has one. */
+  y?: { label: string; range?: [number, number] },
 ): uPlot.Options {
   return {
     width,
     height,
     legend: { show: false },
     cursor: { drag: { x: true, y: false } },
-    scales: { x: { time: false }, y: logScale ? { distr: 3 } : {} },
+    scales: { x: { time: false }, y: logScale ? { distr: 3 } : y?.range ? { range: y.range } : {} },
     axes: [
       {
         label: xAxis === 'step' ? 'step' : 'training time',
@@ -29,7 +32,9 @@ export function lossChartOptions(
           : {}),
       },
       {
-        label: logScale ? 'loss (log)' : 'loss',
+        label: y?.label ?? (logScale ? 'loss (log)' : 'loss'),
+        // Room for signed values such as a reward margin's "-0.005".
+        ...(y ? { size: 64 } : {}),
         stroke: 'currentColor',
         grid: { stroke: 'rgba(128,128,128,0.2)' },
       },

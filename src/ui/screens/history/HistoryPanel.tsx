@@ -1,7 +1,7 @@
 /**
  * Past runs, kept in IndexedDB: one entry per comparison (the runs one action started), newest first,
- * with the curves (and a classifier's validation accuracy and F1) and the closing table as they were
- * measured. Runs still on the live comparison are left out here, so nothing is shown twice.
+ * with the curves (a classifier's validation accuracy and F1, a DPO run's reward accuracy and margin) and
+ * the closing table as they were measured. Runs still on the live comparison are left out here, so nothing is shown twice.
  */
 import { useState } from 'react';
 import type { RunRecord } from '../../state/run-record';
@@ -10,6 +10,8 @@ import { ChartControls } from '../compare/ChartControls';
 import { ClassificationChart } from '../compare/ClassificationChart';
 import { isClassificationRun } from '../compare/classification-chart-data';
 import { LossChart, type XAxis } from '../compare/LossChart';
+import { isPreferenceRun } from '../compare/preference-chart-data';
+import { RewardCharts } from '../compare/RewardCharts';
 import { RunSummaryTable } from '../compare/RunSummaryTable';
 
 function groups(runs: RunRecord[]): RunRecord[][] {
@@ -77,6 +79,9 @@ export function HistoryPanel() {
                 />
                 {group.some(isClassificationRun) && (
                   <ClassificationChart runs={group} xAxis={xAxis} compact testId="history-scores-chart" />
+                )}
+                {group.some(isPreferenceRun) && (
+                  <RewardCharts runs={group} xAxis={xAxis} compact testIdPrefix="history" />
                 )}
                 <RunSummaryTable runs={group} caption="As measured" />
                 {group

@@ -3,10 +3,12 @@
  * prompt masking (the loss counts only the responses of chat and prompt/completion rows) and packing
  * (examples concatenated, EOS between them, into full rows of the sequence length, as TRL's
  * packing=True). Both go into the run's spec (RunSpec.data) and the worker's data pipeline honours them.
- * A classifier's rows are labelled texts (nothing to mask or pack), so it shows none of this.
+ * A classifier's rows are labelled texts (nothing to mask or pack), so it shows none of this. DPO always
+ * scores only each pair's responses, one row a side, so under DPO these settings wait for SFT runs.
  */
 import { findModel, isClassifierModel } from '../../models/model-catalogue';
 import { trainingDataOf } from '../../state/dataset-slice';
+import { dpoChosen } from '../../state/preference-setup';
 import { useAppStore } from '../../state/store';
 
 export function DataOptionsFields() {
@@ -15,10 +17,17 @@ export function DataOptionsFields() {
   const setDataOption = useAppStore((s) => s.setDataOption);
   const pasted = useAppStore((s) => trainingDataOf(s.dataset).kind === 'texts');
   const classifier = useAppStore((s) => isClassifierModel(findModel(s.setup.modelId)));
+  const dpo = useAppStore((s) => dpoChosen(s.setup, trainingDataOf(s.dataset)));
   if (classifier) return null;
   return (
     <fieldset className="settings" data-testid="data-options">
       <legend>Training rows</legend>
+      {dpo && (
+        <small className="muted setting wide-setting" data-testid="data-options-dpo">
+          DPO scores only the responses of each pair, one row for the chosen and one for the rejected: these
+          two settings apply to SFT runs.
+        </small>
+      )}
       <div className="setting">
         <label className="checkbox-setting">
           <input

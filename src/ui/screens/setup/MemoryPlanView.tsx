@@ -2,7 +2,8 @@
  * The chosen method's memory plan, by component, with the trainable-parameter count, recomputed as the
  * settings change. It is the planner's estimate (the run's peak is measured once it trains), checked
  * against this GPU's per-buffer limits and the memory budget; when it does not fit it says why and
- * what to change, and the start buttons refuse the run.
+ * what to change, and the start buttons refuse the run. A DPO run is planned at twice the batch (a chosen
+ * and a rejected row per pair), and says so.
  */
 import { formatBytes, type MemoryComponent } from '../../../train/plan/index';
 import type { LimitsInUse, MethodEstimate } from '../../models/model-estimates';
@@ -17,7 +18,16 @@ const componentLabels: Record<MemoryComponent, string> = {
   workspace: 'Workspace',
 };
 
-export function MemoryPlanView({ estimate, limits }: { estimate: MethodEstimate; limits: LimitsInUse }) {
+export function MemoryPlanView({
+  estimate,
+  limits,
+  dpo = false,
+}: {
+  estimate: MethodEstimate;
+  limits: LimitsInUse;
+  /** The plan is a DPO run's, at two rows per pair. */
+  dpo?: boolean;
+}) {
   const { plan, fit } = estimate;
   const { total, trainable } = plan.parameters;
   return (
@@ -27,6 +37,12 @@ export function MemoryPlanView({ estimate, limits }: { estimate: MethodEstimate;
         <strong data-testid="trainable-parameters">{trainable.toLocaleString('en-US')}</strong> of{' '}
         {total.toLocaleString('en-US')} ({((100 * trainable) / total).toPrecision(3)}%)
       </p>
+      {dpo && (
+        <p className="muted" data-testid="plan-dpo-rows">
+          DPO: each step holds a chosen and a rejected row for every pair of the batch, so the plan counts
+          twice the batch's rows.
+        </p>
+      )}
       <table className="limits">
         <caption>Memory plan (estimate)</caption>
         <tbody>

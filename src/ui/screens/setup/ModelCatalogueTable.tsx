@@ -3,7 +3,8 @@
  * method, the planner's memory estimate at the current batch size and sequence length, marked as
  * fitting this GPU's limits and the memory budget or not. Every number here is an estimate and says so.
  * Encoders (classifiers) are planned as their classification runs train (the config's classes). Rows
- * are planned a few per task (use-catalogue-plans.ts) and show as pending until then.
+ * are planned a few per task (use-catalogue-plans.ts) and show as pending until then. With DPO chosen on a
+ * preference dataset, language models are planned as DPO runs: two rows (chosen, rejected) per pair.
  */
 import type { EncoderConfig } from '../../../train/models/bert-config';
 import type { DecoderConfig } from '../../../train/models/config';
@@ -21,6 +22,8 @@ import {
   modelParameters,
   withFits,
 } from '../../models/model-estimates';
+import { trainingDataOf } from '../../state/dataset-slice';
+import { dpoChosen } from '../../state/preference-setup';
 import { useAppStore } from '../../state/store';
 import { useCataloguePlans } from './use-catalogue-plans';
 
@@ -115,7 +118,8 @@ export function ModelCatalogueTable({ limits }: { limits: MemoryLimits }) {
   const loadedIds = useAppStore((s) => s.models.loadedIds);
   const download = useAppStore((s) => s.models.download);
   const { downloadHubModel, setModel } = useAppStore.getState();
-  const plans = useCataloguePlans(rows, setup);
+  const dpo = useAppStore((s) => dpoChosen(s.setup, trainingDataOf(s.dataset)));
+  const plans = useCataloguePlans(rows, setup, dpo);
   const busy = download?.status === 'listing' || download?.status === 'downloading';
   return (
     <div className="catalogue-scroll">
@@ -123,8 +127,9 @@ export function ModelCatalogueTable({ limits }: { limits: MemoryLimits }) {
         <caption>
           Models. Memory is the planner's estimate at batch {setup.fields.batchSize}, sequence{' '}
           {setup.fields.seqLen}
-          {setup.quantizeBase ? ', the PEFT methods on a 4-bit NF4 base' : ''} (✓ fits this GPU's limits and
-          the budget, ✗ does not).
+          {setup.quantizeBase ? ', the PEFT methods on a 4-bit NF4 base' : ''}
+          {dpo ? ', language models as DPO runs (a chosen and a rejected row per pair)' : ''} (✓ fits this
+          GPU's limits and the budget, ✗ does not).
         </caption>
         <thead>
           <tr>

@@ -1,19 +1,23 @@
 /**
  * The run setup: model, method preset, LoRA settings, the training settings every run shares, and the
  * actions: "Start" for one run of the chosen preset, "SFT vs LoRA" for two runs with matched settings (each method at its own learning rate).
+ * On a preference dataset the objective (DPO or SFT on the chosen responses) shows too, and a DPO setup
+ * shows DPO's own learning rates and plans memory at two rows a pair.
  * Settings are read and checked on start; errors show under their fields.
  */
 import { useMemo, useState } from 'react';
 import { configOf, encoderConfigOf, findModel, isClassifierModel } from '../../models/model-catalogue';
 import { estimateMethod, limitsFor, memoryBudgetBytes } from '../../models/model-estimates';
 import { trainingDataOf } from '../../state/dataset-slice';
-import { recommendedRates } from '../../state/learning-rates';
+import { recommendedDpoRates, recommendedRates } from '../../state/learning-rates';
+import { trainsDpo } from '../../state/preference-setup';
 import { type FieldErrors, type LoraTargets, type MethodPreset, planRuns } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
 import { DataOptionsFields } from './DataOptionsFields';
 import { MemoryPlanView, refusalOf } from './MemoryPlanView';
 import { ModelPicker } from './ModelPicker';
 import { MoreTrainingFields } from './MoreTrainingFields';
+import { ObjectiveFields } from './ObjectiveFields';
 import { RunAtScaleButton } from './RunAtScaleButton';
 import { SettingField } from './SettingField';
 
@@ -41,7 +45,10 @@ export function RunSetupPanel() {
   const budgetBytes = memoryBudgetBytes(budgetText);
   const limits = useMemo(() => limitsFor(gpu, budgetBytes), [gpu, budgetBytes]);
   const classifier = isClassifierModel(model);
-  const rates = recommendedRates(model);
+  const dpo = useAppStore((s) =>
+    trainsDpo(s.setup, trainingDataOf(s.dataset), isClassifierModel(model) ? 'classification' : 'causal-lm'),
+  );
+  const rates = dpo ? recommendedDpoRates(model) : recommendedRates(model);
   // The planner plans both: a language model's run, or a classifier's (the worker plans it again with the data's labels).
   const config = useMemo(
     () => (model ? (isClassifierModel(model) ? encoderConfigOf(model) : configOf(model)) : undefined),
@@ -50,7 +57,7 @@ export function RunSetupPanel() {
   // A method the planner cannot plan for this model shows no plan here; the worker reports why on start.
   const estimateOf = (method: MethodPreset) => {
     try {
-      return config ? estimateMethod(config, setup, method, limits) : undefined;
+      return config ? estimateMethod(config, setup, method, limits, dpo) : undefined;
     } catch {
       return undefined;
     }
@@ -81,7 +88,10 @@ export function RunSetupPanel() {
     void startRuns(withBudget);
   };
 
-  const presetLabel = presets.find(([p]) => p === setup.preset)?.[1] ?? '';
+  const presetLabel =
+    dpo && setup.preset === 'full'
+      ? 'full fine-tuning'
+      : (presets.find(([p]) => p === setup.preset)?.[1] ?? '');
   return (
     <section className="panel" aria-labelledby="setup-heading" data-testid="setup-panel">
       <h2 id="setup-heading">Run setup</h2>
@@ -126,6 +136,7 @@ export function RunSetupPanel() {
           />
         </fieldset>
       )}
+      <ObjectiveFields errors={errors} />
       <DataOptionsFields />
       <fieldset className="settings">
         <legend>LoRA and DoRA (used by every LoRA run)</legend>
@@ -165,18 +176,37 @@ export function RunSetupPanel() {
         <legend>Training (the same for every run, but for the rate)</legend>
         <SettingField field="steps" label="Steps" error={errors.steps} />
         <SettingField field="batchSize" label="Batch size" error={errors.batchSize} />
-        <SettingField
-          field="fullLr"
-          label="Learning rate, full fine-tuning"
-          hint={`AdamW, linear decay. Suggested for this model: ${rates.full}.`}
-          error={errors.fullLr}
-        />
-        <SettingField
-          field="lr"
-          label="Learning rate, PEFT methods"
-          hint={`Suggested: ${rates.peft}; new small parameters take larger steps than pretrained weights.`}
-          error={errors.lr}
-        />
+        {dpo ? (
+          <>
+            <SettingField
+              field="dpoFullLr"
+              label="Learning rate, full fine-tuning (DPO)"
+              hint={`AdamW, linear decay. Suggested for this model: ${rates.full}, below SFT's: DPO refines a model that already answers.`}
+              error={errors.dpoFullLr}
+            />
+            <SettingField
+              field="dpoLr"
+              label="Learning rate, PEFT methods (DPO)"
+              hint={`Suggested: ${rates.peft}.`}
+              error={errors.dpoLr}
+            />
+          </>
+        ) : (
+          <>
+            <SettingField
+              field="fullLr"
+              label="Learning rate, full fine-tuning"
+              hint={`AdamW, linear decay. Suggested for this model: ${rates.full}.`}
+              error={errors.fullLr}
+            />
+            <SettingField
+              field="lr"
+              label="Learning rate, PEFT methods"
+              hint={`Suggested: ${rates.peft}; new small parameters take larger steps than pretrained weights.`}
+              error={errors.lr}
+            />
+          </>
+        )}
         <SettingField
           field="seqLen"
           label="Sequence length"
@@ -227,7 +257,7 @@ export function RunSetupPanel() {
           </div>
         )}
       </fieldset>
-      {chosenEstimate && <MemoryPlanView estimate={chosenEstimate} limits={limits} />}
+      {chosenEstimate && <MemoryPlanView estimate={chosenEstimate} limits={limits} dpo={dpo} />}
       {classifier && chosenEstimate && (
         <p className="muted" data-testid="encoder-plan-note">
           The plan sizes the head by this model's classes; the worker plans the run again with your data's
@@ -242,7 +272,7 @@ export function RunSetupPanel() {
           disabled={gpuUnavailable}
           onClick={() => start('sft-vs-lora')}
         >
-          SFT vs LoRA
+          {dpo ? 'Full vs LoRA (DPO)' : 'SFT vs LoRA'}
         </button>
         <button
           type="button"
@@ -251,6 +281,7 @@ export function RunSetupPanel() {
           onClick={() => start('single')}
         >
           Start {presetLabel}
+          {dpo ? ' (DPO)' : ''}
         </button>
         <RunAtScaleButton />
         {gpuUnavailable && <span className="muted">Training needs WebGPU; see the GPU panel.</span>}

@@ -29,8 +29,13 @@ const sliceMs = 20;
 /** The current key's plans, by model id (module-wide: the table remounts with the setup panel). */
 let planned: { key: string; rows: Map<string, RowPlans> } = { key: '', rows: new Map() };
 
-export function useCataloguePlans(models: readonly PlannedModel[], setup: RunSetup): Map<string, RowPlans> {
-  const key = estimateKey(setup);
+export function useCataloguePlans(
+  models: readonly PlannedModel[],
+  setup: RunSetup,
+  /** Plan decoders' DPO runs (two rows a pair). */
+  dpo: boolean,
+): Map<string, RowPlans> {
+  const key = estimateKey(setup, dpo);
   if (planned.key !== key) planned = { key, rows: new Map() };
   const [, setVersion] = useState(0);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `key` names everything planning reads of setup; the models are fixed.
@@ -41,7 +46,7 @@ export function useCataloguePlans(models: readonly PlannedModel[], setup: RunSet
       for (const model of models) {
         if (planned.key !== key) return;
         if (planned.rows.has(model.id)) continue;
-        planned.rows.set(model.id, planAllMethods(model.config, setup));
+        planned.rows.set(model.id, planAllMethods(model.config, setup, dpo));
         if (performance.now() - start > sliceMs) break;
       }
       setVersion((v) => v + 1);
