@@ -65,6 +65,37 @@ describe('whetstone export-job', () => {
     },
   );
 
+  it('writes a DPO job from a run config with training.preference, and refuses DPO with packing', async () => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const dir = project({ method: 'lora' });
+    const pairs = Array.from({ length: 8 }, (_, i) =>
+      JSON.stringify({ prompt: `Q${i}:`, chosen: ' a', rejected: ' b' }),
+    );
+    const config = (data: Record<string, unknown>) =>
+      JSON.stringify({
+        model: { id: 'tiny-llama' },
+        method: { method: 'lora' },
+        training: { steps: 5, preference: { beta: 0.2 } },
+        data: { file: 'pairs.jsonl', validationFraction: 0.25, ...data },
+      });
+    writeFileSync(join(dir, 'pairs.jsonl'), pairs.join('\n'));
+    writeFileSync(join(dir, 'dpo.json'), config({}));
+    await runExportJob({ 'run-config': join(dir, 'dpo.json'), out: join(dir, 'dpo-job') });
+    const script = readFileSync(join(dir, 'dpo-job', 'train.py'), 'utf8');
+    expect(script).toContain('trainer = DPOTrainer(');
+    expect(script).toContain('"beta": 0.2,');
+    expect(
+      readFileSync(join(dir, 'dpo-job', 'dataset/validation.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(2);
+    writeFileSync(join(dir, 'packed.json'), config({ packing: true }));
+    await expect(
+      runExportJob({ 'run-config': join(dir, 'packed.json'), out: join(dir, 'packed') }),
+    ).rejects.toThrow(/"data\.packing": DPO scores each response whole/);
+    expect(existsSync(join(dir, 'packed'))).toBe(false);
+  });
+
   it('refuses by name: bottleneck adapters, a bad run config, missing flags', async () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const bottleneck = project({ method: 'adapter' });

@@ -13,13 +13,16 @@
  * ExportJobError that says why (LoRA+ on another method, too). A QLoRA run (model.quantization "nf4") loads its base through bitsandbytes.
  * An early-stopping run stops as the browser run does and saves the best checkpoint's weights
  * (early-stopping.ts); one without evaluations or validation examples, or on projected prefix tuning,
- * is refused.
+ * is refused. A DPO run (training.preference) trains TRL's DPOTrainer on its preference pairs
+ * (export-dpo-job.ts); prompt tuning, and data that is not preference pairs, are refused there.
  */
 import { type LoadedDataset, loadDataset } from '../data/load-dataset';
 import type { DecoderConfig } from '../models/config';
 import { accelerateConfigs } from './accelerate-configs';
+import { preferenceOf, refuseUnexportableDpo } from './dpo';
 import { refuseEarlyStoppingWithoutValidation, refuseUnexportableEarlyStopping } from './early-stopping';
 import { ExportJobError } from './errors';
+import { dpoJobFiles } from './export-dpo-job';
 import { jobDataset } from './job-dataset';
 import { refuseLoraPlusWithoutLora } from './loraplus';
 import { jobPeftConfig } from './peft-config';
@@ -66,7 +69,11 @@ export function jobFiles(
   refuseQuantizedFullFineTuning(run);
   refuseLoraPlusWithoutLora(run);
   refuseUnexportableEarlyStopping(run);
+  refuseUnexportableDpo(run);
   const peft = jobPeftConfig(run, model); // refuses methods PEFT lacks before any other work
+  // Gemma 2's soft-capped scores: transformers' SDPA path leaves the cap out, its eager one applies it.
+  const attn = model.gemma?.attentionSoftcap === undefined ? {} : { attnImplementation: 'eager' as const };
+  if (preferenceOf(run)) return dpoJobFiles({ run, model, peft, dataset, validation, ...attn });
   const data = jobDataset(dataset, validation, {
     validationFraction: run.data.validationFraction,
     seed: run.training.seed,
@@ -81,8 +88,7 @@ export function jobFiles(
       sft,
       shape: data.shape,
       hasValidation,
-      // Gemma 2's soft-capped scores: transformers' SDPA path leaves the cap out, its eager one applies it.
-      ...(model.gemma?.attentionSoftcap === undefined ? {} : { attnImplementation: 'eager' as const }),
+      ...attn,
     }),
     [trainFile]: data.trainJsonl,
     ...(hasValidation ? { [validationFile]: data.validationJsonl } : {}),
@@ -125,6 +131,7 @@ export async function exportJob(input: ExportJobInput): Promise<JobFiles> {
   refuseQuantizedFullFineTuning(input.run);
   refuseLoraPlusWithoutLora(input.run);
   refuseUnexportableEarlyStopping(input.run);
+  refuseUnexportableDpo(input.run);
   jobPeftConfig(input.run, input.model);
   const { dataset, validation } = await loadRunDatasets(input);
   return jobFiles(input.run, input.model, dataset, validation);

@@ -10,8 +10,9 @@
  *                             {"prompt": [...], "completion": [...]} for every row (prompt may be empty)
  * One file holds one shape (a JSON Lines dataset has one set of columns). Refused, by ExportJobError:
  * classification rows (they train a head, not a language model), plain text read whole (it is cut into
- * token rows before the split, which needs the tokenizer), and a mix of shapes. Preference pairs export
- * as their prompt and chosen response (prompt-completion), what SFT on them trains.
+ * token rows before the split, which needs the tokenizer), and a mix of shapes. In an SFT run preference
+ * pairs export as their prompt and chosen response (prompt-completion), what SFT on them trains; a DPO
+ * run's pairs export as pairs (preference-dataset.ts).
  */
 import { chosenAsCompletion, type Example } from '../data/examples';
 import type { LoadedDataset } from '../data/load-dataset';

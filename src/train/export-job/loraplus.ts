@@ -47,12 +47,15 @@ export function loraPlusSettings(
 export const loraPlusImportPy = (run: RunConfig) =>
   loraPlusRatio(run) === undefined ? '' : 'from peft.optimizers import create_loraplus_optimizer\n';
 
+/** The trainers a job script makes: TRL's SFT and DPO trainers, transformers' Trainer for classifiers. */
+export type LoraPlusBase = 'SFTTrainer' | 'DPOTrainer' | 'Trainer';
+
 /** The trainer class train.py makes: `base` itself, or its LoRA+ subclass. */
-export const trainerClass = (run: RunConfig, base: 'SFTTrainer' | 'Trainer') =>
+export const trainerClass = (run: RunConfig, base: LoraPlusBase) =>
   loraPlusRatio(run) === undefined ? base : `LoraPlus${base}`;
 
 /** The LoRA+ subclass of `base`, with the two blank lines that follow it; '' without LoRA+. */
-export function loraPlusTrainerPy(run: RunConfig, base: 'SFTTrainer' | 'Trainer'): string {
+export function loraPlusTrainerPy(run: RunConfig, base: LoraPlusBase): string {
   if (loraPlusRatio(run) === undefined) return '';
   return `class ${trainerClass(run, base)}(${base}):
     """${base} whose optimizer is LoRA+, PEFT's create_loraplus_optimizer: lora_B matrices and every

@@ -196,6 +196,45 @@ describe('parseRunConfig', () => {
     expect(parseRunConfig(minimal).training).not.toHaveProperty('earlyStoppingPatience');
   });
 
+  it("reads DPO's setting, β defaulting to TRL's 0.1, and names every mistake in it", () => {
+    const dpo = (preference: unknown, data: Record<string, unknown> = {}) =>
+      parseRunConfig({ ...minimal, training: { preference }, data: { file: 'd.jsonl', ...data } });
+    const run = dpo({ beta: 0.25 });
+    expect(run.training).toEqual({ ...defaultTrainConfig, preference: { beta: 0.25 } });
+    expect(parseRunConfigJson(runConfigJson(run))).toEqual(run);
+    expect(dpo({}).training.preference).toEqual({ beta: 0.1 });
+    expect(parseRunConfig(minimal).training).not.toHaveProperty('preference');
+    const mistakes: [unknown, string, RegExp][] = [
+      [{ beta: 0 }, 'training.preference.beta', /must be a number above 0 \(DPO's β/],
+      [{ beta: -1 }, 'training.preference.beta', /above 0/],
+      [{ beta: '0.1' }, 'training.preference.beta', /got "0\.1"/],
+      [{ beta: 0.1, lossType: 'ipo' }, 'training.preference.lossType', /the fields are beta/],
+      [null, 'training.preference', /must be an object, got null/],
+      [0.1, 'training.preference', /must be an object, got 0\.1/],
+    ];
+    for (const [preference, field, message] of mistakes) {
+      const error = errorOf({ ...minimal, training: { preference } });
+      expect(error.field, JSON.stringify(preference)).toBe(field);
+      expect(error.message).toMatch(message);
+    }
+  });
+
+  it('refuses packing and unmasked prompts in a DPO run, by field, and keeps them for SFT', () => {
+    const packed = errorOf({
+      ...minimal,
+      training: { preference: {} },
+      data: { file: 'd.jsonl', packing: true },
+    });
+    expect(packed.field).toBe('data.packing');
+    expect(packed.message).toMatch(/DPO scores each response whole against its prompt/);
+    const unmasked = { file: 'd.jsonl', maskPrompt: false };
+    const error = errorOf({ ...minimal, training: { preference: { beta: 0.2 } }, data: unmasked });
+    expect(error.field).toBe('data.maskPrompt');
+    expect(error.message).toMatch(/never the prompt's/);
+    const sft = parseRunConfig({ ...minimal, data: { ...unmasked, packing: true } });
+    expect(sft.data).toMatchObject({ maskPrompt: false, packing: true });
+  });
+
   it('reads JSON text, and names a syntax error', () => {
     expect(parseRunConfigJson(JSON.stringify(minimal)).model.id).toBe('gpt2');
     expect(() => parseRunConfigJson('{"model":', 'run.json')).toThrow(/run\.json is not valid JSON/);

@@ -2,12 +2,14 @@
  * Reads a run config (run-config.ts) from parsed JSON, filling defaults and checking every field. A
  * mistake is a `RunConfigError` naming the field ("training.lr", "method.r") and what it must be; an
  * unknown field is a mistake too, so a typo ("learningRate") is not silently ignored. The training part
- * goes through `validateTrainConfig`, the same check the trainer makes.
+ * goes through `validateTrainConfig`, the same check the trainer makes. `training.preference` ({ "beta" },
+ * β defaulting to TRL's 0.1) makes the run DPO, which refuses packing and unmasked prompts (dpo.ts).
  */
 import type { DatasetFormat } from '../data/formats';
 import type { PlainTextMode } from '../data/plain-text';
 import { SCHEMA_FIELDS, type SchemaKind, type SchemaOverride } from '../data/schema';
 import { defaultTrainConfig, type TrainConfig, TrainConfigError, validateTrainConfig } from '../train-config';
+import { defaultDpoBeta, refuseDpoDataSwitches } from './dpo';
 import { RunConfigError } from './errors';
 import {
   type BaseQuantization,
@@ -171,13 +173,22 @@ function parseMethod(raw: unknown): JobMethod {
   }
 }
 
-// steps, loraPlusLrRatio and earlyStoppingPatience have no default: absent, the run's length is its
-// epochs, LoRA+ is off and every step trains.
+// steps, loraPlusLrRatio, preference and earlyStoppingPatience have no default: absent, the run's length
+// is its epochs, LoRA+ is off, the run is SFT and every step trains.
 const trainingKeys = Object.keys(defaultTrainConfig).concat(
   'steps',
   'loraPlusLrRatio',
+  'preference',
   'earlyStoppingPatience',
 );
+
+/** DPO's setting: { "beta": β }, β above 0 (TRL's default 0.1 when left out). */
+function parsePreference(raw: unknown): { beta: number } {
+  const json = object(raw, 'training.preference');
+  onlyKnown(json, 'training.preference', ['beta']);
+  const what = "a number above 0 (DPO's β, the pull towards the reference model; TRL's default is 0.1)";
+  return { beta: fieldsOf(json, 'training.preference').real('beta', defaultDpoBeta, (n) => n > 0, what) };
+}
 
 function parseTraining(raw: unknown): TrainConfig {
   const json = object(raw ?? {}, 'training');
@@ -202,6 +213,7 @@ function parseTraining(raw: unknown): TrainConfig {
     ...(f.has('loraPlusLrRatio')
       ? { loraPlusLrRatio: f.real('loraPlusLrRatio', undefined, (n) => n > 0, 'a positive number') }
       : {}),
+    ...(f.has('preference') ? { preference: parsePreference(json.preference) } : {}),
     maxGradNorm: f.real('maxGradNorm', d.maxGradNorm, (n) => n >= 0, '0 (off) or more'),
     schedule: f.oneOf('schedule', ['constant', 'linear', 'cosine'] as const, d.schedule) ?? d.schedule,
     warmupSteps: f.int('warmupSteps', d.warmupSteps, 0),
@@ -340,6 +352,7 @@ export function parseRunConfig(raw: unknown): RunConfig {
         'none. Leave it out, or train LoRA or DoRA.',
     );
   const data = parseData(json.data);
+  refuseDpoDataSwitches({ training, data });
   if (training.earlyStoppingPatience !== undefined && data.validationFraction === 0 && !data.validationFile)
     throw new RunConfigError(
       'training.earlyStoppingPatience',

@@ -1,13 +1,16 @@
 /**
  * README.md of an exported job: what the folder is, how to run it on one GPU, several GPUs and a
  * cluster, what the job does differently from the browser (said plainly), and what to bring back.
+ * A DPO run's README (training.preference) swaps in dpo-readme.ts's parts: what DPO trains, how TRL's
+ * metrics read against the studio's, its own differences and how to score the result.
  */
+import { preferenceOf } from './dpo';
+import { dpoBringBack, dpoDifferences, dpoMetricsSection, dpoOpening, dpoTitle } from './dpo-readme';
 import {
   earlyStoppingClusterNote,
   earlyStoppingDifference,
   earlyStoppingReadmeSentence,
 } from './early-stopping';
-import type { JobDataset } from './job-dataset';
 import { loraPlusDecayDifference, loraPlusRatio, loraPlusReadmeSentence } from './loraplus';
 import type { JobPeftConfig } from './peft-config';
 import type { RunConfig } from './run-config';
@@ -15,7 +18,8 @@ import type { RunConfig } from './run-config';
 export interface ReadmeInput {
   run: RunConfig;
   peft: JobPeftConfig | null;
-  dataset: Pick<JobDataset, 'shape' | 'train' | 'validation'>;
+  /** The rows written (a DPO run's: preference-dataset.ts's pairs). */
+  dataset: { shape: string; train: readonly unknown[]; validation: readonly unknown[] };
 }
 
 export function readmeMd({ run, peft, dataset }: ReadmeInput): string {
@@ -37,18 +41,34 @@ decoder layers' linear weights as they load (embeddings and lm_head stay as they
   const result = peft
     ? `\`output/final/\`: a PEFT adapter folder (\`adapter_config.json\`, \`adapter_model.safetensors\`)`
     : '`output/final/`: a Hugging Face model folder (config.json, model.safetensors, tokenizer files)';
-  const bringBack = peft
-    ? `Bring back \`output/final/\`. Whetstone imports it into the adapters library (or on the command line:
+  const dpo = preferenceOf(run);
+  const dpoInput = dpo && { run, beta: dpo.beta, peft: peft !== null, dataset };
+  const bringBack = dpo
+    ? dpoBringBack(run, dpo.beta, peft !== null)
+    : peft
+      ? `Bring back \`output/final/\`. Whetstone imports it into the adapters library (or on the command line:
 \`whetstone eval --model ${run.model.id}${quantization ? ` --quantize ${quantization}` : ''} --adapter output/final --data valid.jsonl\`), where it is evaluated
 on the same validation split and compared with runs trained in the browser.`
-    : `Bring back \`output/final/\`. Whetstone opens it as a model folder (\`whetstone eval --model output/final ...\`).`;
-  return `# ${run.model.id}: ${run.method.method} fine-tuning, exported from Whetstone
-
-This folder runs the same experiment as the browser run, on GPUs, with Hugging Face TRL (\`SFTTrainer\`),
+      : `Bring back \`output/final/\`. Whetstone opens it as a model folder (\`whetstone eval --model output/final ...\`).`;
+  const title = dpo
+    ? dpoTitle(run, dpo.beta)
+    : `# ${run.model.id}: ${run.method.method} fine-tuning, exported from Whetstone`;
+  const opening = dpoInput
+    ? dpoOpening(dpoInput, length)
+    : `This folder runs the same experiment as the browser run, on GPUs, with Hugging Face TRL (\`SFTTrainer\`),
 PEFT and accelerate: the same model, method and PEFT config, optimizer, schedule, batch size, gradient
 accumulation, sequence length, prompt masking, seed, and the same examples split the same way
 (${dataset.train.length} training and ${dataset.validation.length} validation examples, ${dataset.shape} rows).
-It trains for ${length}.${quantized}${loraPlusReadmeSentence(run)}${earlyStoppingReadmeSentence(run)}
+It trains for ${length}.`;
+  // The objective's own points: SFT's truncation, or DPO's reference, loss averaging and dropout.
+  const objectiveDifferences = dpo
+    ? dpoDifferences(run)
+    : `
+- TRL drops examples that truncation leaves with no trained token; Whetstone keeps them (they add nothing
+  to the loss either way).`;
+  return `${title}
+
+${opening}${quantized}${loraPlusReadmeSentence(run)}${earlyStoppingReadmeSentence(run)}
 
 | file | what it is |
 | --- | --- |
@@ -97,19 +117,17 @@ Under Slurm, one task per node: \`RANK=$SLURM_NODEID\`, and HOST_OF_RANK_0 is th
 ## What differs from the browser run
 
 - Batch size is per GPU: on G GPUs each optimizer step sees G times the examples. To keep the browser
-  run's batch, divide \`gradient_accumulation_steps\` in \`SFT_KWARGS\` (and in the DeepSpeed YAML) by G.
+  run's batch, divide \`gradient_accumulation_steps\` in \`${dpo ? 'DPO' : 'SFT'}_KWARGS\` (and in the DeepSpeed YAML) by G.
 - The same seed drives a different random generator (PyTorch's), so examples are visited in another
-  order; dropout and initialisation draw other numbers too. Expect close, not identical, losses.
-- TRL drops examples that truncation leaves with no trained token; Whetstone keeps them (they add nothing
-  to the loss either way).${decayDifference}${
+  order; dropout and initialisation draw other numbers too. Expect close, not identical, losses.${objectiveDifferences}${decayDifference}${
     quantization
       ? `
 - On the ${name} base the model loads in bf16, its 4-bit codes stored in bf16 so that DeepSpeed and FSDP
   can shard them, and TRL keeps the adapters in bf16 too (QLoRA's recipe); \`--fp32\` keeps all of it in
   float32, as the browser did.`
       : ''
-  }${earlyStoppingDifference(run)}
-
+  }${dpo ? '' : earlyStoppingDifference(run)}
+${dpo ? dpoMetricsSection : ''}
 ## What to bring back
 
 ${result}. ${bringBack}

@@ -21,6 +21,9 @@
  * training.earlyStoppingPatience stops after that many evaluations (every training.evalEvery steps, which
  * must be above 0) without a lower validation loss and ends on the best weights; it needs a validation
  * split or file, and only language-model runs take it. Absent: every step trains.
+ * training.preference ({ "beta": 0.1 }) makes the run DPO on preference pairs (TrainConfig.preference; the
+ * export is TRL's DPOTrainer, dpo.ts); data.packing must then stay false and data.maskPrompt true.
+ * Absent: SFT, and preference pairs train on their chosen responses.
  * `parseRunConfig` (parse-run-config.ts) reads and checks one, throwing a `RunConfigError` that names the field.
  */
 import type { DatasetFormat } from '../data/formats';

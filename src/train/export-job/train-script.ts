@@ -88,19 +88,20 @@ function settingsBlock({
   ].join('\n');
 }
 
-const peftImport = (peft: JobPeftConfig | null) => (peft ? `from peft import ${peft.className}\n` : '');
+export const peftImport = (peft: JobPeftConfig | null) =>
+  peft ? `from peft import ${peft.className}\n` : '';
 
-const peftConstruct = (peft: JobPeftConfig | null) =>
+export const peftConstruct = (peft: JobPeftConfig | null) =>
   peft ? `${peft.className}(**PEFT_KWARGS)` : 'None  # full fine-tuning: every weight trains';
 
-const transformersImport = (run: RunConfig) =>
+export const transformersImport = (run: RunConfig) =>
   `from transformers import AutoModelForCausalLM, AutoTokenizer${run.model.quantization ? ', BitsAndBytesConfig' : ''}${earlyStoppingImport(run)}`;
 
 /**
  * Loading the base. Unquantized: float32 weights, bf16 autocast for the matmuls. QLoRA: as PEFT's and
  * bitsandbytes' FSDP/ZeRO-3 guides load it, in one float dtype that also stores the packed 4-bit codes.
  */
-function modelLoadPy(quantization?: BaseQuantization): string {
+export function modelLoadPy(quantization?: BaseQuantization, configClass = 'SFTConfig'): string {
   if (!quantization)
     return `    # Weights stay float32 (the optimizer's master copy); bf16 is autocast for the matmuls.
     model = AutoModelForCausalLM.from_pretrained(
@@ -108,7 +109,7 @@ function modelLoadPy(quantization?: BaseQuantization): string {
     )`;
   return `    # QLoRA, as the browser run: bitsandbytes loads the decoder layers' linear weights as 4-bit NormalFloat
     # (blocks of 64, absmax in float32, no double quantization; embeddings and lm_head stay as they are), on
-    # this process's GPU, which SFTConfig has picked. The packed codes are stored in the float dtype the model
+    # this process's GPU, which ${configClass} has picked. The packed codes are stored in the float dtype the model
     # trains in (bnb_4bit_quant_storage) and the model loads in that dtype: FSDP shards only float tensors of
     # one dtype, and DeepSpeed and FSDP cast every float parameter to the mixed-precision dtype, which would
     # garble codes stored in any other. So bf16 throughout, or float32 with --fp32.
@@ -136,7 +137,7 @@ function modelLoadPy(quantization?: BaseQuantization): string {
 }
 
 /** QLoRA in float32: TRL keeps a 4-bit model's trainable weights in bf16, so they are set back. */
-const float32AdaptersPy = (quantization?: BaseQuantization) =>
+export const float32AdaptersPy = (quantization?: BaseQuantization) =>
   quantization
     ? `
     if not bf16:

@@ -6,6 +6,9 @@
  * settings and validation fraction, which exportJob splits with the same seeded split the worker uses.
  * A classifier's setup (an encoder config given) becomes a transformers Trainer + PEFT SEQ_CLS job
  * (exportClassificationJob), on its library file split as the classifier run splits it.
+ * A DPO run (the studio's `train.preference`, β included) goes into the run config's training section as it
+ * is, and exportJob writes TRL's DPOTrainer job on the file's preference pairs; prompt masking and packing
+ * do not apply to pairs, so the job gets their DPO values (masked, unpacked) whatever the switches say.
  */
 import { strToU8, zipSync } from 'fflate';
 import {
@@ -22,10 +25,14 @@ import type { TrainingDataset } from '../../state/dataset-slice';
 import { splitValidation } from '../../state/read-dataset';
 import { studioValidationFraction } from '../../state/run-setup';
 
-/** Why a method cannot be exported, or null when PEFT has it (for a classifier: on this encoder). */
+/**
+ * Why a method cannot be exported, or null when PEFT has it (for a classifier: on this encoder; for a DPO
+ * run: under TRL's DPOTrainer).
+ */
 export function exportUnavailableReason(
   method: MethodSpec['method'],
   encoder?: Pick<EncoderConfig, 'family'>,
+  options: { dpo?: boolean } = {},
 ): string | null {
   if (method === 'adapter')
     return encoder
@@ -33,6 +40,8 @@ export function exportUnavailableReason(
       : 'Bottleneck adapters are not a PEFT method, so TRL + PEFT cannot run them; choose LoRA, DoRA, IA3, prefix, prompt or full fine-tuning to export.';
   if (method === 'prefix' && encoder?.family === 'distilbert')
     return 'DistilBERT takes no past key/values, so PEFT cannot prefix-tune it; choose prompt tuning, LoRA, DoRA, IA3 or full fine-tuning to export.';
+  if (method === 'prompt' && options.dpo && !encoder)
+    return "TRL's DPOTrainer cannot score prompt tuning's virtual tokens; choose prefix tuning, LoRA, DoRA, IA3 or full fine-tuning to export a DPO run.";
   return null;
 }
 
@@ -83,12 +92,16 @@ export interface ScaleJobInput {
   baseQuantization?: 'nf4';
 }
 
-const baseDataOf = (input: ScaleJobInput) => ({
-  skipBadRows: false,
-  maskPrompt: input.maskPrompt,
-  packing: input.packing,
-  validationFraction: 0,
-});
+/** The switches as the run trains them: a DPO run always masks its prompts and never packs its pairs. */
+const baseDataOf = (input: ScaleJobInput) => {
+  const dpo = input.train.preference !== undefined;
+  return {
+    skipBadRows: false,
+    maskPrompt: dpo || input.maskPrompt,
+    packing: !dpo && input.packing,
+    validationFraction: 0,
+  };
+};
 
 /** The run config and the dataset bytes exportJob reads. */
 async function jobInput(input: ScaleJobInput) {
