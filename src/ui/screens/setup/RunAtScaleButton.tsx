@@ -2,8 +2,8 @@
  * "Run at scale…": downloads the current setup as a TRL + PEFT job folder (a zip: train.py, dataset/,
  * accelerate configs, requirements, README) for `accelerate launch train.py` on machines with GPUs.
  * A classifier (BERT, DistilBERT, RoBERTa) exports a transformers Trainer + PEFT SEQ_CLS job instead.
- * Methods PEFT lacks (bottleneck adapters; prefix tuning on DistilBERT) keep the button off, with the
- * reason beside it.
+ * A DPO run exports TRL's DPOTrainer job. Methods the job cannot run (bottleneck adapters, which PEFT
+ * lacks; prefix tuning on DistilBERT; prompt tuning with DPO) keep the button off, with the reason beside it.
  */
 import { useState } from 'react';
 import type { EncoderConfig } from '../../../train/models/bert-config';
@@ -17,6 +17,7 @@ import {
 } from '../../models/model-catalogue';
 import { trainingDataOf } from '../../state/dataset-slice';
 import { keptExportedJob } from '../../state/keep-run-spec';
+import { dpoChosen } from '../../state/preference-setup';
 import { planRuns } from '../../state/run-setup';
 import { useAppStore } from '../../state/store';
 import { exportUnavailableReason, scaleJobZip } from './run-at-scale';
@@ -36,8 +37,14 @@ export function RunAtScaleButton() {
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const chosen = useAppStore((s) => findModel(s.setup.modelId));
-  // A classifier's job is transformers' Trainer with PEFT SEQ_CLS; what it cannot run depends on the encoder.
-  const unavailable = exportUnavailableReason(preset, chosen && encoderOf(chosen));
+  const dpo = useAppStore((s) => dpoChosen(s.setup, trainingDataOf(s.dataset)));
+  // A classifier's job is transformers' Trainer with PEFT SEQ_CLS; what it cannot run depends on the
+  // encoder. A DPO job is TRL's DPOTrainer, which cannot run prompt tuning.
+  const unavailable = exportUnavailableReason(
+    preset,
+    chosen && encoderOf(chosen),
+    dpo && chosen && !isClassifierModel(chosen) ? { dpo: true } : undefined,
+  );
 
   const exportRun = async () => {
     const { setup, dataset } = useAppStore.getState();
