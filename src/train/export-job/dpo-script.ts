@@ -14,7 +14,7 @@
  */
 import { FALLBACK_CHAT_TEMPLATE } from '../data/chat-render';
 import { earlyStoppingCallbackPy, earlyStoppingReportPy, earlyStoppingSettings } from './early-stopping';
-import { loraPlusImportPy, loraPlusSettings, loraPlusTrainerPy, trainerClass } from './loraplus';
+import { loraPlusSettings, trainerClass } from './loraplus';
 import type { JobPeftConfig } from './peft-config';
 import { type PythonJson, pythonLiteral } from './python-literal';
 import type { RunConfig } from './run-config';
@@ -23,9 +23,8 @@ import {
   jobArgumentsPy,
   modelLoadPy,
   peftConstruct,
-  peftImport,
+  scriptPreamble,
   trainFile,
-  transformersImport,
   validationFile,
 } from './train-script';
 
@@ -93,31 +92,7 @@ const fullReferencePy = (peft: JobPeftConfig | null) =>
 
 export function dpoScript(input: DpoScriptInput): string {
   const { run, peft } = input;
-  const base = run.model.quantization ? `, ${run.model.quantization.toUpperCase()} base` : '';
-  return `#!/usr/bin/env python3
-"""DPO on ${run.model.id} (${run.method.method}${base}) with TRL's DPOTrainer: a Whetstone run, exported.
-
-    accelerate launch --config_file accelerate/single_gpu.yaml train.py
-
-The block below holds the browser run's settings, written by \`whetstone export-job\`; the code after it
-reads only those. README.md says how to run this on several GPUs or machines and what to bring back.
-"""
-
-import argparse
-import json
-import os
-
-import torch
-from datasets import Dataset
-${peftImport(peft)}${loraPlusImportPy(run)}${transformersImport(run)}
-from trl import DPOConfig, DPOTrainer
-
-# ---- The run's settings (generated) ----
-${settingsBlock(input)}
-# ---- End of the run's settings ----
-
-
-${loraPlusTrainerPy(run, 'DPOTrainer')}def read_jsonl(path):
+  return `${scriptPreamble(run, peft, "TRL's DPOTrainer", 'DPO', settingsBlock(input))}def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 

@@ -147,10 +147,22 @@ export const float32AdaptersPy = (quantization?: BaseQuantization) =>
                 param.data = param.data.float()`
     : '';
 
-export function trainScript(input: TrainScriptInput): string {
-  const { run, peft } = input;
+/**
+ * The top of a job's train.py, the same for SFT and DPO: the docstring with the launch command, the
+ * imports (PEFT, LoRA+, transformers and TRL's <kind>Config and <kind>Trainer), the run's settings block,
+ * and the LoRA+ trainer subclass when the run uses it.
+ */
+export function scriptPreamble(
+  run: RunConfig,
+  peft: JobPeftConfig | null,
+  trainerName: string,
+  kind: 'SFT' | 'DPO',
+  settings: string,
+): string {
+  const base = run.model.quantization ? `, ${run.model.quantization.toUpperCase()} base` : '';
+  const goal = kind === 'SFT' ? 'Fine-tune' : 'DPO on';
   return `#!/usr/bin/env python3
-"""Fine-tune ${run.model.id} (${run.method.method}${run.model.quantization ? `, ${run.model.quantization.toUpperCase()} base` : ''}) with TRL's SFTTrainer: a Whetstone run, exported.
+"""${goal} ${run.model.id} (${run.method.method}${base}) with ${trainerName}: a Whetstone run, exported.
 
     accelerate launch --config_file accelerate/single_gpu.yaml train.py
 
@@ -165,14 +177,19 @@ import os
 import torch
 from datasets import Dataset
 ${peftImport(peft)}${loraPlusImportPy(run)}${transformersImport(run)}
-from trl import SFTConfig, SFTTrainer
+from trl import ${kind}Config, ${kind}Trainer
 
 # ---- The run's settings (generated) ----
-${settingsBlock(input)}
+${settings}
 # ---- End of the run's settings ----
 
 
-${loraPlusTrainerPy(run, 'SFTTrainer')}def read_jsonl(path):
+${loraPlusTrainerPy(run, `${kind}Trainer`)}`;
+}
+
+export function trainScript(input: TrainScriptInput): string {
+  const { run, peft } = input;
+  return `${scriptPreamble(run, peft, "TRL's SFTTrainer", 'SFT', settingsBlock(input))}def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
