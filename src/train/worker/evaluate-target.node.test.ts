@@ -4,6 +4,9 @@
  * folder, and that folder, opened again as an adapter on the base model, scores exactly the run's own
  * final validation loss (the split rebuilt from the spec, the Trainer's evaluation). A different adapter
  * (the same weights at twice the LoRA scale) scores a different loss, so the equality is not vacuous.
+ * A DPO run's exported adapter scores the run's own last DPO loss, reward accuracy and margin on its
+ * validation pairs, the base model as the reference (a reference with the adapter on would give a margin
+ * of 0 and a loss of log 2).
  */
 import { describe, expect, it } from 'vitest';
 import { testRuntime } from '../../gpu/testing/test-runtime';
@@ -34,6 +37,11 @@ const texts = [
   'every cloud has a silver lining',
 ];
 const examples: Example[] = texts.map((text, i) => ({ kind: 'text', line: i + 1, text }));
+const pairs = Array.from({ length: 10 }, (_, i) => ({
+  prompt: `count ${i}:`,
+  chosen: ` ${i + 1} ${i + 2}`,
+  rejected: ' no no',
+}));
 
 const spec: RunSpec = {
   modelFiles,
@@ -43,39 +51,45 @@ const spec: RunSpec = {
   data: { examples, validationFraction: 0.25 },
 };
 
+const adapter = (adapterFiles: Record<string, Uint8Array>, key: string): GenerateTarget => ({
+  kind: 'adapter',
+  key,
+  modelName: 'tiny-llama',
+  modelFiles,
+  adapterFiles,
+});
+
+/** The worker's handler in-thread, one run trained to its end: its files and its evaluations. */
+async function trainedRun(runId: string, runSpec: RunSpec) {
+  let client: MessageClient;
+  const handle = createHandler({
+    post: (message) => client.receive(message),
+    runtime: testRuntime,
+    openRun,
+    openScoring: openScoringModel,
+    now: () => performance.now(),
+  });
+  client = new MessageClient((request) => void handle(request));
+  const evals: Extract<RunEvent, { kind: 'eval' }>[] = [];
+  const finished = new Promise<Extract<RunEvent, { kind: 'run-finished' }>>((resolve, reject) => {
+    client.onEvent((event) => {
+      if (event.kind === 'error') reject(new Error(`${event.name}: ${event.message}`));
+      if (event.kind === 'eval') evals.push(event);
+      if (event.kind === 'run-finished') resolve(event);
+    });
+  });
+  await client.startRun(runId, runSpec);
+  const { files } = await finished;
+  const { modelFiles: _files, method: _method, ...kept } = runSpec;
+  const data: EvaluationData = { runId, spec: kept };
+  return { client, files, evals, data };
+}
+
 describe('scoring an adapter on a run’s validation split', () => {
   it('scores the run’s own exported adapter at the run’s final eval loss, and another adapter differently', async () => {
-    let client: MessageClient;
-    const handle = createHandler({
-      post: (message) => client.receive(message),
-      runtime: testRuntime,
-      openRun,
-      openScoring: openScoringModel,
-      now: () => performance.now(),
-    });
-    client = new MessageClient((request) => void handle(request));
-    const evals: number[] = [];
-    const finished = new Promise<Extract<RunEvent, { kind: 'run-finished' }>>((resolve, reject) => {
-      client.onEvent((event) => {
-        if (event.kind === 'error') reject(new Error(`${event.name}: ${event.message}`));
-        if (event.kind === 'eval') evals.push(event.loss);
-        if (event.kind === 'run-finished') resolve(event);
-      });
-    });
-    await client.startRun('lora', spec);
-    const { files } = await finished;
-    const runFinalLoss = evals.at(-1) as number;
+    const { client, files, evals, data } = await trainedRun('lora', spec);
+    const runFinalLoss = evals.at(-1)?.loss as number;
     expect(Number.isFinite(runFinalLoss)).toBe(true);
-
-    const { modelFiles: _files, method: _method, ...kept } = spec;
-    const data: EvaluationData = { runId: 'lora', spec: kept };
-    const adapter = (adapterFiles: Record<string, Uint8Array>, key: string): GenerateTarget => ({
-      kind: 'adapter',
-      key,
-      modelName: 'tiny-llama',
-      modelFiles,
-      adapterFiles,
-    });
 
     const own = await client.evaluate(adapter(files, 'own'), data);
     expect(own.runId).toBe('lora');
@@ -98,4 +112,30 @@ describe('scoring an adapter on a run’s validation split', () => {
     expect(Number.isFinite(other.loss)).toBe(true);
     expect(Math.abs(other.loss - runFinalLoss)).toBeGreaterThan(1e-3);
   }, 240_000);
+
+  it('scores a DPO run’s exported adapter at the run’s last DPO loss and rewards, against the base model', async () => {
+    const jsonl = pairs.map((p) => JSON.stringify(p)).join('\n');
+    const dpo: RunSpec = {
+      ...spec,
+      train: { ...spec.train, steps: 2, evalEvery: 2, preference: { beta: 0.5 } },
+      data: {
+        file: { blob: new Blob([jsonl]), fileName: 'pairs.jsonl', skipBadRows: false },
+        validationFraction: 0.2,
+      },
+    };
+    const { client, files, evals, data } = await trainedRun('dpo', dpo);
+    const last = evals.at(-1);
+    expect(last?.preference).toBeDefined();
+
+    const scored = await client.evaluate(adapter(files, 'dpo'), data);
+    expect(scored.examples).toBe(2);
+    expect(Math.abs(scored.loss - (last?.loss as number))).toBeLessThan(1e-4);
+    expect(scored.preference?.rewardAccuracy).toBe(last?.preference?.rewardAccuracy);
+    expect(
+      Math.abs((scored.preference?.rewardMargin as number) - (last?.preference?.rewardMargin as number)),
+    ).toBeLessThan(1e-4);
+    // The reference is the base model, not the adapter: the trained policy has moved away from it.
+    expect(Math.abs(scored.preference?.rewardMargin as number)).toBeGreaterThan(1e-3);
+    expect(Math.abs(scored.loss - Math.LN2)).toBeGreaterThan(1e-4);
+  }, 120_000);
 });

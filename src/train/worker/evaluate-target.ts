@@ -9,7 +9,7 @@
  * tokens, so the number is directly comparable to the run's own eval loss (equal for the run's adapter).
  * Each batch takes one device turn, so training steps go on between them.
  * Decoder language models only; classification runs are scored by the classification engine, and DPO
- * runs are refused (their loss needs the base model's reference log-probabilities of every pair).
+ * runs on their preference pairs (evaluate-pairs-target.ts, whose `scoreRunSplit` picks between the two).
  */
 import type { Runtime } from '../../gpu/runtime';
 import { batchLength, fixedBatch } from '../batches';
@@ -56,7 +56,7 @@ export async function validationBatches(data: EvaluationData, bundle: ScoringMod
     );
   if (data.spec.train.preference)
     throw new EvaluationError(
-      `Run ${data.runId} trained DPO on preference pairs: its validation loss compares each pair's rewards against the base model's, which scoring an adapter on a split does not compute yet. Compare DPO runs by their own reward accuracy and margin.`,
+      `Run ${data.runId} trained DPO on preference pairs: its split is scored as pairs, against the base model as the reference (scorePairsOnSplit), not as next-token batches.`,
     );
   // runExamples reads only the data, the training settings and the texts; the model files and the
   // method play no part in the split, so they are left empty here.

@@ -12,7 +12,8 @@ import type { Runtime } from '../../gpu/runtime';
 import { isEncoderClassifierFiles, TaskMismatchError } from '../classify/classifier-target';
 import { classifyRequests, type OpenClassifier } from './classify-requests';
 import { type DeviceTurns, deviceTurns } from './device-turns';
-import { EvaluationError, type ScoringModel, scoreOnSplit } from './evaluate-target';
+import { type RunSplitScore, scoreRunSplit } from './evaluate-pairs-target';
+import { EvaluationError, type ScoringModel } from './evaluate-target';
 import type { StepProgress, WorkerMessage, WorkerRequest } from './protocol';
 import type { OpenedRun } from './run-engine';
 import type { RunSpec } from './run-spec';
@@ -235,20 +236,21 @@ export function createHandler(deps: HandlerDeps) {
   }
 
   /**
-   * A run's validation loss for a model that did not train on it. A run of this worker is scored as it
-   * stands; a base model or a kept adapter is opened for this request and given back after, in turns.
+   * A run's validation loss (with a DPO run's rewards) for a model that did not train on it. A run of this
+   * worker is scored as it stands; a base model or a kept adapter is opened for this request and given
+   * back after, in turns.
    */
   async function evaluate(request: Extract<WorkerRequest, { kind: 'evaluate' }>): Promise<void> {
     if (request.data.spec.task === 'classification') return evaluateClassifier(request);
     const { target, data } = request;
-    let score: Awaited<ReturnType<typeof scoreOnSplit>>;
+    let score: RunSplitScore;
     if (target.kind === 'run') {
       const run = find(target.runId);
       if (run.state !== 'ended')
         throw new EvaluationError('This run is still training: stop it or let it finish, then score it.');
       const scoring = run.opened.scoring?.();
       if (!scoring) throw new EvaluationError(`Run ${target.runId} cannot be scored in this worker.`);
-      score = await scoreOnSplit(scoring, data, turns);
+      score = await scoreRunSplit(scoring, data, turns);
     } else {
       const { openScoring } = deps;
       if (!openScoring) throw new EvaluationError('This worker cannot open models to score them.');
@@ -262,7 +264,7 @@ export function createHandler(deps: HandlerDeps) {
         ),
       );
       try {
-        score = await scoreOnSplit(opened, data, turns);
+        score = await scoreRunSplit(opened, data, turns);
       } finally {
         await turns(async () => opened.release());
       }
@@ -273,6 +275,7 @@ export function createHandler(deps: HandlerDeps) {
       runId: data.runId,
       loss: score.loss,
       examples: score.examples,
+      ...(score.preference ? { preference: score.preference } : {}),
     });
   }
 

@@ -159,11 +159,13 @@ export interface EvaluatedReply {
   kind: 'evaluated';
   id: number;
   runId: string;
-  /** Mean validation loss (per target token for language models, per row for classifiers). */
+  /** Mean validation loss: per target token (language models), per row (classifiers), per pair (DPO). */
   loss: number;
-  /** Validation examples scored. */
+  /** Validation examples (a DPO run's: pairs) scored. */
   examples: number;
   classification?: ClassificationScores;
+  /** A DPO run's split: the model's rewards on its pairs, the base model as the reference (TRL's). */
+  preference?: PreferenceMetrics;
 }
 
 export type ReplyTo<R extends WorkerRequest> = R extends { kind: 'probe' }

@@ -3,7 +3,7 @@
  * split whose spec was kept. Each comes with whether it can be rebuilt here, and if not, why (its dataset
  * was deleted, or its model is not in this browser's cache), so the picker can say so instead of hiding it.
  * Exported "Run at scale…" jobs have no history record; they are offered from their kept spec alone.
- * DPO runs are not offered (evaluate-target.ts refuses them: their loss needs reference log-probabilities).
+ * DPO runs are offered like the others: the worker scores an adapter on their validation pairs.
  */
 import { type KeptRunSpec, type SpecAvailability, specAvailability } from '../storage/run-spec-store';
 import { isActive, type RunRecord } from './run-record';
@@ -26,8 +26,6 @@ export function historyChoices(
   return here.pastRuns.flatMap((run) => {
     // A run of this session is offered from the session, with its spec in memory.
     if (here.liveRuns[run.id] || isActive(run.status) || run.settings.validationExamples <= 0) return [];
-    // A DPO run's split is scored with the base model's reference log-probabilities, which evaluation lacks.
-    if (run.settings.train.preference) return [];
     const kept = here.kept.find((k) => k.runId === run.id && k.kind === 'run');
     if (!kept) return [];
     return [{ run, availability: specAvailability(kept, { hasModel, datasetIds: here.datasetIds }) }];

@@ -3,6 +3,7 @@
  * ("whetstone-evaluations"), one entry per evaluation, beside the run history (which keeps the runs).
  * A memory store with the same interface serves tests. Entries are plain data.
  */
+import type { PreferenceMetrics } from '../../train/objective';
 import type { ClassificationScores } from '../../train/worker/protocol';
 import { idbKeyedStore, type KeyedStore, memoryKeyedStore } from './keyed-store';
 
@@ -18,16 +19,20 @@ export interface AdapterEvaluation {
   runColor: string;
   /** The run's last step, where the chart marks the adapter's loss. */
   runFinalStep: number;
-  /** The run's own final validation loss, as its run measured it. */
+  /** The run's own final validation loss, as its run measured it (a DPO run's: its DPO loss). */
   runFinalValLoss?: number;
-  /** The adapter's mean validation loss on the run's split, measured by the training worker. */
+  /** The adapter's mean validation loss on the run's split (a DPO run's: the DPO loss per pair). */
   loss: number;
-  /** Validation examples scored. */
+  /** Validation examples (a DPO run's: pairs) scored. */
   examples: number;
   /** A classification run's split: the adapter's accuracy, F1 and confusion matrix there. */
   classification?: ClassificationScores;
   /** The run's own scores at its last evaluation, to set beside the adapter's. */
   runFinalClassification?: ClassificationScores;
+  /** A DPO run's split: the adapter's rewards on its pairs, the base model as the reference. */
+  preference?: PreferenceMetrics;
+  /** The run's own rewards at its last evaluation, to set beside the adapter's. */
+  runFinalPreference?: PreferenceMetrics;
   createdAt: number;
 }
 

@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto';
 import { createStore as createIdbStore } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
+import type { PreferenceMetrics } from '../../train/objective';
 import { defaultTrainConfig } from '../../train/train-config';
 import type {
   ClassificationScores,
@@ -10,7 +11,7 @@ import type {
   StepProgress,
 } from '../../train/worker/protocol';
 import type { RunSpec } from '../../train/worker/run-spec';
-import type { RunEvent, StudioTrainer } from '../../train/worker/training-client';
+import type { Evaluated, RunEvent, StudioTrainer } from '../../train/worker/training-client';
 import { type RunSpecStore, runSpecStore } from '../storage/run-spec-store';
 import type { AdapterEntry } from './adapter-store';
 import type { AdaptersSlice } from './adapters-slice';
@@ -23,8 +24,8 @@ import { memoryRunArchive, type RunArchive } from './run-archive';
 import type { RunPlan } from './run-setup';
 import { createRunsSlice, type RunsSlice } from './runs-slice';
 
-/** A trainer whose `evaluate` records what it was asked and answers with a loss the test picks. */
-function fakeTrainer(loss: number, classification?: ClassificationScores) {
+/** A trainer whose `evaluate` records what it was asked and answers with a loss (and scores) the test picks. */
+function fakeTrainer(loss: number, scores: Scores = {}) {
   let listener: (event: RunEvent) => void = () => {};
   const asked: { target: GenerateTarget; data: EvaluationData }[] = [];
   const unused = async (): Promise<never> => {
@@ -42,7 +43,7 @@ function fakeTrainer(loss: number, classification?: ClassificationScores) {
     evaluate: async (target, data) => {
       asked.push({ target, data });
       const examples = data.spec.validationTexts?.length ?? 0;
-      return { runId: data.runId, loss, examples, ...(classification ? { classification } : {}) };
+      return { runId: data.runId, loss, examples, ...scores };
     },
     onEvent: (l) => {
       listener = l;
@@ -52,6 +53,9 @@ function fakeTrainer(loss: number, classification?: ClassificationScores) {
   };
   return { client, asked, emit: (event: RunEvent) => listener(event) };
 }
+
+/** What the worker measures beside the loss: a classifier's scores, or a DPO split's rewards. */
+type Scores = Pick<Evaluated, 'classification' | 'preference'>;
 
 const modelFiles = { 'config.json': new Uint8Array([1, 2, 3]) };
 const plan = (label: string, validationTexts: string[]): RunPlan => {
@@ -108,9 +112,9 @@ function setUp(
   loss: number,
   evaluations = memoryEvaluationStore(),
   kept?: { archive: RunArchive; specs: RunSpecStore },
-  classification?: ClassificationScores,
+  scores: Scores = {},
 ) {
-  const fake = fakeTrainer(loss, classification);
+  const fake = fakeTrainer(loss, scores);
   let n = 0;
   const specs = kept?.specs;
   const store = createStore<RunsSlice & HistorySlice & EvaluationsSlice & Pick<AdaptersSlice, 'adapters'>>()(
@@ -227,7 +231,9 @@ describe('evaluations slice', () => {
       labels: ['0', '1'],
       count: 2,
     });
-    const { store, emit } = setUp(0.4, memoryEvaluationStore(), undefined, scores(0.75, 0.8));
+    const { store, emit } = setUp(0.4, memoryEvaluationStore(), undefined, {
+      classification: scores(0.75, 0.8),
+    });
     const [runId] = await store.getState().startRuns([plan('LoRA', ['g h i'])]);
     const id = runId as string;
     emit({ kind: 'progress', runId: id, progress: progress(2, 0.6) });
@@ -241,6 +247,62 @@ describe('evaluations slice', () => {
       runFinalValLoss: 0.5,
       runFinalClassification: { accuracy: 1, f1: 1 },
     });
+  });
+
+  it('scores an adapter on a DPO run’s pairs, with its rewards beside the run’s last ones, in this session and after a reload', async () => {
+    const rewards = (rewardAccuracy: number, rewardMargin: number): PreferenceMetrics => ({
+      chosenReward: rewardMargin / 2,
+      rejectedReward: -rewardMargin / 2,
+      rewardAccuracy,
+      rewardMargin,
+      chosenLogp: -3,
+      rejectedLogp: -4,
+    });
+    const dpoPlan = (): RunPlan => {
+      const given = plan('DPO', ['g h i', 'j k']);
+      const train = { ...given.settings.train, preference: { beta: 0.1 } };
+      return { ...given, settings: { ...given.settings, train }, spec: { ...given.spec, train } };
+    };
+    const kept = {
+      archive: memoryRunArchive(),
+      specs: runSpecStore(createIdbStore(`eval-dpo-${Math.random()}`, 'specs')),
+    };
+    const { store, emit, asked } = setUp(0.55, memoryEvaluationStore(), kept, {
+      preference: rewards(1, 0.4),
+    });
+    const [runId] = await store.getState().startRuns([dpoPlan()]);
+    const id = runId as string;
+    emit({ kind: 'progress', runId: id, progress: { ...progress(2, 0.6), preference: rewards(0.5, 0.1) } });
+    emit({ kind: 'eval', runId: id, step: 2, loss: 0.65, preference: rewards(0.5, 0.2) });
+    emit({ kind: 'run-finished', runId: id, files: {}, stopped: false });
+    // An ended DPO run with held-out pairs is offered like any other.
+    expect(evaluableRuns(store.getState()).map((r) => r.id)).toEqual([id]);
+
+    await store.getState().evaluateAdapter('imported', id);
+    expect(store.getState().evaluations.error).toBeNull();
+    // The worker gets the run's spec with its β, so it scores the pairs as DPO.
+    expect(asked[0]?.data.spec.train.preference).toEqual({ beta: 0.1 });
+    expect(store.getState().evaluations.entries[0]).toMatchObject({
+      runId: id,
+      loss: 0.55,
+      preference: { rewardAccuracy: 1, rewardMargin: 0.4 },
+      runFinalValLoss: 0.65,
+      runFinalPreference: { rewardAccuracy: 0.5, rewardMargin: 0.2 },
+    });
+
+    // A reload: the DPO run is in the history and its kept spec is offered.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const page = setUp(0, memoryEvaluationStore(), kept);
+    await page.store.getState().loadHistory();
+    await page.store.getState().loadEvaluations();
+    const state = page.store.getState();
+    const here = {
+      kept: state.evaluations.kept,
+      pastRuns: state.history.runs,
+      liveRuns: state.runs,
+      datasetIds: new Set<string>(),
+    };
+    expect(historyChoices(here, () => true)).toMatchObject([{ run: { id }, availability: { ok: true } }]);
   });
 
   it('scores an adapter on a run of an earlier session from its kept spec', async () => {

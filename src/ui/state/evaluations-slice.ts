@@ -3,11 +3,14 @@
  * validation split, so the compare view can set an imported adapter's loss beside the run's own. The
  * split is rebuilt in the worker from the run's spec (the runs slice keeps the spec of every run of this
  * session), the adapter is opened on that run's base model, and the worker measures the loss with the
- * Trainer's own evaluation. Each result is kept with the run's final numbers as they were, and persisted.
+ * Trainer's own evaluation; on a DPO run's split, the DPO loss and rewards over its validation pairs with
+ * the base model as the reference. Each result is kept with the run's final numbers as they were, and
+ * persisted.
  * Runs of earlier sessions and exported "Run at scale…" jobs are rebuilt from their kept specs
  * (storage/run-spec-store.ts); a job has no run of its own, so its rows show no run loss.
  */
 import type { StateCreator } from 'zustand';
+import type { PreferenceMetrics } from '../../train/objective';
 import type { ClassificationScores, EvaluationData } from '../../train/worker/protocol';
 import type { RunSpec } from '../../train/worker/run-spec';
 import { type KeptRunSpec, type RunSpecStore, restoreSpec } from '../storage/run-spec-store';
@@ -71,6 +74,7 @@ interface EvaluationTarget {
   finalStep: number;
   finalValLoss?: number;
   finalClassification?: ClassificationScores;
+  finalPreference?: PreferenceMetrics;
 }
 
 function runTarget(run: RunRecord): EvaluationTarget {
@@ -84,6 +88,7 @@ function runTarget(run: RunRecord): EvaluationTarget {
     finalStep: lastProgress(run)?.step ?? run.totalSteps,
     ...(lastEval ? { finalValLoss: lastEval.loss } : {}),
     ...(lastEval?.classification ? { finalClassification: lastEval.classification } : {}),
+    ...(lastEval?.preference ? { finalPreference: lastEval.preference } : {}),
   };
 }
 
@@ -101,7 +106,7 @@ function jobTarget(job: KeptRunSpec): EvaluationTarget {
 
 /**
  * The runs an adapter can be scored against: ended runs of this session whose spec is known (so the
- * split can be rebuilt) and that held rows out for validation; not DPO runs (evaluate-target.ts).
+ * split can be rebuilt) and that held rows (or a DPO run's pairs) out for validation.
  */
 export function evaluableRuns(state: Pick<RunsSlice, 'runs' | 'runOrder' | 'runSpec'>): RunRecord[] {
   return state.runOrder
@@ -111,8 +116,6 @@ export function evaluableRuns(state: Pick<RunsSlice, 'runs' | 'runOrder' | 'runS
         run !== undefined &&
         !isActive(run.status) &&
         run.settings.validationExamples > 0 &&
-        // A DPO run's loss needs the base model's reference log-probabilities, which scoring does not compute.
-        !run.settings.train.preference &&
         state.runSpec(run.id) !== undefined,
     );
 }
@@ -252,6 +255,8 @@ export function createEvaluationsSlice(deps: EvaluationsDeps): StateCreator<Stor
             examples: result.examples,
             ...(result.classification ? { classification: result.classification } : {}),
             ...(target.finalClassification ? { runFinalClassification: target.finalClassification } : {}),
+            ...(result.preference ? { preference: result.preference } : {}),
+            ...(target.finalPreference ? { runFinalPreference: target.finalPreference } : {}),
             createdAt: deps.now(),
           };
           set((s) => ({

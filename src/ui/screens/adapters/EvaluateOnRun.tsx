@@ -2,16 +2,32 @@
  * "Evaluate on a run's validation split" for one kept adapter: pick an ended run of this session (its
  * spec is in memory) or of an earlier session (its spec was kept in IndexedDB; offered when its dataset
  * and model are still here, otherwise listed with why not) and score the adapter there. The measured loss
- * (and a classifier's accuracy and F1) shows here and in the compare view beside the run's own.
+ * (and a classifier's accuracy and F1, or a DPO run's DPO loss, reward accuracy and margin on its
+ * validation pairs) shows here and in the compare view beside the run's own.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { AdapterEntry } from '../../state/adapter-store';
 import { exportedJobChoices, historyChoices } from '../../state/evaluable-history';
+import type { AdapterEvaluation } from '../../state/evaluation-store';
 import { evaluableRuns, pendingKey } from '../../state/evaluations-slice';
 import { modelFilesIfHere, useAppStore } from '../../state/store';
 import { formatScore } from '../compare/ClassificationScores';
 import { formatLoss } from '../compare/format-metric';
+
+/** A split's size as the run counts it: rows, or a DPO run's preference pairs. */
+const splitSize = (count: number | undefined, dpo: boolean) =>
+  `${count ?? 0} validation ${dpo ? 'pairs' : 'rows'}`;
+
+/** The adapter's numbers on the split, as the worker measured them. */
+function scoredText(e: AdapterEvaluation): string {
+  if (e.preference)
+    return `DPO loss ${formatLoss(e.loss)}, reward accuracy ${formatScore(e.preference.rewardAccuracy)}, margin ${formatLoss(e.preference.rewardMargin)} on ${e.runLabel}'s split (${e.examples} pairs)`;
+  const scores = e.classification
+    ? `, accuracy ${formatScore(e.classification.accuracy)}, F1 ${formatScore(e.classification.f1)}`
+    : '';
+  return `validation loss ${formatLoss(e.loss)}${scores} on ${e.runLabel}'s split (${e.examples} rows)`;
+}
 
 export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
   const sessionRuns = useAppStore(useShallow((s) => evaluableRuns(s)));
@@ -50,13 +66,13 @@ export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
   const runs = [
     ...[...sessionRuns, ...history.filter((c) => c.availability.ok).map((c) => c.run)].map((run) => ({
       id: run.id,
-      text: `${run.label} · ${run.settings.modelLabel} (${run.settings.validationExamples} validation rows)`,
+      text: `${run.label} · ${run.settings.modelLabel} (${splitSize(run.settings.validationExamples, !!run.settings.train.preference)})`,
     })),
     ...jobs
       .filter((c) => c.availability.ok)
       .map(({ job }) => ({
         id: job.runId,
-        text: `${job.label} · ${job.modelId} (${job.validationExamples} validation rows)`,
+        text: `${job.label} · ${job.modelId} (${splitSize(job.validationExamples, !!job.spec.train.preference)})`,
       })),
   ];
   const unavailable = [
@@ -116,12 +132,13 @@ export function EvaluateOnRun({ entry }: { entry: AdapterEntry }) {
       </button>
       {notOffered}
       {latest && (
-        <span className="muted small" data-testid="evaluate-result" data-loss={latest.loss}>
-          validation loss {formatLoss(latest.loss)}
-          {latest.classification
-            ? `, accuracy ${formatScore(latest.classification.accuracy)}, F1 ${formatScore(latest.classification.f1)}`
-            : ''}{' '}
-          on {latest.runLabel}'s split ({latest.examples} rows)
+        <span
+          className="muted small"
+          data-testid="evaluate-result"
+          data-loss={latest.loss}
+          data-reward-accuracy={latest.preference?.rewardAccuracy ?? ''}
+        >
+          {scoredText(latest)}
         </span>
       )}
     </div>

@@ -2,10 +2,13 @@
  * Kept adapters scored on a run's validation split (from the adapter library), set beside that run: a
  * row per evaluation with the run's own final validation loss and the adapter's, measured by the same
  * evaluation on the same rows, and a chart per run with the adapter's loss as a point at the run's final
- * step next to the run's curves; on a classifier's split, accuracy and F1 too. Every number is measured in
+ * step next to the run's curves; on a classifier's split, accuracy and F1 too; on a DPO run's split, the
+ * loss is the DPO loss over its validation pairs and the reward accuracy and margin (the base model as the
+ * reference, as TRL evaluates a PEFT model) stand beside the run's last ones. Every number is measured in
  * the training worker.
  */
 import { useEffect, useMemo } from 'react';
+import type { PreferenceMetrics } from '../../../train/objective';
 import type { ClassificationScores } from '../../../train/worker/protocol';
 import type { AdapterEvaluation } from '../../state/evaluation-store';
 import type { RunRecord } from '../../state/run-record';
@@ -19,6 +22,9 @@ import { LossChart } from './LossChart';
 const scoresText = (scores: ClassificationScores | undefined) =>
   scores ? `${formatScore(scores.accuracy)} / ${formatScore(scores.f1)} (${scores.f1Kind})` : '—';
 
+const rewardsText = (rewards: PreferenceMetrics | undefined) =>
+  rewards ? `${formatScore(rewards.rewardAccuracy)} / ${formatLoss(rewards.rewardMargin)}` : '—';
+
 const labelOf = (e: AdapterEvaluation) => `${e.imported ? 'imported' : 'kept'}: ${e.adapterName}`;
 
 /** The run's curves and, for each evaluation against it, one validation point at its final step. */
@@ -28,7 +34,7 @@ function chartRuns(run: RunRecord, evaluations: AdapterEvaluation[]): ChartRun[]
     run,
     ...evaluations.map((e, i) => ({
       id: `evaluation-${e.id}`,
-      label: `${labelOf(e)} (validation loss ${formatLoss(e.loss)})`,
+      label: `${labelOf(e)} (${e.preference ? 'DPO' : 'validation'} loss ${formatLoss(e.loss)})`,
       // A colour other than the run's, so the marker reads as another model.
       color: runColors[(runColors.indexOf(run.color) + 3 + i) % runColors.length] as string,
       history: [],
@@ -63,8 +69,9 @@ export function ImportedAdapterEvaluations() {
   }, [evaluations.entries, live, past]);
 
   if (evaluations.entries.length === 0 && !evaluations.error) return null;
-  // Classifier splits also have accuracy and F1; language-model splits only the loss.
+  // Classifier splits also have accuracy and F1, DPO splits rewards; language-model splits only the loss.
   const scored = evaluations.entries.some((e) => e.classification);
+  const rewarded = evaluations.entries.some((e) => e.preference);
   return (
     <section aria-labelledby="adapter-evaluations-heading" data-testid="adapter-evaluations">
       <h3 id="adapter-evaluations-heading">Adapters on a run's validation split</h3>
@@ -75,7 +82,10 @@ export function ImportedAdapterEvaluations() {
       )}
       {evaluations.entries.length > 0 && (
         <table className="summary">
-          <caption>Each adapter scored on the same held-out rows, with the run's own evaluation</caption>
+          <caption>
+            Each adapter scored on the same held-out rows, with the run's own evaluation
+            {rewarded ? " (on a DPO run's pairs, the loss is the DPO loss, against the base model)" : ''}
+          </caption>
           <thead>
             <tr>
               <th scope="col">Model</th>
@@ -85,7 +95,9 @@ export function ImportedAdapterEvaluations() {
               <th scope="col">Difference</th>
               {scored && <th scope="col">Accuracy / F1</th>}
               {scored && <th scope="col">Run's final accuracy / F1</th>}
-              <th scope="col">Rows</th>
+              {rewarded && <th scope="col">Reward accuracy / margin</th>}
+              {rewarded && <th scope="col">Run's final reward accuracy / margin</th>}
+              <th scope="col">{rewarded ? 'Rows / pairs' : 'Rows'}</th>
               <th scope="col" aria-label="Actions" />
             </tr>
           </thead>
@@ -117,7 +129,25 @@ export function ImportedAdapterEvaluations() {
                     {scoresText(e.runFinalClassification)}
                   </td>
                 )}
-                <td>{e.examples}</td>
+                {rewarded && (
+                  <td
+                    data-testid="evaluation-rewards"
+                    data-reward-accuracy={e.preference?.rewardAccuracy ?? ''}
+                    data-reward-margin={e.preference?.rewardMargin ?? ''}
+                  >
+                    {rewardsText(e.preference)}
+                  </td>
+                )}
+                {rewarded && (
+                  <td
+                    data-testid="evaluation-run-rewards"
+                    data-reward-accuracy={e.runFinalPreference?.rewardAccuracy ?? ''}
+                    data-reward-margin={e.runFinalPreference?.rewardMargin ?? ''}
+                  >
+                    {rewardsText(e.runFinalPreference)}
+                  </td>
+                )}
+                <td>{e.preference ? `${e.examples} pairs` : e.examples}</td>
                 <td>
                   <button type="button" onClick={() => void forgetEvaluation(e.id)}>
                     Remove
