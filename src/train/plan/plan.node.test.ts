@@ -2,7 +2,7 @@
  * The memory plan against measurement: for each family (Llama, Qwen2, GPT-2) and each method, a real
  * Trainer step on a tiny fixture in an arena of its own, whose peak live bytes the plan must match
  * within 10%. One wider shape (width 128, seq 64) checks that the plan scales with the tensors and not
- * with the per-dispatch uniforms that dominate the tiniest models.
+ * with the per-dispatch uniforms that dominate the tiniest models. A DPO run is planned as two rows a pair.
  */
 import { describe, expect, it } from 'vitest';
 import { CaseArena } from '../../gpu/case-arena';
@@ -13,6 +13,8 @@ import { type TinyModelOptions, tinyModelFiles } from '../fixtures/tiny-models';
 import { openCheckpoint } from '../io/checkpoint';
 import { filesFromMemory } from '../io/model-files';
 import { createDecoderModel } from '../models/create-model';
+import type { PreferencePair } from '../preference/pairs';
+import { PreferenceObjective } from '../preference/preference-objective';
 import { defaultTrainConfig, type TrainConfig } from '../train-config';
 import { Trainer } from '../trainer';
 import { createAdaptation } from './adaptation-settings';
@@ -25,10 +27,21 @@ const examples = (count: number, T: number): TokenExample[] =>
     ids: Array.from({ length: T }, (_, t) => (7 * e + 3 * t) % 250),
   }));
 
+/** Pairs of the tiny examples: the chosen side a row, the rejected side another, both with a prompt. */
+const pairs = (count: number, T: number): PreferencePair[] => {
+  const rows = examples(2 * count, T);
+  const side = (e: TokenExample) => ({ ids: e.ids, labels: e.ids.map((id, t) => (t < 4 ? -100 : id)) });
+  return Array.from({ length: count }, (_, p) => ({
+    chosen: side(rows[2 * p] as TokenExample),
+    rejected: side(rows[2 * p + 1] as TokenExample),
+  }));
+};
+
 async function measure(
   model: TinyModelOptions,
   method: MethodSettings,
   step: StepSettings,
+  dpo = false,
 ): Promise<{ peak: number; byLabel: Record<string, number> }> {
   const base = await testRuntime();
   const arena = new CaseArena(base.device);
@@ -45,10 +58,21 @@ async function measure(
       seqLen: step.seqLen,
       gradAccum: step.gradAccum ?? 1,
       gradientCheckpointing: Boolean(step.gradientCheckpointing),
+      ...(dpo ? { preference: { beta: 0.1 } } : {}),
     };
-    const train = examples(step.batchSize * (step.gradAccum ?? 1), step.seqLen);
+    const count = step.batchSize * (step.gradAccum ?? 1);
+    const train = examples(count, step.seqLen);
     const validation = step.evaluation ? examples(step.batchSize, step.seqLen) : [];
-    const trainer = new Trainer(runtime, decoder, adaptation, config, train, validation);
+    const objective = new PreferenceObjective(
+      {
+        train: pairs(count, step.seqLen),
+        validation: step.evaluation ? pairs(step.batchSize, step.seqLen) : [],
+      },
+      0.1,
+    );
+    const trainer = dpo
+      ? new Trainer(runtime, decoder, adaptation, config, objective)
+      : new Trainer(runtime, decoder, adaptation, config, train, validation);
     for await (const _ of trainer.run()) {
       // one step (and its evaluation)
     }
@@ -69,10 +93,16 @@ const methods: MethodSettings[] = [
   { method: 'adapter', reductionFactor: 4 },
 ];
 
-async function expectWithin10Percent(model: TinyModelOptions, method: MethodSettings, step: StepSettings) {
-  const measured = await measure(model, method, step);
+async function expectWithin10Percent(
+  model: TinyModelOptions,
+  method: MethodSettings,
+  step: StepSettings,
+  dpo = false,
+) {
+  const measured = await measure(model, method, step, dpo);
   const config = (await openCheckpoint(filesFromMemory(tinyModelFiles(model)))).config;
-  const plan = planMemory(config, method, step);
+  // A DPO step holds two rows a pair; its reference pass comes first, smaller, and is freed.
+  const plan = planMemory(config, method, dpo ? { ...step, batchSize: 2 * step.batchSize } : step);
   const ratio = plan.totalBytes / measured.peak;
   const what = `${model.family} ${method.method} ${JSON.stringify(step)}: plan ${plan.totalBytes} B, measured ${measured.peak} B`;
   expect(ratio, what).toBeGreaterThan(0.9);
@@ -89,6 +119,15 @@ describe.each(['llama', 'qwen2', 'gpt2'] as const)('the memory plan of a tiny %s
       await expectWithin10Percent({ family }, method, tinyStep);
     },
   );
+});
+
+describe('the memory plan of DPO', () => {
+  it.each([
+    ['lora', { method: 'lora', r: 4 }],
+    ['full', { method: 'full' }],
+  ] as const)('%s: two rows a pair, within a tenth of the measured peak', async (_, method) => {
+    await expectWithin10Percent({ family: 'llama' }, method, { ...tinyStep, evaluation: true }, true);
+  });
 });
 
 describe('the memory plan under gradient checkpointing', () => {
