@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tinyConfigJson } from '../train/fixtures/tiny-models';
-import { preferenceFromFlags } from './dpo-flags';
+import { preferenceFromFlags, referenceProgressReporter } from './dpo-flags';
 import { runPlan } from './plan';
 
 afterEach(() => vi.restoreAllMocks());
@@ -47,5 +47,17 @@ describe('DPO flags', () => {
     expect(() => preferenceFromFlags({ objective: 'dpo', 'no-mask-prompt': true })).toThrow(
       /never the prompt's/,
     );
+  });
+
+  it('tells the reference pass on stderr at each tenth of the pairs', () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const report = referenceProgressReporter();
+    for (let done = 1; done <= 40; done++) report({ kind: 'preparing', done, total: 40 });
+    expect(lines).toHaveLength(11);
+    expect(lines.at(-1)).toBe('whetstone: reference log-probabilities of the base model: 40 of 40 pairs\n');
   });
 });

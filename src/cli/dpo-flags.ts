@@ -7,7 +7,7 @@
 import type { TokenExample } from '../train/batches';
 import { type PreferenceData, preparePreferenceData } from '../train/data/preference-data';
 import type { DatasetTokenizer } from '../train/data/tokenize-examples';
-import type { PreferenceMetrics } from '../train/objective';
+import type { PreferenceMetrics, PreparingEvent } from '../train/objective';
 import type { TrainConfig } from '../train/train-config';
 import type { CliDatasets, DatasetFlags } from './dataset-flags';
 import { numberFlag } from './load-model';
@@ -107,4 +107,20 @@ export function preferenceReport(
 export function preferenceText(metrics: PreferenceMetrics | undefined): string {
   if (!metrics) return '';
   return `  reward acc ${metrics.rewardAccuracy.toFixed(3)}  margin ${metrics.rewardMargin.toFixed(3)}`;
+}
+
+/**
+ * DPO's reference pass, on stderr (stdout stays the --json lines): a line at each tenth of the pairs
+ * scored and at the end, so a long pass shows it is moving.
+ */
+export function referenceProgressReporter(): (event: PreparingEvent) => void {
+  let shownTenth = -1;
+  return ({ done, total }) => {
+    const tenth = Math.floor((10 * done) / total);
+    if (tenth === shownTenth) return;
+    shownTenth = tenth;
+    process.stderr.write(
+      `whetstone: reference log-probabilities of the base model: ${done} of ${total} pairs\n`,
+    );
+  };
 }

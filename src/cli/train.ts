@@ -47,6 +47,7 @@ import {
   preferenceReport,
   preferenceText,
   prepareCliPreferenceData,
+  referenceProgressReporter,
 } from './dpo-flags';
 import { loadModelForCli, numberFlag } from './load-model';
 import { loraPlusFromFlags } from './loraplus-flag';
@@ -244,8 +245,11 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   let lastEval: number | undefined;
   let stepsRun = 0;
   let early: EarlyStoppingVerdict | undefined;
+  const reference = referenceProgressReporter();
   for await (const event of trainer.run()) {
-    if (event.kind === 'step') {
+    if (event.kind === 'preparing') {
+      reference(event);
+    } else if (event.kind === 'step') {
       lastLoss = event.loss;
       stepsRun = event.step;
       if (flags.json) {

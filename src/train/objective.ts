@@ -27,6 +27,20 @@ export interface BatchShape {
   virtualTokens: number;
 }
 
+/** How far the work before the first step has come: DPO's reference pass, in examples (pairs) scored. */
+export interface PreparingEvent {
+  kind: 'preparing';
+  done: number;
+  total: number;
+}
+
+/** Runs an objective's preparation to its end, for callers that do not show it. */
+export async function prepared(preparation: AsyncGenerator<PreparingEvent>): Promise<void> {
+  for await (const _ of preparation) {
+    // only the end matters here
+  }
+}
+
 /** A micro-batch ready to run: its rows, and what its loss is normalised by. */
 export interface ObjectiveBatch {
   batch: TokenBatch;
@@ -52,8 +66,15 @@ export interface TrainObjective {
   rowLength(seqLen: number): number;
   /** What the step needs planned for this objective. */
   readonly stepOptions: Pick<StepOptions, 'preference'>;
-  /** Work before the first step, with the model as it is then (DPO's reference log-probabilities). */
-  prepare(runtime: Runtime, model: DecoderModel, shape: { batchSize: number; T: number }): Promise<void>;
+  /**
+   * Work before the first step, with the model as it is then (DPO's reference log-probabilities), told
+   * as it goes; nothing when there is none, or it is done already.
+   */
+  prepare(
+    runtime: Runtime,
+    model: DecoderModel,
+    shape: { batchSize: number; T: number },
+  ): AsyncGenerator<PreparingEvent>;
   /** Examples `indices` of a split as a step's batch; `virtualTokens`: prompt tuning's, scored too. */
   batch(split: Split, indices: number[], shape: BatchShape): ObjectiveBatch;
   /** Uploads the batch and runs the step; `normalizeBy` is the units of the whole optimizer step. */
@@ -98,7 +119,10 @@ export class CausalLmObjective implements TrainObjective {
     return batchLength([...this.train, ...this.validation], seqLen);
   }
 
-  async prepare(): Promise<void> {}
+  // Nothing to do before next-token training.
+  async *prepare(): AsyncGenerator<PreparingEvent> {
+    yield* [];
+  }
 
   batch(split: Split, indices: number[], shape: BatchShape): ObjectiveBatch {
     const examples = this[split];

@@ -24,6 +24,8 @@ import { type DecoderModel, DecoderStep } from './models/decoder-step';
 import {
   CausalLmObjective,
   type PreferenceMetrics,
+  type PreparingEvent,
+  prepared,
   Scores,
   scoreSplit,
   type TrainObjective,
@@ -88,7 +90,8 @@ export interface EvalEvent {
   earlyStopping?: EarlyStoppingVerdict;
 }
 
-export type TrainEvent = StepMetrics | EvalEvent;
+/** Steps, evaluations, and before the first step any work the objective does first (DPO's reference pass). */
+export type TrainEvent = StepMetrics | EvalEvent | PreparingEvent;
 
 /** Adaptations whose randomness (dropout) follows the step. */
 interface Stepped {
@@ -250,7 +253,8 @@ export class Trainer {
   async *run(signal?: AbortSignal): AsyncGenerator<TrainEvent> {
     const c = this.config;
     const { runtime, objective } = this;
-    await objective.prepare(runtime, this.model, { batchSize: c.batchSize, T: this.T });
+    yield* objective.prepare(runtime, this.model, { batchSize: c.batchSize, T: this.T });
+    if (signal?.aborted) return;
     const step = await DecoderStep.plan(
       runtime,
       this.model,
@@ -372,7 +376,7 @@ export class Trainer {
   async evaluate(): Promise<{ loss: number; tokens: number; preference?: PreferenceMetrics }> {
     const c = this.config;
     const { objective } = this;
-    await objective.prepare(this.runtime, this.model, { batchSize: c.batchSize, T: this.T });
+    await prepared(objective.prepare(this.runtime, this.model, { batchSize: c.batchSize, T: this.T }));
     this.evalStep ??= await DecoderStep.plan(
       this.runtime,
       this.model,

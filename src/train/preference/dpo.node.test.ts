@@ -167,7 +167,13 @@ describe('DPO', () => {
     const trainer = new Trainer(runtime, model, lora, { ...config, steps: 24 }, objective);
     const steps: StepMetrics[] = [];
     const evals: EvalEvent[] = [];
-    for await (const event of trainer.run()) (event.kind === 'step' ? steps : evals).push(event as never);
+    const preparing: number[] = [];
+    for await (const event of trainer.run()) {
+      if (event.kind === 'preparing') preparing.push(event.done / event.total);
+      else (event.kind === 'step' ? steps : evals).push(event as never);
+    }
+    // The reference pass, told batch by batch (2 pairs a batch) over the 6 + 2 pairs, before any step.
+    expect(preparing).toEqual([2 / 8, 4 / 8, 6 / 8, 8 / 8]);
     // B = 0: the adapted model is the reference, so every pair's margin is 0.
     expect(steps[0]?.loss).toBeCloseTo(Math.LN2, 5);
     expect(steps[0]?.preference?.rewardMargin).toBeCloseTo(0, 5);

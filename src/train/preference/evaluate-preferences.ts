@@ -5,7 +5,7 @@
  */
 import type { Runtime } from '../../gpu/runtime';
 import { type DecoderModel, DecoderStep } from '../models/decoder-step';
-import { type PreferenceMetrics, scoreSplit } from '../objective';
+import { type PreferenceMetrics, prepared, scoreSplit } from '../objective';
 import type { Adaptation } from '../peft/adaptation';
 import type { PreferencePair } from './pairs';
 import { PreferenceObjective } from './preference-objective';
@@ -30,7 +30,7 @@ export async function evaluatePreferences(
     T: objective.rowLength(options.seqLen),
     virtualTokens: adaptation.virtualTokens ?? 0,
   };
-  await objective.prepare(runtime, model, shape);
+  await prepared(objective.prepare(runtime, model, shape));
   const step = await DecoderStep.plan(
     runtime,
     model,

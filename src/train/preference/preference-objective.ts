@@ -16,6 +16,7 @@ import type {
   ObjectiveBatch,
   ObjectiveResult,
   PreferenceMetrics,
+  PreparingEvent,
   Split,
   TrainObjective,
 } from '../objective';
@@ -55,8 +56,15 @@ export class PreferenceObjective implements TrainObjective {
     return batchLength(sides, seqLen);
   }
 
-  /** Every pair's sequences scored once by the model without adaptation, in a step freed afterwards. */
-  async prepare(runtime: Runtime, model: DecoderModel, shape: { batchSize: number; T: number }) {
+  /**
+   * Every pair's sequences scored once by the model without adaptation, in a step freed afterwards; told
+   * batch by batch, so a long pass shows its progress and gives the device back between batches.
+   */
+  async *prepare(
+    runtime: Runtime,
+    model: DecoderModel,
+    shape: { batchSize: number; T: number },
+  ): AsyncGenerator<PreparingEvent> {
     if (this.reference) return;
     const memory = runMemory(runtime);
     try {
@@ -66,6 +74,8 @@ export class PreferenceObjective implements TrainObjective {
         { B: 2 * shape.batchSize, T: shape.T },
         this.stepOptions,
       );
+      const total = this.size('train') + this.size('validation');
+      let done = 0;
       const reference = { train: new Float32Array(0), validation: new Float32Array(0) };
       for (const split of ['train', 'validation'] as const) {
         const count = this.size(split);
@@ -89,6 +99,8 @@ export class PreferenceObjective implements TrainObjective {
             logps[pair] = logp[i] as number;
             logps[count + pair] = logp[shape.batchSize + i] as number;
           });
+          done += indices.length;
+          yield { kind: 'preparing', done, total };
         }
         reference[split] = logps;
       }

@@ -94,7 +94,9 @@ export function createHandler(deps: HandlerDeps) {
         return false;
       }
       const event = next.value;
-      if (event.kind === 'eval') {
+      if (event.kind === 'preparing') {
+        deps.post({ kind: 'preparing', runId: run.runId, done: event.done, total: event.total });
+      } else if (event.kind === 'eval') {
         deps.post({
           kind: 'eval',
           runId: run.runId,

@@ -190,6 +190,8 @@ export type WorkerReply = ReplyTo<WorkerRequest>;
 
 export type WorkerEvent =
   | { kind: 'progress'; runId: string; progress: StepProgress }
+  /** Before a DPO run's first step: its reference pass, `done` of `total` pairs scored. */
+  | { kind: 'preparing'; runId: string; done: number; total: number }
   | {
       kind: 'eval';
       runId: string;

@@ -73,6 +73,9 @@ function engine() {
     evals: seen.flatMap((m) => (m.kind === 'eval' && m.runId === runId ? [m] : [])),
     checkpoints: seen.flatMap((m) => (m.kind === 'checkpoint' && m.runId === runId ? [m] : [])),
     files: seen.flatMap((m) => (m.kind === 'run-finished' && m.runId === runId ? [m.files] : [])),
+    /** Every message of the run, in order, by kind. */
+    kinds: seen.flatMap((m) => ('runId' in m && m.runId === runId ? [m.kind] : [])),
+    preparing: seen.flatMap((m) => (m.kind === 'preparing' && m.runId === runId ? [[m.done, m.total]] : [])),
   });
   return { client, ended, of };
 }
@@ -85,6 +88,9 @@ describe('DPO in the worker engine', () => {
     await whole;
     const run = of('whole');
     expect(run.steps.map((p) => p.step)).toEqual([1, 2, 3, 4]);
+    // The reference pass over the 8 + 2 pairs, 2 a batch, is told before the first step.
+    expect(run.preparing).toEqual([2, 4, 6, 8, 10].map((done) => [done, 10]));
+    expect(run.kinds.lastIndexOf('preparing')).toBeLessThan(run.kinds.indexOf('progress'));
     expect(run.steps[0]?.loss).toBeCloseTo(Math.LN2, 4);
     expect(run.steps[0]?.preference?.rewardMargin).toBeCloseTo(0, 4);
     for (const p of run.steps) expect(p.preference?.rewardAccuracy).toBeGreaterThanOrEqual(0);
@@ -103,6 +109,8 @@ describe('DPO in the worker engine', () => {
     await resumed;
     const again = of('resumed');
     expect(again.steps.map((p) => p.step)).toEqual([3, 4]);
+    // The checkpoint holds the references: a resumed run has no reference pass.
+    expect(again.preparing).toEqual([]);
     for (const [i, step] of [3, 4].entries()) {
       expect(again.steps[i]?.loss).toBeCloseTo(run.steps[step - 1]?.loss as number, 5);
       expect(again.steps[i]?.preference?.rewardMargin).toBeCloseTo(

@@ -18,6 +18,7 @@ import { filesFromMemory } from '../io/model-files';
 import { withBaseQuantization } from '../models/config';
 import { createDecoderModel } from '../models/create-model';
 import type { WeightUse } from '../models/weight-storage';
+import type { PreparingEvent } from '../objective';
 import { checkRunMemory } from '../plan/check-run';
 import { PreferenceObjective } from '../preference/preference-objective';
 import type { TrainConfig } from '../train-config';
@@ -30,8 +31,14 @@ import { runMemory } from './run-memory';
 import type { RunSpec } from './run-spec';
 import { type TextSource, textSource } from './text-source';
 
-/** A run's events: a classification run's eval events also carry accuracy, F1 and the confusion matrix. */
-export type EngineEvent = StepMetrics | (EvalEvent & { classification?: ClassificationScores });
+/**
+ * A run's events: a classification run's eval events also carry accuracy, F1 and the confusion matrix;
+ * a DPO run tells its reference pass before the first step.
+ */
+export type EngineEvent =
+  | StepMetrics
+  | (EvalEvent & { classification?: ClassificationScores })
+  | PreparingEvent;
 
 export interface OpenedRun {
   trainer: Pick<Trainer, 'totalSteps' | 'parameterCounts'>;

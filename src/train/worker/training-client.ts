@@ -107,6 +107,7 @@ export class MessageClient implements StudioTrainer {
     }
     if (
       message.kind === 'progress' ||
+      message.kind === 'preparing' ||
       message.kind === 'eval' ||
       message.kind === 'run-finished' ||
       message.kind === 'checkpoint' ||

@@ -111,3 +111,16 @@ describe('classification scores in a run record', () => {
     expect(kept?.evals.map((e) => e.classification?.confusion)).toEqual([early.confusion, late.confusion]);
   });
 });
+
+describe("a DPO run's reference pass", () => {
+  it('is kept while it runs, and the first step ends it', () => {
+    let r = applyEvent(record('dpo'), { kind: 'preparing', runId: 'dpo', done: 4, total: 10 });
+    expect(r.preparing).toEqual({ done: 4, total: 10 });
+    expect(applyEvent(r, { kind: 'preparing', runId: 'other', done: 9, total: 10 })).toBe(r);
+    r = applyEvent(r, { kind: 'preparing', runId: 'dpo', done: 10, total: 10 });
+    r = applyEvent(r, { kind: 'progress', runId: 'dpo', progress: progress(1, 5) });
+    expect(r.preparing).toBeUndefined();
+    expect(r.status).toBe('running');
+    expect(r.history).toHaveLength(1);
+  });
+});

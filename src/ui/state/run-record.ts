@@ -78,6 +78,8 @@ export interface RunRecord {
   checkpointStep?: number;
   /** Runs with early stopping: the latest evaluation's verdict (the best so far; whether it stopped). */
   earlyStopping?: EarlyStoppingVerdict;
+  /** DPO runs before their first step: the reference pass, `done` of `total` pairs scored. */
+  preparing?: { done: number; total: number };
 }
 
 /** Still in the worker and not ended (a paused run is active: it holds its place and its memory). */
@@ -99,15 +101,20 @@ export function applyEvent(record: RunRecord, event: RunEvent): RunRecord {
   }
   if (event.runId !== record.id) return record;
   switch (event.kind) {
-    case 'progress':
+    case 'preparing':
+      return { ...record, preparing: { done: event.done, total: event.total } };
+    case 'progress': {
+      // The first step ends the preparation.
+      const { preparing: _, ...rest } = record;
       return {
-        ...record,
+        ...rest,
         status: record.status === 'starting' ? 'running' : record.status,
         totalSteps: event.progress.totalSteps,
         trainableParams: event.progress.trainableParams,
         totalParams: event.progress.totalParams,
         history: [...record.history, event.progress],
       };
+    }
     case 'eval': {
       const atStep = record.history.find((p) => p.step === event.step);
       const elapsedMs = atStep?.elapsedMs ?? lastProgress(record)?.elapsedMs ?? 0;

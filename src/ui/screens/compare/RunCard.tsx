@@ -1,7 +1,8 @@
 /**
  * One live run: its name and colour, status, progress bar, Stop (while it trains), Download (once it has
  * produced files), the worker's error if it failed, and its measured metrics (for a classifier, also its
- * latest validation accuracy, F1 and confusion matrix; for a DPO run, its β and latest rewards).
+ * latest validation accuracy, F1 and confusion matrix; for a DPO run, its β, latest rewards, and before
+ * its first step the progress of its reference pass).
  */
 import { downloadRun } from '../../download/run-download';
 import { methodDetails } from '../../state/method-labels';
@@ -75,6 +76,7 @@ export function RunCard({ record }: { record: RunRecord }) {
           {step} / {record.totalSteps} steps
         </span>
       </div>
+      {record.preparing && isActive(record.status) && <ReferencePass {...record.preparing} />}
       {record.earlyStopping && <EarlyStoppingNote record={record} step={step} />}
       {record.error && (
         <div className="run-error" role="alert" data-testid="run-error">
@@ -154,5 +156,21 @@ function EarlyStoppingNote({ record, step }: { record: RunRecord; step: number }
         ? `Stopped early at step ${step}: ${record.settings.train.earlyStoppingPatience} evaluations without a lower loss. The run keeps step ${verdict.bestStep}'s weights (${best}).`
         : `Early stopping: ${best}${record.status === 'finished' ? `; the run keeps step ${verdict.bestStep}'s weights` : ''}.`}
     </p>
+  );
+}
+
+/**
+ * A DPO run's reference pass before its first step: every pair scored once by the base model, which on
+ * a large dataset takes a while, so its progress shows (the worker's counts).
+ */
+function ReferencePass({ done, total }: { done: number; total: number }) {
+  return (
+    <div className="run-progress" data-testid="reference-pass" data-done={done} data-total={total}>
+      <progress max={Math.max(1, total)} value={done} aria-label="Reference pass" />
+      <span>
+        Scoring the base model as DPO's reference: {done.toLocaleString('en-US')} of{' '}
+        {total.toLocaleString('en-US')} pairs
+      </span>
+    </div>
   );
 }
