@@ -1,12 +1,12 @@
 /**
- * DPO in the studio, end to end: a person drops a small preference JSONL (prompt, chosen, rejected), the
+ * DPO in the studio, end to end: a person takes the sample preference pairs (prompt, chosen, rejected:
+ * the JSONL file the app ships, read as a dropped file is), the
  * run setup offers the objective with DPO chosen and β at TRL's 0.1, the tiny Llama trains LoRA DPO for
  * a few steps, and the run is named for it, starts at the DPO loss of log 2 (the adapter starts as the
  * base model, its own reference), and charts its reward accuracy and margin from the worker's numbers.
  */
 import { expect, test } from '@playwright/test';
 import {
-  dropDatasetFile,
   fillRunSettings,
   openStudio,
   recordedWorkerEvents,
@@ -15,25 +15,20 @@ import {
   workerProgress,
 } from './studio-helpers';
 
-/** Twelve pairs: the chosen answer counts on, the rejected one repeats the last number. */
-const pairs = Array.from({ length: 12 }, (_, i) => ({
-  prompt: `Count on from ${i}:`,
-  chosen: ` ${i + 1}, ${i + 2}.`,
-  rejected: ` ${i}, ${i}.`,
-}));
-const pairsJsonl = pairs.map((p) => JSON.stringify(p)).join('\n');
+/** The sample's pairs (src/ui/screens/dataset/sample-preferences.ts). */
+const pairCount = 16;
 
-test('a dropped preference dataset trains LoRA with DPO, with its rewards charted', async ({
+test('the sample preference pairs train LoRA with DPO, with its rewards charted', async ({
   page,
 }, testInfo) => {
   test.setTimeout(180_000);
   await openStudio(page);
-  await dropDatasetFile(page, 'pairs.jsonl', pairsJsonl);
-  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', String(pairs.length));
+  await page.getByTestId('sample-preferences').click();
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-count', String(pairCount));
 
   // The objective shows for a preference dataset, DPO chosen, with β at TRL's default.
   const objective = page.getByTestId('objective');
-  await expect(objective).toContainText(`${pairs.length} preference pairs`);
+  await expect(objective).toContainText(`${pairCount} preference pairs`);
   await expect(page.getByTestId('objective-dpo')).toBeChecked();
   await expect(page.getByTestId('setting-dpoBeta')).toHaveValue('0.1');
   await expect(page.getByTestId('setting-dpoLr')).toBeVisible();
@@ -46,7 +41,7 @@ test('a dropped preference dataset trains LoRA with DPO, with its rewards charte
   await expect(page.getByTestId('start-single')).toContainText('(DPO)');
   await snap(page, testInfo, 'dpo-setup');
 
-  await fillRunSettings(page, { steps: 4, evalEvery: 2, seqLen: 32 });
+  await fillRunSettings(page, { steps: 4, evalEvery: 2, seqLen: 128 });
   const { card, runId } = await startLoraRun(page);
   await expect(card.getByRole('heading', { level: 3 })).toHaveText('LoRA r8 · DPO');
   await expect(card).toContainText('DPO, β 0.1');

@@ -1,11 +1,13 @@
 /**
  * Where a dataset file arrives: dragged from the desktop onto the zone, or chosen with the file picker
  * (the keyboard path). Files go to the dataset worker (read, parsed and tokenized off the main thread)
- * and into the library; the sample button fills the paste box instead, so the studio works offline.
+ * and into the library; the sample button fills the paste box instead, so the studio works offline, and
+ * the sample preference pairs go into the library as a file, so DPO can be tried the same way.
  */
 import { type DragEvent, useState } from 'react';
 import { useAppStore } from '../../state/store';
 import { sampleDatasetName, sampleDatasetText } from './sample-dataset';
+import { samplePreferencesName, samplePreferencesText } from './sample-preferences';
 import { useAnalysisContext } from './use-analysis-context';
 
 const ACCEPT =
@@ -59,6 +61,15 @@ export function DropZone() {
         </label>
         <button type="button" onClick={() => setDatasetText(sampleDatasetText, sampleDatasetName)}>
           Use the sample dataset
+        </button>
+        <button
+          type="button"
+          data-testid="sample-preferences"
+          onClick={() =>
+            take(new File([samplePreferencesText], samplePreferencesName, { type: 'application/jsonl' }))
+          }
+        >
+          Use the sample preference pairs (DPO)
         </button>
       </div>
     </div>
