@@ -42,6 +42,13 @@ describe('DPO flags', () => {
       preference: { beta: 0.5 },
     });
     expect(preferenceFromFlags({})).toEqual({});
+    expect(preferenceFromFlags({ objective: 'dpo', 'dpo-loss': 'ipo' })).toEqual({
+      preference: { beta: 0.1, lossType: 'ipo' },
+    });
+    expect(() => preferenceFromFlags({ objective: 'dpo', 'dpo-loss': 'kto' })).toThrow(
+      /--dpo-loss must be one of sigmoid, hinge, ipo/,
+    );
+    expect(() => preferenceFromFlags({ 'dpo-loss': 'ipo' })).toThrow(/--dpo-loss needs --objective dpo/);
     expect(() => preferenceFromFlags({ objective: 'ppo' })).toThrow(/--objective must be sft .* or dpo/);
     expect(() => preferenceFromFlags({ objective: 'dpo', 'dpo-beta': '0' })).toThrow(/--dpo-beta 0/);
     expect(() => preferenceFromFlags({ objective: 'dpo', 'no-mask-prompt': true })).toThrow(

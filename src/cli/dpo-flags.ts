@@ -1,9 +1,11 @@
 /**
- * `train --objective dpo [--dpo-beta B]`: DPO on a preference dataset (prompt, chosen, rejected) instead
- * of next-token training, as TRL's DPOTrainer with loss_type "sigmoid" (src/train/preference). The pairs
+ * `train --objective dpo [--dpo-beta B] [--dpo-loss sigmoid|hinge|ipo]`: DPO on a preference dataset
+ * (prompt, chosen, rejected) instead of next-token training, as TRL's DPOTrainer with that loss_type
+ * (sigmoid, DPO's own, by default; src/train/preference). The pairs
  * are read and tokenized as TRL does (preference-data.ts); what they count, and each step's rewards,
  * go to the output under TRL's metric names (rewards/accuracies → rewards_accuracy, ...).
  */
+import { type PreferenceLossType, preferenceLossTypes } from '../gpu/kernels/preference-loss/preference-loss';
 import type { TokenExample } from '../train/batches';
 import { type PreferenceData, preparePreferenceData } from '../train/data/preference-data';
 import type { DatasetTokenizer } from '../train/data/tokenize-examples';
@@ -27,9 +29,13 @@ export function preferenceFromFlags(flags: DatasetFlags): Pick<TrainConfig, 'pre
   if (objective !== 'sft' && objective !== 'dpo')
     throw new CliUsageError('--objective must be sft (next-token training) or dpo (preference pairs).');
   if (objective === 'sft') {
-    if (flags['dpo-beta'] !== undefined) throw new CliUsageError('--dpo-beta B needs --objective dpo.');
+    for (const flag of ['dpo-beta', 'dpo-loss'])
+      if (flags[flag] !== undefined) throw new CliUsageError(`--${flag} needs --objective dpo.`);
     return {};
   }
+  const lossType = flags['dpo-loss'] ?? 'sigmoid';
+  if (!preferenceLossTypes.includes(lossType as PreferenceLossType))
+    throw new CliUsageError(`--dpo-loss must be one of ${preferenceLossTypes.join(', ')} (TRL's loss_type).`);
   if (flags.packing === true)
     throw new CliUsageError(
       'DPO scores each response whole against its prompt; --packing would join pairs into shared rows. Leave it out.',
@@ -38,7 +44,10 @@ export function preferenceFromFlags(flags: DatasetFlags): Pick<TrainConfig, 'pre
     throw new CliUsageError(
       "DPO compares the responses' log-probabilities, never the prompt's; --no-mask-prompt does not apply.",
     );
-  return { preference: { beta: numberFlag(flags['dpo-beta'], 'dpo-beta', defaultDpoBeta, (n) => n > 0) } };
+  const beta = numberFlag(flags['dpo-beta'], 'dpo-beta', defaultDpoBeta, (n) => n > 0);
+  return {
+    preference: { beta, ...(lossType === 'sigmoid' ? {} : { lossType: lossType as PreferenceLossType }) },
+  };
 }
 
 export interface CliPreferenceData extends PreferenceData, CliDatasets {}

@@ -67,7 +67,7 @@ export async function runEval(flags: EvalFlags): Promise<number> {
     });
     if (flags.json)
       process.stdout.write(
-        `${JSON.stringify({ objective: 'dpo', dpo_beta: preference.beta, loss: result.loss, pairs: result.pairs, ...preferenceReport(result.preference) })}\n`,
+        `${JSON.stringify({ objective: 'dpo', dpo_beta: preference.beta, dpo_loss: preference.lossType ?? 'sigmoid', loss: result.loss, pairs: result.pairs, ...preferenceReport(result.preference) })}\n`,
       );
     else
       process.stdout.write(

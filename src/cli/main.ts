@@ -42,7 +42,8 @@ Commands:
         [--target-modules a,b|all-linear] [--use-rslora] [--loraplus-lr-ratio R] [--num-virtual-tokens N] [--reduction-factor N]
         [--prefix-projection] [--encoder-hidden-size N] [--grad-checkpointing] [--memory-budget SIZE]
         [--eval-every N] [--early-stopping-patience N] [--validation-fraction X] [--packing] [--checkpoint-every N] [--checkpoint-dir DIR]
-        [--resume [DIR]] [--quantize nf4] [--objective sft|dpo] [--dpo-beta B] [DATA FLAGS] [--json]
+        [--resume [DIR]] [--quantize nf4] [--objective sft|dpo] [--dpo-beta B] [--dpo-loss sigmoid|hinge|ipo]
+        [DATA FLAGS] [--json]
       Fine-tune; write a PEFT adapter folder (lora, dora, ia3, prefix, prompt), Whetstone's bottleneck
       adapter folder (adapter) or a Hugging Face model folder (full) to --out. --grad-checkpointing
       recomputes each layer's activations in the backward pass: less GPU memory, about a third more time.
@@ -50,8 +51,9 @@ Commands:
       --loraplus-lr-ratio R trains LoRA's B matrices (and every vector) at R × --lr: LoRA+ (lora, dora).
       --early-stopping-patience N stops after N evaluations (--eval-every) without a lower validation loss
       and saves the best evaluation's weights (HF's EarlyStoppingCallback with load_best_model_at_end).
-      --objective dpo trains DPO (TRL's DPOTrainer, sigmoid loss, --dpo-beta B, default 0.1) on a preference
-      file (prompt, chosen, rejected) against the base model; the default rate is SFT's / 40.
+      --objective dpo trains DPO (TRL's DPOTrainer, --dpo-beta B, default 0.1; --dpo-loss: sigmoid, DPO's own,
+      hinge or ipo) on a preference file (prompt, chosen, rejected) against the base model; the default
+      rate is SFT's / 40.
       --checkpoint-every N saves the run every N steps to --checkpoint-dir (default <out>-checkpoints);
       --resume [DIR] continues from the latest checkpoint there (same flags), as if never stopped.
   plan --model DIR|CONFIG --method M [--batch-size N] [--seq-len N] [--grad-checkpointing] [--lora-r R] [--quantize nf4]
@@ -150,6 +152,7 @@ const stringFlags = [
   'early-stopping-patience',
   'objective',
   'dpo-beta',
+  'dpo-loss',
 ] as const;
 
 const booleanFlags = [

@@ -209,7 +209,7 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
     model,
     adaptation,
     config,
-    pairs && config.preference ? new PreferenceObjective(pairs, config.preference.beta) : examples.train,
+    pairs && config.preference ? new PreferenceObjective(pairs, config.preference) : examples.train,
     examples.validation,
   );
   const counts = trainer.parameterCounts();
@@ -294,7 +294,13 @@ export async function runTrain(flags: TrainFlags): Promise<number> {
   const summary = {
     done: true,
     method,
-    ...(config.preference ? { objective: 'dpo', dpo_beta: config.preference.beta } : {}),
+    ...(config.preference
+      ? {
+          objective: 'dpo',
+          dpo_beta: config.preference.beta,
+          dpo_loss: config.preference.lossType ?? 'sigmoid',
+        }
+      : {}),
     steps: trainer.totalSteps,
     final_loss: lastLoss,
     eval_loss: lastEval ?? null,

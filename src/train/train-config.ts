@@ -24,9 +24,10 @@ export interface TrainConfig {
    * DPO (Rafailov et al. 2023; TRL's DPOTrainer, loss_type "sigmoid") on preference pairs instead of
    * next-token cross-entropy: β is the pull towards the reference model (TRL's default 0.1). The
    * reference is the base model before training (PEFT's adapter disabled), its log-probabilities
-   * computed once before the first step, as TRL's precompute_ref_log_probs does. Absent: SFT.
+   * computed once before the first step, as TRL's precompute_ref_log_probs does. `lossType` is TRL's
+   * loss_type: 'sigmoid' (DPO's own, when absent), 'hinge' (SLiC) or 'ipo' (IPO, per-token). Absent: SFT.
    */
-  preference?: { beta: number };
+  preference?: { beta: number; lossType?: 'sigmoid' | 'hinge' | 'ipo' };
   /** Global gradient-norm clipping; 0 turns it off. */
   maxGradNorm: number;
   schedule: ScheduleKind;
@@ -118,6 +119,9 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   const beta = c.preference?.beta;
   if (beta !== undefined && !(Number.isFinite(beta) && beta > 0))
     throw new TrainConfigError(`DPO's beta must be above 0, got ${beta}.`);
+  const lossType = c.preference?.lossType;
+  if (lossType !== undefined && !['sigmoid', 'hinge', 'ipo'].includes(lossType))
+    throw new TrainConfigError(`DPO's loss type must be sigmoid, hinge or ipo, got ${lossType}.`);
   return c;
 }
 

@@ -24,6 +24,7 @@ import {
   uploadEmbeddingIds,
   writeEmbeddingIds,
 } from '../../gpu/kernels/embedding/embedding';
+import type { PreferenceLossType } from '../../gpu/kernels/preference-loss/preference-loss';
 import { RecordedStep } from '../../gpu/recorded-step';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, downloadTensor, type Tensor, uploadTensor, writeTensor } from '../../gpu/tensor';
@@ -139,9 +140,10 @@ export interface StepOptions {
   lmHeadChunkRows?: number;
   /**
    * DPO instead of the mean cross-entropy: the batch's first half of rows are chosen sequences and the
-   * second half rejected ones (preference-head.ts); the loss is DPO's sigmoid loss at this β.
+   * second half rejected ones (preference-head.ts); the loss is DPO's (TRL's loss_type, sigmoid when
+   * absent) at this β.
    */
-  preference?: { beta: number };
+  preference?: { beta: number; lossType?: PreferenceLossType };
 }
 
 /**
@@ -266,7 +268,12 @@ export class DecoderStep {
       throw new Error('A preference step scores its logits; it cannot keep them.');
     const preference =
       options.preference &&
-      (await PreferenceHead.plan(runtime, { lossRows, rows: B, beta: options.preference.beta }));
+      (await PreferenceHead.plan(runtime, {
+        lossRows,
+        labels: inputs.labels,
+        rows: B,
+        ...options.preference,
+      }));
     const dispatches = [...family.forward];
     // Generation reads the logits; everything else scores them, chunk by chunk past the budget.
     const lastRows = options.keepLogits === 'last';

@@ -1,13 +1,14 @@
 /**
  * DPO on the GPU (preference-objective.ts, preference-head.ts):
  * - the step's gradient is Σ_s c_s·∇(Σ_t cross-entropy of sequence s), with c_s DPO's weight of sequence
- *   s computed in float64 from the sequences' log-probabilities; each ∇ comes from the already-proven
+ *   s computed in float64 from the sequences' log-probabilities, for each of TRL's loss types here; each ∇ comes from the already-proven
  *   cross-entropy step with only that sequence labelled, so the preference kernel, the loss-only pass
  *   and the weighted gradient pass are checked together, whole and with the LM head in chunks;
  * - a LoRA run starts at log 2 (the policy is the reference) and learns to prefer the chosen responses;
  * - a fully fine-tuned run resumed from a checkpoint keeps the references of the model it started from.
  */
 import { describe, expect, it } from 'vitest';
+import type { PreferenceLossType } from '../../gpu/kernels/preference-loss/preference-loss';
 import { preferenceLossRef } from '../../gpu/kernels/preference-loss/preference-loss.ref';
 import { downloadTensor, writeTensor } from '../../gpu/tensor';
 import { seededRandom } from '../../gpu/testing/random';
@@ -63,9 +64,14 @@ function pairRows(pairs: PreferencePair[], T: number): TokenBatch {
 }
 
 describe('DPO', () => {
-  it.each([{ chunkRows: undefined }, { chunkRows: 5 }])(
-    'steps along the DPO-weighted sum of each sequence gradient (head chunk rows $chunkRows)',
-    async ({ chunkRows }) => {
+  it.each<{ chunkRows?: number; lossType: PreferenceLossType }>([
+    { lossType: 'sigmoid' },
+    { chunkRows: 5, lossType: 'sigmoid' },
+    { chunkRows: 5, lossType: 'ipo' },
+    { lossType: 'hinge' },
+  ])(
+    'steps along the $lossType-weighted sum of each sequence gradient (head chunk rows $chunkRows)',
+    async ({ chunkRows, lossType }) => {
       const { runtime, model } = await tinyLlama();
       const lora = new LoraAdaptation(runtime, model, {
         r: 4,
@@ -112,26 +118,33 @@ describe('DPO', () => {
       const reference = Float32Array.from(logp, (l) => l + (random() - 0.5) * 8);
       const weight = new Float32Array(B).fill(1 / B);
       const beta = 0.5;
+      // IPO's per-token ratios: each sequence's labels, as the step shifts them (never the first token).
+      const counts = batch.labels.map((row) => row.slice(1).filter((l) => l !== -100).length);
       // logp = −Σ cross-entropy: the reference takes the summed cross-entropies as each sequence's loss.
       const expected = preferenceLossRef(
         logp.map((l) => -l),
         reference,
         weight,
         beta,
+        lossType,
+        counts,
       );
 
       const dpo = await DecoderStep.plan(
         runtime,
         model,
         { B: 2 * B, T },
-        { ...options, preference: { beta } },
+        { ...options, preference: { beta, lossType } },
       );
       dpo.preference?.write(reference, weight);
       dpo.run(batch);
       const got = await dpo.preference!.read();
       for (let s = 0; s < 2 * B; s++) expect(got.logp[s]).toBeCloseTo(logp[s]!, 3);
       for (let p = 0; p < B; p++) expect(got.pairLoss[p]).toBeCloseTo(expected.pairLoss[p]!, 4);
-      expect(new Set(expected.rowScales).size).toBe(2 * B);
+      // Every sequence weighs differently (hinge: those of pairs past the margin weigh 0).
+      const weights = new Set(expected.rowScales);
+      if (lossType === 'hinge') expect(weights.size).toBeGreaterThan(2);
+      else expect(weights.size).toBe(2 * B);
 
       const grads = await read();
       for (const [name, grad] of grads) {

@@ -7,6 +7,7 @@ import type { Runtime } from '../../gpu/runtime';
 import { type DecoderModel, DecoderStep } from '../models/decoder-step';
 import { type PreferenceMetrics, prepared, scoreSplit } from '../objective';
 import type { Adaptation } from '../peft/adaptation';
+import type { TrainConfig } from '../train-config';
 import type { PreferencePair } from './pairs';
 import { PreferenceObjective } from './preference-objective';
 
@@ -22,9 +23,12 @@ export async function evaluatePreferences(
   model: DecoderModel,
   adaptation: Adaptation,
   pairs: PreferencePair[],
-  options: { batchSize: number; seqLen: number; beta: number },
+  options: { batchSize: number; seqLen: number } & NonNullable<TrainConfig['preference']>,
 ): Promise<PreferenceEvaluation> {
-  const objective = new PreferenceObjective({ train: [], validation: pairs }, options.beta);
+  const objective = new PreferenceObjective(
+    { train: [], validation: pairs },
+    { beta: options.beta, ...(options.lossType ? { lossType: options.lossType } : {}) },
+  );
   const shape = {
     batchSize: options.batchSize,
     T: objective.rowLength(options.seqLen),

@@ -6,17 +6,21 @@
  * each pair's weight in the step's loss, and reads back the policy's log-probabilities and pair losses.
  */
 import type { Dispatch } from '../../gpu/dispatch';
-import { preferenceLoss } from '../../gpu/kernels/preference-loss/preference-loss';
+import { type PreferenceLossType, preferenceLoss } from '../../gpu/kernels/preference-loss/preference-loss';
 import type { Runtime } from '../../gpu/runtime';
 import { createTensor, downloadTensor, type Tensor, writeTensor } from '../../gpu/tensor';
 
 export interface PreferenceHeadShape {
   /** [rows·T]: each token's cross-entropy, as the LM head's loss pass writes it. */
   lossRows: Tensor;
+  /** [rows·T] i32: the step's labels, which IPO counts. */
+  labels: Tensor;
   /** The step's rows, 2B. */
   rows: number;
   /** DPO's β. */
   beta: number;
+  /** TRL's loss_type; absent: sigmoid. */
+  lossType?: PreferenceLossType;
 }
 
 export class PreferenceHead {
@@ -43,7 +47,13 @@ export class PreferenceHead {
       pairLoss: createTensor(a, 'pair losses', [B]),
       rowScales: createTensor(a, 'sequence gradient weights', [2 * B]),
     };
-    const dispatch = await preferenceLoss(runtime, { loss: shape.lossRows, ...tensors, beta: shape.beta });
+    const dispatch = await preferenceLoss(runtime, {
+      loss: shape.lossRows,
+      labels: shape.labels,
+      ...tensors,
+      beta: shape.beta,
+      ...(shape.lossType ? { lossType: shape.lossType } : {}),
+    });
     return new PreferenceHead(
       runtime,
       dispatch,

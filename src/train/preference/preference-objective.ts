@@ -21,6 +21,7 @@ import type {
   TrainObjective,
 } from '../objective';
 import { realTokens } from '../objective';
+import type { TrainConfig } from '../train-config';
 import { runMemory } from '../worker/run-memory';
 import type { PreferencePair } from './pairs';
 
@@ -36,15 +37,20 @@ const referenceTensor = (split: Split) => `reference_logps:${split}`;
 export class PreferenceObjective implements TrainObjective {
   readonly kind = 'dpo';
   readonly rowsPerExample = 2;
-  readonly stepOptions: { preference: { beta: number } };
+  readonly stepOptions: { preference: NonNullable<TrainConfig['preference']> };
   /** Per split, [2·pairs]: each pair's chosen then rejected reference log-probability. */
   private reference?: Record<Split, Float32Array>;
 
+  private readonly beta: number;
+
+  /** `settings`: TrainConfig.preference, or β alone for DPO's sigmoid loss. */
   constructor(
     private readonly pairs: Record<Split, PreferencePair[]>,
-    private readonly beta: number,
+    settings: number | NonNullable<TrainConfig['preference']>,
   ) {
-    this.stepOptions = { preference: { beta } };
+    const preference = typeof settings === 'number' ? { beta: settings } : settings;
+    this.beta = preference.beta;
+    this.stepOptions = { preference };
   }
 
   size(split: Split): number {

@@ -51,7 +51,7 @@ export async function validationPairs(data: EvaluationData, bundle: ScoringModel
     pairs: pairs.validation,
     batchSize: spec.train.batchSize,
     seqLen: spec.train.seqLen,
-    beta: preference.beta,
+    ...preference,
   };
 }
 

@@ -106,7 +106,7 @@ export async function openRun(shared: Runtime, given: RunSpec, signal: AbortSign
       (bundle) => {
         const eos = bundle.generation.eosTokenIds[0];
         const data = spec.train.preference
-          ? preferenceData(runPairs(spec, bundle.tokenizer, eos), spec.train, spec.train.preference.beta)
+          ? preferenceData(runPairs(spec, bundle.tokenizer, eos), spec.train, spec.train.preference)
           : tokenData(runExamples(spec, bundle.tokenizer, eos), spec.train);
         checkRunMemory(bundle.checkpoint.config, spec.method, data.planned, {
           T: batchLength(data.rows, spec.train.seqLen),
@@ -164,10 +164,14 @@ function tokenData(examples: RunExamples, train: TrainConfig): RunData {
   };
 }
 
-function preferenceData(pairs: RunPairs, train: TrainConfig, beta: number): RunData {
+function preferenceData(
+  pairs: RunPairs,
+  train: TrainConfig,
+  preference: NonNullable<TrainConfig['preference']>,
+): RunData {
   return {
     kind: 'preference',
-    objective: new PreferenceObjective(pairs, beta),
+    objective: new PreferenceObjective(pairs, preference),
     rows: [...pairs.train, ...pairs.validation].flatMap((p) => [p.chosen, p.rejected]),
     evaluation: pairs.validation.length > 0,
     planned: { ...train, batchSize: 2 * train.batchSize },

@@ -1,9 +1,12 @@
 /**
- * Float64 reference for DPO's sigmoid loss from per-token cross-entropies (preference-loss.wgsl), the
- * forward and its gradient side by side: logp = −Σ loss over each sequence, δ = (logp_c − ref_c) −
- * (logp_r − ref_r), pair loss softplus(−β·δ), and the gradient of Σ_p weight[p]·pairLoss[p] with respect
- * to each sequence's logp, negated (so that it multiplies the cross-entropy's own gradient).
+ * Float64 reference for DPO's losses from per-token cross-entropies (preference-loss.wgsl), the forward
+ * and its gradient side by side: logp = −Σ loss over each sequence, r = logp − ref, δ = r_c − r_r, and
+ * the pair loss of TRL's loss_type: sigmoid softplus(−β·δ), hinge max(0, 1 − β·δ), ipo
+ * (r_c/n_c − r_r/n_r − 1/(2β))² with n a sequence's label count (at least 1). rowScales is the gradient
+ * of Σ_p weight[p]·pairLoss[p] with respect to each sequence's logp, negated (so that it multiplies the
+ * cross-entropy's own gradient).
  */
+import type { PreferenceLossType } from './preference-loss';
 
 const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
@@ -12,6 +15,9 @@ export function preferenceLossRef(
   reference: ArrayLike<number>,
   weight: ArrayLike<number>,
   beta: number,
+  lossType: PreferenceLossType = 'sigmoid',
+  /** Each sequence's label count (IPO); every sequence's T when absent. */
+  counts?: ArrayLike<number>,
 ): { logp: Float64Array; pairLoss: Float64Array; rowScales: Float64Array } {
   const B = weight.length;
   const T = loss.length / (2 * B);
@@ -24,15 +30,31 @@ export function preferenceLossRef(
   const pairLoss = new Float64Array(B);
   const rowScales = new Float64Array(2 * B);
   for (let p = 0; p < B; p++) {
-    const delta =
-      (logp[p] as number) -
-      (reference[p] as number) -
-      ((logp[B + p] as number) - (reference[B + p] as number));
-    pairLoss[p] = softplus(-beta * delta);
-    // d softplus(−βδ)/dδ = −β·σ(−βδ); d logp_c/d(its cross-entropy sum) = −1.
-    const scale = (weight[p] as number) * beta * (1 / (1 + Math.exp(beta * delta)));
-    rowScales[p] = scale;
-    rowScales[B + p] = -scale;
+    const chosen = (logp[p] as number) - (reference[p] as number);
+    const rejected = (logp[B + p] as number) - (reference[B + p] as number);
+    const z = beta * (chosen - rejected);
+    // ∂pairLoss/∂logp of the chosen and of the rejected sequence.
+    let dChosen: number;
+    let dRejected: number;
+    if (lossType === 'hinge') {
+      pairLoss[p] = Math.max(0, 1 - z);
+      dChosen = z < 1 ? -beta : 0;
+      dRejected = -dChosen;
+    } else if (lossType === 'ipo') {
+      const nc = Math.max(1, counts?.[p] ?? T);
+      const nr = Math.max(1, counts?.[B + p] ?? T);
+      const gap = chosen / nc - rejected / nr - 1 / (2 * beta);
+      pairLoss[p] = gap ** 2;
+      dChosen = (2 * gap) / nc;
+      dRejected = (-2 * gap) / nr;
+    } else {
+      pairLoss[p] = softplus(-z);
+      dChosen = -beta / (1 + Math.exp(z));
+      dRejected = -dChosen;
+    }
+    const w = weight[p] as number;
+    rowScales[p] = -w * dChosen;
+    rowScales[B + p] = -w * dRejected;
   }
   return { logp, pairLoss, rowScales };
 }

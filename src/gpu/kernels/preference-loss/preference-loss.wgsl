@@ -1,17 +1,23 @@
-// DPO's loss (Rafailov et al. 2023, "Direct Preference Optimization"), TRL's loss_type "sigmoid", from
-// each token's cross-entropy, and the weight of each sequence's gradient, on the GPU between the loss
-// pass and the gradient pass of the LM head (no host round trip):
-//   logp[s]      = −Σ_t loss[s·T + t]                    (the sequence's log-probability of its labels)
-//   δ[p]         = (logp[p] − ref[p]) − (logp[B + p] − ref[B + p])   rows [0, B) chosen, [B, 2B) rejected
-//   pairLoss[p]  = −log σ(β·δ) = softplus(−β·δ)
-//   rowScales[p] = weight[p]·β·σ(−β·δ),  rowScales[B + p] = −rowScales[p]
+// DPO's loss (Rafailov et al. 2023, "Direct Preference Optimization") from each token's cross-entropy,
+// and the weight of each sequence's gradient, on the GPU between the loss pass and the gradient pass of
+// the LM head (no host round trip). Rows [0, B) are the chosen sequences, [B, 2B) the rejected ones:
+//   logp[s]     = −Σ_t loss[s·T + t]              (the sequence's log-probability of its labels)
+//   r_c, r_r    = logp − ref of the chosen and of the rejected sequence;  δ = r_c − r_r
+// and, as TRL's DPOTrainer computes each loss_type:
+//   sigmoid (LOSS 0)  pairLoss = −log σ(β·δ) = softplus(−β·δ)
+//   hinge   (LOSS 1)  pairLoss = max(0, 1 − β·δ)                      (SLiC, Zhao et al. 2023)
+//   ipo     (LOSS 2)  pairLoss = (r_c/n_c − r_r/n_r − 1/(2β))²      (Azar et al. 2023; n the sequence's
+//                     label tokens, TRL's length normalisation)
+//   rowScales[s] = −weight[p]·∂pairLoss/∂logp[s]
 // Σ_p weight[p]·pairLoss[p] is the step's loss; since logp = −Σ cross-entropy, its gradient over a token's
 // logits is that token's cross-entropy gradient (softmax − onehot) times its sequence's rowScales.
 //
-//   loss [2B·T]   ref [2B]   weight [B]   →   logp [2B]   pairLoss [B]   rowScales [2B]
+//   loss [2B·T]   labels [2B·T] i32   ref [2B]   weight [B]   →   logp [2B]   pairLoss [B]   rowScales [2B]
 //
 // One workgroup per pair: its lanes stride over both sequences' T tokens, and a fixed tree folds their
 // partial sums in workgroup memory, so the result is deterministic.
+
+override LOSS: u32 = 0u;
 
 struct Params {
   pairs: u32, // B
@@ -27,11 +33,14 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> logp: array<f32>;
 @group(0) @binding(5) var<storage, read_write> pairLoss: array<f32>;
 @group(0) @binding(6) var<storage, read_write> rowScales: array<f32>;
+@group(0) @binding(7) var<storage, read> labels: array<i32>;
 
 const LANES: u32 = 64u;
 
 var<workgroup> chosenSum: array<f32, LANES>;
 var<workgroup> rejectedSum: array<f32, LANES>;
+var<workgroup> chosenCount: array<u32, LANES>;
+var<workgroup> rejectedCount: array<u32, LANES>;
 
 // log(1 + exp(x)) without overflow.
 fn softplus(x: f32) -> f32 {
@@ -55,19 +64,27 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   let T = params.tokens;
   var c = 0.0;
   var r = 0.0;
+  var nc = 0u;
+  var nr = 0u;
   if (p < B) {
     for (var t = lane; t < T; t += LANES) {
       c += loss[p * T + t];
       r += loss[(B + p) * T + t];
+      nc += select(0u, 1u, labels[p * T + t] >= 0);
+      nr += select(0u, 1u, labels[(B + p) * T + t] >= 0);
     }
   }
   chosenSum[lane] = c;
   rejectedSum[lane] = r;
+  chosenCount[lane] = nc;
+  rejectedCount[lane] = nr;
   workgroupBarrier();
   for (var stride = LANES / 2u; stride > 0u; stride >>= 1u) {
     if (lane < stride) {
       chosenSum[lane] += chosenSum[lane + stride];
       rejectedSum[lane] += rejectedSum[lane + stride];
+      chosenCount[lane] += chosenCount[lane + stride];
+      rejectedCount[lane] += rejectedCount[lane + stride];
     }
     workgroupBarrier();
   }
@@ -78,10 +95,31 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
   let rejected = -rejectedSum[0];
   logp[p] = chosen;
   logp[B + p] = rejected;
-  let delta = (chosen - reference[p]) - (rejected - reference[B + p]);
-  let z = params.beta * delta;
-  pairLoss[p] = softplus(-z);
-  let scale = weight[p] * params.beta * sigmoid(-z);
-  rowScales[p] = scale;
-  rowScales[B + p] = -scale;
+  let chosenRatio = chosen - reference[p];
+  let rejectedRatio = rejected - reference[B + p];
+  let beta = params.beta;
+  let z = beta * (chosenRatio - rejectedRatio);
+  var lossValue: f32;
+  // −∂pairLoss/∂logp of the chosen and of the rejected sequence.
+  var chosenPull: f32;
+  var rejectedPull: f32;
+  if (LOSS == 1u) {
+    lossValue = max(0.0, 1.0 - z);
+    chosenPull = select(0.0, beta, z < 1.0);
+    rejectedPull = -chosenPull;
+  } else if (LOSS == 2u) {
+    // TRL clamps the counts at 1.
+    let n = vec2<f32>(f32(max(chosenCount[0], 1u)), f32(max(rejectedCount[0], 1u)));
+    let gap = chosenRatio / n.x - rejectedRatio / n.y - 1.0 / (2.0 * beta);
+    lossValue = gap * gap;
+    chosenPull = -2.0 * gap / n.x;
+    rejectedPull = 2.0 * gap / n.y;
+  } else {
+    lossValue = softplus(-z);
+    chosenPull = beta * sigmoid(-z);
+    rejectedPull = -chosenPull;
+  }
+  pairLoss[p] = lossValue;
+  rowScales[p] = weight[p] * chosenPull;
+  rowScales[B + p] = weight[p] * rejectedPull;
 }
