@@ -5,12 +5,11 @@
  * are read and tokenized as TRL does (preference-data.ts); what they count, and each step's rewards,
  * go to the output under TRL's metric names (rewards/accuracies → rewards_accuracy, ...).
  */
-import { type PreferenceLossType, preferenceLossTypes } from '../gpu/kernels/preference-loss/preference-loss';
 import type { TokenExample } from '../train/batches';
 import { type PreferenceData, preparePreferenceData } from '../train/data/preference-data';
 import type { DatasetTokenizer } from '../train/data/tokenize-examples';
 import type { PreferenceMetrics, PreparingEvent } from '../train/objective';
-import type { TrainConfig } from '../train/train-config';
+import { type DpoLossType, dpoLossTypes, type TrainConfig } from '../train/train-config';
 import type { CliDatasets, DatasetFlags } from './dataset-flags';
 import { numberFlag } from './load-model';
 import { CliUsageError } from './usage-error';
@@ -34,8 +33,8 @@ export function preferenceFromFlags(flags: DatasetFlags): Pick<TrainConfig, 'pre
     return {};
   }
   const lossType = flags['dpo-loss'] ?? 'sigmoid';
-  if (!preferenceLossTypes.includes(lossType as PreferenceLossType))
-    throw new CliUsageError(`--dpo-loss must be one of ${preferenceLossTypes.join(', ')} (TRL's loss_type).`);
+  if (!dpoLossTypes.includes(lossType as DpoLossType))
+    throw new CliUsageError(`--dpo-loss must be one of ${dpoLossTypes.join(', ')} (TRL's loss_type).`);
   if (flags.packing === true)
     throw new CliUsageError(
       'DPO scores each response whole against its prompt; --packing would join pairs into shared rows. Leave it out.',
@@ -46,7 +45,7 @@ export function preferenceFromFlags(flags: DatasetFlags): Pick<TrainConfig, 'pre
     );
   const beta = numberFlag(flags['dpo-beta'], 'dpo-beta', defaultDpoBeta, (n) => n > 0);
   return {
-    preference: { beta, ...(lossType === 'sigmoid' ? {} : { lossType: lossType as PreferenceLossType }) },
+    preference: { beta, ...(lossType === 'sigmoid' ? {} : { lossType: lossType as DpoLossType }) },
   };
 }
 

@@ -5,6 +5,10 @@
  */
 
 export type OptimizerKind = 'adamw' | 'sgd';
+
+/** TRL's DPO loss_type values Whetstone trains (preference-loss.wgsl computes each). */
+export const dpoLossTypes = ['sigmoid', 'hinge', 'ipo'] as const;
+export type DpoLossType = (typeof dpoLossTypes)[number];
 export type ScheduleKind = 'constant' | 'linear' | 'cosine';
 
 export interface TrainConfig {
@@ -27,7 +31,7 @@ export interface TrainConfig {
    * computed once before the first step, as TRL's precompute_ref_log_probs does. `lossType` is TRL's
    * loss_type: 'sigmoid' (DPO's own, when absent), 'hinge' (SLiC) or 'ipo' (IPO, per-token). Absent: SFT.
    */
-  preference?: { beta: number; lossType?: 'sigmoid' | 'hinge' | 'ipo' };
+  preference?: { beta: number; lossType?: DpoLossType };
   /** Global gradient-norm clipping; 0 turns it off. */
   maxGradNorm: number;
   schedule: ScheduleKind;
@@ -120,7 +124,7 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   if (beta !== undefined && !(Number.isFinite(beta) && beta > 0))
     throw new TrainConfigError(`DPO's beta must be above 0, got ${beta}.`);
   const lossType = c.preference?.lossType;
-  if (lossType !== undefined && !['sigmoid', 'hinge', 'ipo'].includes(lossType))
+  if (lossType !== undefined && !dpoLossTypes.includes(lossType))
     throw new TrainConfigError(`DPO's loss type must be sigmoid, hinge or ipo, got ${lossType}.`);
   return c;
 }

@@ -1,7 +1,8 @@
 /**
  * DPO runs (training.preference, Rafailov et al. 2023, "Direct Preference Optimization") in an exported
  * job: TRL's DPOTrainer with DPOConfig, the way the browser trains them (src/train/preference):
- *   beta → beta; loss_type ["sigmoid"]: −log σ(β·δ), the mean over the pairs of a batch;
+ *   beta → beta; lossType → loss_type [sigmoid (−log σ(β·δ), the default), hinge or ipo], the mean over
+ *     the pairs of a batch;
  *   the reference is the model before training, PEFT's base with the adapter disabled, or for full
  *     fine-tuning the model as loaded, scored once before the first step → precompute_ref_log_probs True
  *     (TRL then keeps no second model: with PEFT it disables the adapter, without it scores the policy
@@ -32,7 +33,7 @@ import { sftKwargs } from './sft-config';
 export const defaultDpoBeta = 0.1;
 
 /** The run's DPO setting, or undefined when it trains next-token prediction (SFT). */
-export const preferenceOf = (run: RunConfig): { beta: number } | undefined => run.training.preference;
+export const preferenceOf = (run: RunConfig): RunConfig['training']['preference'] => run.training.preference;
 
 /** What pairs cannot take, by field; parseRunConfig calls it, and so does export for configs built in code. */
 export function refuseDpoDataSwitches(run: Pick<RunConfig, 'training' | 'data'>): void {
@@ -83,7 +84,7 @@ export function dpoKwargs(run: RunConfig, hasValidation: boolean): Record<string
   });
   return {
     beta: float(preference.beta),
-    loss_type: ['sigmoid'],
+    loss_type: [preference.lossType ?? 'sigmoid'],
     precompute_ref_log_probs: true,
     disable_dropout: !keepsDropout(run),
     ...Object.fromEntries(Object.entries(training).filter(([key]) => !sftOnlyFields.includes(key))),

@@ -174,6 +174,13 @@ describe.skipIf(!python3Available)(
       expect(prefix.settings.DPO_KWARGS).toMatchObject({ disable_dropout: true });
     });
 
+    it("DPO's loss type goes to TRL's loss_type", async () => {
+      const ipo = await exported(
+        dpoRun({ method: 'lora', r: 2 }, { preference: { beta: 0.25, lossType: 'ipo' } }),
+      );
+      expect(ipo.settings.DPO_KWARGS).toEqual({ ...expectedDpo, loss_type: ['ipo'] });
+    });
+
     it('QLoRA, LoRA+ and early stopping keep their pieces on DPOTrainer', async () => {
       const base = dpoRun({ method: 'dora', r: 2 }, { loraPlusLrRatio: 8, earlyStoppingPatience: 2 });
       const run: RunConfig = { ...base, model: { ...base.model, quantization: 'nf4' } };

@@ -203,12 +203,15 @@ describe('parseRunConfig', () => {
     expect(run.training).toEqual({ ...defaultTrainConfig, preference: { beta: 0.25 } });
     expect(parseRunConfigJson(runConfigJson(run))).toEqual(run);
     expect(dpo({}).training.preference).toEqual({ beta: 0.1 });
+    expect(dpo({ lossType: 'ipo' }).training.preference).toEqual({ beta: 0.1, lossType: 'ipo' });
+    expect(dpo({ lossType: 'sigmoid' }).training.preference).toEqual({ beta: 0.1 });
     expect(parseRunConfig(minimal).training).not.toHaveProperty('preference');
     const mistakes: [unknown, string, RegExp][] = [
       [{ beta: 0 }, 'training.preference.beta', /must be a number above 0 \(DPO's β/],
       [{ beta: -1 }, 'training.preference.beta', /above 0/],
       [{ beta: '0.1' }, 'training.preference.beta', /got "0\.1"/],
-      [{ beta: 0.1, lossType: 'ipo' }, 'training.preference.lossType', /the fields are beta/],
+      [{ beta: 0.1, lossType: 'kto' }, 'training.preference.lossType', /must be one of sigmoid, hinge, ipo/],
+      [{ beta: 0.1, loss: 'ipo' }, 'training.preference.loss', /the fields are beta, lossType/],
       [null, 'training.preference', /must be an object, got null/],
       [0.1, 'training.preference', /must be an object, got 0\.1/],
     ];

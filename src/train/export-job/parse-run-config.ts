@@ -8,7 +8,14 @@
 import type { DatasetFormat } from '../data/formats';
 import type { PlainTextMode } from '../data/plain-text';
 import { SCHEMA_FIELDS, type SchemaKind, type SchemaOverride } from '../data/schema';
-import { defaultTrainConfig, type TrainConfig, TrainConfigError, validateTrainConfig } from '../train-config';
+import {
+  type DpoLossType,
+  defaultTrainConfig,
+  dpoLossTypes,
+  type TrainConfig,
+  TrainConfigError,
+  validateTrainConfig,
+} from '../train-config';
 import { defaultDpoBeta, refuseDpoDataSwitches } from './dpo';
 import { RunConfigError } from './errors';
 import {
@@ -182,12 +189,22 @@ const trainingKeys = Object.keys(defaultTrainConfig).concat(
   'earlyStoppingPatience',
 );
 
-/** DPO's setting: { "beta": β }, β above 0 (TRL's default 0.1 when left out). */
-function parsePreference(raw: unknown): { beta: number } {
+/**
+ * DPO's setting: { "beta": β, "lossType": "sigmoid" | "hinge" | "ipo" }, β above 0 (TRL's default 0.1
+ * when left out), the loss TRL's loss_type (sigmoid when left out).
+ */
+function parsePreference(raw: unknown): NonNullable<TrainConfig['preference']> {
   const json = object(raw, 'training.preference');
-  onlyKnown(json, 'training.preference', ['beta']);
+  onlyKnown(json, 'training.preference', ['beta', 'lossType']);
   const what = "a number above 0 (DPO's β, the pull towards the reference model; TRL's default is 0.1)";
-  return { beta: fieldsOf(json, 'training.preference').real('beta', defaultDpoBeta, (n) => n > 0, what) };
+  const beta = fieldsOf(json, 'training.preference').real('beta', defaultDpoBeta, (n) => n > 0, what);
+  const lossType = json.lossType ?? 'sigmoid';
+  if (!dpoLossTypes.includes(lossType as DpoLossType))
+    throw new RunConfigError(
+      'training.preference.lossType',
+      `must be one of ${dpoLossTypes.join(', ')} (TRL's loss_type), got ${shown(lossType)}.`,
+    );
+  return { beta, ...(lossType === 'sigmoid' ? {} : { lossType: lossType as DpoLossType }) };
 }
 
 function parseTraining(raw: unknown): TrainConfig {

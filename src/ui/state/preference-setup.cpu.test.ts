@@ -71,6 +71,15 @@ describe('DPO in the run setup', () => {
     for (const plan of plans) expect(plan.spec.train.preference).toEqual({ beta: 0.25 });
   });
 
+  it('takes TRL’s loss type, named in the run', () => {
+    const [ipo] = plansOf('single', setupWith({ dpoLoss: 'ipo' }), pairsFile);
+    expect(ipo?.label).toBe('LoRA r8 · IPO');
+    expect(ipo?.spec.train.preference).toEqual({ beta: 0.1, lossType: 'ipo' });
+    const [hinge] = plansOf('single', setupWith({ dpoLoss: 'hinge' }), pairsFile);
+    expect(hinge?.label).toBe('LoRA r8 · DPO (hinge)');
+    expect(hinge?.spec.train.preference).toEqual({ beta: 0.1, lossType: 'hinge' });
+  });
+
   it('leaves SFT’s packing and unmasked prompts out of a DPO spec, and keeps them for SFT', () => {
     const switches = { packing: true, maskPrompt: false };
     const [dpo] = plansOf('single', setupWith(switches), pairsFile);

@@ -6,8 +6,14 @@
  * (learning-rates.ts), so switching between DPO and SFT keeps what was typed for each.
  * A DPO step holds a chosen and a rejected row per pair, so its memory is planned at twice the batch.
  */
+import type { DpoLossType } from '../../train/train-config';
 import type { RunTask } from '../../train/worker/run-spec';
 import type { TrainingDataset } from './dataset-slice';
+
+/** A DPO run's name for its loss: "DPO" for DPO's own sigmoid loss, else TRL's name of the other. */
+export function dpoName(lossType: DpoLossType | undefined): string {
+  return lossType === 'ipo' ? 'IPO' : lossType === 'hinge' ? 'DPO (hinge)' : 'DPO';
+}
 
 /** What a preference dataset trains: DPO on the pairs, or SFT on the chosen responses. */
 export type RunObjective = 'dpo' | 'sft';

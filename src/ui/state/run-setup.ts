@@ -5,14 +5,26 @@
  * dataset the runs train DPO unless the person chose SFT (preference-setup.ts).
  */
 import type { Example } from '../../train/data/examples';
-import { defaultTrainConfig, type TrainConfig, validateTrainConfig } from '../../train/train-config';
+import {
+  type DpoLossType,
+  defaultTrainConfig,
+  type TrainConfig,
+  validateTrainConfig,
+} from '../../train/train-config';
 import type { LoraSpec, MethodName, MethodSpec, RunSpec } from '../../train/worker/run-spec';
 import { findModel, type StudioModel, taskOf } from '../models/model-catalogue';
 import { classificationData, taskDataProblem } from './classification-setup';
 import type { TrainingDataset } from './dataset-slice';
 import { defaultRateFields } from './learning-rates';
 import { methodLabel } from './method-labels';
-import { type DpoFields, dpoDefaults, type RunObjective, readDpo, trainsDpo } from './preference-setup';
+import {
+  type DpoFields,
+  dpoDefaults,
+  dpoName,
+  type RunObjective,
+  readDpo,
+  trainsDpo,
+} from './preference-setup';
 import { splitValidation } from './read-dataset';
 import type { RunSettings } from './run-record';
 import {
@@ -55,6 +67,8 @@ export interface RunSetup extends TrainingChoices {
   preset: MethodPreset;
   /** What a preference dataset trains (DPO or SFT on the chosen responses); other datasets train SFT. */
   objective: RunObjective;
+  /** DPO's loss: TRL's loss_type (sigmoid, DPO's own; hinge; ipo). */
+  dpoLoss: DpoLossType;
   loraTargets: LoraTargets;
   /** rsLoRA scaling (alpha / sqrt r) for LoRA and DoRA. */
   useRslora: boolean;
@@ -90,6 +104,7 @@ export function defaultRunSetup(modelId: string): RunSetup {
     modelId,
     preset: 'lora',
     objective: 'dpo',
+    dpoLoss: 'sigmoid',
     loraTargets: loraDefaults.targets,
     useRslora: false,
     maskPrompt: true,
@@ -181,7 +196,9 @@ function readSetup(
     lr,
     seqLen,
     evalEvery,
-    ...(beta === undefined ? {} : { preference: { beta } }),
+    ...(beta === undefined
+      ? {}
+      : { preference: { beta, ...(setup.dpoLoss === 'sigmoid' ? {} : { lossType: setup.dpoLoss }) } }),
   };
   try {
     validateTrainConfig(train);
@@ -338,7 +355,7 @@ export function planRuns(
         (classifier || dpo) && method.method === 'full'
           ? 'Full fine-tuning'
           : `${methodLabel(method, quantization)}${loraPlus ? `, LoRA+ ×${loraPlusRatio}` : ''}`
-      }${dpo ? ' · DPO' : ''}`,
+      }${dpo ? ` · ${dpoName(setup.dpoLoss)}` : ''}`,
       settings: {
         modelId: model.id,
         modelLabel: model.label,

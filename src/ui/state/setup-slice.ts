@@ -4,8 +4,10 @@
  * budget (GiB, typed) is what runs are planned against (TrainConfig.memoryBudgetBytes). Choosing a
  * model moves the learning rates (SFT's and DPO's) to its recommended ones unless the person typed their own.
  */
+
 import type { StateCreator } from 'zustand';
 import { defaultMemoryBudgetBytes } from '../../train/plan/index';
+import type { DpoLossType } from '../../train/train-config';
 import { builtinTinyLlama, findModel } from '../models/model-catalogue';
 import { ratesAfterModelChange } from './learning-rates';
 import type { RunObjective } from './preference-setup';
@@ -27,6 +29,8 @@ export interface SetupSlice {
   setPreset(preset: MethodPreset): void;
   /** What a preference dataset trains: DPO on its pairs, or SFT on the chosen responses. */
   setObjective(objective: RunObjective): void;
+  /** DPO's loss (TRL's loss_type). */
+  setDpoLoss(dpoLoss: DpoLossType): void;
   setLoraTargets(targets: LoraTargets): void;
   setUseRslora(useRslora: boolean): void;
   /** QLoRA: the frozen base's layer matrices as 4-bit NF4 for every method but full fine-tuning. */
@@ -50,6 +54,7 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
     }),
   setPreset: (preset) => set((s) => ({ setup: { ...s.setup, preset } })),
   setObjective: (objective) => set((s) => ({ setup: { ...s.setup, objective } })),
+  setDpoLoss: (dpoLoss) => set((s) => ({ setup: { ...s.setup, dpoLoss } })),
   setLoraTargets: (loraTargets) => set((s) => ({ setup: { ...s.setup, loraTargets } })),
   setUseRslora: (useRslora) => set((s) => ({ setup: { ...s.setup, useRslora } })),
   setQuantizeBase: (quantizeBase) => set((s) => ({ setup: { ...s.setup, quantizeBase } })),

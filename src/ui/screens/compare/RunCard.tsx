@@ -6,6 +6,7 @@
  */
 import { downloadRun } from '../../download/run-download';
 import { methodDetails } from '../../state/method-labels';
+import { dpoName } from '../../state/preference-setup';
 import { isActive, lastProgress, type RunRecord, type RunStatus } from '../../state/run-record';
 import { useAppStore } from '../../state/store';
 import { ClassificationMetrics } from './ClassificationScores';
@@ -27,7 +28,7 @@ export function methodSummary(record: RunRecord): string {
   const extras = `${record.settings.baseQuantization ? ' · base 4-bit NF4' : ''}${t.loraPlusLrRatio ? ` · LoRA+ ×${t.loraPlusLrRatio}` : ''}`;
   const accumulated = t.gradAccum > 1 ? ` (× ${t.gradAccum} accumulated)` : '';
   const checkpointing = t.gradientCheckpointing ? ' · gradient checkpointing' : '';
-  const dpo = t.preference ? ` · DPO, β ${t.preference.beta}` : '';
+  const dpo = t.preference ? ` · ${dpoName(t.preference.lossType)}, β ${t.preference.beta}` : '';
   return `${methodDetails(record.settings.method)}${extras}${dpo} · batch ${t.batchSize}${accumulated} × ${t.seqLen} tokens · lr ${t.lr}${checkpointing}`;
 }
 
