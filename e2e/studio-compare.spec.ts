@@ -1,8 +1,9 @@
 /**
  * The studio, end to end, in Chromium with software WebGPU: a person pastes a dataset, starts "SFT vs
  * LoRA" on the built-in model, watches both runs train while the page stays responsive, pauses and
- * resumes one, tries both in the playground, downloads the LoRA adapter and finds the runs again after a
- * reload. Every number checked on screen is compared with what the training worker itself sent (recorded
+ * resumes one, tries both in the playground, keeps two of their answers as DPO preference pairs (then
+ * chosen in the dataset library, they offer DPO), downloads the LoRA adapter and finds the runs again after
+ * a reload. Every number checked on screen is compared with what the training worker itself sent (recorded
  * from the page's Worker), so nothing shown can be hard-coded. Screenshots are attached to each test.
  */
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { expect, test } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import {
   fillRunSettings,
+  libraryFileText,
   medianTabAnswerMs,
   openStudio,
   pasteDataset,
@@ -151,6 +153,43 @@ test('SFT vs LoRA trains live, stays responsive, generates, keeps the adapter, a
     .locator(`[data-testid="playground-column"][data-key="${loraId}"] [data-testid="playground-text"]`)
     .textContent();
 
+  // Answers marked better and worse are kept as DPO pairs in the library, in the conversational form (the
+  // tiny Llama has a chat template); the second pair appends to the same file.
+  const column = (key: string) => page.locator(`[data-testid="playground-column"][data-key="${key}"]`);
+  const keepPair = async (better: string, worse: string) => {
+    await column(better).getByTestId('mark-better').click();
+    await column(worse).getByTestId('mark-worse').click();
+    await page.getByTestId('keep-pair-button').click();
+  };
+  const keptPairs = page.getByTestId('kept-pairs');
+  await keepPair(loraId, 'base:builtin-tiny-llama');
+  await expect(keptPairs).toHaveText(
+    '1 pair in playground-preferences.jsonl, in the dataset library: choose it there to train DPO on it.',
+  );
+  await keepPair(sftId, 'base:builtin-tiny-llama');
+  await expect(keptPairs).toHaveAttribute('data-count', '2');
+  const turn = (role: string, content?: string) => [{ role, content }];
+  const pairRow = (chosen?: string) => ({
+    prompt: turn('user', 'The quick brown'),
+    chosen: turn('assistant', chosen),
+    rejected: turn('assistant', texts[0]),
+  });
+  const pairsFile = await libraryFileText(page, 'playground-preferences.jsonl');
+  expect(
+    pairsFile
+      ?.trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line)),
+  ).toEqual([pairRow(texts[2]), pairRow(texts[1])]);
+  await snap(page, testInfo, 'playground-pairs-kept');
+  await page.getByTestId('tab-studio').click();
+  await page
+    .locator('[data-testid="library-entry"]', { hasText: 'playground-preferences.jsonl' })
+    .getByTestId('library-select')
+    .click();
+  await expect(page.getByTestId('objective')).toContainText('2 preference pairs');
+  await expect(page.getByTestId('objective-dpo')).toBeChecked();
+
   // The LoRA adapter is kept in the library; its zip is a PEFT folder with a model card.
   await page.getByTestId('tab-adapters').click();
   const entry = page.locator(`[data-testid="adapter-entry"][data-run-id="${loraId}"]`);
@@ -214,6 +253,7 @@ test('SFT vs LoRA trains live, stays responsive, generates, keeps the adapter, a
 
   // The kept adapter answers in the playground as its run did (greedy decoding, the same weights).
   await page.getByTestId('tab-playground').click();
+  await expect(page.getByTestId('kept-pairs')).toHaveAttribute('data-count', '2');
   await page.getByTestId('playground-prompt').fill('The quick brown');
   await page.getByTestId('sampling-maxNewTokens').fill('12');
   await page.locator(`[data-testid="playground-adapter"][data-adapter-id="${adapterId}"]`).check();

@@ -298,6 +298,28 @@ export function idbValue(page: Page, database: string, storeName: string, key: s
   );
 }
 
+/** The text of the dataset library's newest file named `fileName`, read in the page from IndexedDB. */
+export function libraryFileText(page: Page, fileName: string): Promise<string | undefined> {
+  return page.evaluate(async (fileName) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('whetstone-datasets');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const read = <T>(key: string) =>
+      new Promise<T | undefined>((resolve, reject) => {
+        const get = db.transaction('datasets').objectStore('datasets').get(key);
+        get.onsuccess = () => resolve(get.result as T | undefined);
+        get.onerror = () => reject(get.error);
+      });
+    const index = (await read<{ id: string; fileName: string }[]>('index')) ?? [];
+    const entry = index.findLast((e) => e.fileName === fileName);
+    const stored = entry && (await read<{ blob: Blob }>(`file:${entry.id}`));
+    db.close();
+    return stored?.blob.text();
+  }, fileName);
+}
+
 /**
  * A sentence-pair TSV in MRPC's columns: 40 rows, 24 positive (the first sentence names a cat or a dog),
  * 16 negative (a mat). Trivially learnable, so a few steps of the tiny BERT show learning.

@@ -96,7 +96,7 @@ describe('whetstone train --objective dpo', () => {
       '0.1',
     );
     expect(beta.status).toBe(2);
-    expect(beta.stderr).toMatch(/--dpo-beta B needs --objective dpo/);
+    expect(beta.stderr).toMatch(/--dpo-beta needs --objective dpo/);
     const evalRun = spawnWhetstone('eval', '--model', ws.model, '--data', prefs, '--objective', 'dpo');
     expect(evalRun.status).toBe(2);
     expect(evalRun.stderr).toMatch(/give --adapter DIR/);

@@ -11,15 +11,13 @@
  * A result that arrives after the person has moved on (another file, another entry) is dropped.
  */
 import type { StateCreator } from 'zustand';
-import {
-  browserDatasetLibrary,
-  type DatasetEntry,
-  type DatasetLibrary,
-  type DatasetReadSettings,
-  type NewDatasetEntry,
+import type {
+  DatasetEntry,
+  DatasetLibrary,
+  DatasetReadSettings,
+  NewDatasetEntry,
 } from '../storage/dataset-library';
-import { browserStorageAccess } from '../storage/storage-quota';
-import { browserDatasetAnalyzer, type DatasetAnalyzer } from '../workers/dataset-client';
+import type { DatasetAnalyzer } from '../workers/dataset-client';
 import type {
   AnalysisFailure,
   AnalysisPhase,
@@ -87,6 +85,8 @@ export interface DatasetSlice {
   rereadDataset(change: Partial<DatasetReadSettings>, context: AnalysisContext): Promise<void>;
   renameDataset(id: string, name: string): Promise<void>;
   deleteDataset(id: string): Promise<void>;
+  /** Lists the library again, after another part of the studio wrote to it (a kept preference pair). */
+  refreshDatasetLibrary(): Promise<void>;
 }
 
 export interface DatasetSliceDeps {
@@ -337,24 +337,11 @@ export function datasetSliceWith(deps: DatasetSliceDeps): StateCreator<DatasetSl
           patchLibrary({ error: message(error) });
         }
       },
+
+      refreshDatasetLibrary: () => refresh().catch((error) => patchLibrary({ error: message(error) })),
     };
   };
 }
-
-/** Made on first use, so importing this module in Node (tests) starts no worker and opens no database. */
-function lazy<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => {
-    value ??= make();
-    return value;
-  };
-}
-
-export const createDatasetSlice: StateCreator<DatasetSlice, [], [], DatasetSlice> = (...args) =>
-  datasetSliceWith({
-    library: lazy(() => browserDatasetLibrary(browserStorageAccess())),
-    analyzer: lazy(browserDatasetAnalyzer),
-  })(...args);
 
 /**
  * What a training run takes from the studio's dataset: pasted text as its examples' texts, or a library

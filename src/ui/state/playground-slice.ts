@@ -47,6 +47,8 @@ export interface PlaygroundState {
   fields: Record<SamplingField, string>;
   template: 'auto' | 'none';
   columns: PlaygroundColumn[];
+  /** The prompt the columns answer (the box may have changed since), and which Generate it was. */
+  answered: { prompt: string; round: number } | null;
   problem: string | null;
   /** Kept adapters (library ids) that answer too. */
   adapterIds: string[];
@@ -126,6 +128,7 @@ export const createPlaygroundSlice: StateCreator<Store, [], [], PlaygroundSlice>
       >,
       template: 'auto',
       columns: [],
+      answered: null,
       problem: null,
       adapterIds: [],
       classify: emptyClassify,
@@ -241,7 +244,14 @@ export const createPlaygroundSlice: StateCreator<Store, [], [], PlaygroundSlice>
         const { column, target } = keptAdapterTarget(entry, model);
         targets.push({ column: { ...column, status: 'generating', text: '' }, target });
       }
-      set((s) => ({ playground: { ...s.playground, problem: null, columns: targets.map((t) => t.column) } }));
+      set((s) => ({
+        playground: {
+          ...s.playground,
+          problem: null,
+          columns: targets.map((t) => t.column),
+          answered: { prompt, round: (s.playground.answered?.round ?? 0) + 1 },
+        },
+      }));
       let trainer: StudioTrainer;
       try {
         trainer = state.studioTrainer();

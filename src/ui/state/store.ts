@@ -11,10 +11,16 @@ import { browserCheckpointStore } from '../storage/checkpoint-store';
 import { browserDatasetLibrary } from '../storage/dataset-library';
 import { browserRunSpecStore } from '../storage/run-spec-store';
 import { browserStorageAccess } from '../storage/storage-quota';
+import { browserDatasetAnalyzer } from '../workers/dataset-client';
 import { probeGpuInWorker } from '../workers/gpu-probe-client';
 import { idbAdapterStore } from './adapter-store';
 import { type AdaptersSlice, createAdaptersSlice } from './adapters-slice';
-import { createDatasetSlice, type DatasetSlice, type DatasetState } from './dataset-slice';
+import {
+  type DatasetSlice,
+  type DatasetSliceDeps,
+  type DatasetState,
+  datasetSliceWith,
+} from './dataset-slice';
 import { idbEvaluationStore } from './evaluation-store';
 import { createEvaluationsSlice, type EvaluationsSlice } from './evaluations-slice';
 import { createGpuSlice, type GpuSlice } from './gpu-slice';
@@ -22,6 +28,7 @@ import { createHistorySlice, type HistorySlice } from './history-slice';
 import { keepRunSpecWith } from './keep-run-spec';
 import { createModelsSlice, type HubDownloader, type ModelsSlice } from './models-slice';
 import { createPlaygroundSlice, type PlaygroundSlice } from './playground-slice';
+import { type PreferencePairsSlice, preferencePairsSliceWith } from './preference-pairs-slice';
 import { idbRunArchive } from './run-archive';
 import { createRunsSlice, type RunsSlice } from './runs-slice';
 import { createSetupSlice, type SetupSlice } from './setup-slice';
@@ -33,8 +40,24 @@ export type AppState = GpuSlice &
   RunsSlice &
   HistorySlice &
   PlaygroundSlice &
+  PreferencePairsSlice &
   AdaptersSlice &
   EvaluationsSlice;
+
+/** Made on first use, so importing the store in Node (tests) starts no worker and opens no database. */
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+
+/** One dataset library and one dataset worker, for the dataset slice and the playground's kept pairs. */
+const datasetDeps: DatasetSliceDeps = {
+  library: lazy(() => browserDatasetLibrary(browserStorageAccess())),
+  analyzer: lazy(browserDatasetAnalyzer),
+};
 
 /** Checkpoints that outlive the tab; the history forgets a run's checkpoint with the run. */
 const checkpoints = browserCheckpointStore(browserStorageAccess());
@@ -69,7 +92,7 @@ function libraryIdOf(blob: Blob): string | null {
 
 export const useAppStore = create<AppState>()((...args) => ({
   ...createGpuSlice(probeGpuInWorker)(...args),
-  ...createDatasetSlice(...args),
+  ...datasetSliceWith(datasetDeps)(...args),
   ...createSetupSlice(...args),
   ...createModelsSlice(hubDownload)(...args),
   ...createRunsSlice({
@@ -88,6 +111,7 @@ export const useAppStore = create<AppState>()((...args) => ({
     },
   })(...args),
   ...createPlaygroundSlice(...args),
+  ...preferencePairsSliceWith(datasetDeps)(...args),
   ...createAdaptersSlice({ store: idbAdapterStore, newId: () => crypto.randomUUID(), now: () => Date.now() })(
     ...args,
   ),

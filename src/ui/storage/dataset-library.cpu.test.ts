@@ -1,7 +1,13 @@
 import 'fake-indexeddb/auto';
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
-import { type DatasetEntry, DatasetNameError, datasetLibrary, type NewDatasetEntry } from './dataset-library';
+import {
+  type DatasetEntry,
+  DatasetNameError,
+  DatasetNotFoundError,
+  datasetLibrary,
+  type NewDatasetEntry,
+} from './dataset-library';
 import { type StorageAccess, StorageFullError } from './storage-quota';
 
 let dbCount = 0;
@@ -145,6 +151,29 @@ describe('the dataset library', () => {
     expect(listed.map((e) => e.name)).toEqual(['first.txt']);
     expect(await get('file:id2', real)).toBeUndefined();
     expect(await (await library.file('id1')).text()).toBe('first');
+  });
+
+  it('replaces a file and its measures in place, or on a full storage keeps the old ones whole', async () => {
+    const real = freshStore();
+    const state = { armed: false };
+    const library = makeLibrary(quotaFailingStore(real, state));
+    const { id } = await library.add(blob('{"text":"a"}\n'), entryFor('pairs.jsonl'));
+    await library.rename(id, 'My pairs');
+    const stats = { rows: 2, badRows: 0, examples: 2 };
+    const replaced = await library.replace(id, blob('{"text":"a"}\n{"text":"b"}\n'), { stats });
+    expect(replaced).toMatchObject({ id, name: 'My pairs', fileName: 'pairs.jsonl', size: 26, stats });
+    expect(await library.list()).toEqual([replaced]);
+
+    state.armed = true;
+    const error = await library
+      .replace(id, blob('{"text":"a"}\n{"text":"b"}\n{"text":"c"}\n'), { stats: { ...stats, rows: 3 } })
+      .catch((e) => e);
+    state.armed = false;
+    expect(error).toBeInstanceOf(StorageFullError);
+    expect(error.message).toContain('save "My pairs": it needs 39 B');
+    expect(await library.list()).toEqual([replaced]);
+    expect(await (await library.file(id)).text()).toBe('{"text":"a"}\n{"text":"b"}\n');
+    await expect(library.replace('gone', blob('x'), {})).rejects.toBeInstanceOf(DatasetNotFoundError);
   });
 
   it('still saves when the browser gives no estimate', async () => {

@@ -7,7 +7,9 @@
  * last, in one read-modify-write transaction (idb-keyval `update`), so a tab closed mid-import leaves at
  * most an unlisted file, never a listed entry without data. Deleting runs the other way: index first,
  * file after. `list` drops records whose file is missing and clears files no record names (after a grace
- * period, so another tab's import in progress is left alone).
+ * period, so another tab's import in progress is left alone). `replace` writes a new version of an entry's
+ * file (the playground appends preference pairs so) in one put, which IndexedDB applies whole or not at
+ * all, then its record: a failed write leaves the old file and record as they were.
  * Before a write the quota is checked (storage-quota.ts); a QuotaExceededError from the write itself
  * becomes the same StorageFullError, and the half-written file is removed. Nothing saved before is touched.
  */
@@ -98,6 +100,8 @@ export interface DatasetLibrary {
   file(id: string): Promise<Blob>;
   rename(id: string, name: string): Promise<DatasetEntry>;
   update(id: string, patch: DatasetEntryPatch): Promise<DatasetEntry>;
+  /** A new version of the entry's file, with what it now measures; on any failure the old one stays. */
+  replace(id: string, file: Blob, patch: DatasetEntryPatch): Promise<DatasetEntry>;
   remove(id: string): Promise<void>;
   active(): Promise<string | null>;
   setActive(id: string | null): Promise<void>;
@@ -184,6 +188,22 @@ export function datasetLibrary(deps: DatasetLibraryDeps): DatasetLibrary {
 
     update(id, patch) {
       return modify(id, (entry) => ({ ...entry, ...patch, id: entry.id }));
+    },
+
+    async replace(id, file, patch) {
+      const entry = (await readIndex()).find((e) => e.id === id);
+      if (!entry) throw new DatasetNotFoundError(id);
+      const what = `"${entry.name}"`;
+      // The put holds the new version beside the old until it commits: the whole file has to fit.
+      await ensureSpace(storage, what, file.size);
+      try {
+        await set(fileKey(id), { blob: file, writtenAt: deps.now() } satisfies StoredFile, store);
+      } catch (error) {
+        if (isQuotaExceeded(error))
+          throw new StorageFullError(what, file.size, await spaceLeftOrNaN(storage));
+        throw error;
+      }
+      return modify(id, (e) => ({ ...e, ...patch, id: e.id, size: file.size }));
     },
 
     async remove(id) {

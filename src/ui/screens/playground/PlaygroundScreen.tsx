@@ -4,7 +4,8 @@
  * chat template is applied for models that have one (instruct models), and each column says whether
  * it was. Counts and times under each column are the worker's own. Classifiers (encoder runs, kept
  * classifier adapters) answer under "Classify" with class probabilities instead (ClassifyPanel); the
- * prompt form shows only when a language model can answer.
+ * prompt form shows only when a language model can answer. Finished answers can be marked better and
+ * worse and kept as preference pairs for DPO (PreferencePair.tsx).
  */
 import { useShallow } from 'zustand/react/shallow';
 import { findModel, isClassifierModel } from '../../models/model-catalogue';
@@ -15,6 +16,7 @@ import { useAppStore } from '../../state/store';
 import { formatDuration } from '../compare/format-metric';
 import '../classification.css';
 import { ClassifyPanel } from './ClassifyPanel';
+import { AnswerMarks, KeepPreferencePair } from './PreferencePair';
 
 const samplingFields: [SamplingField, string, string][] = [
   ['maxNewTokens', 'Max tokens', 'New tokens per answer.'],
@@ -164,9 +166,11 @@ export function PlaygroundScreen() {
                     {column.templated ? ' · chat template applied' : ' · raw prompt'}
                   </p>
                 )}
+                <AnswerMarks column={column} />
               </article>
             ))}
           </div>
+          <KeepPreferencePair />
         </>
       )}
     </section>
