@@ -40,6 +40,11 @@ export default defineConfig({
           exclude: [...notGpu, 'src/**/*.browser.test.ts'],
           environment: 'node',
           pool: 'forks',
+          // The files share their worker process, and so its one GPU device and pipeline cache
+          // (testRuntime): each kernel compiles once per run rather than once per file, which on
+          // SwiftShader is seconds a kernel (the project takes ~40% less time). Tests that measure
+          // memory do so on arenas of their own (CaseArena), not on the shared one.
+          isolate: false,
           globalSetup: ['scripts/build-cli.ts'],
           testTimeout: 120_000,
         },
