@@ -183,10 +183,19 @@ test('SFT vs LoRA trains live, stays responsive, generates, keeps the adapter, a
   ).toEqual([pairRow(texts[2]), pairRow(texts[1])]);
   await snap(page, testInfo, 'playground-pairs-kept');
   await page.getByTestId('tab-studio').click();
-  await page
-    .locator('[data-testid="library-entry"]', { hasText: 'playground-preferences.jsonl' })
-    .getByTestId('library-select')
-    .click();
+  const pairsEntry = page.locator('[data-testid="library-entry"]', {
+    hasText: 'playground-preferences.jsonl',
+  });
+  // The kept pairs download as the file the library holds.
+  const [pairsDownload] = await Promise.all([
+    page.waitForEvent('download'),
+    pairsEntry.getByTestId('library-download').click(),
+  ]);
+  expect(pairsDownload.suggestedFilename()).toBe('playground-preferences.jsonl');
+  const pairsPath = testInfo.outputPath('playground-preferences.jsonl');
+  await pairsDownload.saveAs(pairsPath);
+  expect(readFileSync(pairsPath, 'utf8')).toBe(pairsFile);
+  await pairsEntry.getByTestId('library-select').click();
   await expect(page.getByTestId('objective')).toContainText('2 preference pairs');
   await expect(page.getByTestId('objective-dpo')).toBeChecked();
 

@@ -85,6 +85,8 @@ export interface DatasetSlice {
   rereadDataset(change: Partial<DatasetReadSettings>, context: AnalysisContext): Promise<void>;
   renameDataset(id: string, name: string): Promise<void>;
   deleteDataset(id: string): Promise<void>;
+  /** The file as kept (its bytes and file name), for a download; a library error is shown, not thrown. */
+  datasetFile(id: string): Promise<{ fileName: string; bytes: Uint8Array } | null>;
   /** Lists the library again, after another part of the studio wrote to it (a kept preference pair). */
   refreshDatasetLibrary(): Promise<void>;
 }
@@ -335,6 +337,18 @@ export function datasetSliceWith(deps: DatasetSliceDeps): StateCreator<DatasetSl
           await refresh();
         } catch (error) {
           patchLibrary({ error: message(error) });
+        }
+      },
+
+      datasetFile: async (id) => {
+        try {
+          const entry = (await deps.library().list()).find((e) => e.id === id);
+          if (!entry) throw new Error('That dataset is no longer in the library.');
+          const blob = await deps.library().file(id);
+          return { fileName: entry.fileName, bytes: new Uint8Array(await blob.arrayBuffer()) };
+        } catch (error) {
+          patchLibrary({ error: message(error) });
+          return null;
         }
       },
 

@@ -1,9 +1,11 @@
 /**
  * The datasets kept in this browser (IndexedDB): each with its size, format, schema and measured
- * counts; "Use" makes one the studio's dataset, and each can be renamed or deleted. Renaming edits the
+ * counts; "Use" makes one the studio's dataset, and each can be downloaded as kept (the playground's
+ * preference pairs, say), renamed or deleted. Renaming edits the
  * name in place (Enter saves, Escape cancels).
  */
 import { useState } from 'react';
+import { saveBytes } from '../../download/save-bytes';
 import { useAppStore } from '../../state/store';
 import type { DatasetEntry } from '../../storage/dataset-library';
 import { formatBytes } from '../../storage/storage-quota';
@@ -22,7 +24,11 @@ function EntryFacts({ entry }: { entry: DatasetEntry }) {
 }
 
 function LibraryEntry({ entry, active }: { entry: DatasetEntry; active: boolean }) {
-  const { selectDataset, renameDataset, deleteDataset } = useAppStore.getState();
+  const { selectDataset, renameDataset, deleteDataset, datasetFile } = useAppStore.getState();
+  const download = async () => {
+    const file = await datasetFile(entry.id);
+    if (file) saveBytes(file.fileName, file.bytes);
+  };
   const context = useAnalysisContext();
   const [editing, setEditing] = useState<string | null>(null);
   const save = () => {
@@ -69,6 +75,9 @@ function LibraryEntry({ entry, active }: { entry: DatasetEntry; active: boolean 
             </button>
             <button type="button" data-testid="library-rename" onClick={() => setEditing(entry.name)}>
               Rename<span className="visually-hidden"> {entry.name}</span>
+            </button>
+            <button type="button" data-testid="library-download" onClick={() => void download()}>
+              Download<span className="visually-hidden"> {entry.name}</span>
             </button>
             <button type="button" data-testid="library-delete" onClick={() => void deleteDataset(entry.id)}>
               Delete<span className="visually-hidden"> {entry.name}</span>
