@@ -9,6 +9,7 @@ import type { TokenExample } from '../train/batches';
 import { type PreferenceData, preparePreferenceData } from '../train/data/preference-data';
 import type { DatasetTokenizer } from '../train/data/tokenize-examples';
 import type { PreferenceMetrics, PreparingEvent } from '../train/objective';
+import { pairSides as sidesOf } from '../train/preference/pairs';
 import { type DpoLossType, dpoLossTypes, type TrainConfig } from '../train/train-config';
 import type { CliDatasets, DatasetFlags } from './dataset-flags';
 import { numberFlag } from './load-model';
@@ -77,8 +78,7 @@ export function prepareCliPreferenceData(
 
 /** Both sides of every pair as token examples: what row lengths, memory plans and fingerprints read. */
 export function pairSides(data: PreferenceData): { train: TokenExample[]; validation: TokenExample[] } {
-  const sides = (pairs: PreferenceData['train']) => pairs.flatMap((p) => [p.chosen, p.rejected]);
-  return { train: sides(data.train), validation: sides(data.validation) };
+  return { train: sidesOf(data.train), validation: sidesOf(data.validation) };
 }
 
 /** What train adds to its --json summary about the pairs. */

@@ -22,6 +22,7 @@ import {
   float32AdaptersPy,
   jobArgumentsPy,
   modelLoadPy,
+  modelSettingLines,
   peftConstruct,
   scriptPreamble,
   trainFile,
@@ -50,13 +51,7 @@ function settingsBlock({
 }: DpoScriptInput) {
   const assign = (name: string, value: PythonJson) => `${name} = ${pythonLiteral(value)}`;
   return [
-    assign('MODEL_ID', run.model.id),
-    assign('MODEL_REVISION', run.model.revision),
-    ...(run.model.quantization ? [assign('QUANTIZATION', run.model.quantization)] : []),
-    assign('ATTN_IMPLEMENTATION', attnImplementation ?? null),
-    assign('METHOD', run.method.method),
-    assign('PEFT_CLASS', peft?.className ?? null),
-    assign('PEFT_KWARGS', peft?.kwargs ?? null),
+    ...modelSettingLines(run, peft, attnImplementation, assign),
     assign('DPO_KWARGS', dpo),
     ...loraPlusSettings(run, assign),
     ...earlyStoppingSettings(run, assign),

@@ -57,6 +57,24 @@ export const trainFile = 'dataset/train.jsonl';
 export const validationFile = 'dataset/validation.jsonl';
 
 /** The settings block: every run-specific value of the script, and nothing else. */
+/** The settings both jobs open with: the model, its storage and attention, and the PEFT method. */
+export function modelSettingLines(
+  run: RunConfig,
+  peft: JobPeftConfig | null,
+  attnImplementation: string | undefined,
+  assign: (name: string, value: PythonJson) => string,
+): string[] {
+  return [
+    assign('MODEL_ID', run.model.id),
+    assign('MODEL_REVISION', run.model.revision),
+    ...(run.model.quantization ? [assign('QUANTIZATION', run.model.quantization)] : []),
+    assign('ATTN_IMPLEMENTATION', attnImplementation ?? null),
+    assign('METHOD', run.method.method),
+    assign('PEFT_CLASS', peft?.className ?? null),
+    assign('PEFT_KWARGS', peft?.kwargs ?? null),
+  ];
+}
+
 function settingsBlock({
   run,
   peft,
@@ -67,13 +85,7 @@ function settingsBlock({
 }: TrainScriptInput): string {
   const assign = (name: string, value: PythonJson) => `${name} = ${pythonLiteral(value)}`;
   return [
-    assign('MODEL_ID', run.model.id),
-    assign('MODEL_REVISION', run.model.revision),
-    ...(run.model.quantization ? [assign('QUANTIZATION', run.model.quantization)] : []),
-    assign('ATTN_IMPLEMENTATION', attnImplementation ?? null),
-    assign('METHOD', run.method.method),
-    assign('PEFT_CLASS', peft?.className ?? null),
-    assign('PEFT_KWARGS', peft?.kwargs ?? null),
+    ...modelSettingLines(run, peft, attnImplementation, assign),
     assign('SFT_KWARGS', sft),
     ...loraPlusSettings(run, assign),
     ...earlyStoppingSettings(run, assign),

@@ -9,3 +9,8 @@ export interface PreferencePair {
   chosen: TokenExample;
   rejected: TokenExample;
 }
+
+/** Both sides of every pair, chosen then rejected: the rows a step may hold (row length, memory plan). */
+export function pairSides(pairs: readonly PreferencePair[]): TokenExample[] {
+  return pairs.flatMap((p) => [p.chosen, p.rejected]);
+}

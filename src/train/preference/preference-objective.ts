@@ -23,7 +23,7 @@ import type {
 import { realTokens } from '../objective';
 import type { TrainConfig } from '../train-config';
 import { runMemory } from '../worker/run-memory';
-import type { PreferencePair } from './pairs';
+import { type PreferencePair, pairSides } from './pairs';
 
 interface PairBatch extends ObjectiveBatch {
   /** Pairs in the batch that are real (the rest pad a short last batch). */
@@ -58,7 +58,7 @@ export class PreferenceObjective implements TrainObjective {
   }
 
   rowLength(seqLen: number): number {
-    const sides = [...this.pairs.train, ...this.pairs.validation].flatMap((p) => [p.chosen, p.rejected]);
+    const sides = pairSides([...this.pairs.train, ...this.pairs.validation]);
     return batchLength(sides, seqLen);
   }
 

@@ -20,6 +20,7 @@ import { createDecoderModel } from '../models/create-model';
 import type { WeightUse } from '../models/weight-storage';
 import type { PreparingEvent } from '../objective';
 import { checkRunMemory } from '../plan/check-run';
+import { pairSides } from '../preference/pairs';
 import { PreferenceObjective } from '../preference/preference-objective';
 import type { TrainConfig } from '../train-config';
 import { type EvalEvent, type StepMetrics, Trainer } from '../trainer';
@@ -172,7 +173,7 @@ function preferenceData(
   return {
     kind: 'preference',
     objective: new PreferenceObjective(pairs, preference),
-    rows: [...pairs.train, ...pairs.validation].flatMap((p) => [p.chosen, p.rejected]),
+    rows: pairSides([...pairs.train, ...pairs.validation]),
     evaluation: pairs.validation.length > 0,
     planned: { ...train, batchSize: 2 * train.batchSize },
   };
